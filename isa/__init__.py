@@ -1,0 +1,1 @@
+"""The `isa` application shell: settings, database wiring and the command line."""

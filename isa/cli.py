@@ -1,0 +1,636 @@
+"""`isa`: the command line over the register's use cases. A thin layer: it parses, reads the clock
+once, calls one use case and prints what happened; any refusal is one line on stderr, exit 1."""
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import pendulum
+from cyclopts import App, Parameter
+from cyclopts.exceptions import CycloptsError
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session, col, select
+
+from isa.settings import Settings
+from models.appendix_j import TEMPLATE, parse_arrangement_draft
+from models.clocks import local_date, parse_date, parse_datetime
+from models.enums import ArrangementStatus, ContactRole, MeetingOutcome, SecurityStandard
+from models.errors import InvalidInput, IsaError
+from models.events import DomainEvent
+
+app = App(
+    name="isa",
+    help="Run the register of Information Sharing Arrangements under the Protocol.",
+    version_flags=[],
+)
+db_app = App(name="db", help="The register's database.")
+agency_app = App(name="agency", help="Partner agencies.")
+contact_app = App(name="contact", help="People at partner agencies and their roles.")
+chair_app = App(name="chair", help="Chairs of the Information Governance Monitoring Group.")
+arrangement_app = App(name="arrangement", help="Information Sharing Arrangements (Appendix J).")
+review_app = App(name="review", help="Periodic reviews of arrangements (§31).")
+training_app = App(name="training", help="Staff training records (§12, §38).")
+access_app = App(name="access", help="Need-to-know access to shared data (§10).")
+meeting_app = App(
+    name="meeting", help="A suspension's risk assessment and resolution meeting (§41)."
+)
+audit_app = App(name="audit", help="The hash-chained audit log.")
+for sub in (
+    db_app,
+    agency_app,
+    contact_app,
+    chair_app,
+    arrangement_app,
+    review_app,
+    training_app,
+    access_app,
+    meeting_app,
+    audit_app,
+):
+    app.command(sub)
+
+As = Annotated[str, Parameter(name="--as", help="Email of the person acting.")]
+OptionalAs = Annotated[str | None, Parameter(name="--as", help="Email of the person acting.")]
+Json = Annotated[bool, Parameter(name="--json", negative="", help="Print JSON.")]
+
+
+class Context:
+    """What one command needs: settings, the one clock reading, and a session."""
+
+    def __init__(self) -> None:
+        try:
+            self.settings = Settings()
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InvalidInput(f"ISA_{str(err['loc'][0]).upper()}: {err['msg']}") from None
+        self.now = self.settings.current_time()
+
+
+@contextmanager
+def session_scope(ctx: Context) -> Iterator[Session]:
+    from isa.db import make_engine
+
+    engine = make_engine(ctx.settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                session.execute(text("SELECT version_num FROM alembic_version"))
+            except (OperationalError, ProgrammingError):
+                session.rollback()
+                raise IsaError(
+                    "the register's database is not set up: run `isa db upgrade`"
+                ) from None
+            session.rollback()
+            yield session
+    finally:
+        engine.dispose()
+
+
+def default_actor(as_: str | None) -> str:
+    return as_ if as_ else f"cli:{getpass.getuser()}"
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{option}: {exc}") from None
+
+
+def report(events: Sequence[DomainEvent], as_json: bool, lines: Sequence[str]) -> None:
+    if as_json:
+        print(json.dumps({"events": [e.as_dict() for e in events]}, default=str))
+    else:
+        for line in lines:
+            print(line)
+
+
+def _events_of(events: Sequence[DomainEvent], name: str) -> list[DomainEvent]:
+    return [e for e in events if e.name == name]
+
+
+# --- db ---------------------------------------------------------------------------------------
+
+
+@db_app.command(name="upgrade")
+def db_upgrade(*, json_: Json = False) -> None:
+    """Apply the database migrations (creates the SQLite file if needed)."""
+    from isa.db import upgrade
+
+    ctx = Context()
+    upgrade(ctx.settings.database_url)
+    if json_:
+        print(json.dumps({"upgraded": True}))
+    else:
+        print("database is up to date")
+
+
+# --- agencies, contacts, chairs ---------------------------------------------------------------
+
+
+@agency_app.command(name="add")
+def agency_add(
+    name: str,
+    *,
+    ico_registration: str | None = None,
+    security_standard: SecurityStandard | None = None,
+    as_: OptionalAs = None,
+    json_: Json = False,
+) -> None:
+    """Register a partner agency that has signed the Protocol."""
+    from tasks.register import register_agency
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = register_agency(
+            session,
+            name=name,
+            ico_registration=ico_registration,
+            security_standard=security_standard,
+            actor=default_actor(as_),
+            now=ctx.now,
+        )
+    report(events, json_, [f"registered agency {name.strip()}"])
+
+
+@agency_app.command(name="list")
+def agency_list(*, json_: Json = False) -> None:
+    """List the partner agencies and their membership status."""
+    from models.tables import Agency
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        agencies = session.exec(select(Agency).order_by(col(Agency.name))).all()
+        rows = [
+            {
+                "name": a.name,
+                "status": a.status.value,
+                "ico_registration": a.ico_registration,
+                "security_standard": a.security_standard.value if a.security_standard else None,
+            }
+            for a in agencies
+        ]
+    if json_:
+        print(json.dumps(rows))
+        return
+    for row in rows:
+        print(
+            f"{row['name']}  [{row['status']}]  ICO {row['ico_registration'] or '-'}  "
+            f"{row['security_standard'] or '-'}"
+        )
+
+
+@contact_app.command(name="add")
+def contact_add(
+    agency: str,
+    email: str,
+    *,
+    name: str,
+    role: Annotated[list[ContactRole] | None, Parameter(name="--role")] = None,
+    as_: OptionalAs = None,
+    json_: Json = False,
+) -> None:
+    """Add a person at an agency with roles; with no --role, a staff member."""
+    from tasks.register import add_contact
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = add_contact(
+            session,
+            agency=agency,
+            email=email,
+            name=name,
+            roles=list(role or []),
+            actor=default_actor(as_),
+            now=ctx.now,
+        )
+    roles = ", ".join(r.value for r in role or []) or "staff member"
+    report(events, json_, [f"{email.strip().lower()} at {agency}: {roles}"])
+
+
+@chair_app.command(name="add")
+def chair_add(email: str, *, name: str, as_: OptionalAs = None, json_: Json = False) -> None:
+    """Add a chair of the Information Governance Monitoring Group."""
+    from tasks.register import add_chair
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = add_chair(session, email=email, name=name, actor=default_actor(as_), now=ctx.now)
+    report(events, json_, [f"{email.strip().lower()} is a chair"])
+
+
+# --- arrangements -----------------------------------------------------------------------------
+
+
+@arrangement_app.command(name="template")
+def arrangement_template() -> None:
+    """Print a commented Appendix J form with every field, to fill in and draft from."""
+    print(TEMPLATE, end="")
+
+
+def _read_form(path: Path) -> Any:
+    try:
+        content = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return parse_arrangement_draft(str(path), content)
+
+
+@arrangement_app.command(name="draft")
+def arrangement_draft(file: Path, *, as_: As, json_: Json = False) -> None:
+    """Draft an arrangement from an Appendix J file."""
+    from tasks.arrangements import draft_arrangement
+
+    form = _read_form(file)
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = draft_arrangement(session, draft=form, actor=as_, now=ctx.now)
+    ref = events[0].as_dict()["arrangement"]
+    report(
+        events,
+        json_,
+        [f"drafted {ref} (version 1): submit it with `isa arrangement submit {ref} --as EMAIL`"],
+    )
+
+
+@arrangement_app.command(name="revise")
+def arrangement_revise(id: str, file: Path, *, as_: As, json_: Json = False) -> None:
+    """Replace a draft's content from a revised Appendix J file."""
+    from tasks.arrangements import revise_draft
+
+    form = _read_form(file)
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = revise_draft(session, reference=id, draft=form, actor=as_, now=ctx.now)
+    report(events, json_, [f"revised draft {id.upper()}"])
+
+
+@arrangement_app.command(name="submit")
+def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
+    """Submit a draft for approval by every party's signatory."""
+    from tasks.arrangements import submit_arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = submit_arrangement(session, reference=id, actor=as_, now=ctx.now)
+    report(events, json_, [f"submitted {id.upper()}: awaiting approval by every party's signatory"])
+
+
+@arrangement_app.command(name="approve")
+def arrangement_approve(id: str, *, as_: As, json_: Json = False) -> None:
+    """Approve the current version for your agency (a signatory of a party)."""
+    from tasks.arrangements import approve_arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = approve_arrangement(session, reference=id, actor=as_, now=ctx.now)
+    lines = []
+    for event in events:
+        data = event.as_dict()
+        if event.name == "arrangement.approved":
+            waiting = ", ".join(data["awaiting"]) or "nobody"
+            lines.append(
+                f"{data['agency']} approved {data['arrangement']} version "
+                f"{data['version']}; awaiting: {waiting}"
+            )
+        if event.name == "arrangement.activated":
+            lines.append(
+                f"{data['arrangement']} is active; next review due {data['next_review_due']}"
+            )
+    report(events, json_, lines)
+
+
+@arrangement_app.command(name="reject")
+def arrangement_reject(id: str, *, reason: str, as_: As, json_: Json = False) -> None:
+    """Reject the current version; the arrangement returns to draft at a new version."""
+    from tasks.arrangements import reject_arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = reject_arrangement(session, reference=id, reason=reason, actor=as_, now=ctx.now)
+    report(events, json_, [f"rejected {id.upper()}: it is a draft again"])
+
+
+@arrangement_app.command(name="show")
+def arrangement_show(id: str, *, json_: Json = False) -> None:
+    """Show an arrangement: parties, sign-offs of the current version, data, review date."""
+    from tasks.queries import arrangement_detail
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        detail = arrangement_detail(session, id)
+    if json_:
+        print(json.dumps(detail, default=str))
+        return
+    print(f"{detail['reference']}  {detail['title']}")
+    print(
+        f"  status: {detail['status']}   version: {detail['version']}   "
+        f"next review due: {detail['next_review_due'] or '-'}"
+    )
+    print(f"  lawful basis: {detail['lawful_basis'] or '(none recorded)'}")
+    print("  purposes: " + "; ".join(detail["purposes"]))
+    for party in detail["parties"]:
+        signed = party["sign_off"] or "awaiting sign-off"
+        left = f" (left {party['left_at']})" if party["left_at"] else ""
+        print(f"  party: {party['agency']} ({party['role']}){left}: {signed}")
+    for item in detail["data_items"]:
+        print(f"  data: {item['name']} [{item['protective_marking']}]")
+    for transfer in detail["transfers_outside_eea"]:
+        print(f"  transfer outside EEA: {transfer['country']} (adequacy: {transfer['adequacy']})")
+    print(
+        f"  retention: {detail['retention_months']} months; {detail['retention_rule'] or '-'}; "
+        f"disposal: {detail['disposal_method'] or '-'}"
+    )
+
+
+@arrangement_app.command(name="list")
+def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:
+    """List arrangements, optionally only those in one status."""
+    from models.tables import Arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        stmt = select(Arrangement).order_by(col(Arrangement.reference))
+        if status is not None:
+            stmt = stmt.where(Arrangement.status == status)
+        rows = [
+            {
+                "reference": a.reference,
+                "title": a.title,
+                "status": a.status.value,
+                "version": a.version,
+                "next_review_due": a.next_review_due.isoformat() if a.next_review_due else None,
+            }
+            for a in session.exec(stmt).all()
+        ]
+    if json_:
+        print(json.dumps(rows))
+        return
+    for row in rows:
+        print(
+            f"{row['reference']}  {row['status']:<17} v{row['version']}  "
+            f"review {row['next_review_due'] or '-':<10}  {row['title']}"
+        )
+
+
+# --- reviews, training, access ----------------------------------------------------------------
+
+
+@review_app.command(name="complete")
+def review_complete(id: str, *, outcome: str, as_: As, json_: Json = False) -> None:
+    """Record a review's outcome: renew, amend or terminate."""
+    from tasks.arrangements import complete_review, parse_outcome
+
+    chosen = parse_outcome(outcome)
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = complete_review(session, reference=id, outcome=chosen, actor=as_, now=ctx.now)
+    done = _events_of(events, "review.completed")[0].as_dict()
+    tail = f"; next review due {done['next_review_due']}" if done["next_review_due"] else ""
+    report(events, json_, [f"review of {id.upper()} completed: {chosen.value}{tail}"])
+
+
+@training_app.command(name="record")
+def training_record(
+    email: str,
+    *,
+    course: str,
+    completed: str,
+    expires: str | None = None,
+    as_: OptionalAs = None,
+    json_: Json = False,
+) -> None:
+    """Record training a staff member completed."""
+    from tasks.access import record_training
+
+    completed_on = _date(completed, "--completed")
+    expires_on = _date(expires, "--expires")
+    assert completed_on is not None
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = record_training(
+            session,
+            email=email,
+            course=course,
+            completed_on=completed_on,
+            expires_on=expires_on,
+            actor=default_actor(as_),
+            now=ctx.now,
+        )
+    report(events, json_, [f"training recorded for {email.strip().lower()}: {course}"])
+
+
+@access_app.command(name="grant")
+def access_grant(
+    arrangement: str,
+    email: str,
+    *,
+    justification: str,
+    as_: As,
+    expires: str | None = None,
+    json_: Json = False,
+) -> None:
+    """Grant a trained staff member need-to-know access to an arrangement's data."""
+    from tasks.access import grant_access
+
+    expires_on = _date(expires, "--expires")
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = grant_access(
+            session,
+            arrangement=arrangement,
+            email=email,
+            justification=justification,
+            expires_on=expires_on,
+            actor=as_,
+            now=ctx.now,
+        )
+    grant = events[0].as_dict()["grant"]
+    report(events, json_, [f"granted {grant}: {email.strip().lower()} on {arrangement.upper()}"])
+
+
+@access_app.command(name="revoke")
+def access_revoke(grant: str, *, reason: str, as_: As, json_: Json = False) -> None:
+    """Revoke an access grant, with the reason."""
+    from tasks.access import revoke_access
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = revoke_access(session, grant=grant, reason=reason, actor=as_, now=ctx.now)
+    report(events, json_, [f"revoked {grant.upper()}"])
+
+
+# --- suspension and withdrawal ----------------------------------------------------------------
+
+
+@app.command(name="suspend")
+def suspend(agency: str, *, reason: str, as_: As, json_: Json = False) -> None:
+    """Suspend your agency's obligations for 30 days (§41; a signatory of that agency)."""
+    from tasks.suspensions import raise_suspension
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = raise_suspension(session, agency=agency, reason=reason, actor=as_, now=ctx.now)
+    raised = _events_of(events, "suspension.raised")[0].as_dict()
+    deadline = local_date(pendulum.parse(raised["meeting_deadline"]))  # type: ignore[arg-type]
+    ends = local_date(pendulum.parse(raised["ends_at"]))  # type: ignore[arg-type]
+    report(
+        events,
+        json_,
+        [
+            f"{raised['suspension']}: {raised['agency']} suspended; the resolution meeting must be "
+            f"held by {deadline.to_date_string()}; the suspension ends {ends.to_date_string()}"
+        ],
+    )
+
+
+@meeting_app.command(name="schedule")
+def meeting_schedule(suspension: str, *, at: str, as_: As, json_: Json = False) -> None:
+    """Schedule (or move) the resolution meeting; it must fall on or before day 14."""
+    from tasks.suspensions import schedule_meeting
+
+    try:
+        when = parse_datetime(at)
+    except ValueError as exc:
+        raise InvalidInput(f"--at: {exc}") from None
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = schedule_meeting(session, suspension=suspension, at=when, actor=as_, now=ctx.now)
+    report(
+        events,
+        json_,
+        [
+            f"meeting for {suspension.upper()} scheduled at "
+            f"{when.in_timezone('Europe/London').to_datetime_string()} (London)"
+        ],
+    )
+
+
+@meeting_app.command(name="record")
+def meeting_record(
+    suspension: str,
+    *,
+    outcome: MeetingOutcome,
+    attendee: Annotated[list[str], Parameter(name="--attendee", consume_multiple=True)],
+    risk_assessment: str,
+    as_: As,
+    json_: Json = False,
+) -> None:
+    """Record the meeting held: attendees, risk assessment, outcome (a chair)."""
+    from tasks.suspensions import record_meeting
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = record_meeting(
+            session,
+            suspension=suspension,
+            outcome=outcome,
+            attendees=attendee,
+            risk_assessment=risk_assessment,
+            actor=as_,
+            now=ctx.now,
+        )
+    report(events, json_, [f"meeting for {suspension.upper()} recorded: {outcome.value}"])
+
+
+@app.command(name="withdraw")
+def withdraw(
+    agency: str, *, reason: str, as_: As, effective: str | None = None, json_: Json = False
+) -> None:
+    """Withdraw your agency from the Protocol by notice to the chairs (§42; a signatory)."""
+    from tasks.suspensions import withdraw_agency
+
+    effective_on = _date(effective, "--effective")
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = withdraw_agency(
+            session, agency=agency, reason=reason, actor=as_, now=ctx.now, effective_on=effective_on
+        )
+    notice = _events_of(events, "withdrawal.noticed")[0].as_dict()
+    report(events, json_, [f"{notice['withdrawal']}: {notice['agency']} has withdrawn"])
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@audit_app.command(name="log")
+def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
+    """Print the audit log, oldest first (the newest --limit events)."""
+    from tasks.audit import audit_events
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        rows = [
+            {
+                "seq": e.seq,
+                "occurred_at": e.occurred_at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "outcome": e.outcome.value,
+                "subject": e.subject_ref,
+                "before": e.before,
+                "after": e.after,
+                "detail": e.detail,
+                "hash": e.hash,
+            }
+            for e in audit_events(session, limit=limit)
+        ]
+    if json_:
+        print(json.dumps(rows))
+        return
+    for row in rows:
+        at = pendulum.parse(str(row["occurred_at"])).in_timezone("Europe/London")  # type: ignore[union-attr]
+        extra = f"  ({row['detail']})" if row["detail"] else ""
+        print(
+            f"#{row['seq']:<5} {at.to_datetime_string()}  {row['outcome']:<7} {row['action']:<26} "
+            f"{row['subject'] or '-':<22} {row['actor']}{extra}"
+        )
+
+
+@audit_app.command(name="verify")
+def audit_verify(*, json_: Json = False) -> None:
+    """Recompute the audit chain; fail naming the first altered, missing or reordered event."""
+    from tasks.audit import verify_audit_chain
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        count, broken = verify_audit_chain(session)
+    if json_:
+        print(json.dumps({"verified": count, "broken": str(broken) if broken else None}))
+    if broken is not None:
+        raise IsaError(f"audit chain broken at {broken}")
+    if not json_:
+        print(f"audit chain intact: {count} events verified")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: one line on stderr and exit 1 for anything refused or malformed."""
+    try:
+        app(
+            list(argv) if argv is not None else None,
+            exit_on_error=False,
+            print_error=False,
+            help_on_error=False,
+            result_action="return_value",
+        )
+    except CycloptsError as exc:
+        message = " ".join(str(exc).split())
+        print(f"isa: error: {message}", file=sys.stderr)
+        sys.exit(1)
+    except IsaError as exc:
+        print(f"isa: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

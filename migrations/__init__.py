@@ -1,0 +1,1 @@
+"""Alembic migrations of the register's schema, from the first table on."""

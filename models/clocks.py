@@ -1,0 +1,291 @@
+"""Deadline arithmetic for the register: protocol periods in Europe/London calendar days and
+statutory periods in UK working days, as pure pendulum functions (DESIGN §4).
+
+`now` / `as_of` is always passed in; nothing here reads the clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import holidays
+import pendulum
+
+LONDON = pendulum.timezone("Europe/London")
+UTC = pendulum.timezone("UTC")
+
+# Protocol §41: suspension lasts 30 days; the resolution meeting is within 14 days.
+SUSPENSION_DAYS = 30
+MEETING_WITHIN_DAYS = 14
+
+# Freedom of Information Act 2000 s.10(1): "not later than the twentieth working day following
+# the date of receipt".
+FOI_WORKING_DAYS = 20
+
+DEFAULT_REMINDER_LADDER: tuple[int, ...] = (90, 30, 7, 0)
+
+# Agencies under the protocol sit in more than one nation, so a day off anywhere in the UK is
+# treated as a non-working day for statutory counts.
+UK_SUBDIVISIONS: tuple[str, ...] = ("ENG", "WLS", "SCT", "NIR")
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# --- instants and local dates -------------------------------------------------------------
+
+
+def _aware(at: _dt.datetime) -> pendulum.DateTime:
+    # pendulum silently reads a naive datetime as UTC; a naive value here would be a bug upstream
+    # (stored times are UTC-aware), so refuse it rather than guess.
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()!r}: pass a timezone-aware instant")
+    if isinstance(at, pendulum.DateTime):
+        return at
+    converted = pendulum.instance(at)
+    assert isinstance(converted, pendulum.DateTime)
+    return converted
+
+
+def _as_date(d: _dt.date) -> pendulum.Date:
+    # A datetime is also a date; taking its date part silently would use its own zone, not London.
+    if isinstance(d, _dt.datetime):
+        raise TypeError(f"expected a date, got a datetime {d.isoformat()!r}; use local_date()")
+    if isinstance(d, pendulum.Date):
+        return d
+    return pendulum.Date(d.year, d.month, d.day)
+
+
+def _days_between(start: _dt.date, end: _dt.date) -> int:
+    # Ordinals rather than pendulum's Interval, whose .days is easy to misread as a component.
+    return end.toordinal() - start.toordinal()
+
+
+def to_utc(at: pendulum.DateTime) -> pendulum.DateTime:
+    """The same instant expressed in UTC (how times are stored)."""
+    return _aware(at).in_timezone(UTC)
+
+
+def local_date(at: pendulum.DateTime) -> pendulum.Date:
+    """The calendar date of the instant in Europe/London (how days are counted and shown)."""
+    return _aware(at).in_timezone(LONDON).date()
+
+
+def _end_of_local_day(d: pendulum.Date) -> pendulum.DateTime:
+    # London's transitions happen at 01:00 UTC, so 23:59:59.999999 local always exists and is
+    # never ambiguous.
+    return pendulum.datetime(d.year, d.month, d.day, 23, 59, 59, 999999, tz=LONDON)
+
+
+# --- §41 suspension -----------------------------------------------------------------------
+
+
+def suspension_meeting_deadline_date(raised_at: pendulum.DateTime) -> pendulum.Date:
+    """Local day 14 of a suspension: the last date the §41 resolution meeting may take place.
+
+    Day 0 is the Europe/London date on which the suspension was raised.
+    """
+    return local_date(raised_at).add(days=MEETING_WITHIN_DAYS)
+
+
+def suspension_meeting_deadline(raised_at: pendulum.DateTime) -> pendulum.DateTime:
+    """The end of local day 14 (23:59:59.999999 Europe/London), in UTC."""
+    return to_utc(_end_of_local_day(suspension_meeting_deadline_date(raised_at)))
+
+
+def suspension_end(raised_at: pendulum.DateTime) -> pendulum.DateTime:
+    """When a 30-day suspension ends: the same London wall-clock time 30 calendar days on, in UTC.
+
+    Adding days in London rather than UTC keeps the end at the wall time people were told, even
+    when a BST change falls inside the 30 days. If that wall time does not exist on day 30 (the
+    spring-forward hour) pendulum moves it forward; if it occurs twice it takes the later one.
+    """
+    local = _aware(raised_at).in_timezone(LONDON)
+    return to_utc(local.add(days=SUSPENSION_DAYS))
+
+
+def suspension_day(raised_at: pendulum.DateTime, now: pendulum.DateTime) -> int:
+    """Which day of the suspension `now` falls on: 0 on the local raised date, 14 on the meeting
+    deadline date, 30 on the end date. Negative when `now` is before the raised date."""
+    return _days_between(local_date(raised_at), local_date(now))
+
+
+def meeting_within_deadline(raised_at: pendulum.DateTime, meeting_at: pendulum.DateTime) -> bool:
+    """Whether a resolution meeting at `meeting_at` satisfies §41: not before the suspension was
+    raised and no later than the end of local day 14."""
+    # Compared as instants, so a meeting earlier on the raising day (before the suspension
+    # existed) does not count, while the upper bound equals "local date <= day 14".
+    return _aware(raised_at) <= _aware(meeting_at) <= suspension_meeting_deadline(raised_at)
+
+
+# --- reviews and reminders ----------------------------------------------------------------
+
+
+def _check_interval(interval_months: int) -> None:
+    # bool is an int subclass; True as "every 1 month" would be a slip, not a choice.
+    months = interval_months
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValueError(f"review interval must be a whole number of months >= 1: {months!r}")
+
+
+def first_review_due(activated_on: pendulum.Date, interval_months: int) -> pendulum.Date:
+    """The first review date: one interval after activation (month ends clamp, 31 Jan + 1 = 28/29
+    Feb)."""
+    _check_interval(interval_months)
+    return _as_date(activated_on).add(months=interval_months)
+
+
+def next_review_due(
+    intended_due: pendulum.Date, interval_months: int, completed_on: pendulum.Date
+) -> pendulum.Date:
+    """The next review date, rolled from the date the review was *due*, not when it was done.
+
+    A late review does not push the schedule back; a very late one (past the following due date
+    too) skips ahead to the first due date after `completed_on`.
+    """
+    _check_interval(interval_months)
+    origin = _as_date(intended_due)
+    done = _as_date(completed_on)
+    # Each candidate is offset from the original date: chaining clamped dates would drift
+    # (31 Jan -> 28 Feb -> 28 Mar instead of 31 Mar).
+    k = 1
+    candidate = origin.add(months=interval_months)
+    while candidate <= done:
+        k += 1
+        candidate = origin.add(months=k * interval_months)
+    return candidate
+
+
+def _check_ladder(ladder: Sequence[int]) -> list[int]:
+    seen: set[int] = set()
+    for rung in ladder:
+        # Rungs usually come from configuration, so a string or a bool must be caught here
+        # (bool is an int subclass) rather than fail later in date arithmetic.
+        if isinstance(rung, bool) or not isinstance(rung, int) or rung < 0:
+            raise ValueError(f"reminder rung {rung!r} is not a whole number of days >= 0")
+        if rung in seen:
+            raise ValueError(f"reminder rung {rung} appears more than once")
+        seen.add(rung)
+    return sorted(seen, reverse=True)
+
+
+def reminder_dates(
+    due: pendulum.Date, ladder: Sequence[int] = DEFAULT_REMINDER_LADDER
+) -> list[tuple[int, pendulum.Date]]:
+    """(days_before, date) for each rung of the reminder ladder, earliest date first."""
+    rungs = _check_ladder(ladder)
+    due_date = _as_date(due)
+    return [(rung, due_date.subtract(days=rung)) for rung in rungs]
+
+
+def due_rungs(
+    due: pendulum.Date, as_of: pendulum.Date, ladder: Sequence[int] = DEFAULT_REMINDER_LADDER
+) -> list[int]:
+    """The rungs whose reminder date is on or before `as_of`, earliest first.
+
+    Returns every such rung, not just the latest, so a sweep that missed days still knows which
+    reminders it owes (dedupe is the outbox's job).
+    """
+    day = _as_date(as_of)
+    return [rung for rung, on in reminder_dates(due, ladder) if on <= day]
+
+
+def days_overdue(due: pendulum.Date, as_of: pendulum.Date) -> int:
+    """Whole days `as_of` is past `due`; 0 on the due date itself or before it."""
+    return max(0, _days_between(_as_date(due), _as_date(as_of)))
+
+
+# --- UK working days ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _uk_bank_holidays(year: int) -> frozenset[_dt.date]:
+    # The holidays package computes from rules bundled in the wheel, so this works offline.
+    days: set[_dt.date] = set()
+    for subdiv in UK_SUBDIVISIONS:
+        days.update(holidays.country_holidays("GB", subdiv=subdiv, years=year).keys())
+    return frozenset(days)
+
+
+def is_uk_bank_holiday(d: pendulum.Date) -> bool:
+    """True when `d` is a bank holiday in any UK nation (England, Wales, Scotland, NI).
+
+    Includes the nominal date of a holiday that falls at a weekend as well as its substitute
+    weekday, as the holidays package lists both.
+    """
+    day = _as_date(d)
+    return _dt.date(day.year, day.month, day.day) in _uk_bank_holidays(day.year)
+
+
+def is_uk_working_day(d: pendulum.Date) -> bool:
+    """Monday to Friday and not a bank holiday anywhere in the UK."""
+    day = _as_date(d)
+    return day.isoweekday() <= 5 and not is_uk_bank_holiday(day)
+
+
+def add_uk_working_days(start: pendulum.Date, n: int) -> pendulum.Date:
+    """The n-th UK working day after `start`; `start` itself is day 0 and never counts."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"number of working days must be a whole number >= 0: {n!r}")
+    day = _as_date(start)
+    counted = 0
+    while counted < n:
+        day = day.add(days=1)
+        if is_uk_working_day(day):
+            counted += 1
+    return day
+
+
+def foi_due_date(received_on: pendulum.Date) -> pendulum.Date:
+    """FOI Act s.10: the 20th working day following the date of receipt."""
+    return add_uk_working_days(received_on, FOI_WORKING_DAYS)
+
+
+def sar_due_date(received_on: pendulum.Date) -> pendulum.Date:
+    """UK GDPR art.12(3) as the ICO reads it: the corresponding date next month (the last day of
+    that month when there is none), moved to the next working day if it is not one."""
+    # pendulum's month addition clamps to the month end, which is exactly the ICO rule.
+    day = _as_date(received_on).add(months=1)
+    while not is_uk_working_day(day):
+        day = day.add(days=1)
+    return day
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+_DATETIME_HINT = "expected ISO 8601, e.g. 2026-03-20T10:00 or 2026-03-20T10:00+00:00"
+
+
+def parse_datetime(
+    text: str, *, default_tz: pendulum.Timezone | pendulum.FixedTimezone = LONDON
+) -> pendulum.DateTime:
+    """Parse an ISO 8601 date-time; one without an offset is wall time in `default_tz`.
+
+    The result keeps the parsed offset; use to_utc() to store it. A naive wall time that does not
+    exist (spring-forward hour) moves forward; one that occurs twice takes the later occurrence.
+    """
+    try:
+        parsed = pendulum.parse(text.strip(), tz=default_tz, exact=True)
+    except ValueError:
+        # pendulum's ParserError is a ValueError whose message is about internals; restate it.
+        raise ValueError(f"not a date-time: {text!r} ({_DATETIME_HINT})") from None
+    # exact=True yields a Date, Time or Duration for a date-only, time-only or period string: a
+    # date alone is not an instant, and guessing midnight would shift deadlines.
+    if isinstance(parsed, pendulum.DateTime):
+        return parsed
+    raise ValueError(f"not a date-time: {text!r} ({_DATETIME_HINT})")
+
+
+def parse_date(text: str) -> pendulum.Date:
+    """Parse a YYYY-MM-DD calendar date."""
+    stripped = text.strip()
+    # The pattern keeps out the other ISO forms pendulum accepts (20260320, 2026-W12-5, 2026-079)
+    # that nobody types on purpose.
+    if _ISO_DATE.fullmatch(stripped):
+        try:
+            return pendulum.Date(int(stripped[:4]), int(stripped[5:7]), int(stripped[8:10]))
+        except ValueError:
+            pass
+    raise ValueError(f"not a date: {text!r} (expected YYYY-MM-DD)")

@@ -1,0 +1,111 @@
+"""The protocol's vocabulary as enums: states, roles and outcomes stored in the register.
+
+Stored as their string values, so the database, the CLI and the audit log speak the same words.
+"""
+
+from enum import StrEnum
+
+
+class SecurityStandard(StrEnum):
+    """The information security standard an agency works to (§25)."""
+
+    ISO27001 = "iso27001"
+    DSPT = "dspt"
+    OTHER = "other"
+
+
+class ContactRole(StrEnum):
+    """What a person may do for their agency under the protocol (§13, §25, §40, §42)."""
+
+    SIGNATORY = "signatory"
+    NOMINATED_REPRESENTATIVE = "nominated_representative"
+    POINT_OF_CONTACT = "point_of_contact"
+    DPO = "dpo"
+
+
+class AgencyStatus(StrEnum):
+    MEMBER = "member"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+
+
+class ArrangementStatus(StrEnum):
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ACTIVE = "active"
+    UNDER_REVIEW = "under_review"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    LAPSED = "lapsed"
+    DISPOSAL_PENDING = "disposal_pending"
+    CLOSED = "closed"
+
+
+class PartyRole(StrEnum):
+    """Which way data flows for a party: it discloses, receives, or both."""
+
+    DISCLOSER = "discloser"
+    RECIPIENT = "recipient"
+    BOTH = "both"
+
+
+class ProtectiveMarking(StrEnum):
+    """Government Security Classifications, as §30 recommends."""
+
+    UNMARKED = "unmarked"
+    OFFICIAL = "official"
+    OFFICIAL_SENSITIVE = "official_sensitive"
+    SECRET = "secret"
+    TOP_SECRET = "top_secret"
+
+
+class SignOffDecision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReviewStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ReviewOutcome(StrEnum):
+    RENEW = "renew"
+    AMEND = "amend"
+    TERMINATE = "terminate"
+
+
+class AccessGrantStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    REVOKED = "revoked"
+
+
+class DisposalTaskStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+
+
+class SuspensionStatus(StrEnum):
+    RAISED = "raised"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MEETING_HELD = "meeting_held"
+    ENDED = "ended"
+
+
+class MeetingOutcome(StrEnum):
+    RESUME = "resume"
+    CONTINUE = "continue"
+    WITHDRAW = "withdraw"
+
+
+class WithdrawalStatus(StrEnum):
+    NOTIFIED = "notified"
+    COMPLETED = "completed"
+
+
+class AuditOutcome(StrEnum):
+    DONE = "done"
+    REFUSED = "refused"

@@ -1,0 +1,186 @@
+"""Past-tense domain events that use cases return: what happened, in the protocol's words.
+
+Notifications hang off these (DESIGN §6); each carries references and primitives only, so it
+can be stored, queued or sent to Prefect as it is.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    name: ClassVar[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.name, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class AgencyRegistered(DomainEvent):
+    name = "agency.registered"
+    agency: str
+
+
+@dataclass(frozen=True)
+class ContactAdded(DomainEvent):
+    name = "contact.added"
+    agency: str
+    email: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChairAdded(DomainEvent):
+    name = "chair.added"
+    email: str
+
+
+@dataclass(frozen=True)
+class ArrangementDrafted(DomainEvent):
+    name = "arrangement.drafted"
+    arrangement: str
+    version: int
+
+
+@dataclass(frozen=True)
+class ArrangementSubmitted(DomainEvent):
+    name = "arrangement.submitted"
+    arrangement: str
+    version: int
+
+
+@dataclass(frozen=True)
+class ArrangementApproved(DomainEvent):
+    """One party's signatory approved the current version."""
+
+    name = "arrangement.approved"
+    arrangement: str
+    version: int
+    agency: str
+    signatory: str
+    awaiting: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ArrangementActivated(DomainEvent):
+    name = "arrangement.activated"
+    arrangement: str
+    version: int
+    next_review_due: str
+
+
+@dataclass(frozen=True)
+class ArrangementRejected(DomainEvent):
+    name = "arrangement.rejected"
+    arrangement: str
+    version: int
+    agency: str
+    signatory: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReviewCompleted(DomainEvent):
+    name = "review.completed"
+    arrangement: str
+    outcome: str
+    due_on: str
+    next_review_due: str | None
+
+
+@dataclass(frozen=True)
+class ArrangementRenewed(DomainEvent):
+    name = "arrangement.renewed"
+    arrangement: str
+    next_review_due: str
+
+
+@dataclass(frozen=True)
+class ArrangementAmendmentStarted(DomainEvent):
+    """A review decided to amend: the arrangement is a draft again at a new version."""
+
+    name = "arrangement.amendment_started"
+    arrangement: str
+    version: int
+
+
+@dataclass(frozen=True)
+class ArrangementTerminated(DomainEvent):
+    name = "arrangement.terminated"
+    arrangement: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TrainingRecorded(DomainEvent):
+    name = "training.recorded"
+    email: str
+    course: str
+    expires_on: str | None
+
+
+@dataclass(frozen=True)
+class AccessGranted(DomainEvent):
+    name = "access.granted"
+    grant: str
+    arrangement: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AccessRevoked(DomainEvent):
+    name = "access.revoked"
+    grant: str
+    arrangement: str
+    email: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SuspensionRaised(DomainEvent):
+    name = "suspension.raised"
+    suspension: str
+    agency: str
+    reason: str
+    meeting_deadline: str
+    ends_at: str
+    arrangements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeetingScheduled(DomainEvent):
+    name = "suspension.meeting_scheduled"
+    suspension: str
+    agency: str
+    meeting_at: str
+    rescheduled: bool
+
+
+@dataclass(frozen=True)
+class MeetingHeld(DomainEvent):
+    name = "suspension.meeting_held"
+    suspension: str
+    agency: str
+    outcome: str
+    attendees: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SuspensionEnded(DomainEvent):
+    name = "suspension.ended"
+    suspension: str
+    agency: str
+    why: str
+    arrangements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WithdrawalNoticed(DomainEvent):
+    """The written notice of §42 reached the chairs; the withdrawal flow carries it out."""
+
+    name = "withdrawal.noticed"
+    withdrawal: str
+    agency: str
+    reason: str
+    effective_on: str

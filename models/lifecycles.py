@@ -1,0 +1,155 @@
+"""Lifecycles of the register's things, each declared once as a transition table (DESIGN §3).
+
+A table is data, `{(state, event): next_state}`; `fire` is the only way a status changes, so an
+illegal move always raises `IllegalTransition` naming the state and the move.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from models.enums import (
+    AccessGrantStatus,
+    AgencyStatus,
+    ArrangementStatus,
+    DisposalTaskStatus,
+    ReviewStatus,
+    SuspensionStatus,
+)
+from models.errors import IllegalTransition
+
+StateT = TypeVar("StateT", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Lifecycle(Generic[StateT]):
+    name: str
+    states: type[StateT]
+    initial: StateT
+    final: frozenset[StateT]
+    transitions: Mapping[tuple[StateT, str], StateT] = field(repr=False)
+
+    def fire(self, state: StateT | str, event: str, subject: str = "") -> StateT:
+        """The state after `event`, or `IllegalTransition` if the table has no such move."""
+        current = self.states(state)
+        try:
+            return self.transitions[(current, event)]
+        except KeyError:
+            raise IllegalTransition(self.name, current.value, event, subject) from None
+
+    def allows(self, state: StateT | str, event: str) -> bool:
+        return (self.states(state), event) in self.transitions
+
+    def events(self) -> frozenset[str]:
+        return frozenset(event for (_, event) in self.transitions)
+
+
+A = ArrangementStatus
+ARRANGEMENT = Lifecycle(
+    name="arrangement",
+    states=ArrangementStatus,
+    initial=A.DRAFT,
+    final=frozenset({A.CLOSED}),
+    transitions={
+        (A.DRAFT, "submit"): A.AWAITING_APPROVAL,
+        # one party's sign-off; the state holds until the last one
+        (A.AWAITING_APPROVAL, "approve"): A.AWAITING_APPROVAL,
+        # the last missing sign-off of the current version activates it
+        (A.AWAITING_APPROVAL, "activate"): A.ACTIVE,
+        (A.AWAITING_APPROVAL, "reject"): A.DRAFT,
+        (A.ACTIVE, "open_review"): A.UNDER_REVIEW,
+        (A.UNDER_REVIEW, "renew"): A.ACTIVE,
+        (A.UNDER_REVIEW, "amend"): A.DRAFT,
+        (A.ACTIVE, "suspend"): A.SUSPENDED,
+        (A.SUSPENDED, "resume"): A.ACTIVE,
+        (A.ACTIVE, "terminate"): A.TERMINATED,
+        (A.UNDER_REVIEW, "terminate"): A.TERMINATED,
+        # a withdrawal decided at a suspension's resolution meeting ends a suspended arrangement
+        (A.SUSPENDED, "terminate"): A.TERMINATED,
+        (A.UNDER_REVIEW, "lapse"): A.LAPSED,
+        (A.TERMINATED, "schedule_disposal"): A.DISPOSAL_PENDING,
+        (A.LAPSED, "schedule_disposal"): A.DISPOSAL_PENDING,
+        (A.DISPOSAL_PENDING, "close"): A.CLOSED,
+    },
+)
+
+M = AgencyStatus
+AGENCY_MEMBERSHIP = Lifecycle(
+    name="agency",
+    states=AgencyStatus,
+    initial=M.MEMBER,
+    final=frozenset({M.WITHDRAWN}),
+    transitions={
+        (M.MEMBER, "suspend"): M.SUSPENDED,
+        (M.SUSPENDED, "lift_suspension"): M.MEMBER,
+        (M.MEMBER, "withdraw"): M.WITHDRAWN,
+        (M.SUSPENDED, "withdraw"): M.WITHDRAWN,
+    },
+)
+
+S = SuspensionStatus
+SUSPENSION = Lifecycle(
+    name="suspension",
+    states=SuspensionStatus,
+    initial=S.RAISED,
+    final=frozenset({S.ENDED}),
+    transitions={
+        (S.RAISED, "schedule_meeting"): S.MEETING_SCHEDULED,
+        (S.MEETING_SCHEDULED, "schedule_meeting"): S.MEETING_SCHEDULED,
+        (S.MEETING_SCHEDULED, "hold_meeting"): S.MEETING_HELD,
+        # day 30 ends it whatever stage the meeting reached
+        (S.RAISED, "end"): S.ENDED,
+        (S.MEETING_SCHEDULED, "end"): S.ENDED,
+        (S.MEETING_HELD, "end"): S.ENDED,
+    },
+)
+
+R = ReviewStatus
+REVIEW = Lifecycle(
+    name="review",
+    states=ReviewStatus,
+    initial=R.SCHEDULED,
+    final=frozenset({R.COMPLETED, R.CANCELLED}),
+    transitions={
+        (R.SCHEDULED, "open"): R.OPEN,
+        (R.SCHEDULED, "complete"): R.COMPLETED,
+        (R.OPEN, "complete"): R.COMPLETED,
+        (R.SCHEDULED, "cancel"): R.CANCELLED,
+        (R.OPEN, "cancel"): R.CANCELLED,
+    },
+)
+
+G = AccessGrantStatus
+ACCESS_GRANT = Lifecycle(
+    name="access grant",
+    states=AccessGrantStatus,
+    initial=G.ACTIVE,
+    final=frozenset({G.REVOKED}),
+    transitions={
+        (G.ACTIVE, "pause"): G.PAUSED,
+        (G.PAUSED, "restore"): G.ACTIVE,
+        (G.ACTIVE, "revoke"): G.REVOKED,
+        (G.PAUSED, "revoke"): G.REVOKED,
+    },
+)
+
+D = DisposalTaskStatus
+DISPOSAL_TASK = Lifecycle(
+    name="disposal task",
+    states=DisposalTaskStatus,
+    initial=D.PENDING,
+    final=frozenset({D.CONFIRMED}),
+    transitions={
+        (D.PENDING, "confirm"): D.CONFIRMED,
+    },
+)
+
+ALL: tuple[Lifecycle[Any], ...] = (
+    ARRANGEMENT,
+    AGENCY_MEMBERSHIP,
+    SUSPENSION,
+    REVIEW,
+    ACCESS_GRANT,
+    DISPOSAL_TASK,
+)

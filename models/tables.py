@@ -1,0 +1,412 @@
+"""The register's tables (DESIGN §2), with the protocol's rules as database constraints where a
+constraint can hold them, so no code path and no hand-edit can store what the protocol forbids."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, MetaData, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from models.enums import (
+    AccessGrantStatus,
+    AgencyStatus,
+    ArrangementStatus,
+    AuditOutcome,
+    ContactRole,
+    DisposalTaskStatus,
+    MeetingOutcome,
+    PartyRole,
+    ProtectiveMarking,
+    ReviewOutcome,
+    ReviewStatus,
+    SecurityStandard,
+    SignOffDecision,
+    SuspensionStatus,
+    WithdrawalStatus,
+)
+from models.types import enum_column, utc_column
+
+# Named constraints, so migrations can refer to them on both SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _nonblank(column: str) -> CheckConstraint:
+    return CheckConstraint(f"length(trim({column})) > 0", name=f"{column}_not_blank")
+
+
+class Agency(SQLModel, table=True):
+    """A partner agency that has signed the Protocol (§2)."""
+
+    __tablename__ = "agency"
+    __table_args__ = (_nonblank("name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    ico_registration: str | None = None
+    security_standard: SecurityStandard | None = Field(
+        default=None, sa_column=enum_column(SecurityStandard, nullable=True)
+    )
+    status: AgencyStatus = Field(default=AgencyStatus.MEMBER, sa_column=enum_column(AgencyStatus))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Contact(SQLModel, table=True):
+    """A person at an agency: a staff member, and with roles a signatory, representative, etc."""
+
+    __tablename__ = "contact"
+    __table_args__ = (
+        _nonblank("name"),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", nullable=False, index=True)
+    email: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    left_at: datetime | None = Field(default=None, sa_column=utc_column())
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class ContactRoleAssignment(SQLModel, table=True):
+    __tablename__ = "contact_role"
+    __table_args__ = (UniqueConstraint("contact_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", nullable=False, index=True)
+    role: ContactRole = Field(sa_column=enum_column(ContactRole))
+
+
+class Chair(SQLModel, table=True):
+    """A chair of the Information Governance Monitoring Group (§40, §42)."""
+
+    __tablename__ = "chair"
+    __table_args__ = (
+        _nonblank("name"),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Arrangement(SQLModel, table=True):
+    """A Partner Agency Information Sharing Arrangement (Appendix J)."""
+
+    __tablename__ = "arrangement"
+    __table_args__ = (
+        _nonblank("title"),
+        # §6: a lawful basis must be identified and recorded before anyone is asked to approve
+        CheckConstraint(
+            "status = 'draft' OR (lawful_basis IS NOT NULL AND length(trim(lawful_basis)) > 0)",
+            name="lawful_basis_required",
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("review_interval_months BETWEEN 1 AND 60", name="review_interval_range"),
+        CheckConstraint("retention_months >= 0", name="retention_nonnegative"),
+        CheckConstraint(
+            "status IN ('draft', 'awaiting_approval') OR next_review_due IS NOT NULL",
+            name="approved_has_review_date",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    purposes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lawful_basis: str | None = Field(default=None, sa_column=Column(Text))
+    special_category_condition: str | None = Field(default=None, sa_column=Column(Text))
+    consent_basis: str | None = Field(default=None, sa_column=Column(Text))
+    transfer_method: str | None = Field(default=None, sa_column=Column(Text))
+    security_arrangements: str | None = Field(default=None, sa_column=Column(Text))
+    storage_arrangements: str | None = Field(default=None, sa_column=Column(Text))
+    access_arrangements: str | None = Field(default=None, sa_column=Column(Text))
+    retention_months: int = Field(nullable=False)
+    retention_rule: str | None = Field(default=None, sa_column=Column(Text))
+    disposal_method: str | None = Field(default=None, sa_column=Column(Text))
+    review_interval_months: int = Field(default=12, nullable=False)
+    version: int = Field(default=1, nullable=False)
+    status: ArrangementStatus = Field(
+        default=ArrangementStatus.DRAFT, sa_column=enum_column(ArrangementStatus)
+    )
+    next_review_due: date | None = None
+    drafted_by: str = Field(nullable=False)
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+    activated_at: datetime | None = Field(default=None, sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class ArrangementParty(SQLModel, table=True):
+    """An agency's part in an arrangement; `left_at` is set when it withdraws (§42)."""
+
+    __tablename__ = "arrangement_party"
+    __table_args__ = (UniqueConstraint("arrangement_id", "agency_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    agency_id: int = Field(foreign_key="agency.id", nullable=False, index=True)
+    role: PartyRole = Field(sa_column=enum_column(PartyRole))
+    left_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class DataItem(SQLModel, table=True):
+    """What is shared, with its protective marking (§30) and statutory restrictions (§16)."""
+
+    __tablename__ = "data_item"
+    __table_args__ = (_nonblank("name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    protective_marking: ProtectiveMarking = Field(sa_column=enum_column(ProtectiveMarking))
+    statutory_restrictions: str | None = Field(default=None, sa_column=Column(Text))
+    personal_data: bool = Field(default=True, nullable=False)
+    special_category: bool = Field(default=False, nullable=False)
+
+
+class OverseasTransfer(SQLModel, table=True):
+    """A transfer outside the EEA; §10 refuses one without an adequate level of protection."""
+
+    __tablename__ = "overseas_transfer"
+    __table_args__ = (_nonblank("country"), _nonblank("adequacy"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    country: str = Field(sa_column=Column(Text, nullable=False))
+    adequacy: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SignOff(SQLModel, table=True):
+    """One party's decision on one version of an arrangement; a new version needs new ones."""
+
+    __tablename__ = "sign_off"
+    __table_args__ = (UniqueConstraint("arrangement_id", "version", "agency_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    version: int = Field(nullable=False)
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    contact_id: int = Field(foreign_key="contact.id", nullable=False)
+    decision: SignOffDecision = Field(sa_column=enum_column(SignOffDecision))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    decided_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Review(SQLModel, table=True):
+    """A periodic review of an arrangement (§31), due on a date, completed with an outcome."""
+
+    __tablename__ = "review"
+    __table_args__ = (
+        UniqueConstraint("arrangement_id", "due_on"),
+        CheckConstraint(
+            "(status = 'completed') = (outcome IS NOT NULL)", name="outcome_iff_completed"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    due_on: date = Field(nullable=False)
+    status: ReviewStatus = Field(
+        default=ReviewStatus.SCHEDULED, sa_column=enum_column(ReviewStatus)
+    )
+    opened_at: datetime | None = Field(default=None, sa_column=utc_column())
+    completed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    completed_by: str | None = None
+    outcome: ReviewOutcome | None = Field(
+        default=None, sa_column=enum_column(ReviewOutcome, nullable=True)
+    )
+
+
+class TrainingRecord(SQLModel, table=True):
+    """Training a staff member completed (§12, §38–39)."""
+
+    __tablename__ = "training_record"
+    __table_args__ = (
+        _nonblank("course"),
+        CheckConstraint("expires_on IS NULL OR expires_on > completed_on", name="expiry_after"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", nullable=False, index=True)
+    course: str = Field(sa_column=Column(Text, nullable=False))
+    completed_on: date = Field(nullable=False)
+    expires_on: date | None = None
+    recorded_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class AccessGrant(SQLModel, table=True):
+    """A staff member's need-to-know access to an arrangement's data (§10, §25)."""
+
+    __tablename__ = "access_grant"
+    __table_args__ = (
+        _nonblank("justification"),
+        CheckConstraint(
+            "(status = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)",
+            name="revocation_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    contact_id: int = Field(foreign_key="contact.id", nullable=False, index=True)
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    justification: str = Field(sa_column=Column(Text, nullable=False))
+    status: AccessGrantStatus = Field(
+        default=AccessGrantStatus.ACTIVE, sa_column=enum_column(AccessGrantStatus)
+    )
+    granted_at: datetime = Field(sa_column=utc_column(nullable=False))
+    granted_by: str = Field(nullable=False)
+    expires_on: date | None = None
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
+    revoked_by: str | None = None
+    revoked_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DisposalTask(SQLModel, table=True):
+    """A recipient agency's duty to destroy the data it received (§9, §35–37)."""
+
+    __tablename__ = "disposal_task"
+    __table_args__ = (
+        UniqueConstraint("arrangement_id", "agency_id"),
+        CheckConstraint(
+            "status = 'pending' OR (confirmed_at IS NOT NULL AND certificate IS NOT NULL)",
+            name="confirmation_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    due_on: date = Field(nullable=False)
+    method: str | None = Field(default=None, sa_column=Column(Text))
+    status: DisposalTaskStatus = Field(
+        default=DisposalTaskStatus.PENDING, sa_column=enum_column(DisposalTaskStatus)
+    )
+    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    confirmed_by: str | None = None
+    certificate: str | None = None
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Suspension(SQLModel, table=True):
+    """A partner agency's 30-day suspension of its obligations (§41)."""
+
+    __tablename__ = "suspension"
+    __table_args__ = (
+        _nonblank("reason"),
+        CheckConstraint("meeting_deadline > raised_at", name="deadline_after_raise"),
+        CheckConstraint("ends_at > meeting_deadline", name="end_after_deadline"),
+        # one live suspension per agency: a second is refused while the first runs
+        Index(
+            "uq_suspension_one_open_per_agency",
+            "agency_id",
+            unique=True,
+            sqlite_where=text("status <> 'ended'"),
+            postgresql_where=text("status <> 'ended'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    agency_id: int = Field(foreign_key="agency.id", nullable=False, index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raised_by: str = Field(nullable=False)
+    raised_at: datetime = Field(sa_column=utc_column(nullable=False))
+    meeting_deadline: datetime = Field(sa_column=utc_column(nullable=False))
+    ends_at: datetime = Field(sa_column=utc_column(nullable=False))
+    status: SuspensionStatus = Field(
+        default=SuspensionStatus.RAISED, sa_column=enum_column(SuspensionStatus)
+    )
+    meeting_at: datetime | None = Field(default=None, sa_column=utc_column())
+    meeting_held_at: datetime | None = Field(default=None, sa_column=utc_column())
+    risk_assessment: str | None = Field(default=None, sa_column=Column(Text))
+    outcome: MeetingOutcome | None = Field(
+        default=None, sa_column=enum_column(MeetingOutcome, nullable=True)
+    )
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class MeetingAttendance(SQLModel, table=True):
+    """Who attended a suspension's risk assessment and resolution meeting (§41)."""
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (UniqueConstraint("suspension_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    suspension_id: int = Field(foreign_key="suspension.id", nullable=False, index=True)
+    email: str = Field(nullable=False)
+    name: str = Field(nullable=False)
+    capacity: str = Field(nullable=False)
+
+
+class Withdrawal(SQLModel, table=True):
+    """A partner agency's written notice of withdrawal to the chairs, with its reason (§42)."""
+
+    __tablename__ = "withdrawal"
+    __table_args__ = (_nonblank("reason"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    agency_id: int = Field(foreign_key="agency.id", nullable=False, unique=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    raised_by: str = Field(nullable=False)
+    noticed_at: datetime = Field(sa_column=utc_column(nullable=False))
+    effective_on: date = Field(nullable=False)
+    status: WithdrawalStatus = Field(
+        default=WithdrawalStatus.NOTIFIED, sa_column=enum_column(WithdrawalStatus)
+    )
+    suspension_id: int | None = Field(default=None, foreign_key="suspension.id")
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last number issued per reference prefix and year (ISA-2026-0001)."""
+
+    __tablename__ = "reference_counter"
+    __table_args__ = (UniqueConstraint("prefix", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(nullable=False)
+    year: int = Field(nullable=False)
+    last: int = Field(default=0, nullable=False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only, hash-chained record of every state change and every refusal."""
+
+    __tablename__ = "audit_event"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    occurred_at: datetime = Field(sa_column=utc_column(nullable=False))
+    actor: str = Field(nullable=False)
+    action: str = Field(nullable=False)
+    outcome: AuditOutcome = Field(sa_column=enum_column(AuditOutcome))
+    subject_type: str | None = None
+    subject_ref: str | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+    prev_hash: str = Field(nullable=False)
+    hash: str = Field(nullable=False, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's head, one row; updating it first serialises appends on every backend."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, nullable=False)
+    hash: str = Field(nullable=False)

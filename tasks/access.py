@@ -1,0 +1,212 @@
+"""Use cases for staff training (§12, §38) and need-to-know access to shared data (§10, §25)."""
+
+from datetime import date
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.clocks import local_date
+from models.enums import ArrangementStatus, ContactRole, PartyRole
+from models.errors import InvalidInput, Refused
+from models.events import AccessGranted, AccessRevoked, DomainEvent, TrainingRecorded
+from models.inputs import required_text
+from models.lifecycles import ACCESS_GRANT
+from models.tables import AccessGrant, Agency, Arrangement, Contact, TrainingRecord
+from tasks.lookup import (
+    arrangement_by_ref,
+    contact_by_email,
+    current_parties,
+    grant_by_ref,
+    require_role_at,
+    resolve_actor,
+)
+from tasks.uow import UnitOfWork, unit_of_work
+
+ACCESS_MANAGERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.POINT_OF_CONTACT)
+
+
+def record_training(
+    session: Session,
+    *,
+    email: str,
+    course: str,
+    completed_on: date,
+    expires_on: date | None,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    course = required_text(course, "--course")
+    if completed_on > local_date(now):
+        raise InvalidInput(f"--completed {completed_on} is in the future")
+    if expires_on is not None and expires_on <= completed_on:
+        raise InvalidInput(f"--expires {expires_on} is not after --completed {completed_on}")
+    with unit_of_work(session, actor=actor, now=now, action="training.record") as uow:
+        contact = contact_by_email(session, email)
+        assert contact.id is not None
+        session.add(
+            TrainingRecord(
+                contact_id=contact.id,
+                course=course,
+                completed_on=completed_on,
+                expires_on=expires_on,
+                recorded_at=now,
+            )
+        )
+        uow.record(
+            "training.record",
+            subject_type="contact",
+            subject_ref=contact.email,
+            after={"course": course, "completed_on": completed_on, "expires_on": expires_on},
+        )
+        uow.emit(
+            TrainingRecorded(
+                email=contact.email,
+                course=course,
+                expires_on=expires_on.isoformat() if expires_on else None,
+            )
+        )
+        return uow.events
+
+
+def training_current(session: Session, contact: Contact, on: date) -> bool:
+    """Whether a staff member holds training completed by `on` that has not expired by then."""
+    return (
+        session.exec(
+            select(TrainingRecord.id)
+            .where(TrainingRecord.contact_id == contact.id)
+            .where(TrainingRecord.completed_on <= on)
+            .where(
+                (col(TrainingRecord.expires_on).is_(None)) | (col(TrainingRecord.expires_on) > on)
+            )
+        ).first()
+        is not None
+    )
+
+
+def grant_access(
+    session: Session,
+    *,
+    arrangement: str,
+    email: str,
+    justification: str,
+    expires_on: date | None,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """Give a trained staff member of a receiving party access, for a stated need (§10)."""
+    justification = required_text(justification, "--justification")
+    today = local_date(now)
+    if expires_on is not None and expires_on <= today:
+        raise InvalidInput(f"--expires {expires_on} is not in the future")
+    with unit_of_work(session, actor=actor, now=now, action="access.grant") as uow:
+        uow.about("arrangement", arrangement)
+        isa = arrangement_by_ref(session, arrangement, lock=True)
+        staff = contact_by_email(session, email)
+        assert isa.id is not None
+        parties = {agency.id: (party, agency) for party, agency in current_parties(session, isa.id)}
+        if staff.agency_id not in parties:
+            raise Refused(f"{staff.email}'s agency is not a party to {isa.reference}")
+        party, agency = parties[staff.agency_id]
+        who = resolve_actor(session, actor)
+        require_role_at(who, agency, *ACCESS_MANAGERS, to=f"grant access to {isa.reference}")
+        if party.role == PartyRole.DISCLOSER:
+            raise Refused(
+                f"{agency.name} only discloses under {isa.reference}: its staff receive no access"
+            )
+        if isa.status != ArrangementStatus.ACTIVE:
+            raise Refused(
+                f"cannot grant access to {isa.reference}: it is "
+                f"{isa.status.value.replace('_', ' ')}, not active"
+            )
+        if staff.left_at is not None:
+            raise Refused(f"{staff.email} has left {agency.name}")
+        if not training_current(session, staff, today):
+            raise Refused(
+                f"{staff.email} has no current training record (§12): record training first"
+            )
+        reference = uow.next_reference("GRT")
+        assert staff.id is not None and agency.id is not None
+        grant = AccessGrant(
+            reference=reference,
+            arrangement_id=isa.id,
+            contact_id=staff.id,
+            agency_id=agency.id,
+            justification=justification,
+            granted_at=now,
+            granted_by=who.email,
+            expires_on=expires_on,
+        )
+        session.add(grant)
+        uow.record(
+            "access.grant",
+            subject_type="access_grant",
+            subject_ref=reference,
+            after={
+                "status": grant.status,
+                "arrangement": isa.reference,
+                "staff": staff.email,
+                "justification": justification,
+                "expires_on": expires_on,
+            },
+        )
+        uow.emit(AccessGranted(grant=reference, arrangement=isa.reference, email=staff.email))
+        return uow.events
+
+
+def end_grant(uow: UnitOfWork, grant: AccessGrant, event: str, reason: str | None = None) -> None:
+    """Move a grant through its table (pause, restore, revoke) and record it."""
+    before = {"status": grant.status}
+    grant.status = ACCESS_GRANT.fire(grant.status, event, grant.reference)
+    if event == "revoke":
+        grant.revoked_at = uow.now
+        grant.revoked_by = uow.actor
+        grant.revoked_reason = reason
+    uow.session.add(grant)
+    uow.record(
+        f"access.{event}",
+        subject_type="access_grant",
+        subject_ref=grant.reference,
+        before=before,
+        after={"status": grant.status, "reason": reason},
+    )
+
+
+def revoke(uow: UnitOfWork, grant: AccessGrant, reason: str) -> None:
+    end_grant(uow, grant, "revoke", reason)
+    staff = uow.session.get(Contact, grant.contact_id)
+    isa = uow.session.get(Arrangement, grant.arrangement_id)
+    assert staff is not None and isa is not None
+    uow.emit(
+        AccessRevoked(
+            grant=grant.reference, arrangement=isa.reference, email=staff.email, reason=reason
+        )
+    )
+
+
+def revoke_access(
+    session: Session, *, grant: str, reason: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """Remove access that is no longer necessary (§10), with the reason recorded."""
+    reason = required_text(reason, "--reason")
+    with unit_of_work(session, actor=actor, now=now, action="access.revoke") as uow:
+        uow.about("access_grant", grant)
+        held = grant_by_ref(session, grant, lock=True)
+        who = resolve_actor(session, actor)
+        home = session.get(Agency, held.agency_id)
+        assert home is not None
+        owners = [
+            agency
+            for party, agency in current_parties(session, held.arrangement_id)
+            if party.role in (PartyRole.DISCLOSER, PartyRole.BOTH)
+        ]
+        may = who.has_role_at(home.id, *ACCESS_MANAGERS) or any(
+            who.has_role_at(owner.id, ContactRole.NOMINATED_REPRESENTATIVE) for owner in owners
+        )
+        if not may:
+            raise Refused(
+                f"{who.email} is neither a nominated representative or point of contact of "
+                f"{home.name} nor a nominated representative of the data owner: may not revoke "
+                f"{held.reference}"
+            )
+        revoke(uow, held, reason)
+        return uow.events

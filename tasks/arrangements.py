@@ -1,0 +1,479 @@
+"""Use cases of an arrangement's life: draft, submit, approve or reject by every party's
+signatory, and the review outcome that renews, amends or terminates it (§6, §31)."""
+
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, delete, select
+
+from models.appendix_j import ArrangementDraft
+from models.clocks import first_review_due, local_date, next_review_due
+from models.enums import (
+    AgencyStatus,
+    ArrangementStatus,
+    ContactRole,
+    ReviewOutcome,
+    ReviewStatus,
+    SignOffDecision,
+)
+from models.errors import InvalidInput, Refused
+from models.events import (
+    ArrangementActivated,
+    ArrangementAmendmentStarted,
+    ArrangementApproved,
+    ArrangementDrafted,
+    ArrangementRejected,
+    ArrangementRenewed,
+    ArrangementSubmitted,
+    ArrangementTerminated,
+    DomainEvent,
+    ReviewCompleted,
+)
+from models.inputs import required_text
+from models.lifecycles import ARRANGEMENT, REVIEW
+from models.tables import (
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    DataItem,
+    OverseasTransfer,
+    Review,
+    SignOff,
+)
+from tasks.lookup import (
+    Actor,
+    agency_by_name,
+    arrangement_by_ref,
+    current_parties,
+    resolve_actor,
+)
+from tasks.uow import UnitOfWork, unit_of_work
+
+OFFICER_ROLES = (
+    ContactRole.SIGNATORY,
+    ContactRole.NOMINATED_REPRESENTATIVE,
+    ContactRole.POINT_OF_CONTACT,
+)
+
+
+def arrangement_state(arrangement: Arrangement) -> dict[str, Any]:
+    return {
+        "status": arrangement.status,
+        "version": arrangement.version,
+        "next_review_due": arrangement.next_review_due,
+    }
+
+
+def transition(uow: UnitOfWork, arrangement: Arrangement, event: str, **detail: Any) -> None:
+    """Move an arrangement through its table and record the move in the audit chain."""
+    before = arrangement_state(arrangement)
+    arrangement.status = ARRANGEMENT.fire(arrangement.status, event, arrangement.reference)
+    arrangement.updated_at = uow.now
+    uow.session.add(arrangement)
+    uow.record(
+        f"arrangement.{event}",
+        subject_type="arrangement",
+        subject_ref=arrangement.reference,
+        before=before,
+        after={**arrangement_state(arrangement), **detail},
+    )
+
+
+def _require_party_officer(
+    session: Session, actor: Actor, arrangement: Arrangement, *, to: str
+) -> None:
+    assert arrangement.id is not None
+    party_ids = [agency.id for _, agency in current_parties(session, arrangement.id)]
+    if not any(actor.has_role_at(agency_id, *OFFICER_ROLES) for agency_id in party_ids):
+        raise Refused(
+            f"{actor.email} is not a signatory, nominated representative or point of contact "
+            f"of a party to {arrangement.reference}: may not {to}"
+        )
+
+
+def _resolve_parties(session: Session, draft: ArrangementDraft) -> list[Agency]:
+    agencies = [agency_by_name(session, party.agency) for party in draft.parties]
+    for agency in agencies:
+        if agency.status != AgencyStatus.MEMBER:
+            raise Refused(f"{agency.name} is {agency.status.value}: it cannot join an arrangement")
+    return agencies
+
+
+def _write_content(session: Session, arrangement: Arrangement, draft: ArrangementDraft) -> None:
+    """Write an Appendix J form's content onto an arrangement, replacing what a draft had."""
+    arrangement.title = draft.title
+    arrangement.purposes = list(draft.purposes)
+    arrangement.lawful_basis = (draft.lawful_basis or "").strip() or None
+    arrangement.special_category_condition = draft.special_category_condition
+    arrangement.consent_basis = draft.consent_basis
+    arrangement.transfer_method = draft.transfer_method
+    arrangement.security_arrangements = draft.security_arrangements
+    arrangement.storage_arrangements = draft.storage_arrangements
+    arrangement.access_arrangements = draft.access_arrangements
+    arrangement.retention_months = draft.retention.period_months
+    arrangement.retention_rule = draft.retention.rule
+    arrangement.disposal_method = draft.retention.disposal_method
+    arrangement.review_interval_months = draft.review_interval_months
+    session.add(arrangement)
+    session.flush()
+    assert arrangement.id is not None
+    for table in (DataItem, OverseasTransfer):
+        session.exec(delete(table).where(col(table.arrangement_id) == arrangement.id))
+    for item in draft.data_items:
+        session.add(DataItem(arrangement_id=arrangement.id, **item.model_dump()))
+    for transfer in draft.transfers_outside_eea:
+        session.add(OverseasTransfer(arrangement_id=arrangement.id, **transfer.model_dump()))
+
+
+def draft_arrangement(
+    session: Session, *, draft: ArrangementDraft, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """Record a new arrangement from an Appendix J form, as a draft at version 1."""
+    with unit_of_work(session, actor=actor, now=now, action="arrangement.draft") as uow:
+        uow.about("arrangement", draft.title)
+        agencies = _resolve_parties(session, draft)
+        who = resolve_actor(session, actor)
+        if not who.belongs_to_any(a.id for a in agencies):
+            raise Refused(
+                f"{who.email} is not a contact of any party: may not draft this arrangement"
+            )
+        reference = uow.next_reference("ISA")
+        arrangement = Arrangement(
+            reference=reference,
+            title=draft.title,
+            retention_months=draft.retention.period_months,
+            drafted_by=who.email,
+            created_at=now,
+            updated_at=now,
+        )
+        _write_content(session, arrangement, draft)
+        assert arrangement.id is not None
+        for party, agency in zip(draft.parties, agencies, strict=True):
+            assert agency.id is not None
+            session.add(
+                ArrangementParty(
+                    arrangement_id=arrangement.id, agency_id=agency.id, role=party.role
+                )
+            )
+        uow.record(
+            "arrangement.draft",
+            subject_type="arrangement",
+            subject_ref=reference,
+            after={
+                **arrangement_state(arrangement),
+                "title": draft.title,
+                "parties": {a.name: p.role for p, a in zip(draft.parties, agencies, strict=True)},
+            },
+        )
+        uow.emit(ArrangementDrafted(arrangement=reference, version=arrangement.version))
+        return uow.events
+
+
+def revise_draft(
+    session: Session,
+    *,
+    reference: str,
+    draft: ArrangementDraft,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """Replace a draft's content (and parties) from a revised Appendix J form."""
+    with unit_of_work(session, actor=actor, now=now, action="arrangement.revise") as uow:
+        uow.about("arrangement", reference)
+        arrangement = arrangement_by_ref(session, reference, lock=True)
+        who = resolve_actor(session, actor)
+        _require_party_officer(session, who, arrangement, to=f"revise {arrangement.reference}")
+        if arrangement.status != ArrangementStatus.DRAFT:
+            raise Refused(
+                f"cannot revise arrangement {arrangement.reference}: it is "
+                f"{arrangement.status.value.replace('_', ' ')}, only a draft can be revised"
+            )
+        agencies = _resolve_parties(session, draft)
+        assert arrangement.id is not None
+        session.exec(
+            delete(ArrangementParty).where(col(ArrangementParty.arrangement_id) == arrangement.id)
+        )
+        for party, agency in zip(draft.parties, agencies, strict=True):
+            assert agency.id is not None
+            session.add(
+                ArrangementParty(
+                    arrangement_id=arrangement.id, agency_id=agency.id, role=party.role
+                )
+            )
+        _write_content(session, arrangement, draft)
+        arrangement.updated_at = now
+        uow.record(
+            "arrangement.revise",
+            subject_type="arrangement",
+            subject_ref=arrangement.reference,
+            after={**arrangement_state(arrangement), "title": draft.title},
+        )
+        uow.emit(ArrangementDrafted(arrangement=arrangement.reference, version=arrangement.version))
+        return uow.events
+
+
+def submit_arrangement(
+    session: Session, *, reference: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """Ask every party's signatory to approve the current version."""
+    with unit_of_work(session, actor=actor, now=now, action="arrangement.submit") as uow:
+        uow.about("arrangement", reference)
+        arrangement = arrangement_by_ref(session, reference, lock=True)
+        who = resolve_actor(session, actor)
+        _require_party_officer(session, who, arrangement, to=f"submit {arrangement.reference}")
+        if not (arrangement.lawful_basis or "").strip():
+            raise Refused(
+                f"cannot submit {arrangement.reference}: no lawful basis is recorded (§6); "
+                "revise the draft with one"
+            )
+        assert arrangement.id is not None
+        if len(current_parties(session, arrangement.id)) < 2:
+            raise Refused(f"cannot submit {arrangement.reference}: it has fewer than two parties")
+        transition(uow, arrangement, "submit")
+        uow.emit(
+            ArrangementSubmitted(arrangement=arrangement.reference, version=arrangement.version)
+        )
+        return uow.events
+
+
+def _signatory_party(session: Session, who: Actor, arrangement: Arrangement, *, to: str) -> Agency:
+    """The party agency for which `who` signs; refused unless they are a party's signatory."""
+    assert arrangement.id is not None
+    for _, agency in current_parties(session, arrangement.id):
+        if who.has_role_at(agency.id, ContactRole.SIGNATORY):
+            return agency
+    raise Refused(
+        f"{who.email} is not a signatory of any party to {arrangement.reference}: may not {to}"
+    )
+
+
+def _decide(
+    uow: UnitOfWork,
+    arrangement: Arrangement,
+    agency: Agency,
+    who: Actor,
+    decision: SignOffDecision,
+    reason: str | None,
+) -> None:
+    existing = uow.session.exec(
+        select(SignOff)
+        .where(SignOff.arrangement_id == arrangement.id)
+        .where(SignOff.version == arrangement.version)
+        .where(SignOff.agency_id == agency.id)
+    ).first()
+    if existing is not None:
+        raise Refused(
+            f"{agency.name} has already {existing.decision.value} version {arrangement.version} "
+            f"of {arrangement.reference}"
+        )
+    assert arrangement.id is not None and agency.id is not None and who.contact is not None
+    assert who.contact.id is not None
+    uow.session.add(
+        SignOff(
+            arrangement_id=arrangement.id,
+            version=arrangement.version,
+            agency_id=agency.id,
+            contact_id=who.contact.id,
+            decision=decision,
+            reason=reason,
+            decided_at=uow.now,
+        )
+    )
+    uow.session.flush()
+
+
+def awaiting_signatures(session: Session, arrangement: Arrangement) -> list[str]:
+    """The parties whose signatory has not yet approved the current version."""
+    assert arrangement.id is not None
+    approved = set(
+        session.exec(
+            select(SignOff.agency_id)
+            .where(SignOff.arrangement_id == arrangement.id)
+            .where(SignOff.version == arrangement.version)
+            .where(SignOff.decision == SignOffDecision.APPROVED)
+        ).all()
+    )
+    return [a.name for _, a in current_parties(session, arrangement.id) if a.id not in approved]
+
+
+def schedule_review(session: Session, arrangement: Arrangement, due_on: pendulum.Date) -> None:
+    assert arrangement.id is not None
+    arrangement.next_review_due = due_on
+    session.add(Review(arrangement_id=arrangement.id, due_on=due_on))
+
+
+def approve_arrangement(
+    session: Session, *, reference: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """A party's signatory approves the current version; the last approval activates it."""
+    with unit_of_work(session, actor=actor, now=now, action="arrangement.approve") as uow:
+        uow.about("arrangement", reference)
+        arrangement = arrangement_by_ref(session, reference, lock=True)
+        who = resolve_actor(session, actor)
+        agency = _signatory_party(session, who, arrangement, to=f"approve {arrangement.reference}")
+        ARRANGEMENT.fire(arrangement.status, "approve", arrangement.reference)
+        _decide(uow, arrangement, agency, who, SignOffDecision.APPROVED, None)
+        awaiting = awaiting_signatures(session, arrangement)
+        uow.record(
+            "arrangement.approve",
+            subject_type="arrangement",
+            subject_ref=arrangement.reference,
+            after={"agency": agency.name, "version": arrangement.version, "awaiting": awaiting},
+        )
+        uow.emit(
+            ArrangementApproved(
+                arrangement=arrangement.reference,
+                version=arrangement.version,
+                agency=agency.name,
+                signatory=who.email,
+                awaiting=tuple(awaiting),
+            )
+        )
+        if not awaiting:
+            due = first_review_due(local_date(now), arrangement.review_interval_months)
+            schedule_review(session, arrangement, due)
+            arrangement.activated_at = now
+            transition(uow, arrangement, "activate")
+            uow.emit(
+                ArrangementActivated(
+                    arrangement=arrangement.reference,
+                    version=arrangement.version,
+                    next_review_due=due.isoformat(),
+                )
+            )
+        return uow.events
+
+
+def reject_arrangement(
+    session: Session, *, reference: str, reason: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """A party's signatory rejects the version: it returns to draft at the next version."""
+    reason = required_text(reason, "a reason for the rejection")
+    with unit_of_work(session, actor=actor, now=now, action="arrangement.reject") as uow:
+        uow.about("arrangement", reference)
+        arrangement = arrangement_by_ref(session, reference, lock=True)
+        who = resolve_actor(session, actor)
+        agency = _signatory_party(session, who, arrangement, to=f"reject {arrangement.reference}")
+        ARRANGEMENT.fire(arrangement.status, "reject", arrangement.reference)
+        _decide(uow, arrangement, agency, who, SignOffDecision.REJECTED, reason)
+        rejected_version = arrangement.version
+        arrangement.version += 1
+        transition(uow, arrangement, "reject", reason=reason, agency=agency.name)
+        uow.emit(
+            ArrangementRejected(
+                arrangement=arrangement.reference,
+                version=rejected_version,
+                agency=agency.name,
+                signatory=who.email,
+                reason=reason,
+            )
+        )
+        return uow.events
+
+
+def current_review(session: Session, arrangement: Arrangement) -> Review | None:
+    return session.exec(
+        select(Review)
+        .where(Review.arrangement_id == arrangement.id)
+        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
+        .order_by(col(Review.due_on))
+        .with_for_update()
+    ).first()
+
+
+def _review_transition(uow: UnitOfWork, review: Review, event: str, ref: str) -> None:
+    before = {"status": review.status, "due_on": review.due_on}
+    review.status = REVIEW.fire(review.status, event, f"of {ref} due {review.due_on}")
+    uow.session.add(review)
+    uow.record(
+        f"review.{event}",
+        subject_type="review",
+        subject_ref=f"{ref}@{review.due_on}",
+        before=before,
+        after={"status": review.status, "outcome": review.outcome},
+    )
+
+
+def terminate(uow: UnitOfWork, arrangement: Arrangement, reason: str) -> None:
+    """End an arrangement: no more sharing; reviews still scheduled are cancelled."""
+    arrangement.ended_at = uow.now
+    transition(uow, arrangement, "terminate", reason=reason)
+    for review in uow.session.exec(
+        select(Review)
+        .where(Review.arrangement_id == arrangement.id)
+        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
+    ).all():
+        _review_transition(uow, review, "cancel", arrangement.reference)
+    uow.emit(ArrangementTerminated(arrangement=arrangement.reference, reason=reason))
+
+
+def complete_review(
+    session: Session,
+    *,
+    reference: str,
+    outcome: ReviewOutcome,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """Record a review's outcome (§31): renew to the next due date, amend, or terminate."""
+    with unit_of_work(session, actor=actor, now=now, action="review.complete") as uow:
+        uow.about("arrangement", reference)
+        arrangement = arrangement_by_ref(session, reference, lock=True)
+        who = resolve_actor(session, actor)
+        _require_party_officer(session, who, arrangement, to=f"review {arrangement.reference}")
+        review = current_review(session, arrangement)
+        if review is None or arrangement.status not in (
+            ArrangementStatus.ACTIVE,
+            ArrangementStatus.UNDER_REVIEW,
+        ):
+            raise Refused(
+                f"cannot complete a review of {arrangement.reference}: it is "
+                f"{arrangement.status.value.replace('_', ' ')}"
+            )
+        if arrangement.status == ArrangementStatus.ACTIVE:
+            # reviewed ahead of its due date: it passes through under_review all the same
+            transition(uow, arrangement, "open_review")
+        review.outcome = outcome
+        review.completed_at = now
+        review.completed_by = who.email
+        _review_transition(uow, review, "complete", arrangement.reference)
+        next_due: pendulum.Date | None = None
+        if outcome == ReviewOutcome.RENEW:
+            next_due = next_review_due(
+                pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day),
+                arrangement.review_interval_months,
+                local_date(now),
+            )
+            schedule_review(session, arrangement, next_due)
+            transition(uow, arrangement, "renew")
+            uow.emit(
+                ArrangementRenewed(
+                    arrangement=arrangement.reference, next_review_due=next_due.isoformat()
+                )
+            )
+        elif outcome == ReviewOutcome.AMEND:
+            arrangement.version += 1
+            transition(uow, arrangement, "amend")
+            uow.emit(
+                ArrangementAmendmentStarted(
+                    arrangement=arrangement.reference, version=arrangement.version
+                )
+            )
+        else:
+            terminate(uow, arrangement, f"review of {review.due_on} decided to terminate")
+        uow.emit(
+            ReviewCompleted(
+                arrangement=arrangement.reference,
+                outcome=outcome.value,
+                due_on=review.due_on.isoformat(),
+                next_review_due=next_due.isoformat() if next_due else None,
+            )
+        )
+        return uow.events
+
+
+def parse_outcome(value: str) -> ReviewOutcome:
+    try:
+        return ReviewOutcome(value)
+    except ValueError:
+        raise InvalidInput(f"--outcome must be renew, amend or terminate, not {value!r}") from None

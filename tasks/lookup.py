@@ -1,0 +1,148 @@
+"""Finding things in the register by the names people use, and checking who may act.
+
+Loaders used before a change lock the row (`FOR UPDATE` on PostgreSQL; SQLite's write lock is
+taken at BEGIN), so two people approving at once cannot both miss the last sign-off.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.enums import ContactRole
+from models.errors import NotFound, Refused
+from models.inputs import normalise_email
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    Chair,
+    Contact,
+    ContactRoleAssignment,
+    Suspension,
+)
+
+
+def agency_by_name(session: Session, name: str, *, lock: bool = False) -> Agency:
+    stmt = select(Agency).where(func.lower(Agency.name) == name.strip().lower())
+    if lock:
+        stmt = stmt.with_for_update()
+    agency = session.exec(stmt).first()
+    if agency is None:
+        raise NotFound(f"no agency named {name!r} is registered (see `isa agency list`)")
+    return agency
+
+
+def arrangement_by_ref(session: Session, reference: str, *, lock: bool = False) -> Arrangement:
+    stmt = select(Arrangement).where(Arrangement.reference == reference.strip().upper())
+    if lock:
+        stmt = stmt.with_for_update()
+    arrangement = session.exec(stmt).first()
+    if arrangement is None:
+        raise NotFound(f"no arrangement {reference!r} (see `isa arrangement list`)")
+    return arrangement
+
+
+def suspension_by_ref(session: Session, reference: str, *, lock: bool = False) -> Suspension:
+    stmt = select(Suspension).where(Suspension.reference == reference.strip().upper())
+    if lock:
+        stmt = stmt.with_for_update()
+    suspension = session.exec(stmt).first()
+    if suspension is None:
+        raise NotFound(f"no suspension {reference!r}")
+    return suspension
+
+
+def grant_by_ref(session: Session, reference: str, *, lock: bool = False) -> AccessGrant:
+    stmt = select(AccessGrant).where(AccessGrant.reference == reference.strip().upper())
+    if lock:
+        stmt = stmt.with_for_update()
+    grant = session.exec(stmt).first()
+    if grant is None:
+        raise NotFound(f"no access grant {reference!r}")
+    return grant
+
+
+def contact_by_email(session: Session, email: str) -> Contact:
+    address = normalise_email(email)
+    contact = session.exec(select(Contact).where(Contact.email == address)).first()
+    if contact is None:
+        raise NotFound(f"no contact with email {address} (see `isa contact add`)")
+    return contact
+
+
+def current_parties(session: Session, arrangement_id: int) -> list[tuple[ArrangementParty, Agency]]:
+    """The agencies still party to an arrangement (those that withdrew have left)."""
+    rows = session.exec(
+        select(ArrangementParty, Agency)
+        .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+        .where(ArrangementParty.arrangement_id == arrangement_id)
+        .where(col(ArrangementParty.left_at).is_(None))
+        .order_by(col(ArrangementParty.id))
+    ).all()
+    return [(party, agency) for party, agency in rows]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, as the register knows them: their agency and roles, or their chair seat."""
+
+    email: str
+    contact: Contact | None
+    roles: frozenset[ContactRole]
+    is_chair: bool
+
+    def has_role_at(self, agency_id: int | None, *roles: ContactRole) -> bool:
+        return (
+            self.contact is not None
+            and self.contact.left_at is None
+            and self.contact.agency_id == agency_id
+            and bool(self.roles.intersection(roles))
+        )
+
+    def belongs_to_any(self, agency_ids: Iterable[int | None]) -> bool:
+        return (
+            self.contact is not None
+            and self.contact.left_at is None
+            and self.contact.agency_id in set(agency_ids)
+        )
+
+
+def resolve_actor(session: Session, email: str) -> Actor:
+    """The acting person; an unknown email is refused (and so audited), not merely not found."""
+    try:
+        address = normalise_email(email)
+    except Exception:
+        raise Refused(f"--as {email!r} is not a valid email address") from None
+    contact = session.exec(select(Contact).where(Contact.email == address)).first()
+    chair = session.exec(select(Chair).where(Chair.email == address)).first()
+    if contact is None and chair is None:
+        raise Refused(f"{address} is not a contact of any agency nor a chair")
+    roles: frozenset[ContactRole] = frozenset()
+    if contact is not None:
+        roles = frozenset(
+            ContactRole(role)
+            for role in session.exec(
+                select(ContactRoleAssignment.role).where(
+                    ContactRoleAssignment.contact_id == contact.id
+                )
+            ).all()
+        )
+    return Actor(email=address, contact=contact, roles=roles, is_chair=chair is not None)
+
+
+def role_words(*roles: ContactRole) -> str:
+    words = [r.value.replace("_", " ") for r in roles]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def require_role_at(actor: Actor, agency: Agency, *roles: ContactRole, to: str) -> None:
+    if not actor.has_role_at(agency.id, *roles):
+        raise Refused(f"{actor.email} is not a {role_words(*roles)} of {agency.name}: may not {to}")
+
+
+def require_chair(actor: Actor, *, to: str) -> None:
+    if not actor.is_chair:
+        raise Refused(f"{actor.email} is not a chair of the monitoring group: may not {to}")

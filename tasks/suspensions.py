@@ -1,0 +1,486 @@
+"""Use cases for a partner's 30-day suspension and its resolution meeting (§41), and for
+withdrawal from the Protocol by written notice to the chairs (§42)."""
+
+from datetime import date
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.clocks import (
+    local_date,
+    meeting_within_deadline,
+    suspension_end,
+    suspension_meeting_deadline,
+)
+from models.enums import (
+    AccessGrantStatus,
+    AgencyStatus,
+    ArrangementStatus,
+    ContactRole,
+    MeetingOutcome,
+    PartyRole,
+    SuspensionStatus,
+)
+from models.errors import InvalidInput, Refused
+from models.events import (
+    DomainEvent,
+    MeetingHeld,
+    MeetingScheduled,
+    SuspensionEnded,
+    SuspensionRaised,
+    WithdrawalNoticed,
+)
+from models.inputs import normalise_email, required_text
+from models.lifecycles import AGENCY_MEMBERSHIP, ARRANGEMENT, REVIEW, SUSPENSION
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    Chair,
+    Contact,
+    ContactRoleAssignment,
+    MeetingAttendance,
+    Review,
+    Suspension,
+    Withdrawal,
+)
+from tasks.access import end_grant, revoke
+from tasks.arrangements import current_review, terminate, transition
+from tasks.lookup import (
+    agency_by_name,
+    current_parties,
+    require_chair,
+    require_role_at,
+    resolve_actor,
+    suspension_by_ref,
+)
+from tasks.uow import UnitOfWork, unit_of_work
+
+LIVE = (
+    ArrangementStatus.DRAFT,
+    ArrangementStatus.AWAITING_APPROVAL,
+    ArrangementStatus.ACTIVE,
+    ArrangementStatus.UNDER_REVIEW,
+    ArrangementStatus.SUSPENDED,
+)
+
+
+def _move_agency(uow: UnitOfWork, agency: Agency, event: str, **detail: str) -> None:
+    before = {"status": agency.status}
+    agency.status = AGENCY_MEMBERSHIP.fire(agency.status, event, agency.name)
+    uow.session.add(agency)
+    uow.record(
+        f"agency.{event}",
+        subject_type="agency",
+        subject_ref=agency.name,
+        before=before,
+        after={"status": agency.status, **detail},
+    )
+
+
+def _move_suspension(uow: UnitOfWork, suspension: Suspension, event: str, **detail: str) -> None:
+    before = {"status": suspension.status}
+    suspension.status = SUSPENSION.fire(suspension.status, event, suspension.reference)
+    uow.session.add(suspension)
+    uow.record(
+        f"suspension.{event}",
+        subject_type="suspension",
+        subject_ref=suspension.reference,
+        before=before,
+        after={"status": suspension.status, **detail},
+    )
+
+
+def open_suspension(session: Session, agency_id: int | None) -> Suspension | None:
+    return session.exec(
+        select(Suspension)
+        .where(Suspension.agency_id == agency_id)
+        .where(Suspension.status != SuspensionStatus.ENDED)
+    ).first()
+
+
+def _live_arrangements(session: Session, agency_id: int | None) -> list[Arrangement]:
+    """Arrangements the agency is still party to that have not ended, oldest first."""
+    return list(
+        session.exec(
+            select(Arrangement)
+            .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+            .where(ArrangementParty.agency_id == agency_id)
+            .where(col(ArrangementParty.left_at).is_(None))
+            .where(col(Arrangement.status).in_(LIVE))
+            .order_by(col(Arrangement.id))
+            .with_for_update()
+        ).all()
+    )
+
+
+def _grants(
+    session: Session, arrangement_id: int | None, status: AccessGrantStatus
+) -> list[AccessGrant]:
+    return list(
+        session.exec(
+            select(AccessGrant)
+            .where(AccessGrant.arrangement_id == arrangement_id)
+            .where(AccessGrant.status == status)
+            .order_by(col(AccessGrant.id))
+        ).all()
+    )
+
+
+def raise_suspension(
+    session: Session, *, agency: str, reason: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """A signatory suspends their agency's obligations for 30 days (§41)."""
+    reason = required_text(reason, "--reason")
+    with unit_of_work(session, actor=actor, now=now, action="suspension.raise") as uow:
+        uow.about("agency", agency)
+        home = agency_by_name(session, agency, lock=True)
+        who = resolve_actor(session, actor)
+        require_role_at(who, home, ContactRole.SIGNATORY, to=f"suspend {home.name}")
+        running = open_suspension(session, home.id)
+        if running is not None:
+            raise Refused(
+                f"{home.name} is already suspended under {running.reference} until "
+                f"{local_date(pendulum.instance(running.ends_at)).to_date_string()}; "
+                "a second suspension is refused"
+            )
+        reference = uow.next_reference("SUS")
+        assert home.id is not None
+        suspension = Suspension(
+            reference=reference,
+            agency_id=home.id,
+            reason=reason,
+            raised_by=who.email,
+            raised_at=now,
+            meeting_deadline=suspension_meeting_deadline(now),
+            ends_at=suspension_end(now),
+        )
+        session.add(suspension)
+        session.flush()
+        uow.record(
+            "suspension.raise",
+            subject_type="suspension",
+            subject_ref=reference,
+            after={
+                "status": suspension.status,
+                "agency": home.name,
+                "reason": reason,
+                "meeting_deadline": suspension.meeting_deadline,
+                "ends_at": suspension.ends_at,
+            },
+        )
+        _move_agency(uow, home, "suspend", suspension=reference)
+        suspended: list[str] = []
+        for arrangement in _live_arrangements(session, home.id):
+            if arrangement.status != ArrangementStatus.ACTIVE:
+                continue
+            transition(uow, arrangement, "suspend", suspension=reference)
+            for grant in _grants(session, arrangement.id, AccessGrantStatus.ACTIVE):
+                end_grant(uow, grant, "pause", f"{home.name} suspended under {reference}")
+            suspended.append(arrangement.reference)
+        uow.emit(
+            SuspensionRaised(
+                suspension=reference,
+                agency=home.name,
+                reason=reason,
+                meeting_deadline=suspension.meeting_deadline.isoformat(),
+                ends_at=suspension.ends_at.isoformat(),
+                arrangements=tuple(suspended),
+            )
+        )
+        return uow.events
+
+
+def schedule_meeting(
+    session: Session, *, suspension: str, at: pendulum.DateTime, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """A chair sets (or moves) the risk assessment and resolution meeting, by day 14 (§41)."""
+    with unit_of_work(session, actor=actor, now=now, action="meeting.schedule") as uow:
+        uow.about("suspension", suspension)
+        matter = suspension_by_ref(session, suspension, lock=True)
+        who = resolve_actor(session, actor)
+        require_chair(who, to=f"schedule the meeting for {matter.reference}")
+        raised_at = pendulum.instance(matter.raised_at)
+        if not meeting_within_deadline(raised_at, at):
+            deadline = local_date(pendulum.instance(matter.meeting_deadline))
+            raise Refused(
+                f"a meeting on {local_date(at).to_date_string()} is not within 14 days of "
+                f"{matter.reference} being raised (§41): it must fall between "
+                f"{local_date(raised_at).to_date_string()} and {deadline.to_date_string()}"
+            )
+        rescheduled = matter.meeting_at is not None
+        matter.meeting_at = at
+        _move_suspension(uow, matter, "schedule_meeting", meeting_at=at.isoformat())
+        home = session.get(Agency, matter.agency_id)
+        assert home is not None
+        uow.emit(
+            MeetingScheduled(
+                suspension=matter.reference,
+                agency=home.name,
+                meeting_at=at.in_timezone("UTC").isoformat(),
+                rescheduled=rescheduled,
+            )
+        )
+        return uow.events
+
+
+def _attendee(session: Session, email: str) -> tuple[str, str]:
+    """Name and capacity of a meeting attendee: a signatory or their nominated representative
+    of a partner agency, or a chair (§41); anyone else is refused."""
+    address = normalise_email(email)
+    chair = session.exec(select(Chair).where(Chair.email == address)).first()
+    if chair is not None:
+        return chair.name, "chair"
+    contact = session.exec(select(Contact).where(Contact.email == address)).first()
+    if contact is not None:
+        roles = set(
+            session.exec(
+                select(ContactRoleAssignment.role).where(
+                    ContactRoleAssignment.contact_id == contact.id
+                )
+            ).all()
+        )
+        agency = session.get(Agency, contact.agency_id)
+        assert agency is not None
+        for role in (ContactRole.SIGNATORY, ContactRole.NOMINATED_REPRESENTATIVE):
+            if role in roles:
+                return contact.name, f"{role.value.replace('_', ' ')}, {agency.name}"
+    raise Refused(f"attendee {address} is not a signatory, nominated representative or chair (§41)")
+
+
+def record_meeting(
+    session: Session,
+    *,
+    suspension: str,
+    outcome: MeetingOutcome,
+    attendees: list[str],
+    risk_assessment: str,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """A chair records the meeting held: who attended, the risk assessment and the outcome."""
+    risk_assessment = required_text(risk_assessment, "--risk-assessment")
+    if not attendees:
+        raise InvalidInput("at least one --attendee is required")
+    with unit_of_work(session, actor=actor, now=now, action="meeting.record") as uow:
+        uow.about("suspension", suspension)
+        matter = suspension_by_ref(session, suspension, lock=True)
+        who = resolve_actor(session, actor)
+        require_chair(who, to=f"record the meeting for {matter.reference}")
+        SUSPENSION.fire(matter.status, "hold_meeting", matter.reference)
+        if not meeting_within_deadline(pendulum.instance(matter.raised_at), now):
+            raise Refused(
+                f"the meeting for {matter.reference} had to be held by "
+                f"{local_date(pendulum.instance(matter.meeting_deadline)).to_date_string()} (§41); "
+                "the suspension runs to day 30"
+            )
+        present = {}
+        for email in attendees:
+            name, capacity = _attendee(session, email)
+            present[email.strip().lower()] = (name, capacity)
+        assert matter.id is not None
+        for email, (name, capacity) in present.items():
+            session.add(
+                MeetingAttendance(
+                    suspension_id=matter.id, email=email, name=name, capacity=capacity
+                )
+            )
+        matter.meeting_held_at = now
+        matter.risk_assessment = risk_assessment
+        matter.outcome = outcome
+        _move_suspension(uow, matter, "hold_meeting", outcome=outcome.value)
+        home = session.get(Agency, matter.agency_id)
+        assert home is not None
+        uow.emit(
+            MeetingHeld(
+                suspension=matter.reference,
+                agency=home.name,
+                outcome=outcome.value,
+                attendees=tuple(present),
+            )
+        )
+        if outcome == MeetingOutcome.RESUME:
+            _end_suspension(uow, matter, home, "resumed early by the resolution meeting")
+        elif outcome == MeetingOutcome.WITHDRAW:
+            _withdraw(
+                uow,
+                home,
+                reason=f"withdrawal decided at the resolution meeting of {matter.reference}",
+                effective_on=local_date(now),
+                suspension=matter,
+            )
+        return uow.events
+
+
+def end_suspension(
+    session: Session, *, suspension: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """Day 30: the suspension ends and the agency's obligations resume. Already ended: nothing."""
+    with unit_of_work(session, actor=actor, now=now, action="suspension.end") as uow:
+        uow.about("suspension", suspension)
+        matter = suspension_by_ref(session, suspension, lock=True)
+        if matter.status == SuspensionStatus.ENDED:
+            return uow.events
+        if now < matter.ends_at:
+            raise Refused(
+                f"{matter.reference} runs until "
+                f"{pendulum.instance(matter.ends_at).in_timezone('Europe/London'):%d %B %Y %H:%M}"
+            )
+        home = session.get(Agency, matter.agency_id)
+        assert home is not None
+        _end_suspension(uow, matter, home, "30 days have passed")
+        return uow.events
+
+
+def _end_suspension(uow: UnitOfWork, matter: Suspension, home: Agency, why: str) -> None:
+    matter.ended_at = uow.now
+    _move_suspension(uow, matter, "end", why=why)
+    _move_agency(uow, home, "lift_suspension", suspension=matter.reference)
+    resumed: list[str] = []
+    for arrangement in _live_arrangements(uow.session, home.id):
+        if arrangement.status != ArrangementStatus.SUSPENDED or _other_party_suspended(
+            uow.session, arrangement, home
+        ):
+            continue
+        transition(uow, arrangement, "resume", suspension=matter.reference)
+        for grant in _grants(uow.session, arrangement.id, AccessGrantStatus.PAUSED):
+            end_grant(uow, grant, "restore", f"{matter.reference} ended")
+        resumed.append(arrangement.reference)
+    uow.emit(
+        SuspensionEnded(
+            suspension=matter.reference, agency=home.name, why=why, arrangements=tuple(resumed)
+        )
+    )
+
+
+def _other_party_suspended(session: Session, arrangement: Arrangement, home: Agency) -> bool:
+    assert arrangement.id is not None
+    return any(
+        agency.id != home.id and agency.status == AgencyStatus.SUSPENDED
+        for _, agency in current_parties(session, arrangement.id)
+    )
+
+
+def withdraw_agency(
+    session: Session,
+    *,
+    agency: str,
+    reason: str,
+    actor: str,
+    now: pendulum.DateTime,
+    effective_on: date | None = None,
+) -> list[DomainEvent]:
+    """The agency's signatory gives the chairs written notice of withdrawal, with reason (§42)."""
+    reason = required_text(reason, "--reason")
+    if effective_on is not None and effective_on < local_date(now):
+        raise InvalidInput(f"--effective {effective_on} is in the past")
+    with unit_of_work(session, actor=actor, now=now, action="withdrawal.notify") as uow:
+        uow.about("agency", agency)
+        home = agency_by_name(session, agency, lock=True)
+        who = resolve_actor(session, actor)
+        require_role_at(who, home, ContactRole.SIGNATORY, to=f"withdraw {home.name}")
+        _withdraw(
+            uow,
+            home,
+            reason=reason,
+            effective_on=effective_on or local_date(now),
+            suspension=open_suspension(session, home.id),
+        )
+        return uow.events
+
+
+def _withdraw(
+    uow: UnitOfWork,
+    home: Agency,
+    *,
+    reason: str,
+    effective_on: date,
+    suspension: Suspension | None,
+) -> None:
+    session = uow.session
+    _move_agency_withdrawn_check(home)
+    reference = uow.next_reference("WDR")
+    assert home.id is not None
+    session.add(
+        Withdrawal(
+            reference=reference,
+            agency_id=home.id,
+            reason=reason,
+            raised_by=uow.actor,
+            noticed_at=uow.now,
+            effective_on=effective_on,
+            suspension_id=suspension.id if suspension else None,
+        )
+    )
+    uow.record(
+        "withdrawal.notify",
+        subject_type="withdrawal",
+        subject_ref=reference,
+        after={"agency": home.name, "reason": reason, "effective_on": effective_on},
+    )
+    if suspension is not None and suspension.status != SuspensionStatus.ENDED:
+        suspension.ended_at = uow.now
+        _move_suspension(uow, suspension, "end", why=f"{home.name} withdrew")
+    _move_agency(uow, home, "withdraw", withdrawal=reference)
+    for arrangement in _live_arrangements(session, home.id):
+        _leave(uow, arrangement, home)
+    uow.emit(
+        WithdrawalNoticed(
+            withdrawal=reference,
+            agency=home.name,
+            reason=reason,
+            effective_on=effective_on.isoformat(),
+        )
+    )
+
+
+def _move_agency_withdrawn_check(home: Agency) -> None:
+    # fail before writing anything if the agency has already gone
+    AGENCY_MEMBERSHIP.fire(home.status, "withdraw", home.name)
+
+
+def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> None:
+    """The withdrawing agency leaves an arrangement; one left without two sides ends (§42)."""
+    session = uow.session
+    assert arrangement.id is not None
+    for party, agency in current_parties(session, arrangement.id):
+        if agency.id == home.id:
+            party.left_at = uow.now
+            session.add(party)
+    uow.record(
+        "arrangement.party_leave",
+        subject_type="arrangement",
+        subject_ref=arrangement.reference,
+        after={"agency": home.name},
+    )
+    for status in (AccessGrantStatus.ACTIVE, AccessGrantStatus.PAUSED):
+        for grant in _grants(session, arrangement.id, status):
+            if grant.agency_id == home.id:
+                revoke(uow, grant, f"{home.name} withdrew from the Protocol")
+    remaining = current_parties(session, arrangement.id)
+    roles = {party.role for party, _ in remaining}
+    viable = (
+        len(remaining) >= 2
+        and bool(roles & {PartyRole.DISCLOSER, PartyRole.BOTH})
+        and bool(roles & {PartyRole.RECIPIENT, PartyRole.BOTH})
+    )
+    if not viable:
+        if ARRANGEMENT.allows(arrangement.status, "terminate"):
+            terminate(uow, arrangement, f"{home.name} withdrew from the Protocol")
+        return
+    if arrangement.status == ArrangementStatus.SUSPENDED and not _other_party_suspended(
+        session, arrangement, home
+    ):
+        transition(uow, arrangement, "resume", reason=f"{home.name} withdrew")
+        for grant in _grants(session, arrangement.id, AccessGrantStatus.PAUSED):
+            end_grant(uow, grant, "restore", f"{home.name} withdrew")
+    if arrangement.status == ArrangementStatus.ACTIVE:
+        # the remaining parties review the arrangement without the agency that left
+        transition(uow, arrangement, "open_review", reason=f"{home.name} withdrew")
+        review = current_review(session, arrangement)
+        if review is None:
+            review = Review(arrangement_id=arrangement.id, due_on=local_date(uow.now))
+        review.status = REVIEW.fire(review.status, "open", arrangement.reference)
+        review.opened_at = uow.now
+        session.add(review)

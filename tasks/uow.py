@@ -1,0 +1,181 @@
+"""The unit of work every use case runs in: one transaction that applies the change, appends
+its audit events and commits, or on a refusal rolls back and records only the refusal (§8)."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import pendulum
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from models.audit import audit_hash
+from models.enums import AuditOutcome
+from models.errors import Refused
+from models.events import DomainEvent
+from models.tables import AuditEvent, AuditHead, ReferenceCounter
+
+# Called inside the transaction just before commit, with the unit of work: this is where the
+# outbox queues the emails for the events, so the emails and the state change land together.
+CommitHook = Callable[["UnitOfWork"], None]
+_commit_hooks: list[CommitHook] = []
+
+
+def add_commit_hook(hook: CommitHook) -> None:
+    if hook not in _commit_hooks:
+        _commit_hooks.append(hook)
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    actor: str
+    now: pendulum.DateTime
+    action: str
+    subject_type: str | None = None
+    subject_ref: str | None = None
+    events: list[DomainEvent] = field(default_factory=list)
+
+    def about(self, subject_type: str, subject_ref: str | None) -> None:
+        """Name what this action is about, so a refusal is recorded against it too."""
+        self.subject_type, self.subject_ref = subject_type, subject_ref
+
+    def emit(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def record(
+        self,
+        action: str,
+        *,
+        subject_type: str,
+        subject_ref: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        append_audit(
+            self.session,
+            occurred_at=self.now,
+            actor=self.actor,
+            action=action,
+            outcome=AuditOutcome.DONE,
+            subject_type=subject_type,
+            subject_ref=subject_ref,
+            before=before,
+            after=after,
+            detail=detail,
+        )
+
+    def next_reference(self, prefix: str) -> str:
+        return next_reference(self.session, prefix, self.now.year)
+
+
+@contextmanager
+def unit_of_work(
+    session: Session, *, actor: str, now: pendulum.DateTime, action: str
+) -> Iterator[UnitOfWork]:
+    """Commit everything done inside, or nothing; a `Refused` leaves one refusal audit event."""
+    uow = UnitOfWork(session=session, actor=actor, now=now, action=action)
+    try:
+        yield uow
+        for hook in _commit_hooks:
+            hook(uow)
+        session.commit()
+    except Refused as refusal:
+        session.rollback()
+        append_audit(
+            session,
+            occurred_at=now,
+            actor=actor,
+            action=action,
+            outcome=AuditOutcome.REFUSED,
+            subject_type=uow.subject_type,
+            subject_ref=uow.subject_ref,
+            before=None,
+            after=None,
+            detail=str(refusal),
+        )
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON keeps it, so an audit event hashes the same before and after storage."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return pendulum.instance(value).in_timezone("UTC").isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def append_audit(
+    session: Session,
+    *,
+    occurred_at: pendulum.DateTime,
+    actor: str,
+    action: str,
+    outcome: AuditOutcome,
+    subject_type: str | None,
+    subject_ref: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    detail: str | None,
+) -> AuditEvent:
+    # Bumping the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
+    # concurrent appends queue up and the chain never forks.
+    session.execute(
+        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=col(AuditHead.seq) + 1)
+    )
+    seq, prev_hash = session.execute(
+        select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
+    ).one()
+    at = pendulum.instance(occurred_at).in_timezone("UTC")
+    fields: dict[str, Any] = dict(
+        seq=seq,
+        occurred_at=at,
+        actor=actor,
+        action=action,
+        outcome=outcome.value,
+        subject_type=subject_type,
+        subject_ref=subject_ref,
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        detail=detail,
+        prev_hash=prev_hash,
+    )
+    digest = audit_hash(**fields)
+    event = AuditEvent(**fields, hash=digest)
+    session.add(event)
+    session.flush()
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest))
+    return event
+
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    """The next human-readable reference, e.g. `ISA-2026-0001`; safe under concurrent writers."""
+    bind = session.get_bind()
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    upsert = (
+        insert(ReferenceCounter)
+        .values(prefix=prefix, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=["prefix", "year"], set_={"last": col(ReferenceCounter.last) + 1}
+        )
+        .returning(col(ReferenceCounter.last))
+    )
+    number = session.execute(upsert).scalar_one()
+    return f"{prefix}-{year}-{number:04d}"

@@ -1,0 +1,458 @@
+"""Deadline arithmetic (models/clocks.py): every expected date below was checked against a
+calendar; bank holidays against the gov.uk lists for each nation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.clocks import (
+    LONDON,
+    add_uk_working_days,
+    days_overdue,
+    due_rungs,
+    first_review_due,
+    foi_due_date,
+    is_uk_bank_holiday,
+    is_uk_working_day,
+    local_date,
+    meeting_within_deadline,
+    next_review_due,
+    parse_date,
+    parse_datetime,
+    reminder_dates,
+    sar_due_date,
+    suspension_day,
+    suspension_end,
+    suspension_meeting_deadline,
+    suspension_meeting_deadline_date,
+    to_utc,
+)
+
+D = pendulum.date
+
+
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> pendulum.DateTime:
+    return pendulum.datetime(year, month, day, hour, minute, tz=LONDON)
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> pendulum.DateTime:
+    return pendulum.datetime(year, month, day, hour, minute, second, us, tz="UTC")
+
+
+# --- §41 suspension: 14-day meeting, 30-day suspension --------------------------------------
+
+# Saturday 10 Oct 2026, BST; BST ends Sunday 25 Oct 2026.
+RAISED_AUTUMN = london(2026, 10, 10, 10, 0)
+# Friday 20 Mar 2026, GMT; BST starts Sunday 29 Mar 2026.
+RAISED_SPRING = london(2026, 3, 20, 10, 0)
+
+
+def test_meeting_deadline_is_end_of_local_day_14() -> None:
+    deadline = suspension_meeting_deadline(RAISED_AUTUMN)
+    # 24 Oct is still BST, so 23:59:59.999999 London is 22:59:59.999999 UTC.
+    assert deadline == utc(2026, 10, 24, 22, 59, 59, 999999)
+    assert deadline.timezone_name == "UTC"
+    assert suspension_meeting_deadline_date(RAISED_AUTUMN) == D(2026, 10, 24)
+
+
+def test_meeting_deadline_after_spring_change_is_end_of_local_day_in_bst() -> None:
+    assert suspension_meeting_deadline_date(RAISED_SPRING) == D(2026, 4, 3)
+    assert suspension_meeting_deadline(RAISED_SPRING) == utc(2026, 4, 3, 22, 59, 59, 999999)
+
+
+def test_meeting_deadline_in_winter_is_end_of_local_day_in_gmt() -> None:
+    deadline = suspension_meeting_deadline(london(2026, 1, 5, 9, 0))
+    assert deadline == utc(2026, 1, 19, 23, 59, 59, 999999)
+
+
+def test_day_0_is_the_london_date_not_the_utc_date() -> None:
+    # 23:30 UTC on 30 June is 00:30 BST on 1 July: day 0 is 1 July.
+    raised = utc(2026, 6, 30, 23, 30)
+    assert local_date(raised) == D(2026, 7, 1)
+    assert suspension_meeting_deadline_date(raised) == D(2026, 7, 15)
+    assert suspension_day(raised, utc(2026, 7, 1, 12, 0)) == 0
+
+
+def test_suspension_end_keeps_london_wall_time_across_autumn_change() -> None:
+    # 10:00 BST (09:00 UTC) on 10 Oct -> 10:00 GMT on 9 Nov, which is 10:00 UTC, not 09:00.
+    end = suspension_end(RAISED_AUTUMN)
+    assert end == utc(2026, 11, 9, 10, 0)
+    assert end.timezone_name == "UTC"
+    assert end.in_timezone(LONDON).hour == 10
+
+
+def test_suspension_end_keeps_london_wall_time_across_spring_change() -> None:
+    # 10:00 GMT on 20 Mar -> 10:00 BST on 19 Apr = 09:00 UTC.
+    assert suspension_end(RAISED_SPRING) == utc(2026, 4, 19, 9, 0)
+
+
+def test_suspension_end_is_30_calendar_days_without_dst_change() -> None:
+    assert suspension_end(london(2026, 1, 10, 15, 45)) == utc(2026, 2, 9, 15, 45)
+
+
+def test_suspension_end_in_the_skipped_spring_hour_moves_forward() -> None:
+    # 01:30 on 29 Mar 2026 does not exist in London; it becomes 02:30 BST = 01:30 UTC.
+    assert suspension_end(london(2026, 2, 27, 1, 30)) == utc(2026, 3, 29, 1, 30)
+
+
+def test_suspension_day_counts_london_dates_from_day_0() -> None:
+    assert suspension_day(RAISED_AUTUMN, RAISED_AUTUMN) == 0
+    assert suspension_day(RAISED_AUTUMN, london(2026, 10, 10, 23, 59)) == 0
+    assert suspension_day(RAISED_AUTUMN, london(2026, 10, 11, 0, 1)) == 1
+    assert suspension_day(RAISED_AUTUMN, london(2026, 10, 24, 23, 59)) == 14
+    # 23:30 UTC on 24 Oct is 00:30 BST on 25 Oct: already day 15.
+    assert suspension_day(RAISED_AUTUMN, utc(2026, 10, 24, 23, 30)) == 15
+    assert suspension_day(RAISED_AUTUMN, suspension_end(RAISED_AUTUMN)) == 30
+
+
+def test_suspension_day_is_negative_before_the_raised_date() -> None:
+    assert suspension_day(RAISED_AUTUMN, london(2026, 10, 9, 12, 0)) == -1
+
+
+def test_meeting_on_local_day_14_is_within_deadline() -> None:
+    assert meeting_within_deadline(RAISED_AUTUMN, london(2026, 10, 24, 23, 30))
+    assert meeting_within_deadline(RAISED_AUTUMN, suspension_meeting_deadline(RAISED_AUTUMN))
+
+
+def test_meeting_on_local_day_15_is_late_even_if_still_day_14_in_utc() -> None:
+    # 23:30 UTC on 24 Oct = 00:30 BST on 25 Oct.
+    assert not meeting_within_deadline(RAISED_AUTUMN, utc(2026, 10, 24, 23, 30))
+    just_after = suspension_meeting_deadline(RAISED_AUTUMN).add(microseconds=1)
+    assert not meeting_within_deadline(RAISED_AUTUMN, just_after)
+
+
+def test_meeting_before_the_suspension_was_raised_does_not_count() -> None:
+    assert not meeting_within_deadline(RAISED_AUTUMN, london(2026, 10, 9, 10, 0))
+    # Same local date, but an hour before the suspension existed.
+    assert not meeting_within_deadline(RAISED_AUTUMN, london(2026, 10, 10, 9, 0))
+    assert meeting_within_deadline(RAISED_AUTUMN, RAISED_AUTUMN)
+
+
+def test_naive_datetimes_are_refused() -> None:
+    with pytest.raises(ValueError, match="naive datetime"):
+        suspension_end(pendulum.naive(2026, 10, 10, 10, 0))
+    with pytest.raises(ValueError, match="naive datetime"):
+        local_date(pendulum.naive(2026, 10, 10, 10, 0))
+
+
+def test_to_utc_and_local_date_accept_stdlib_aware_datetimes() -> None:
+    bst = dt.timezone(dt.timedelta(hours=1))
+    at = dt.datetime(2026, 7, 1, 0, 30, tzinfo=bst)
+    assert to_utc(at) == utc(2026, 6, 30, 23, 30)  # type: ignore[arg-type]
+    assert local_date(at) == D(2026, 7, 1)  # type: ignore[arg-type]
+
+
+# --- reviews ------------------------------------------------------------------------------
+
+
+def test_first_review_due_clamps_31_january_to_end_of_february() -> None:
+    assert first_review_due(D(2026, 1, 31), 1) == D(2026, 2, 28)
+    assert first_review_due(D(2028, 1, 31), 1) == D(2028, 2, 29)
+    assert first_review_due(D(2026, 3, 15), 12) == D(2027, 3, 15)
+
+
+def test_next_review_rolls_from_intended_due_date_not_completion_date() -> None:
+    # Due 31 Mar 2026, done late on 10 May: next is 31 Mar 2027, not 10 May 2027.
+    assert next_review_due(D(2026, 3, 31), 12, D(2026, 5, 10)) == D(2027, 3, 31)
+    # Done early: still one interval from the due date.
+    assert next_review_due(D(2026, 3, 31), 12, D(2026, 2, 15)) == D(2027, 3, 31)
+    assert next_review_due(D(2026, 3, 31), 12, D(2026, 3, 31)) == D(2027, 3, 31)
+
+
+def test_very_late_review_skips_to_first_due_date_after_completion() -> None:
+    # Due 31 Mar 2026, done 2 Apr 2027 (after the 2027 due date too): next is 31 Mar 2028.
+    assert next_review_due(D(2026, 3, 31), 12, D(2027, 4, 2)) == D(2028, 3, 31)
+    # Done exactly on the following due date: that date is not "after", so roll once more.
+    assert next_review_due(D(2026, 3, 31), 12, D(2027, 3, 31)) == D(2028, 3, 31)
+
+
+def test_yearly_review_of_29_february_clamps_then_returns_in_leap_year() -> None:
+    assert next_review_due(D(2028, 2, 29), 12, D(2028, 3, 1)) == D(2029, 2, 28)
+    # Rolled from the original date, so a leap year gets 29 Feb back (chaining would give 28).
+    assert next_review_due(D(2028, 2, 29), 12, D(2031, 3, 1)) == D(2032, 2, 29)
+
+
+def test_monthly_review_from_month_end_does_not_drift() -> None:
+    # 31 Jan -> 28 Feb (done by 5 Mar) -> 31 Mar, not 28 Mar.
+    assert next_review_due(D(2026, 1, 31), 1, D(2026, 3, 5)) == D(2026, 3, 31)
+    assert next_review_due(D(2026, 1, 31), 6, D(2026, 1, 31)) == D(2026, 7, 31)
+
+
+@pytest.mark.parametrize("bad", [0, -12, True])
+def test_review_interval_must_be_a_positive_whole_number_of_months(bad: int) -> None:
+    with pytest.raises(ValueError, match="review interval"):
+        next_review_due(D(2026, 3, 31), bad, D(2026, 4, 1))
+    with pytest.raises(ValueError, match="review interval"):
+        first_review_due(D(2026, 3, 31), bad)
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+def test_reminder_dates_default_ladder_earliest_first() -> None:
+    assert reminder_dates(D(2026, 12, 31)) == [
+        (90, D(2026, 10, 2)),
+        (30, D(2026, 12, 1)),
+        (7, D(2026, 12, 24)),
+        (0, D(2026, 12, 31)),
+    ]
+
+
+def test_reminder_dates_sorts_an_unsorted_ladder() -> None:
+    assert reminder_dates(D(2026, 3, 1), (0, 1, 28)) == [
+        (28, D(2026, 2, 1)),
+        (1, D(2026, 2, 28)),
+        (0, D(2026, 3, 1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ladder", "named"),
+    [((90, -1), "-1"), ((30, "7"), "'7'"), ((True,), "True"), ((7.5,), "7.5")],
+)
+def test_reminder_ladder_rejects_rung_that_is_not_a_non_negative_int(
+    ladder: tuple[object, ...], named: str
+) -> None:
+    with pytest.raises(ValueError, match=f"reminder rung {named} "):
+        reminder_dates(D(2026, 12, 31), ladder)  # type: ignore[arg-type]
+
+
+def test_reminder_ladder_rejects_duplicate_rung() -> None:
+    with pytest.raises(ValueError, match="reminder rung 7 appears more than once"):
+        due_rungs(D(2026, 12, 31), D(2026, 12, 31), (30, 7, 7))
+
+
+def test_due_rungs_are_those_dated_on_or_before_as_of() -> None:
+    due = D(2026, 12, 31)
+    assert due_rungs(due, D(2026, 10, 1)) == []
+    assert due_rungs(due, D(2026, 10, 2)) == [90]
+    assert due_rungs(due, D(2026, 11, 30)) == [90]
+    assert due_rungs(due, D(2026, 12, 1)) == [90, 30]
+    assert due_rungs(due, D(2026, 12, 31)) == [90, 30, 7, 0]
+    assert due_rungs(due, D(2027, 1, 5)) == [90, 30, 7, 0]
+
+
+def test_days_overdue_is_zero_until_the_day_after_due() -> None:
+    due = D(2026, 3, 31)
+    assert days_overdue(due, D(2026, 3, 1)) == 0
+    assert days_overdue(due, due) == 0
+    assert days_overdue(due, D(2026, 4, 1)) == 1
+    assert days_overdue(due, D(2027, 3, 31)) == 365
+
+
+# --- UK bank holidays and working days ----------------------------------------------------
+
+
+def test_st_andrews_day_2026_is_a_monday_scottish_bank_holiday() -> None:
+    assert D(2026, 11, 30).isoweekday() == 1
+    assert is_uk_bank_holiday(D(2026, 11, 30))
+    assert not is_uk_working_day(D(2026, 11, 30))
+
+
+def test_st_patricks_day_is_a_northern_ireland_bank_holiday() -> None:
+    assert D(2026, 3, 17).isoweekday() == 2
+    assert is_uk_bank_holiday(D(2026, 3, 17))
+    assert not is_uk_working_day(D(2026, 3, 17))
+    assert is_uk_working_day(D(2026, 3, 18))
+
+
+def test_nation_specific_holidays_count_anywhere_in_the_uk() -> None:
+    assert is_uk_bank_holiday(D(2026, 1, 2))  # Scotland, 2nd January (Fri)
+    assert is_uk_bank_holiday(D(2026, 4, 6))  # Easter Monday: not Scotland
+    assert is_uk_bank_holiday(D(2026, 7, 13))  # NI, Battle of the Boyne substitute (Mon)
+    assert is_uk_bank_holiday(D(2026, 8, 3))  # Scotland, summer bank holiday
+    assert is_uk_bank_holiday(D(2026, 8, 31))  # England, Wales, NI late summer
+
+
+def test_boxing_day_on_saturday_is_substituted_by_monday_28_december() -> None:
+    assert D(2026, 12, 26).isoweekday() == 6
+    assert is_uk_bank_holiday(D(2026, 12, 25))
+    assert is_uk_bank_holiday(D(2026, 12, 28))
+    assert not is_uk_working_day(D(2026, 12, 28))
+    assert is_uk_working_day(D(2026, 12, 29))
+
+
+def test_scottish_2_january_on_saturday_is_substituted_by_monday_4_january_2027() -> None:
+    assert D(2027, 1, 2).isoweekday() == 6
+    assert not is_uk_working_day(D(2027, 1, 2))
+    assert is_uk_bank_holiday(D(2027, 1, 4))
+    assert not is_uk_working_day(D(2027, 1, 4))
+    assert is_uk_working_day(D(2027, 1, 5))
+
+
+def test_ordinary_weekday_is_a_working_day_and_weekend_is_not() -> None:
+    assert not is_uk_bank_holiday(D(2026, 9, 9))
+    assert is_uk_working_day(D(2026, 9, 9))
+    assert not is_uk_bank_holiday(D(2026, 3, 21))
+    assert not is_uk_working_day(D(2026, 3, 21))  # Saturday
+    assert not is_uk_working_day(D(2026, 3, 22))  # Sunday
+
+
+def test_working_day_functions_refuse_a_datetime() -> None:
+    with pytest.raises(TypeError, match="use local_date"):
+        is_uk_working_day(london(2026, 9, 9, 10, 0))
+
+
+def test_add_working_days_start_is_day_0_even_when_not_a_working_day() -> None:
+    assert add_uk_working_days(D(2026, 9, 6), 0) == D(2026, 9, 6)  # Sunday
+    assert add_uk_working_days(D(2026, 9, 6), 1) == D(2026, 9, 7)
+    assert add_uk_working_days(D(2026, 9, 4), 1) == D(2026, 9, 7)  # Fri -> Mon
+
+
+def test_add_working_days_refuses_negative_n() -> None:
+    with pytest.raises(ValueError, match="working days"):
+        add_uk_working_days(D(2026, 9, 4), -1)
+
+
+def test_foi_due_is_20th_working_day_following_receipt() -> None:
+    assert foi_due_date(D(2026, 9, 1)) == D(2026, 9, 29)
+    # Received on a Saturday: the first working day after it is day 1.
+    assert foi_due_date(D(2026, 9, 5)) == D(2026, 10, 2)
+
+
+def test_foi_over_christmas_skips_english_and_scottish_holidays() -> None:
+    # Fri 18 Dec 2026: skips 25, 28 Dec, 1 Jan and the Scottish 4 Jan 2027 substitute.
+    assert foi_due_date(D(2026, 12, 18)) == D(2027, 1, 21)
+
+
+def test_foi_skips_st_andrews_day() -> None:
+    # Mon 16 Nov 2026: 30 Nov is not counted, so 15 Dec rather than 14 Dec.
+    assert foi_due_date(D(2026, 11, 16)) == D(2026, 12, 15)
+
+
+def test_sar_due_is_corresponding_date_next_month() -> None:
+    assert sar_due_date(D(2026, 5, 10)) == D(2026, 6, 10)
+    assert sar_due_date(D(2026, 3, 31)) == D(2026, 4, 30)
+
+
+def test_sar_received_31_january_in_leap_year_is_due_29_february() -> None:
+    assert D(2028, 2, 29).isoweekday() == 2
+    assert sar_due_date(D(2028, 1, 31)) == D(2028, 2, 29)
+
+
+def test_sar_due_on_weekend_moves_to_next_working_day() -> None:
+    # 31 Jan 2026 -> 28 Feb 2026 (Saturday) -> Monday 2 Mar.
+    assert sar_due_date(D(2026, 1, 31)) == D(2026, 3, 2)
+
+
+def test_sar_due_on_bank_holiday_moves_past_the_holidays() -> None:
+    # 26 Dec 2026 is Saturday, 28 Dec the Boxing Day substitute -> Tue 29 Dec.
+    assert sar_due_date(D(2026, 11, 26)) == D(2026, 12, 29)
+    # 3 Apr 2026 is Good Friday, then the weekend and Easter Monday -> Tue 7 Apr.
+    assert sar_due_date(D(2026, 3, 3)) == D(2026, 4, 7)
+    # 30 Nov 2026 is St Andrew's Day -> Tue 1 Dec.
+    assert sar_due_date(D(2026, 10, 30)) == D(2026, 12, 1)
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def test_parse_naive_datetime_is_london_wall_time() -> None:
+    assert to_utc(parse_datetime("2026-03-20T10:00")) == utc(2026, 3, 20, 10, 0)
+    assert to_utc(parse_datetime("2026-07-01T10:00")) == utc(2026, 7, 1, 9, 0)
+    assert to_utc(parse_datetime("2026-07-01 10:00")) == utc(2026, 7, 1, 9, 0)
+
+
+def test_parse_datetime_keeps_an_explicit_offset() -> None:
+    assert to_utc(parse_datetime("2026-07-01T10:00Z")) == utc(2026, 7, 1, 10, 0)
+    assert to_utc(parse_datetime("2026-07-01T10:00+05:30")) == utc(2026, 7, 1, 4, 30)
+
+
+def test_parse_datetime_default_tz_can_be_changed() -> None:
+    parsed = parse_datetime("2026-07-01T10:00", default_tz=pendulum.timezone("UTC"))
+    assert to_utc(parsed) == utc(2026, 7, 1, 10, 0)
+
+
+def test_parse_datetime_resolves_dst_gaps_forward_and_repeats_to_later() -> None:
+    assert to_utc(parse_datetime("2026-03-29T01:30")) == utc(2026, 3, 29, 1, 30)
+    assert to_utc(parse_datetime("2026-10-25T01:30")) == utc(2026, 10, 25, 1, 30)
+
+
+@pytest.mark.parametrize("bad", ["xyz", "", "2026-02-30T10:00", "2026-03-20", "10:00", "P1D"])
+def test_parse_datetime_rejects_bad_input_with_one_line_message(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"^not a date-time: ") as caught:
+        parse_datetime(bad)
+    assert repr(bad) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_parse_date_reads_yyyy_mm_dd() -> None:
+    parsed = parse_date(" 2028-02-29 ")
+    assert parsed == D(2028, 2, 29)
+    assert isinstance(parsed, pendulum.Date)
+
+
+@pytest.mark.parametrize(
+    "bad", ["xyz", "", "2026-02-30", "2027-02-29", "20260320", "2026-3-20", "2026-03-20T10:00"]
+)
+def test_parse_date_rejects_anything_but_a_real_yyyy_mm_dd(bad: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_date(bad)
+    assert str(caught.value) == f"not a date: {bad!r} (expected YYYY-MM-DD)"
+
+
+# --- properties ---------------------------------------------------------------------------
+
+dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)).map(
+    lambda d: pendulum.date(d.year, d.month, d.day)
+)
+
+
+@settings(deadline=None)
+@given(start=dates, n=st.integers(min_value=1, max_value=60))
+def test_add_working_days_lands_on_the_nth_working_day_after_start(
+    start: pendulum.Date, n: int
+) -> None:
+    result = add_uk_working_days(start, n)
+    assert result > start
+    assert is_uk_working_day(result)
+    between = [start.add(days=i) for i in range(1, result.toordinal() - start.toordinal())]
+    assert sum(is_uk_working_day(d) for d in between) == n - 1
+
+
+@settings(deadline=None)
+@given(received=dates)
+def test_sar_due_is_a_working_day_within_a_month_and_5_days(received: pendulum.Date) -> None:
+    due = sar_due_date(received)
+    month_on = received.add(months=1)
+    assert is_uk_working_day(due)
+    assert month_on <= due <= month_on.add(days=5)
+
+
+@given(
+    intended=dates,
+    interval=st.sampled_from([1, 3, 6, 12, 24]),
+    late_by=st.integers(min_value=-400, max_value=3000),
+)
+def test_next_review_is_the_first_scheduled_date_after_completion(
+    intended: pendulum.Date, interval: int, late_by: int
+) -> None:
+    completed = intended.add(days=late_by)
+    result = next_review_due(intended, interval, completed)
+    assert result > completed
+    schedule = [intended.add(months=k * interval) for k in range(1, 200)]
+    assert result in schedule
+    k = schedule.index(result)
+    assert k == 0 or schedule[k - 1] <= completed
+
+
+@given(
+    day=dates,
+    hour=st.integers(min_value=3, max_value=23),
+    minute=st.integers(min_value=0, max_value=59),
+)
+def test_suspension_end_is_same_london_wall_time_30_days_later(
+    day: pendulum.Date, hour: int, minute: int
+) -> None:
+    raised = london(day.year, day.month, day.day, hour, minute)
+    end = suspension_end(raised).in_timezone(LONDON)
+    assert end.date() == day.add(days=30)
+    assert (end.hour, end.minute) == (hour, minute)
+    assert suspension_day(raised, suspension_end(raised)) == 30
