@@ -17,11 +17,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite starts transactions lazily; BEGIN IMMEDIATE takes the write lock up front so
-        # two writers queue instead of one failing at its first write after reading stale data.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+WRITE_TRANSACTION = "isa_write_transaction"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A unit of work asks for BEGIN IMMEDIATE: it takes the write lock before reading, so two
+    # writers queue (busy_timeout) instead of the second failing when it upgrades a stale read.
+    # Plain reads stay deferred, so readers never block writers under WAL.
+    immediate = conn.get_execution_options().get(WRITE_TRANSACTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

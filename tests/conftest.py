@@ -1,0 +1,153 @@
+"""Shared fixtures: the register on a real SQLite file and a real PostgreSQL schema, migrated
+by the same Alembic migrations users run. The PostgreSQL tier is skipped, and says so, when
+its server cannot be reached."""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlmodel import Session
+
+from isa.db import make_engine, upgrade
+from models.audit import GENESIS_HASH
+from models.tables import metadata
+
+POSTGRES_URL = os.environ.get(
+    "ISA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_postgres_problem: str | None = None
+
+
+def _postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not (cached for the session)."""
+    global _postgres_problem
+    if _postgres_problem is None:
+        try:
+            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+            _postgres_problem = ""
+        except Exception as exc:
+            _postgres_problem = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return _postgres_problem or None
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    problem = _postgres_problem
+    if problem:
+        terminalreporter.write_line(
+            f"PostgreSQL tier SKIPPED: {POSTGRES_URL} unreachable ({problem})", yellow=True
+        )
+    elif problem == "":
+        terminalreporter.write_line(f"PostgreSQL tier ran against {POSTGRES_URL}", green=True)
+
+
+@dataclass
+class Database:
+    """One migrated register database for a test: its URL, engine and a session maker."""
+
+    backend: str
+    url: str
+    engine: Engine
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def snapshot(self, *, exclude: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, to prove a refused command wrote nothing."""
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        with self.engine.connect() as conn:
+            for table in metadata.sorted_tables:
+                if table.name in exclude:
+                    continue
+                rows = conn.execute(table.select().order_by(*table.primary_key.columns)).all()
+                out[table.name] = [tuple(r) for r in rows]
+        return out
+
+    def count(self, table: str, where: str = "") -> int:
+        with self.engine.connect() as conn:
+            sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
+            return int(conn.execute(text(sql)).scalar_one())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test copies the file (much faster than migrating per test)."""
+    path = tmp_path_factory.mktemp("template") / "isa.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    problem = _postgres_reachable()
+    if problem:
+        pytest.skip(f"PostgreSQL tier skipped: {POSTGRES_URL} unreachable ({problem})")
+    schema = f"isa_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _reset_postgres(engine: Engine) -> None:
+    names = [t.name for t in metadata.sorted_tables]
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH}
+        )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A fresh, migrated register on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "isa.db"
+        shutil.copy(template, path)
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        yield Database("sqlite", url, engine)
+        engine.dispose()
+    else:
+        url = request.getfixturevalue("postgres_schema")
+        engine = make_engine(url)
+        _reset_postgres(engine)
+        yield Database("postgres", url, engine)
+        engine.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.session() as s:
+        yield s
+
+
+@pytest.fixture
+def now() -> pendulum.DateTime:
+    """A fixed instant: Wednesday 25 November 2026, 10:00 in London (GMT)."""
+    return pendulum.datetime(2026, 11, 25, 10, 0, tz="Europe/London").in_timezone("UTC")
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def reflect(engine: Engine) -> MetaData:
+    reflected = MetaData()
+    reflected.reflect(engine)
+    return reflected

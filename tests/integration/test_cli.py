@@ -1,0 +1,340 @@
+"""The `isa` command line as a new user drives it: the README walkthrough, one-line errors with
+exit code 1 that change nothing, and the audit chain that detects a hand-edited row."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from isa.cli import main
+from models.appendix_j import TEMPLATE
+from tests.conftest import Database
+
+NOW = "2026-11-25T10:00"
+COUNCIL, TRUST = "Northshire County Council", "Northshire NHS Trust"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def isa(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ISA_DATABASE_URL", db.url)
+    monkeypatch.setenv("ISA_NOW", NOW)
+
+    def run(*argv: str) -> Result:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            main(list(argv))
+        captured = capsys.readouterr()
+        return Result(int(exit_.value.code or 0), captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def register(isa, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The README's register: two agencies, their signatories and contacts, a chair, a form."""
+    for argv in (
+        (
+            "agency",
+            "add",
+            COUNCIL,
+            "--ico-registration",
+            "Z1234567",
+            "--security-standard",
+            "iso27001",
+        ),
+        ("agency", "add", TRUST, "--security-standard", "dspt"),
+        (
+            "contact",
+            "add",
+            COUNCIL,
+            "sam@council.example",
+            "--name",
+            "Sam Patel",
+            "--role",
+            "signatory",
+        ),
+        (
+            "contact",
+            "add",
+            COUNCIL,
+            "jo@council.example",
+            "--name",
+            "Jo Reed",
+            "--role",
+            "point_of_contact",
+            "--role",
+            "nominated_representative",
+        ),
+        (
+            "contact",
+            "add",
+            TRUST,
+            "nia@trust.example",
+            "--name",
+            "Nia Jones",
+            "--role",
+            "signatory",
+        ),
+        (
+            "contact",
+            "add",
+            TRUST,
+            "lee@trust.example",
+            "--name",
+            "Lee Ward",
+            "--role",
+            "point_of_contact",
+        ),
+        ("chair", "add", "chair@group.example", "--name", "Chris Chair"),
+    ):
+        result = isa(*argv)
+        assert result.code == 0, result.err
+    form = tmp_path / "isa.yaml"
+    result = isa("arrangement", "template")
+    form.write_text(result.out)
+    return form
+
+
+def test_the_readme_walkthrough_gets_an_arrangement_approved_and_active(isa, register) -> None:
+    assert isa("arrangement", "template").out == TEMPLATE
+    drafted = isa("arrangement", "draft", str(register), "--as", "jo@council.example", "--json")
+    assert drafted.code == 0, drafted.err
+    ref = json.loads(drafted.out)["events"][0]["arrangement"]
+    assert ref == "ISA-2026-0001"
+    assert isa("arrangement", "submit", ref, "--as", "jo@council.example").code == 0
+
+    wrong = isa("arrangement", "approve", ref, "--as", "lee@trust.example")
+    assert wrong.code == 1
+    assert wrong.err == (
+        f"isa: error: lee@trust.example is not a signatory of any party to {ref}: "
+        f"may not approve {ref}\n"
+    )
+
+    first = isa("arrangement", "approve", ref, "--as", "sam@council.example")
+    assert first.out == f"{COUNCIL} approved {ref} version 1; awaiting: {TRUST}\n"
+    last = isa("arrangement", "approve", ref, "--as", "nia@trust.example")
+    assert last.code == 0
+    assert f"{ref} is active; next review due 2027-11-25" in last.out
+
+    shown = json.loads(isa("arrangement", "show", ref, "--json").out)
+    assert (shown["status"], shown["next_review_due"]) == ("active", "2027-11-25")
+    assert [p["sign_off"].split(" by ")[0] for p in shown["parties"]] == ["approved", "approved"]
+    listed = json.loads(isa("arrangement", "list", "--status", "active", "--json").out)
+    assert [row["reference"] for row in listed] == [ref]
+
+    verified = isa("audit", "verify")
+    assert verified.code == 0
+    assert verified.out.startswith("audit chain intact: ")
+    log = isa("audit", "log", "--json")
+    actions = [(row["action"], row["outcome"]) for row in json.loads(log.out)]
+    assert ("arrangement.approve", "refused") in actions
+    assert actions[-1] == ("arrangement.activate", "done")
+
+
+def test_audit_verify_fails_naming_the_row_altered_by_hand(db: Database, isa, register) -> None:
+    isa("arrangement", "draft", str(register), "--as", "jo@council.example")
+    assert isa("audit", "verify").code == 0
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor = 'someone@else.example' WHERE seq = 3"))
+    broken = isa("audit", "verify")
+    assert broken.code == 1
+    assert broken.err == (
+        "isa: error: audit chain broken at audit event #3: has been altered: "
+        "its content does not match its hash\n"
+    )
+
+
+def test_audit_verify_fails_when_a_row_is_deleted(db: Database, isa, register) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    broken = isa("audit", "verify")
+    assert broken.code == 1
+    assert "audit event #2: is missing" in broken.err
+
+
+def test_audit_verify_fails_when_the_newest_row_is_deleted(db: Database, isa, register) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq = (SELECT max(seq) FROM audit_event)"))
+    broken = isa("audit", "verify")
+    assert broken.code == 1
+    assert "events were removed from the end" in broken.err
+
+
+BAD_INPUTS = [
+    # (argv, the one line on stderr, whether a refusal is audited)
+    (
+        ("arrangement", "approve", "ISA-2026-9999", "--as", "sam@council.example"),
+        "isa: error: no arrangement 'ISA-2026-9999' (see `isa arrangement list`)",
+        False,
+    ),
+    (
+        ("arrangement", "approve", "ISA-2026-0001", "--as", "jo@council.example"),
+        "isa: error: jo@council.example is not a signatory of any party to ISA-2026-0001: may not approve ISA-2026-0001",
+        True,
+    ),
+    (
+        ("arrangement", "approve", "ISA-2026-0001", "--as", "sam@council.example"),
+        "isa: error: cannot approve arrangement ISA-2026-0001: it is draft",
+        True,
+    ),
+    (
+        ("arrangement", "draft", "missing.yaml", "--as", "jo@council.example"),
+        "isa: error: cannot read missing.yaml: No such file or directory",
+        False,
+    ),
+    (
+        (
+            "training",
+            "record",
+            "lee@trust.example",
+            "--course",
+            "e-learning",
+            "--completed",
+            "25/11/2026",
+        ),
+        "isa: error: --completed: not a date: '25/11/2026' (expected YYYY-MM-DD)",
+        False,
+    ),
+    (
+        ("contact", "add", COUNCIL, "not-an-email", "--name", "X"),
+        "isa: error: not a valid email address: 'not-an-email' (An email address must have an @-sign.)",
+        False,
+    ),
+    (
+        ("arrangement", "submit", "ISA-2026-0001", "--as", "nobody@nowhere.example"),
+        "isa: error: nobody@nowhere.example is not a contact of any agency nor a chair",
+        True,
+    ),
+    (
+        (
+            "review",
+            "complete",
+            "ISA-2026-0001",
+            "--outcome",
+            "extend",
+            "--as",
+            "sam@council.example",
+        ),
+        "isa: error: --outcome must be renew, amend or terminate, not 'extend'",
+        False,
+    ),
+    (("agency", "add", COUNCIL), f"isa: error: agency '{COUNCIL}' is already registered", False),
+    (
+        (
+            "meeting",
+            "schedule",
+            "SUS-2026-0001",
+            "--at",
+            "next tuesday",
+            "--as",
+            "chair@group.example",
+        ),
+        None,
+        False,
+    ),
+    (
+        ("suspend", TRUST, "--reason", "Breach", "--as", "sam@council.example"),
+        f"isa: error: sam@council.example is not a signatory of {TRUST}: may not suspend {TRUST}",
+        True,
+    ),
+    (
+        ("withdraw", TRUST, "--reason", "  ", "--as", "nia@trust.example"),
+        "isa: error: --reason is required",
+        False,
+    ),
+    (("agency", "add", "X", "--security-standard", "iso9001"), None, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "line", "audited"), BAD_INPUTS, ids=[" ".join(a[:3]) for a, _, _ in BAD_INPUTS]
+)
+def test_bad_input_is_one_line_on_stderr_exit_1_and_changes_nothing(
+    db: Database,
+    isa,
+    register,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv,
+    line,
+    audited,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert isa("arrangement", "draft", str(register), "--as", "jo@council.example").code == 0
+    register_before = db.snapshot(exclude=("audit_event", "audit_head"))
+    audit_before = db.count("audit_event")
+
+    result = isa(*argv)
+
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.count("\n") == 1 and result.err.startswith("isa: error: ")
+    if line is not None:
+        assert result.err.rstrip("\n") == line
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == register_before
+    # a refusal of someone acting is itself recorded; bad input records nothing at all
+    assert db.count("audit_event") == audit_before + (1 if audited else 0)
+    assert isa("audit", "verify").code == 0
+
+
+def test_a_malformed_form_names_the_field_and_drafts_nothing(db: Database, isa, register) -> None:
+    register.write_text(register.read_text().replace("role: recipient", "role: receiver"))
+    before = db.snapshot()
+    result = isa("arrangement", "draft", str(register), "--as", "jo@council.example")
+    assert result.code == 1
+    assert result.err == (
+        f"isa: error: {register}: parties[1].role: Input should be 'discloser', 'recipient' or 'both'\n"
+    )
+    assert db.snapshot() == before
+
+
+def test_a_bad_isa_now_is_refused_before_anything_runs(
+    isa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISA_NOW", "yesterday")
+    result = isa("agency", "list")
+    assert result.code == 1
+    assert result.err.startswith("isa: error: ISA_NOW: ")
+    assert result.err.count("\n") == 1
+
+
+def test_isa_now_rehearses_a_timeline(isa, register) -> None:
+    isa("agency", "list")
+    log = json.loads(isa("audit", "log", "--json", "--limit", "1").out)
+    assert log[0]["occurred_at"] == "2026-11-25T10:00:00+00:00"
+
+
+def test_a_database_that_was_never_migrated_says_how_to_set_it_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ISA_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(SystemExit) as exit_:
+        main(["agency", "list"])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        "isa: error: the register's database is not set up: run `isa db upgrade`\n"
+    )
+
+
+def test_the_installed_isa_command_exits_1_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "ISA_DATABASE_URL": f"sqlite:///{tmp_path / 'isa.db'}"}
+    isa_bin = Path(sys.executable).with_name("isa")
+    up = subprocess.run([isa_bin, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr
+    bad = subprocess.run(
+        [isa_bin, "arrangement", "show", "ISA-2026-0042"], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 1
+    assert bad.stderr == "isa: error: no arrangement 'ISA-2026-0042' (see `isa arrangement list`)\n"

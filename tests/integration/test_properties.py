@@ -1,0 +1,177 @@
+"""Property tests: random sequences of use-case calls by random people never leave an arrangement
+in a state its table does not allow, and a call that raises changes nothing but the audit log."""
+
+import shutil
+from pathlib import Path
+
+import pendulum
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, select
+
+from isa.db import make_engine
+from models.enums import ArrangementStatus, ReviewOutcome
+from models.errors import IsaError, Refused
+from models.lifecycles import ARRANGEMENT
+from models.tables import Arrangement, SignOff
+from tasks.arrangements import (
+    approve_arrangement,
+    complete_review,
+    reject_arrangement,
+    submit_arrangement,
+)
+from tasks.audit import verify_audit_chain
+from tasks.suspensions import end_suspension, raise_suspension, withdraw_agency
+from tests.conftest import POSTGRES_URL, Database, _postgres_reachable, _reset_postgres
+from tests.utils.factories import COUNCIL, POLICE, TRUST, active, drafted, parties, seed_agencies
+
+START = pendulum.datetime(2026, 11, 25, 10, tz="UTC")
+AGENCIES = (COUNCIL, TRUST, POLICE)
+
+# weighted towards the moves that make progress, so sequences reach active and beyond
+ACTIONS = st.sampled_from(
+    [
+        "submit",
+        "submit",
+        "approve",
+        "approve",
+        "approve",
+        "approve",
+        "reject",
+        "renew",
+        "amend",
+        "terminate",
+        "suspend",
+        "end",
+        "withdraw",
+    ]
+)
+# "right" is whoever the protocol lets do the action; the others are refused (or not)
+WHO = st.sampled_from(
+    ["right"] * 7 + ["signatory", "point_of_contact", "rep", "dpo", "staff", "chair"]
+)
+STEPS = st.lists(
+    st.tuples(ACTIONS, WHO, st.integers(0, 2), st.integers(0, 20)),
+    min_size=1,
+    max_size=16,
+)
+
+
+def _one_step_away(before: ArrangementStatus) -> set[ArrangementStatus]:
+    """States a single use case may lead to: up to two moves of the table (a review completed
+    early opens and then renews; an amendment opens then returns to draft)."""
+    one = {dst for (src, _), dst in ARRANGEMENT.transitions.items() if src == before}
+    two = {dst for (src, _), dst in ARRANGEMENT.transitions.items() if src in one}
+    return {before} | one | two
+
+
+def _call(session: Session, people, step, ref: str) -> None:  # type: ignore[no-untyped-def]
+    action, who, agency_idx, days = step
+    if who == "right":
+        who = "point_of_contact" if action == "submit" else "signatory"
+    agency = AGENCIES[agency_idx]
+    actor = {
+        "signatory": people.signatory[agency],
+        "point_of_contact": people.poc[agency],
+        "rep": people.rep[agency],
+        "dpo": people.dpo[agency],
+        "staff": people.staff[agency],
+        "chair": people.chair,
+    }[who]
+    now = START.add(days=days)
+    match action:
+        case "submit":
+            submit_arrangement(session, reference=ref, actor=actor, now=now)
+        case "approve":
+            approve_arrangement(session, reference=ref, actor=actor, now=now)
+        case "reject":
+            reject_arrangement(session, reference=ref, reason="Not yet", actor=actor, now=now)
+        case "renew" | "amend" | "terminate":
+            complete_review(
+                session, reference=ref, outcome=ReviewOutcome(action), actor=actor, now=now
+            )
+        case "suspend":
+            raise_suspension(session, agency=agency, reason="Concern", actor=actor, now=now)
+        case "end":
+            end_suspension(session, suspension="SUS-2026-0001", actor=actor, now=now.add(days=30))
+        case "withdraw":
+            withdraw_agency(session, agency=agency, reason="Leaving", actor=actor, now=now)
+
+
+def _check_sequence(db: Database, steps, start_active: bool) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        people = seed_agencies(session, START)
+        three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "both"))
+        start = active if start_active else drafted
+        ref = start(session, people, START, parties=three)
+        for step in steps:
+            session.expire_all()
+            status_before = session.exec(
+                select(Arrangement.status).where(Arrangement.reference == ref)
+            ).one()
+            register_before = db.snapshot(exclude=("audit_event", "audit_head"))
+            audit_before = db.count("audit_event")
+            try:
+                _call(session, people, step, ref)
+            except IsaError as exc:
+                event(f"{step[0]}: {type(exc).__name__}")
+                assert db.snapshot(exclude=("audit_event", "audit_head")) == register_before, step
+                grew = db.count("audit_event") - audit_before
+                assert grew == (1 if isinstance(exc, Refused) else 0), (step, exc)
+                continue
+            event(f"{step[0]}: done")
+            session.expire_all()
+            arrangement = session.exec(
+                select(Arrangement).where(Arrangement.reference == ref)
+            ).one()
+            assert arrangement.status in _one_step_away(status_before), (step, status_before)
+            if arrangement.status == ArrangementStatus.ACTIVE:
+                assert arrangement.next_review_due is not None
+                approved = {
+                    s.agency_id
+                    for s in session.exec(
+                        select(SignOff)
+                        .where(SignOff.arrangement_id == arrangement.id)
+                        .where(SignOff.version == arrangement.version)
+                        .where(SignOff.decision == "approved")
+                    )
+                }
+                # an active arrangement was approved, for its version, by every original party
+                assert len(approved) == 3
+        count, broken = verify_audit_chain(session)
+        assert broken is None and count > 0
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=STEPS, start_active=st.booleans())
+def test_random_sequences_on_sqlite_keep_the_table_and_refusals_write_nothing(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, steps, start_active
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("prop") / "isa.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    try:
+        _check_sequence(Database("sqlite", url, engine), steps, start_active)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=STEPS, start_active=st.booleans())
+def test_random_sequences_on_postgres_keep_the_table_and_refusals_write_nothing(
+    postgres_schema: str, steps, start_active
+) -> None:  # type: ignore[no-untyped-def]
+    assert _postgres_reachable() is None, POSTGRES_URL
+    engine = make_engine(postgres_schema)
+    try:
+        _reset_postgres(engine)
+        _check_sequence(Database("postgres", postgres_schema, engine), steps, start_active)
+    finally:
+        engine.dispose()

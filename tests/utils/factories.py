@@ -1,0 +1,139 @@
+"""Test factories: a small register built through the real use cases, never by raw inserts."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pendulum
+import yaml
+from sqlmodel import Session
+
+from models.appendix_j import TEMPLATE, ArrangementDraft, parse_arrangement_draft
+from models.enums import ContactRole
+from models.events import DomainEvent
+from tasks.access import grant_access, record_training
+from tasks.arrangements import approve_arrangement, draft_arrangement, submit_arrangement
+from tasks.register import add_chair, add_contact, register_agency
+
+ADMIN = "cli:admin"
+COUNCIL = "Northshire County Council"
+TRUST = "Northshire NHS Trust"
+POLICE = "Northshire Police"
+
+
+@dataclass
+class People:
+    """Who is who in the factory's register, by role."""
+
+    signatory: dict[str, str] = field(default_factory=dict)
+    rep: dict[str, str] = field(default_factory=dict)
+    poc: dict[str, str] = field(default_factory=dict)
+    dpo: dict[str, str] = field(default_factory=dict)
+    staff: dict[str, str] = field(default_factory=dict)
+    chair: str = "chair@group.example"
+
+
+def _slug(agency: str) -> str:
+    return agency.split()[1].lower()
+
+
+def seed_agencies(
+    session: Session, now: pendulum.DateTime, agencies: tuple[str, ...] = (COUNCIL, TRUST, POLICE)
+) -> People:
+    people = People()
+    for agency in agencies:
+        slug = _slug(agency)
+        register_agency(session, name=agency, actor=ADMIN, now=now)
+        for role, bucket in (
+            (ContactRole.SIGNATORY, people.signatory),
+            (ContactRole.NOMINATED_REPRESENTATIVE, people.rep),
+            (ContactRole.POINT_OF_CONTACT, people.poc),
+            (ContactRole.DPO, people.dpo),
+        ):
+            email = f"{role.value.replace('_', '.')}@{slug}.example"
+            add_contact(
+                session,
+                agency=agency,
+                email=email,
+                name=f"{role.value.title()} of {agency}",
+                roles=[role],
+                actor=ADMIN,
+                now=now,
+            )
+            bucket[agency] = email
+        staff = f"staff@{slug}.example"
+        add_contact(
+            session,
+            agency=agency,
+            email=staff,
+            name=f"Staff of {agency}",
+            roles=[],
+            actor=ADMIN,
+            now=now,
+        )
+        people.staff[agency] = staff
+    add_chair(session, email=people.chair, name="Chris Chair", actor=ADMIN, now=now)
+    return people
+
+
+def form(**changes: Any) -> ArrangementDraft:
+    """The template's Appendix J form with fields replaced (None removes a field)."""
+    raw = yaml.safe_load(TEMPLATE)
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key, None)
+        else:
+            raw[key] = value
+    return parse_arrangement_draft("test", yaml.safe_dump(raw))
+
+
+def parties(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"agency": agency, "role": role} for agency, role in pairs]
+
+
+def reference_of(events: list[DomainEvent]) -> str:
+    return str(events[0].as_dict()["arrangement"])
+
+
+def drafted(session: Session, people: People, now: pendulum.DateTime, **changes: Any) -> str:
+    draft = form(**changes)
+    first = draft.parties[0].agency
+    return reference_of(draft_arrangement(session, draft=draft, actor=people.poc[first], now=now))
+
+
+def active(session: Session, people: People, now: pendulum.DateTime, **changes: Any) -> str:
+    """An arrangement drafted, submitted and approved by every party: active."""
+    draft = form(**changes)
+    ref = drafted(session, people, now, **changes)
+    submit_arrangement(session, reference=ref, actor=people.poc[draft.parties[0].agency], now=now)
+    for party in draft.parties:
+        approve_arrangement(session, reference=ref, actor=people.signatory[party.agency], now=now)
+    return ref
+
+
+def trained(session: Session, people: People, agency: str, now: pendulum.DateTime) -> str:
+    staff = people.staff[agency]
+    today = now.in_timezone("Europe/London").date()
+    record_training(
+        session,
+        email=staff,
+        course="Protocol e-learning",
+        completed_on=today.subtract(days=30),
+        expires_on=today.add(years=1),
+        actor=ADMIN,
+        now=now,
+    )
+    return staff
+
+
+def granted(session: Session, people: People, ref: str, agency: str, now: pendulum.DateTime) -> str:
+    staff = trained(session, people, agency, now)
+    events = grant_access(
+        session,
+        arrangement=ref,
+        email=staff,
+        justification="Case worker on the early help team",
+        expires_on=None,
+        actor=people.rep[agency],
+        now=now,
+    )
+    return str(events[0].as_dict()["grant"])
