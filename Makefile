@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit install clean
+.PHONY: test lint typecheck install clean up
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# Start the whole system: Prefect server and UI, mail sink, every deployment served.
+up: $(STAMP)
+	$(BIN)/isa up

@@ -282,7 +282,17 @@ def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
     ctx = Context()
     with session_scope(ctx) as session:
         events = submit_arrangement(session, reference=id, actor=as_, now=ctx.now)
-    report(events, json_, [f"submitted {id.upper()}: awaiting approval by every party's signatory"])
+    from isa.prefect_events import emit
+
+    ref = id.strip().upper()
+    lines = [f"submitted {ref}: awaiting approval by every party's signatory"]
+    # the register is already written; the event only starts the approval flow sooner
+    if not emit(ctx.settings.prefect_api_url, "isa.arrangement.submitted", ref):
+        lines.append(
+            "the Prefect server is not reachable: the approval requests wait in the outbox and "
+            "the daily review sweep chases the sign-offs"
+        )
+    report(events, json_, lines)
 
 
 @arrangement_app.command(name="approve")
@@ -631,6 +641,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(1)
     sys.exit(0)
 
+
+import isa.cli_flows  # noqa: E402
+import isa.cli_mail  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -1,9 +1,12 @@
 """Configuration, read once from the environment (prefix `ISA_`) and passed down."""
 
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Literal
 
 import pendulum
-from pydantic import field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clocks import parse_datetime
@@ -17,6 +20,42 @@ class Settings(BaseSettings):
     # Rehearse a timeline: an ISO date-time the clock reads instead of the real time.
     now: str | None = None
 
+    # --- the Prefect server `isa up` starts, or the one `prefect deploy` targets at scale ---
+    prefect_api_url: str = "http://127.0.0.1:4200/api"
+    prefect_port: int = Field(default=4200, ge=1, le=65535)
+    # The embedded Prefect server's own home (its SQLite database, logs and settings).
+    prefect_home: Path = Path("var/prefect")
+
+    # --- mail (DESIGN §6) ---
+    # The SMTP relay; unset means the embedded mail sink (`isa mailsink`) on 127.0.0.1:8025.
+    smtp_host: str | None = None
+    # Unset: 8025 for the mail sink, else 25 / 587 / 465 for none / starttls / tls.
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The From of every email: "Name <address>" or a bare address.
+    mail_from: str = "Information Sharing Register <isa-register@isa.local>"
+    # Where the embedded mail sink stores each message it receives as an .eml file.
+    mail_dir: Path = Path("var/mail")
+    # Delivery tuning: rows claimed per transaction, attempts before a row is failed, the
+    # exponential backoff between attempts, and how long a claim lasts before a crashed
+    # deliverer's rows may be taken over.
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    outbox_max_attempts: int = Field(default=12, ge=1)
+    outbox_backoff_base_seconds: float = Field(default=60.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    outbox_lease_seconds: float = Field(default=600.0, gt=0)
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str) -> str:
+        name, address = parseaddr(value)
+        if not address or "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError(f"not an email address: {value!r} (e.g. Register <isa@example.org>)")
+        return str(Address(display_name=name, addr_spec=address))
+
     @field_validator("now")
     @classmethod
     def _now_is_a_datetime(cls, value: str | None) -> str | None:
@@ -29,6 +68,13 @@ class Settings(BaseSettings):
         if self.now:
             return parse_datetime(self.now).in_timezone("UTC")
         return pendulum.now("UTC")
+
+    def smtp_relay(self) -> tuple[str, int]:
+        """Host and port to send to: the configured relay, or the embedded mail sink."""
+        if not self.smtp_host:
+            return "127.0.0.1", self.smtp_port or 8025
+        default = {"none": 25, "starttls": 587, "tls": 465}[self.smtp_security]
+        return self.smtp_host, self.smtp_port or default
 
     def sqlite_path(self) -> Path | None:
         prefix = "sqlite:///"

@@ -184,3 +184,90 @@ class WithdrawalNoticed(DomainEvent):
     agency: str
     reason: str
     effective_on: str
+
+
+# --- what the sweeps find: chasing sign-offs and reviews (§6, §31) -----------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalReminderDue(DomainEvent):
+    """Day 7 after submission and sign-offs are still missing: the signatories are reminded."""
+
+    name = "arrangement.approval_reminder"
+    arrangement: str
+    version: int
+    submitted_on: str
+    awaiting: tuple[str, ...]
+    escalates_on: str
+
+
+@dataclass(frozen=True)
+class ApprovalEscalated(DomainEvent):
+    """Day 14 after submission and sign-offs are still missing: the chairs are told."""
+
+    name = "arrangement.approval_escalated"
+    arrangement: str
+    version: int
+    submitted_on: str
+    awaiting: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReviewReminderDue(DomainEvent):
+    """A rung of the reminder ladder: the review falls due in `days_before` days."""
+
+    name = "review.reminder"
+    arrangement: str
+    due_on: str
+    days_before: int
+
+
+@dataclass(frozen=True)
+class ReviewOpened(DomainEvent):
+    """The review's due date came: the arrangement is under review until an outcome is recorded."""
+
+    name = "review.opened"
+    arrangement: str
+    due_on: str
+    lapses_on: str
+
+
+@dataclass(frozen=True)
+class ReviewOverdue(DomainEvent):
+    """The review is past due with no outcome: the parties' signatories are told."""
+
+    name = "review.overdue"
+    arrangement: str
+    due_on: str
+    lapses_on: str
+
+
+@dataclass(frozen=True)
+class ReviewEscalated(DomainEvent):
+    """The review is still overdue after the escalation period: the chairs are told."""
+
+    name = "review.escalated"
+    arrangement: str
+    due_on: str
+    lapses_on: str
+
+
+@dataclass(frozen=True)
+class ArrangementLapsed(DomainEvent):
+    """No review outcome within the lapse period: sharing under the arrangement must stop."""
+
+    name = "arrangement.lapsed"
+    arrangement: str
+    due_on: str
+
+
+@dataclass(frozen=True)
+class MonitoringReportPublished(DomainEvent):
+    """The annual register summary the Information Governance Monitoring Group meets on (§40)."""
+
+    name = "monitoring.report"
+    period: str
+    period_start: str
+    period_end: str
+    summary: dict[str, int]
+    markdown: str

@@ -141,6 +141,9 @@ class Arrangement(SQLModel, table=True):
     drafted_by: str = Field(nullable=False)
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
     updated_at: datetime = Field(sa_column=utc_column(nullable=False))
+    submitted_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # how far the chase for missing sign-offs has gone: 1 reminded (day 7), 2 escalated (day 14)
+    approval_chase: int = Field(default=0, nullable=False)
     activated_at: datetime | None = Field(default=None, sa_column=utc_column())
     ended_at: datetime | None = Field(default=None, sa_column=utc_column())
 
@@ -208,6 +211,7 @@ class Review(SQLModel, table=True):
     __tablename__ = "review"
     __table_args__ = (
         UniqueConstraint("arrangement_id", "due_on"),
+        Index("ix_review_status_due_on", "status", "due_on"),
         CheckConstraint(
             "(status = 'completed') = (outcome IS NOT NULL)", name="outcome_iff_completed"
         ),
@@ -222,6 +226,10 @@ class Review(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_column=utc_column())
     completed_at: datetime | None = Field(default=None, sa_column=utc_column())
     completed_by: str | None = None
+    # the most urgent reminder rung sent so far (days before due), so a sweep sends each once
+    reminded_rung: int | None = None
+    # how far an overdue review has been escalated: 1 the party signatories, 2 the chairs
+    escalation: int = Field(default=0, nullable=False)
     outcome: ReviewOutcome | None = Field(
         default=None, sa_column=enum_column(ReviewOutcome, nullable=True)
     )

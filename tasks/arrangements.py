@@ -229,6 +229,8 @@ def submit_arrangement(
         assert arrangement.id is not None
         if len(current_parties(session, arrangement.id)) < 2:
             raise Refused(f"cannot submit {arrangement.reference}: it has fewer than two parties")
+        arrangement.submitted_at = now
+        arrangement.approval_chase = 0
         transition(uow, arrangement, "submit")
         uow.emit(
             ArrangementSubmitted(arrangement=arrangement.reference, version=arrangement.version)

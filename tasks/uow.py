@@ -1,7 +1,7 @@
 """The unit of work every use case runs in: one transaction that applies the change, appends
 its audit events and commits, or on a refusal rolls back and records only the refusal (§8)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,21 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from isa.db import WRITE_TRANSACTION
 from models.audit import audit_hash
 from models.enums import AuditOutcome
 from models.errors import Refused
 from models.events import DomainEvent
 from models.tables import AuditEvent, AuditHead, ReferenceCounter
-
-# Called inside the transaction just before commit, with the unit of work: this is where the
-# outbox queues the emails for the events, so the emails and the state change land together.
-CommitHook = Callable[["UnitOfWork"], None]
-_commit_hooks: list[CommitHook] = []
-
-
-def add_commit_hook(hook: CommitHook) -> None:
-    if hook not in _commit_hooks:
-        _commit_hooks.append(hook)
+from notifications.outbox import queue_notifications
 
 
 @dataclass
@@ -39,6 +31,8 @@ class UnitOfWork:
     subject_type: str | None = None
     subject_ref: str | None = None
     events: list[DomainEvent] = field(default_factory=list)
+    # how many new emails the events put in the outbox (set at commit)
+    queued: int = 0
 
     def about(self, subject_type: str, subject_ref: str | None) -> None:
         """Name what this action is about, so a refusal is recorded against it too."""
@@ -80,10 +74,14 @@ def unit_of_work(
 ) -> Iterator[UnitOfWork]:
     """Commit everything done inside, or nothing; a `Refused` leaves one refusal audit event."""
     uow = UnitOfWork(session=session, actor=actor, now=now, action=action)
+    if session.in_transaction():
+        # the unit of work owns its transaction: end any read the caller left open first
+        session.commit()
+    session.connection(execution_options={WRITE_TRANSACTION: True})
     try:
         yield uow
-        for hook in _commit_hooks:
-            hook(uow)
+        # the events' emails go into the outbox in this same transaction (DESIGN §6)
+        uow.queued = queue_notifications(uow)
         session.commit()
     except Refused as refusal:
         session.rollback()

@@ -1,0 +1,42 @@
+"""Annual monitoring group review (§40).
+
+Started by: the yearly schedule (`monitoring-review` in prefect.yaml, 1 April 08:00 London), the
+Prefect UI's run form (any period end), or on demand with `isa sweep monitoring`.
+Writes: an audit event, a markdown artifact of the register summary, and one email to each chair.
+"""
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows.naming import dated
+from tasks import runtime
+from tasks.flow_tasks import deliver_emails
+from tasks.monitoring import publish_monitoring_report
+from tasks.runtime import resolve_as_of
+
+
+@task(retries=2, retry_delay_seconds=10)
+def summarise_the_year(period_end: date) -> dict[str, Any]:
+    """Count the year's register activity and queue the summary to the chairs."""
+    with runtime.session() as session:
+        summary, _ = publish_monitoring_report(
+            session, period_end=period_end, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
+        )
+    return {"period": summary.period, "markdown": summary.markdown(), "figures": summary.flat()}
+
+
+@flow(name="monitoring-review", flow_run_name=dated("monitoring-review"))
+def monitoring_review(as_of: date | None = None) -> dict[str, Any]:
+    """Summarise the year to `as_of` for the monitoring group, publish it and email the chairs."""
+    day = resolve_as_of(as_of)
+    summary = summarise_the_year(day)
+    create_markdown_artifact(
+        key="monitoring-review",
+        markdown=summary["markdown"],
+        description=f"Register summary for the monitoring group, year to {day.isoformat()}",
+    )
+    summary["delivery"] = deliver_emails()
+    return summary

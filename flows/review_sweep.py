@@ -1,0 +1,68 @@
+"""Periodic review sweep (§6, §31).
+
+Started by: the daily schedule at 07:00 Europe/London (`review-sweep` in prefect.yaml), the
+Prefect UI's run form, or `isa sweep reviews [--as-of DATE]`.
+Writes: sign-off reminders and escalations; each review's reminder rung, opening, escalation and
+lapse; their audit events and emails; a table artifact of what it found and did.
+"""
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from flows.naming import dated
+from tasks.flow_tasks import (
+    chase_missing_sign_offs,
+    deliver_emails,
+    escalate_reviews,
+    open_reviews,
+    remind_reviews,
+)
+from tasks.runtime import resolve_as_of
+from tasks.sweeps import DEFAULT_LADDER, ReviewPolicy
+
+
+@flow(name="review-sweep", flow_run_name=dated("review-sweep"), log_prints=False)
+def review_sweep(
+    as_of: date | None = None,
+    reminder_days: list[int] = list(DEFAULT_LADDER),  # noqa: B006  (Prefect shows it in the form)
+    escalate_to_chairs_after_days: int = 30,
+    lapse_after_days: int = 90,
+    batch_size: int = 1000,
+) -> dict[str, Any]:
+    """Chase missing sign-offs, remind before reviews fall due, open them when due, escalate
+    the overdue and lapse the long overdue, then send the emails."""
+    day = resolve_as_of(as_of)
+    policy = ReviewPolicy(
+        ladder=tuple(reminder_days),
+        escalate_to_chairs_after_days=escalate_to_chairs_after_days,
+        lapse_after_days=lapse_after_days,
+        batch_size=batch_size,
+    )
+    phases = [
+        chase_missing_sign_offs(day, batch_size),
+        remind_reviews(day, policy),
+        open_reviews(day, policy),
+        escalate_reviews(day, policy),
+    ]
+    delivery = deliver_emails()
+    rows = [dict(row, phase=phase["phase"]) for phase in phases for row in phase["acted"]]
+    summary = {phase["phase"]: len(phase["acted"]) for phase in phases}
+    create_table_artifact(
+        key="review-sweep",
+        table=rows or [{"phase": "-", "reference": "-", "action": "nothing was due", "detail": ""}],
+        description=(
+            f"Review sweep for {day.isoformat()}: "
+            + ", ".join(f"{name} {count}" for name, count in summary.items())
+            + f"; emails queued {sum(p['queued'] for p in phases)}, sent {delivery['sent']}"
+        ),
+    )
+    get_run_logger().info("review sweep %s: %s; delivery %s", day, summary, delivery)
+    return {
+        "as_of": day.isoformat(),
+        "phases": summary,
+        "queued": sum(p["queued"] for p in phases),
+        "delivery": delivery,
+    }

@@ -1,0 +1,80 @@
+"""`isa up` and `isa sweep`: bring the system up, or run a sweep at once for any day."""
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from cyclopts import App, Parameter
+
+from isa.cli import Context, Json, _date, app
+
+sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
+app.command(sweep_app)
+
+
+@app.command(name="up")
+def up_command() -> None:
+    """Start the Prefect server and UI, the mail sink, and serve every deployment (Ctrl-C stops)."""
+    from isa.up import up
+
+    ctx = Context()
+    up(ctx.settings, print)
+
+
+def _run_sweep(which: Literal["reviews", "monitoring"], as_of: str | None, json_: bool) -> None:
+    day = _date(as_of, "--as-of")
+    ctx = Context()
+    from isa.prefect_events import server_healthy
+
+    if server_healthy(ctx.settings.prefect_api_url):
+        # the run shows in the UI of the server `isa up` started
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: ctx.settings.prefect_api_url}):
+            result = _call(which, day)
+    else:
+        result = _call(which, day)
+    if json_:
+        print(json.dumps(result, default=str))
+    elif which == "reviews":
+        phases = ", ".join(f"{k} {v}" for k, v in result["phases"].items())
+        print(
+            f"review sweep {result['as_of']}: {phases}; emails queued {result['queued']}, "
+            f"sent {result['delivery']['sent']}"
+        )
+    else:
+        print(result["markdown"], end="")
+
+
+def _call(which: str, day: date | None) -> dict[str, Any]:
+    if which == "reviews":
+        from flows.review_sweep import review_sweep
+
+        return review_sweep(as_of=day)
+    from flows.monitoring_review import monitoring_review
+
+    return monitoring_review(as_of=day)
+
+
+@sweep_app.command(name="reviews")
+def sweep_reviews(
+    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+) -> None:
+    """Run the review sweep (sign-offs, reminders, openings, escalations, lapses) now."""
+    _run_sweep("reviews", as_of, json_)
+
+
+@sweep_app.command(name="monitoring")
+def sweep_monitoring(
+    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+) -> None:
+    """Publish the monitoring group's summary of the year to --as-of (default today)."""
+    _run_sweep("monitoring", as_of, json_)
+
+
+@sweep_app.command(name="all")
+def sweep_all(
+    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+) -> None:
+    """Run every daily sweep now."""
+    _run_sweep("reviews", as_of, json_)

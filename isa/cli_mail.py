@@ -1,0 +1,119 @@
+"""`isa mailsink` and `isa outbox list|deliver`: the embedded mail sink and the operator's view of
+the outbox, registered on the `isa` app by the import at the foot of isa/cli.py."""
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from cyclopts import App, Parameter
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from isa.cli import Context, Json, app, session_scope
+from models.errors import IsaError
+from notifications.tables import OutboxEmail, OutboxStatus
+
+outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
+app.command(outbox_app)
+
+
+def _say(line: str) -> None:
+    # this module is part of the command line, like isa/cli.py: its output is the point
+    print(line)
+
+
+@app.command(name="mailsink")
+def mailsink(
+    *,
+    dir_: Annotated[Path | None, Parameter(name="--dir")] = None,
+    port: int = 8025,
+    host: str = "127.0.0.1",
+) -> None:
+    """Run the local SMTP server that stores each message as an .eml file (Ctrl-C stops it)."""
+    from notifications.mailsink import mail_sink
+
+    ctx = Context()
+    directory = dir_ or ctx.settings.mail_dir
+    sink = mail_sink(directory, host=host, port=port)
+    try:
+        sink.start()
+    except OSError as exc:
+        raise IsaError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    _say(f"mail sink listening on {host}:{sink.port}, storing each message in {directory}/")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        # a timed wait, so Ctrl-C is noticed promptly
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sink.stop()
+    _say("mail sink stopped")
+
+
+@outbox_app.command(name="list")
+def outbox_list(
+    *,
+    status: OutboxStatus | None = None,
+    limit: int = 50,
+    json_: Json = False,
+) -> None:
+    """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
+    ctx = Context()
+    with session_scope(ctx) as session:
+        stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(OutboxEmail.status == status)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": row.id,
+                "status": row.status.value,
+                "event": row.event,
+                "about": row.subject_ref,
+                "recipient": row.recipient,
+                "subject": row.subject,
+                "attempts": row.attempts,
+                "next_attempt_at": row.next_attempt_at.isoformat(),
+                "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                "message_id": row.message_id,
+                "smtp_reply": row.smtp_reply,
+                "last_error": row.last_error,
+            }
+            for row in session.exec(stmt).all()
+        ]
+    if json_:
+        _say(json.dumps(rows))
+        return
+    for row in rows:
+        when = row["sent_at"] or f"due {row['next_attempt_at']}"
+        note = row["last_error"] if row["status"] != "sent" else row["smtp_reply"]
+        _say(
+            f"#{row['id']:<6} {row['status']:<9} {row['attempts']} tries  {when}  {row['event']}  "
+            f"{row['recipient']}  {row['subject']!r}" + (f"  ({note})" if note else "")
+        )
+
+
+@outbox_app.command(name="deliver")
+def outbox_deliver(*, limit: int | None = None, json_: Json = False) -> None:
+    """Send the emails that are due now over one SMTP connection (ISA_SMTP_*; the mail sink if
+    unset)."""
+    from notifications.delivery import deliver_outbox_sync
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        report = deliver_outbox_sync(engine, ctx.settings, ctx.now, limit=limit)
+    if json_:
+        _say(json.dumps(report.as_dict()))
+    else:
+        _say(
+            f"sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
+            + (f", not tried {report.released}" if report.released else "")
+        )
+    if report.relay_error is not None:
+        raise IsaError(f"{report.relay_error}; the emails not sent stay queued")

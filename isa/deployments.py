@@ -1,0 +1,95 @@
+"""Serve every deployment declared in `prefect.yaml`: the file stays the one source of truth for
+schedules, triggers and parameters, whether `isa up` serves it or `prefect deploy` ships it."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from models.errors import InvalidInput
+
+PROJECT = Path(__file__).resolve().parent.parent
+PREFECT_YAML = PROJECT / "prefect.yaml"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment as declared: its flow's entrypoint, schedules, triggers and parameters."""
+
+    name: str
+    entrypoint: str
+    description: str | None
+    schedules: tuple[dict[str, Any], ...]
+    triggers: tuple[dict[str, Any], ...]
+    parameters: dict[str, Any]
+    tags: tuple[str, ...]
+
+
+def read_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}") from None
+    specs = []
+    for entry in raw.get("deployments") or []:
+        specs.append(
+            DeploymentSpec(
+                name=entry["name"],
+                entrypoint=entry["entrypoint"],
+                description=entry.get("description"),
+                schedules=tuple(entry.get("schedules") or ()),
+                triggers=tuple(entry.get("triggers") or ()),
+                parameters=dict(entry.get("parameters") or {}),
+                tags=tuple(entry.get("tags") or ()),
+            )
+        )
+    if not specs:
+        raise InvalidInput(f"{path} declares no deployments")
+    return specs
+
+
+def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
+    """The specs as Prefect `RunnerDeployment`s, ready for `prefect.serve`."""
+    from prefect.cli.deploy._triggers import _initialize_deployment_triggers
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.schedules import Cron
+
+    deployments = []
+    for spec in read_specs(path):
+        flow: Any = load_flow_from_entrypoint(str(PROJECT / spec.entrypoint))
+        schedules = [
+            Cron(
+                s["cron"],
+                timezone=s.get("timezone", "Europe/London"),
+                slug=s.get("slug"),
+                active=s.get("active", True),
+                parameters=s.get("parameters") or {},
+            )
+            for s in spec.schedules
+        ]
+        triggers: list[Any] = _initialize_deployment_triggers(
+            spec.name, [dict(t) for t in spec.triggers]
+        )
+        deployments.append(
+            flow.to_deployment(
+                name=spec.name,
+                description=spec.description,
+                schedules=schedules or None,
+                triggers=triggers or None,
+                parameters=spec.parameters or None,
+                tags=list(spec.tags) or None,
+            )
+        )
+    return deployments
+
+
+def serve_all(path: Path = PREFECT_YAML) -> None:
+    """Serve every declared deployment in this process until interrupted."""
+    from prefect import serve
+
+    serve(*runner_deployments(path), print_starting_message=False)
+
+
+if __name__ == "__main__":
+    serve_all()

@@ -1,0 +1,196 @@
+"""`isa up`: bring the whole embedded system up on one machine, and take it down on Ctrl-C.
+
+Migrate the register; start `prefect server start` (its own SQLite under var/prefect, the UI,
+the scheduler and the automations) and wait for its health check; start the mail sink when no
+SMTP relay is configured; load the sample register into an empty database; serve every
+deployment in prefect.yaml; start one review sweep so there is something to see at once.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from isa.db import upgrade
+from isa.prefect_events import server_healthy
+from isa.settings import Settings
+from models.errors import IsaError
+
+HOST = "127.0.0.1"
+
+
+def prefect_environment(settings: Settings) -> dict[str, str]:
+    """The settings every process we start shares: the server we run, analytics off, and the
+    task-run recorder batching that keeps a large flow from locking the server's SQLite."""
+    home = Path(settings.prefect_home).resolve()
+    return {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": settings.prefect_api_url,
+        "PREFECT_UI_API_URL": settings.prefect_api_url,
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "200",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "ISA_PROJECT_DIR": str(Path.cwd()),
+    }
+
+
+@dataclass
+class Supervisor:
+    """The processes `isa up` started, stopped in reverse order."""
+
+    log_dir: Path
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            list(argv), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.children.append((name, process))
+        return process
+
+    def check(self) -> None:
+        for name, process in self.children:
+            if process.poll() is not None:
+                raise IsaError(
+                    f"{name} stopped (exit {process.returncode}); see {self.log_dir / name}.log"
+                )
+
+    def stop(self, grace: float = 15.0) -> None:
+        """Newest first, each given time to finish: the runner pauses its schedules on the
+        server before the server itself goes."""
+        for _name, process in reversed(self.children):
+            if process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_until(
+    ready: Callable[[], bool], supervisor: Supervisor, seconds: float, what: str
+) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        supervisor.check()
+        if time.monotonic() > deadline:
+            raise IsaError(f"{what} did not come up within {seconds:.0f} s")
+        time.sleep(0.5)
+
+
+def up(settings: Settings, say: Callable[[str], None]) -> None:
+    """Start everything, print where to look, and wait for Ctrl-C."""
+    from sqlmodel import Session
+
+    from isa.db import make_engine
+    from tasks.sample import is_empty, load_sample_register
+
+    var = Path("var")
+    logs = var / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+    Path(settings.prefect_home).mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    if server_healthy(settings.prefect_api_url):
+        raise IsaError(f"a Prefect server already answers at {settings.prefect_api_url}")
+
+    env = {**os.environ, **prefect_environment(settings)}
+    supervisor = Supervisor(logs)
+    # a service manager stops us with SIGTERM: treat it as Ctrl-C so the children stop too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        supervisor.start(
+            "prefect-server",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                HOST,
+                "--port",
+                str(settings.prefect_port),
+            ],
+            env,
+        )
+        wait_until(
+            lambda: server_healthy(settings.prefect_api_url), supervisor, 180, "the Prefect server"
+        )
+        if not settings.smtp_host:
+            supervisor.start(
+                "mailsink",
+                [
+                    sys.executable,
+                    "-c",
+                    "from isa.cli import main; main()",
+                    "mailsink",
+                    "--dir",
+                    str(settings.mail_dir),
+                    "--port",
+                    str(settings.smtp_relay()[1]),
+                ],
+                env,
+            )
+        engine = make_engine(settings.database_url)
+        with Session(engine, expire_on_commit=False) as session:
+            if is_empty(session):
+                refs = load_sample_register(session, now=settings.current_time())
+                say(f"loaded the sample register: {', '.join(refs)}")
+        engine.dispose()
+        supervisor.start("serve", [sys.executable, "-m", "isa.deployments"], env)
+        wait_until(
+            lambda: _deployments_ready(settings.prefect_api_url),
+            supervisor,
+            120,
+            "the served deployments",
+        )
+        _start_first_sweep(env)
+        say(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
+        say(
+            f"Mail folder:  {settings.mail_dir.resolve()}"
+            if not settings.smtp_host
+            else f"Mail relay:   {settings.smtp_host}"
+        )
+        say(f"Logs:         {logs.resolve()}")
+        say("Stop:         press Ctrl-C")
+        while True:
+            supervisor.check()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        say("stopping...")
+    finally:
+        supervisor.stop()
+
+
+def _deployments_ready(api_url: str) -> bool:
+    import httpx
+
+    try:
+        response = httpx.post(f"{api_url}/deployments/filter", json={"limit": 50}, timeout=3)
+    except httpx.HTTPError:
+        return False
+    names = {d["name"] for d in response.json()} if response.status_code == 200 else set()
+    return {"review-sweep", "deliver-outbox", "approval", "monitoring-review"} <= names
+
+
+def _start_first_sweep(env: dict[str, str]) -> None:
+    """One review sweep now, so the UI shows a run and an artifact without waiting for 07:00."""
+    subprocess.run(
+        [sys.executable, "-m", "prefect", "deployment", "run", "review-sweep/review-sweep"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+    )

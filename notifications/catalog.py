@@ -1,0 +1,300 @@
+"""Which email each domain event sends and to whom (DESIGN §6): one row per event, naming its
+template and its audiences in the protocol's words, resolved against the register when queued.
+
+Adding an email for a new event is a `Notice` row here plus `<template>.subject.txt`,
+`<template>.txt` and `<template>.html` under `templates/`.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Audience(StrEnum):
+    """A group of people an email goes to, as the protocol names them."""
+
+    # the signatory of each agency still party to the arrangement (§2, §6)
+    PARTY_SIGNATORIES = "party_signatories"
+    # the Information Sharing Point of Contact of each agency still party to it (§40)
+    PARTY_POINTS_OF_CONTACT = "party_points_of_contact"
+    # every signatory of every partner agency that has not withdrawn (§41's meeting)
+    PARTNER_SIGNATORIES = "partner_signatories"
+    # the chairs of the Information Governance Monitoring Group (§40, §42)
+    CHAIRS = "chairs"
+    # the signatories of the agency the event is about
+    AGENCY_SIGNATORIES = "agency_signatories"
+    # the staff member an access grant is for (§10)
+    STAFF_MEMBER = "staff_member"
+    # the points of contact of the staff member's agency
+    STAFF_POINTS_OF_CONTACT = "staff_points_of_contact"
+    # the nominated representatives of the parties that disclose the data (the data owner)
+    DATA_OWNER_REPRESENTATIVES = "data_owner_representatives"
+    # the signatories of the parties whose sign-off of the current version is still missing
+    AWAITING_SIGNATORIES = "awaiting_signatories"
+
+
+# The event field each audience is resolved from; the catalog test checks every event has them.
+AUDIENCE_NEEDS: Mapping[Audience, tuple[str, ...]] = {
+    Audience.PARTY_SIGNATORIES: ("arrangement",),
+    Audience.PARTY_POINTS_OF_CONTACT: ("arrangement",),
+    Audience.PARTNER_SIGNATORIES: (),
+    Audience.CHAIRS: (),
+    Audience.AGENCY_SIGNATORIES: ("agency",),
+    Audience.STAFF_MEMBER: ("email",),
+    Audience.STAFF_POINTS_OF_CONTACT: ("email",),
+    Audience.DATA_OWNER_REPRESENTATIVES: ("arrangement",),
+    Audience.AWAITING_SIGNATORIES: ("arrangement", "awaiting"),
+}
+
+PARTIES = (Audience.PARTY_SIGNATORIES, Audience.PARTY_POINTS_OF_CONTACT)
+
+# What chases an arrangement's sign-offs and its review: withdrawn, if still unsent, once the
+# matter is settled (the sweeps that queue them are in tasks/sweeps.py).
+SIGN_OFF_CHASERS = (
+    "arrangement.submitted",
+    "arrangement.approved",
+    "arrangement.approval_reminder",
+    "arrangement.approval_escalated",
+)
+REVIEW_CHASERS = ("review.reminder", "review.opened", "review.overdue", "review.escalated")
+EVERY_SIGNATORY_AND_THE_CHAIRS = (Audience.PARTNER_SIGNATORIES, Audience.CHAIRS)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The catalog's row for one event.
+
+    `subject` names the event field holding the record the email is about (its dedupe and
+    cancel scope). `occurrence` lists context paths (`event.version`, `calendar.sequence`) that
+    tell apart two emails of this event about the same record. `cancels` lists events whose
+    still-pending emails about the same record are withdrawn when this one is queued. `when`,
+    if given, decides from the event's fields whether it sends anything at all.
+    """
+
+    event: str
+    subject: str
+    template: str | None = None
+    audiences: tuple[Audience, ...] = ()
+    occurrence: tuple[str, ...] = ()
+    cancels: tuple[str, ...] = ()
+    invitation: bool = False
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.template) != bool(self.audiences):
+            raise ValueError(f"{self.event}: a template needs audiences and audiences a template")
+
+    def sends_to(self, event: Mapping[str, Any]) -> bool:
+        return bool(self.audiences) and (self.when is None or self.when(event))
+
+
+def _still_awaiting(event: Mapping[str, Any]) -> bool:
+    # The last approval also activates the arrangement, and the activation email says so.
+    return bool(event["awaiting"])
+
+
+_ENTRIES = (
+    # --- setting up the register: recorded, no email ---
+    Notice("agency.registered", subject="agency"),
+    Notice("contact.added", subject="email"),
+    Notice("chair.added", subject="email"),
+    Notice("training.recorded", subject="email"),
+    Notice("arrangement.drafted", subject="arrangement"),
+    # --- an arrangement's approval (§2, §6) ---
+    Notice(
+        "arrangement.submitted",
+        subject="arrangement",
+        template="arrangement_submitted",
+        audiences=(Audience.PARTY_SIGNATORIES,),
+        occurrence=("event.version",),
+    ),
+    Notice(
+        "arrangement.approved",
+        subject="arrangement",
+        template="arrangement_approved",
+        audiences=PARTIES,
+        occurrence=("event.version", "event.agency"),
+        # an earlier "still awaiting" note is out of date once a later one is written
+        cancels=("arrangement.approved",),
+        when=_still_awaiting,
+    ),
+    Notice(
+        "arrangement.activated",
+        subject="arrangement",
+        template="arrangement_activated",
+        audiences=PARTIES,
+        occurrence=("event.version",),
+        cancels=SIGN_OFF_CHASERS,
+    ),
+    Notice(
+        "arrangement.rejected",
+        subject="arrangement",
+        template="arrangement_rejected",
+        audiences=PARTIES,
+        occurrence=("event.version",),
+        cancels=SIGN_OFF_CHASERS,
+    ),
+    # --- reviews (§31): the outcome's own event below carries the email ---
+    Notice("review.completed", subject="arrangement", cancels=REVIEW_CHASERS),
+    Notice(
+        "arrangement.renewed",
+        subject="arrangement",
+        template="arrangement_renewed",
+        audiences=PARTIES,
+        occurrence=("event.next_review_due",),
+    ),
+    Notice(
+        "arrangement.amendment_started",
+        subject="arrangement",
+        template="arrangement_amendment_started",
+        audiences=PARTIES,
+        occurrence=("event.version",),
+    ),
+    Notice(
+        "arrangement.terminated",
+        subject="arrangement",
+        template="arrangement_terminated",
+        audiences=PARTIES,
+        cancels=SIGN_OFF_CHASERS + REVIEW_CHASERS,
+    ),
+    # --- need-to-know access (§10, §25) ---
+    Notice(
+        "access.granted",
+        subject="grant",
+        template="access_granted",
+        audiences=(Audience.STAFF_MEMBER, Audience.STAFF_POINTS_OF_CONTACT),
+    ),
+    Notice(
+        "access.revoked",
+        subject="grant",
+        template="access_revoked",
+        audiences=(
+            Audience.STAFF_MEMBER,
+            Audience.STAFF_POINTS_OF_CONTACT,
+            Audience.DATA_OWNER_REPRESENTATIVES,
+        ),
+        cancels=("access.granted",),
+    ),
+    # --- suspension and its resolution meeting (§41) ---
+    Notice(
+        "suspension.raised",
+        subject="suspension",
+        template="suspension_raised",
+        audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
+    ),
+    Notice(
+        "suspension.meeting_scheduled",
+        subject="suspension",
+        template="meeting_scheduled",
+        audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
+        # the n-th time it is set: moving it back to an earlier time is still a new invitation
+        occurrence=("event.meeting_at", "calendar.sequence"),
+        # an unsent invitation to the old time is replaced by this one
+        cancels=("suspension.meeting_scheduled",),
+        invitation=True,
+    ),
+    Notice(
+        "suspension.meeting_held",
+        subject="suspension",
+        template="meeting_held",
+        audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
+        cancels=("suspension.meeting_scheduled",),
+    ),
+    Notice(
+        "suspension.ended",
+        subject="suspension",
+        template="suspension_ended",
+        audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
+        cancels=("suspension.meeting_scheduled",),
+    ),
+    # --- chasing sign-offs (§6) and reviews (§31): the daily sweep and the approval flow ---
+    Notice(
+        "arrangement.approval_reminder",
+        subject="arrangement",
+        template="approval_reminder",
+        audiences=(Audience.AWAITING_SIGNATORIES,),
+        occurrence=("event.version",),
+    ),
+    Notice(
+        "arrangement.approval_escalated",
+        subject="arrangement",
+        template="approval_escalated",
+        audiences=(Audience.CHAIRS, Audience.AWAITING_SIGNATORIES),
+        occurrence=("event.version",),
+        cancels=("arrangement.approval_reminder",),
+    ),
+    Notice(
+        "review.reminder",
+        subject="arrangement",
+        template="review_reminder",
+        audiences=PARTIES,
+        occurrence=("event.due_on", "event.days_before"),
+        # a reminder not yet sent is out of date once a nearer one is queued
+        cancels=("review.reminder",),
+    ),
+    Notice(
+        "review.opened",
+        subject="arrangement",
+        template="review_opened",
+        audiences=PARTIES,
+        occurrence=("event.due_on",),
+        cancels=("review.reminder",),
+    ),
+    Notice(
+        "review.overdue",
+        subject="arrangement",
+        template="review_overdue",
+        audiences=(Audience.PARTY_SIGNATORIES,),
+        occurrence=("event.due_on",),
+    ),
+    Notice(
+        "review.escalated",
+        subject="arrangement",
+        template="review_escalated",
+        audiences=(Audience.CHAIRS, Audience.PARTY_SIGNATORIES),
+        occurrence=("event.due_on",),
+    ),
+    Notice(
+        "arrangement.lapsed",
+        subject="arrangement",
+        template="arrangement_lapsed",
+        audiences=(*PARTIES, Audience.CHAIRS),
+        occurrence=("event.due_on",),
+        cancels=("review.reminder", "review.opened", "review.overdue", "review.escalated"),
+    ),
+    # --- the monitoring group's annual review (§40) ---
+    Notice(
+        "monitoring.report",
+        subject="period",
+        template="monitoring_report",
+        audiences=(Audience.CHAIRS,),
+    ),
+    # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
+    Notice(
+        "withdrawal.noticed",
+        subject="withdrawal",
+        template="withdrawal_noticed",
+        audiences=(Audience.CHAIRS, Audience.AGENCY_SIGNATORIES, Audience.PARTNER_SIGNATORIES),
+    ),
+)
+
+CATALOG: Mapping[str, Notice] = {notice.event: notice for notice in _ENTRIES}
+if len(CATALOG) != len(_ENTRIES):
+    raise ValueError("an event appears twice in the notification catalog")
+
+
+def notice_for(event_name: str) -> Notice:
+    """The catalog row for an event; an event with none is a programming error, not skippable."""
+    try:
+        return CATALOG[event_name]
+    except KeyError:
+        raise LookupError(
+            f"event {event_name!r} has no entry in notifications/catalog.py: add one (with no "
+            "audiences if it sends no email)"
+        ) from None
+
+
+def templates() -> frozenset[str]:
+    """Every template key the catalog uses."""
+    return frozenset(n.template for n in CATALOG.values() if n.template is not None)

@@ -1,0 +1,83 @@
+"""An email as the bytes sent over SMTP, built through `EmailMessage` (never by joining strings,
+so a name or a subject cannot smuggle in a header): a text and an HTML part, the meeting
+invitation when there is one, and a Message-ID derived from the outbox row's dedupe key.
+
+The message is built when it is queued and stored whole, so delivery sends stored bytes; only
+the From header, which is configuration, is added when it is sent.
+"""
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime, parseaddr
+
+import pendulum
+
+# The right-hand side of Message-IDs and calendar UIDs. Fixed, not configured: a resent email
+# or a moved meeting must carry the same identifier whatever the deployment's settings became.
+ID_DOMAIN = "isa.local"
+
+
+def message_id(dedupe_key: str) -> str:
+    """The same for every attempt at one outbox row, so a resend after a crash is recognisable."""
+    return f"<outbox.{dedupe_key[:32]}@{ID_DOMAIN}>"
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def compose(
+    *,
+    recipient: str,
+    recipient_name: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    reference: str,
+    at: pendulum.DateTime,
+    invitation: bytes | None = None,
+) -> EmailMessage:
+    """The email without its From header (see `from_header`), dated `at`."""
+    # An address outside ASCII can only travel with SMTPUTF8; anything else stays 7-bit, which
+    # every relay accepts (headers as RFC 2047 words, bodies quoted-printable).
+    msg = EmailMessage(policy=SMTP if recipient.isascii() else SMTPUTF8)
+    msg["To"] = Address(display_name=_one_line(recipient_name), addr_spec=recipient)
+    # EmailMessage refuses a CR or LF in a header value: a subject that somehow holds two lines
+    # fails here rather than adding a header.
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(at.in_timezone("UTC"))
+    msg["Message-ID"] = message_id
+    # RFC 3834: sent by a machine, so autoresponders stay quiet
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-ISA-Reference"] = _one_line(reference)
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    if invitation is not None:
+        msg.add_attachment(
+            invitation.decode("utf-8"),
+            subtype="calendar",
+            filename="invitation.ics",
+            params={"method": "REQUEST"},
+            cte="quoted-printable",
+        )
+    return msg
+
+
+def serialise(message: EmailMessage) -> str:
+    """The message as stored in the outbox: CRLF line ends, as it goes on the wire."""
+    return message.as_string()
+
+
+def from_header(mail_from: str) -> bytes:
+    """The From header line, made once per delivery run and put in front of each stored
+    message."""
+    head = EmailMessage(policy=SMTP if mail_from.isascii() else SMTPUTF8)
+    head["From"] = mail_from
+    # the serialised header block, without the blank line that would end it
+    return head.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+
+def envelope_sender(mail_from: str) -> str:
+    return parseaddr(mail_from)[1]

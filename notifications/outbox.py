@@ -1,0 +1,157 @@
+"""Queueing emails in the outbox, inside the use case's own transaction: the unit of work calls
+`queue_notifications` just before it commits, so the state change and its emails land together
+or not at all, and a unique dedupe key means no rerun or race queues one email twice."""
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, cast
+
+import pendulum
+from sqlalchemy import CursorResult, Table, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from models.events import DomainEvent
+from notifications.catalog import Notice, notice_for
+from notifications.context import (
+    Recipient,
+    RegisterView,
+    event_fields,
+    occurrence_of,
+    recipients_of,
+    shared_context,
+    with_recipient,
+)
+from notifications.invitation import meeting_invitation
+from notifications.message import compose, message_id, serialise
+from notifications.register_view import SqlRegisterView
+from notifications.render import render_email
+from notifications.tables import OutboxEmail, OutboxMessage, OutboxStatus
+
+outbox: Table = OutboxEmail.__table__  # type: ignore[attr-defined]
+outbox_message: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+# SQLite allows 32,766 bound values a statement; 500 rows of ~15 columns stays well inside it.
+_INSERT_CHUNK = 500
+
+
+class QueueingUnit(Protocol):
+    """What queueing needs of a unit of work (tasks.uow.UnitOfWork has it)."""
+
+    session: Session
+    now: pendulum.DateTime
+    events: list[DomainEvent]
+
+
+def dedupe_key(event: str, subject_ref: str, recipient: str, occurrence: str) -> str:
+    """One email ever owed: this event, about this record, to this person, this occurrence."""
+    identity = json.dumps([event, subject_ref, recipient.lower(), occurrence])
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def queue_notifications(uow: QueueingUnit) -> int:
+    """Queue the emails every event of the unit of work sends; returns how many rows are new."""
+    view = SqlRegisterView(uow.session)
+    return sum(queue_event(uow.session, event, view=view, now=uow.now) for event in uow.events)
+
+
+def queue_event(
+    session: Session, event: DomainEvent, *, view: RegisterView, now: pendulum.DateTime
+) -> int:
+    """Cancel what this event makes unnecessary, then queue its emails (one per recipient)."""
+    notice = notice_for(event.name)
+    fields = event_fields(event)
+    if notice.cancels:
+        cancel_pending(
+            session, events=notice.cancels, subject_ref=str(fields[notice.subject]), by=notice.event
+        )
+    if not notice.sends_to(fields):
+        return 0
+    shared = shared_context(notice, fields, view, now)
+    rows = [draft(notice, shared, person, now) for person in recipients_of(notice, fields, view)]
+    return insert_rows(session, rows)
+
+
+def draft(
+    notice: Notice, shared: dict[str, Any], recipient: Recipient, now: pendulum.DateTime
+) -> dict[str, Any]:
+    """One outbox row, rendered and built into the message that will be sent: a template that
+    cannot render fails the use case here, before anything is committed, rather than an email
+    going missing later."""
+    assert notice.template is not None
+    context = with_recipient(shared, recipient)
+    occurrence = occurrence_of(notice, context)
+    key = dedupe_key(notice.event, shared["reference"], recipient.email, occurrence)
+    rendered = render_email(notice.template, context)
+    calendar = context.get("calendar")
+    message = compose(
+        recipient=recipient.email,
+        recipient_name=recipient.name,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id(key),
+        reference=shared["reference"],
+        at=now,
+        invitation=(
+            meeting_invitation(calendar, recipient=context["recipient"]) if calendar else None
+        ),
+    )
+    return {
+        "dedupe_key": key,
+        "event": notice.event,
+        "subject_ref": shared["reference"],
+        "recipient": recipient.email,
+        "recipient_name": recipient.name,
+        "occurrence": occurrence,
+        "template": notice.template,
+        "context": context,
+        "subject": rendered.subject,
+        "message_id": message_id(key),
+        # not an outbox column: insert_rows puts it in outbox_message
+        "message": serialise(message),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: a row already queued, by an earlier run
+    or by a concurrent one, is left as it is. Returns how many rows were new."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    added = 0
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        messages = {row["dedupe_key"]: row["message"] for row in chunk}
+        stmt = (
+            insert(outbox)
+            .values([{k: v for k, v in row.items() if k != "message"} for row in chunk])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            # only the rows actually inserted come back
+            .returning(outbox.c.id, outbox.c.dedupe_key)
+        )
+        new = session.execute(stmt).all()
+        if new:
+            session.execute(
+                outbox_message.insert(),
+                [{"outbox_id": row_id, "message": messages[key]} for row_id, key in new],
+            )
+        added += len(new)
+    return added
+
+
+def cancel_pending(session: Session, *, events: Iterable[str], subject_ref: str, by: str) -> int:
+    """Withdraw still-pending emails of these events about this record (a reminder about a
+    meeting already held). An email already being sent is left to finish."""
+    result = session.execute(
+        update(outbox)
+        .where(outbox.c.status == OutboxStatus.PENDING.value)
+        .where(outbox.c.event.in_(list(events)))
+        .where(outbox.c.subject_ref == subject_ref)
+        .values(status=OutboxStatus.CANCELLED.value, last_error=f"cancelled by {by}")
+    )
+    return cast(CursorResult[Any], result).rowcount

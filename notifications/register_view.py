@@ -1,0 +1,252 @@
+"""The register read for notifications, inside the use case's transaction: facts about the records
+an event names, and the people each audience means today (those who have left are not)."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.enums import AgencyStatus, AuditOutcome, ContactRole, PartyRole
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    AuditEvent,
+    Chair,
+    Contact,
+    ContactRoleAssignment,
+    Suspension,
+    Withdrawal,
+)
+from notifications.catalog import Audience
+from notifications.context import Recipient
+
+CHAIR_CAPACITY = "chair of the Information Governance Monitoring Group"
+DATA_OWNERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "tzinfo"):
+        return pendulum.instance(value).in_timezone("UTC").isoformat()
+    return str(value.isoformat())
+
+
+class SqlRegisterView:
+    """A `RegisterView` over a session; reads see the use case's own unflushed changes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- facts --------------------------------------------------------------------------
+
+    def _parties(self, arrangement_id: int | None) -> list[tuple[ArrangementParty, Agency]]:
+        rows = self.session.exec(
+            select(ArrangementParty, Agency)
+            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+            .where(ArrangementParty.arrangement_id == arrangement_id)
+            .where(col(ArrangementParty.left_at).is_(None))
+            .order_by(col(ArrangementParty.id))
+        ).all()
+        return [(party, agency) for party, agency in rows]
+
+    def arrangement(self, reference: str) -> dict[str, Any]:
+        isa = self.session.exec(select(Arrangement).where(Arrangement.reference == reference)).one()
+        return {
+            "reference": isa.reference,
+            "title": isa.title,
+            "version": isa.version,
+            "status": isa.status.value,
+            "next_review_due": _iso(isa.next_review_due),
+            "retention_months": isa.retention_months,
+            "retention_rule": isa.retention_rule,
+            "disposal_method": isa.disposal_method,
+            "parties": [
+                {"agency": agency.name, "role": party.role.value}
+                for party, agency in self._parties(isa.id)
+            ],
+        }
+
+    def suspension(self, reference: str) -> dict[str, Any]:
+        matter, agency = self.session.exec(
+            select(Suspension, Agency)
+            .join(Agency, col(Agency.id) == Suspension.agency_id)
+            .where(Suspension.reference == reference)
+        ).one()
+        return {
+            "reference": matter.reference,
+            "agency": agency.name,
+            "reason": matter.reason,
+            "status": matter.status.value,
+            "raised_at": _iso(matter.raised_at),
+            "meeting_deadline": _iso(matter.meeting_deadline),
+            "ends_at": _iso(matter.ends_at),
+            "meeting_at": _iso(matter.meeting_at),
+            "outcome": matter.outcome.value if matter.outcome else None,
+        }
+
+    def withdrawal(self, reference: str) -> dict[str, Any]:
+        notice, agency = self.session.exec(
+            select(Withdrawal, Agency)
+            .join(Agency, col(Agency.id) == Withdrawal.agency_id)
+            .where(Withdrawal.reference == reference)
+        ).one()
+        return {
+            "reference": notice.reference,
+            "agency": agency.name,
+            "reason": notice.reason,
+            "noticed_at": _iso(notice.noticed_at),
+            "effective_on": _iso(notice.effective_on),
+        }
+
+    def grant(self, reference: str) -> dict[str, Any]:
+        held, staff, agency, isa = self.session.exec(
+            select(AccessGrant, Contact, Agency, Arrangement)
+            .join(Contact, col(Contact.id) == AccessGrant.contact_id)
+            .join(Agency, col(Agency.id) == AccessGrant.agency_id)
+            .join(Arrangement, col(Arrangement.id) == AccessGrant.arrangement_id)
+            .where(AccessGrant.reference == reference)
+        ).one()
+        return {
+            "reference": held.reference,
+            "arrangement": isa.reference,
+            "arrangement_title": isa.title,
+            "staff_name": staff.name,
+            "staff_email": staff.email,
+            "agency": agency.name,
+            "justification": held.justification,
+            "status": held.status.value,
+            "expires_on": _iso(held.expires_on),
+            "revoked_reason": held.revoked_reason,
+        }
+
+    def agency(self, name: str) -> dict[str, Any]:
+        found = self.session.exec(select(Agency).where(Agency.name == name)).one()
+        return {"name": found.name, "status": found.status.value}
+
+    def meeting_history(self, suspension: str) -> dict[str, Any]:
+        # Read from the audit chain, the record of every time the meeting was set: SEQUENCE is 0
+        # for the first invitation and one more for each move (RFC 5545), and the chair who set
+        # it last organizes it.
+        times = self.session.exec(
+            select(AuditEvent.actor)
+            .where(AuditEvent.subject_type == "suspension")
+            .where(AuditEvent.subject_ref == suspension)
+            .where(AuditEvent.action == "suspension.schedule_meeting")
+            .where(AuditEvent.outcome == AuditOutcome.DONE)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+        organizer = times[-1] if times else ""
+        chair = self.session.exec(select(Chair).where(Chair.email == organizer)).first()
+        return {
+            "sequence": max(0, len(times) - 1),
+            "organizer": {"email": organizer, "name": chair.name if chair else organizer},
+        }
+
+    # --- audiences ----------------------------------------------------------------------
+
+    def _holders(
+        self, agencies: Iterable[Agency], role: ContactRole, capacity: str
+    ) -> list[Recipient]:
+        """People at these agencies who hold the role and have not left, agency by agency."""
+        by_id = {agency.id: agency for agency in agencies}
+        if not by_id:
+            return []
+        rows = self.session.exec(
+            select(Contact)
+            .join(ContactRoleAssignment, col(ContactRoleAssignment.contact_id) == Contact.id)
+            .where(col(Contact.agency_id).in_(list(by_id)))
+            .where(ContactRoleAssignment.role == role)
+            .where(col(Contact.left_at).is_(None))
+            .order_by(col(Contact.agency_id), col(Contact.id))
+        ).all()
+        # keep the caller's agency order (parties in the order they joined), not the ids'
+        rank = {agency_id: i for i, agency_id in enumerate(by_id)}
+        return [
+            Recipient(
+                email=contact.email,
+                name=contact.name,
+                role=role.value,
+                capacity=capacity.format(agency=by_id[contact.agency_id].name),
+                agency=by_id[contact.agency_id].name,
+            )
+            for contact in sorted(rows, key=lambda c: rank[c.agency_id])
+        ]
+
+    def _arrangement_parties(self, reference: str) -> list[tuple[ArrangementParty, Agency]]:
+        isa = self.session.exec(select(Arrangement).where(Arrangement.reference == reference)).one()
+        return self._parties(isa.id)
+
+    def _staff(self, email: str) -> tuple[Contact, Agency]:
+        staff, home = self.session.exec(
+            select(Contact, Agency)
+            .join(Agency, col(Agency.id) == Contact.agency_id)
+            .where(Contact.email == email)
+        ).one()
+        return staff, home
+
+    def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]:
+        match audience:
+            case Audience.PARTY_SIGNATORIES:
+                agencies = [a for _, a in self._arrangement_parties(event["arrangement"])]
+                return self._holders(agencies, ContactRole.SIGNATORY, "signatory for {agency}")
+            case Audience.PARTY_POINTS_OF_CONTACT:
+                agencies = [a for _, a in self._arrangement_parties(event["arrangement"])]
+                return self._holders(
+                    agencies, ContactRole.POINT_OF_CONTACT, "point of contact for {agency}"
+                )
+            case Audience.PARTNER_SIGNATORIES:
+                partners = self.session.exec(
+                    select(Agency)
+                    .where(Agency.status != AgencyStatus.WITHDRAWN)
+                    .order_by(col(Agency.name))
+                ).all()
+                return self._holders(partners, ContactRole.SIGNATORY, "signatory for {agency}")
+            case Audience.CHAIRS:
+                chairs = self.session.exec(select(Chair).order_by(col(Chair.id))).all()
+                return [Recipient(c.email, c.name, "chair", CHAIR_CAPACITY) for c in chairs]
+            case Audience.AGENCY_SIGNATORIES:
+                home = self.session.exec(select(Agency).where(Agency.name == event["agency"])).one()
+                return self._holders([home], ContactRole.SIGNATORY, "signatory for {agency}")
+            case Audience.STAFF_MEMBER:
+                staff, home = self._staff(event["email"])
+                if staff.left_at is not None:
+                    return []
+                return [
+                    Recipient(
+                        staff.email,
+                        staff.name,
+                        "staff_member",
+                        f"staff member at {home.name}",
+                        home.name,
+                    )
+                ]
+            case Audience.STAFF_POINTS_OF_CONTACT:
+                # the agency hears even when the person has left: it still owes the follow-up
+                _, home = self._staff(event["email"])
+                return self._holders(
+                    [home], ContactRole.POINT_OF_CONTACT, "point of contact for {agency}"
+                )
+            case Audience.AWAITING_SIGNATORIES:
+                awaiting = set(event["awaiting"])
+                agencies = [
+                    a
+                    for _, a in self._arrangement_parties(event["arrangement"])
+                    if a.name in awaiting
+                ]
+                return self._holders(agencies, ContactRole.SIGNATORY, "signatory for {agency}")
+            case Audience.DATA_OWNER_REPRESENTATIVES:
+                owners = [
+                    agency
+                    for party, agency in self._arrangement_parties(event["arrangement"])
+                    if party.role in DATA_OWNERS
+                ]
+                return self._holders(
+                    owners,
+                    ContactRole.NOMINATED_REPRESENTATIVE,
+                    "nominated representative for {agency}, which discloses the data",
+                )
+        raise ValueError(f"no way to resolve audience {audience!r}")

@@ -1,0 +1,173 @@
+"""A sample register and sample events, so every email can be rendered without a database: by
+the template tests, by the delivery benchmark, and by anyone previewing a template.
+
+A sample event is built from its dataclass fields by name, so a new event that reuses the usual
+field names (arrangement, agency, reason, ...) needs nothing here; a new field name needs a
+value in `SAMPLE_FIELDS`.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import pendulum
+
+from models.events import DomainEvent
+from notifications.catalog import Audience, notice_for
+from notifications.context import (
+    Recipient,
+    event_fields,
+    recipients_of,
+    shared_context,
+    with_recipient,
+)
+
+SAMPLE_NOW = pendulum.datetime(2026, 11, 25, 10, 0, tz="Europe/London").in_timezone("UTC")
+
+SAMPLE_FIELDS: Mapping[str, Any] = {
+    "agency": "Northshire Police",
+    "email": "alex.morgan@police.example",
+    "roles": ("signatory",),
+    "arrangement": "ISA-2026-0001",
+    "arrangements": ("ISA-2026-0001", "ISA-2026-0002"),
+    "version": 2,
+    "signatory": "sam.patel@council.example",
+    "awaiting": ("Northshire NHS Trust", "Northshire Police"),
+    "next_review_due": "2027-11-25",
+    "reason": "A laptop holding shared case files was stolen; the encryption is in doubt.",
+    "outcome": "continue",
+    "due_on": "2027-11-25",
+    "course": "Protocol e-learning",
+    "expires_on": "2027-11-25",
+    "grant": "GRT-2026-0001",
+    "suspension": "SUS-2026-0001",
+    "meeting_deadline": "2026-12-09T23:59:59.999999+00:00",
+    "ends_at": "2026-12-25T10:00:00+00:00",
+    "meeting_at": "2026-12-03T14:00:00+00:00",
+    "rescheduled": True,
+    "attendees": ("chair@group.example", "sam.patel@council.example"),
+    "why": "30 days have passed",
+    "withdrawal": "WDR-2026-0001",
+    "effective_on": "2026-12-31",
+    "submitted_on": "2026-11-18",
+    "escalates_on": "2026-12-02",
+    "days_before": 30,
+    "lapses_on": "2028-01-25",
+    "period": "2026",
+    "period_start": "2025-11-25",
+    "period_end": "2026-11-24",
+    "summary": {"active": 12, "under_review": 2, "suspended": 1},
+    "markdown": "# Register summary\n\n| status | arrangements |\n|---|---|\n| active | 12 |\n",
+}
+
+
+def sample_event(cls: type[DomainEvent]) -> DomainEvent:
+    """An instance of the event with a sample value for each field, chosen by the field's name."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in SAMPLE_FIELDS:
+            raise LookupError(f"{cls.__name__}.{f.name}: add a sample value to SAMPLE_FIELDS")
+        values[f.name] = SAMPLE_FIELDS[f.name]
+    return cls(**values)
+
+
+_ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
+    Audience.PARTY_SIGNATORIES: ("signatory", "signatory for {agency}"),
+    Audience.PARTY_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
+    Audience.PARTNER_SIGNATORIES: ("signatory", "signatory for {agency}"),
+    Audience.CHAIRS: ("chair", "chair of the Information Governance Monitoring Group"),
+    Audience.AGENCY_SIGNATORIES: ("signatory", "signatory for {agency}"),
+    Audience.STAFF_MEMBER: ("staff_member", "staff member at {agency}"),
+    Audience.STAFF_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
+    Audience.AWAITING_SIGNATORIES: ("signatory", "signatory for {agency}"),
+    Audience.DATA_OWNER_REPRESENTATIVES: (
+        "nominated_representative",
+        "nominated representative for {agency}, which discloses the data",
+    ),
+}
+
+
+class SampleRegisterView:
+    """A `RegisterView` with one made-up record of each kind and one person per audience."""
+
+    def arrangement(self, reference: str) -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "title": "Early help case information",
+            "version": 2,
+            "status": "active",
+            "next_review_due": "2027-11-25",
+            "retention_months": 24,
+            "retention_rule": "two years after the case closes",
+            "disposal_method": "secure deletion, certified",
+            "parties": [
+                {"agency": "Northshire County Council", "role": "discloser"},
+                {"agency": "Northshire NHS Trust", "role": "recipient"},
+                {"agency": "Northshire Police", "role": "both"},
+            ],
+        }
+
+    def suspension(self, reference: str) -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "agency": "Northshire Police",
+            "reason": SAMPLE_FIELDS["reason"],
+            "status": "meeting_scheduled",
+            "raised_at": SAMPLE_NOW.isoformat(),
+            "meeting_deadline": SAMPLE_FIELDS["meeting_deadline"],
+            "ends_at": SAMPLE_FIELDS["ends_at"],
+            "meeting_at": SAMPLE_FIELDS["meeting_at"],
+            "outcome": None,
+        }
+
+    def withdrawal(self, reference: str) -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "agency": "Northshire Police",
+            "reason": "The force is merging into a regional service.",
+            "noticed_at": SAMPLE_NOW.isoformat(),
+            "effective_on": SAMPLE_FIELDS["effective_on"],
+        }
+
+    def grant(self, reference: str) -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "arrangement": "ISA-2026-0001",
+            "arrangement_title": "Early help case information",
+            "staff_name": "Alex Morgan",
+            "staff_email": SAMPLE_FIELDS["email"],
+            "agency": "Northshire Police",
+            "justification": "Case worker on the early help team",
+            "status": "active",
+            "expires_on": "2027-11-25",
+            "revoked_reason": None,
+        }
+
+    def agency(self, name: str) -> dict[str, Any]:
+        return {"name": name, "status": "member"}
+
+    def meeting_history(self, suspension: str) -> dict[str, Any]:
+        return {"sequence": 1, "organizer": {"email": "chair@group.example", "name": "Chris Chair"}}
+
+    def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]:
+        role, capacity = _ROLE_CAPACITY[audience]
+        agency = None if role == "chair" else "Northshire NHS Trust"
+        return [
+            Recipient(
+                email=f"{audience.value.replace('_', '.')}@sample.example",
+                name=f"Sample {role.replace('_', ' ')}",
+                role=role,
+                capacity=capacity.format(agency=agency),
+                agency=agency,
+            )
+        ]
+
+
+def sample_contexts(cls: type[DomainEvent]) -> list[dict[str, Any]]:
+    """The context of each email a sample of the event sends, one per sample recipient."""
+    event = sample_event(cls)
+    notice = notice_for(event.name)
+    view = SampleRegisterView()
+    fields = event_fields(event)
+    shared = shared_context(notice, fields, view, SAMPLE_NOW)
+    return [with_recipient(shared, person) for person in recipients_of(notice, fields, view)]

@@ -1,0 +1,81 @@
+"""The outbox table: every email the register owes, written in the same transaction as the state
+change that caused it, then claimed and sent by a delivery run (DESIGN §6)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from models.types import enum_column, utc_column
+
+
+class OutboxStatus(StrEnum):
+    """Where one email is: waiting, being sent, done, given up on, or no longer wanted."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxEmail(SQLModel, table=True):
+    """One email to one recipient about one event; `dedupe_key` makes queueing it idempotent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        # A claim is held only while sending, so a row nobody holds can always be claimed again.
+        CheckConstraint("(status = 'sending') = (claim IS NOT NULL)", name="claim_iff_sending"),
+        CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_iff_sent_at"),
+        CheckConstraint("length(subject) > 0", name="subject_not_blank"),
+        # The delivery run's question: which rows are due now, oldest first.
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Cancelling pending reminders looks rows up by what they are about.
+        Index("ix_outbox_event_subject", "event", "subject_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # sha256 of (event, subject_ref, recipient, occurrence): one row per email ever owed
+    dedupe_key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    event: str = Field(sa_column=Column(Text, nullable=False))
+    subject_ref: str = Field(sa_column=Column(Text, nullable=False))
+    recipient: str = Field(sa_column=Column(Text, nullable=False))
+    recipient_name: str = Field(sa_column=Column(Text, nullable=False))
+    # What tells two emails of one event about one record apart: a version, a date, a rung
+    occurrence: str = Field(default="", sa_column=Column(Text, nullable=False))
+    template: str = Field(sa_column=Column(Text, nullable=False))
+    # The template's variables as JSON, kept so the email can be explained or rendered again
+    context: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Rendered when queued, so what is sent is what the transaction decided (the message itself
+    # is in OutboxMessage)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    message_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_column=enum_column(OutboxStatus))
+    attempts: int = Field(default=0, nullable=False)
+    # Pending: when it may next be tried. Sending: when the claim lapses and another may take it.
+    next_attempt_at: datetime = Field(sa_column=utc_column(nullable=False))
+    claim: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    smtp_reply: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column())
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """The email an outbox row sends, built when queued: all of it but the From header, which is
+    configuration and is added when it is sent.
+
+    Kept apart from the outbox row because it never changes while the row's status does several
+    times, and rewriting kilobytes of message with every status change would slow delivery.
+    """
+
+    __tablename__ = "outbox_message"
+
+    outbox_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True)
+    )
+    message: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,42 @@
+"""What a flow run's process needs once: the settings and one engine for the register."""
+
+from datetime import date
+from functools import lru_cache
+
+import pendulum
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from isa.db import make_engine
+from isa.settings import Settings
+from models.clocks import local_date, parse_date
+
+SYSTEM_ACTOR = "system:prefect"
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()
+
+
+@lru_cache(maxsize=4)
+def engine(url: str | None = None) -> Engine:
+    return make_engine(url or settings().database_url)
+
+
+def session() -> Session:
+    return Session(engine(), expire_on_commit=False)
+
+
+def now() -> pendulum.DateTime:
+    """The run's clock: `ISA_NOW` when rehearsing a timeline, else the real time."""
+    return settings().current_time()
+
+
+def resolve_as_of(as_of: str | date | None) -> pendulum.Date:
+    """A sweep's day: the one given (ISO text from the UI form, or a date), else today in London."""
+    if as_of is None or as_of == "":
+        return local_date(now())
+    if isinstance(as_of, str):
+        return parse_date(as_of)
+    return pendulum.Date(as_of.year, as_of.month, as_of.day)

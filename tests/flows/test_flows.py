@@ -1,0 +1,149 @@
+"""End-to-end flow runs under the Prefect test harness: the approval chase, the review ladder,
+lapse, idempotency, replay with `as_of`, run names, artifacts, and the emails arriving."""
+
+from typing import Any
+from uuid import UUID
+
+import pendulum
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from sqlmodel import Session
+
+from flows.approval import approval
+from flows.deliver_outbox import deliver_outbox
+from flows.monitoring_review import monitoring_review
+from flows.review_sweep import review_sweep
+from tasks import runtime
+from tasks.arrangements import approve_arrangement, submit_arrangement
+from tests.conftest import Database
+from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
+from tests.utils.smtp import SMTPServer
+
+NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
+DUE = pendulum.date(2027, 11, 25)
+
+
+@pytest.fixture
+def register(
+    flow_db: Database, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Database, People, str]:
+    monkeypatch.setenv("ISA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("ISA_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("ISA_NOW", NOW.isoformat())
+    runtime.settings.cache_clear()
+    with Session(flow_db.engine, expire_on_commit=False) as session:
+        people = seed_agencies(session, NOW)
+        ref = active(session, people, NOW)
+    return flow_db, people, ref
+
+
+def _run(flow: Any, **parameters: Any) -> tuple[Any, str, UUID]:
+    state = flow(**parameters, return_state=True)
+    assert state.is_completed(), state
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        name = client.read_flow_run(run_id).name
+    return state.result(), name, run_id
+
+
+def _artifacts(run_id: UUID) -> list[Any]:
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+
+
+def test_the_review_sweep_reminds_delivers_and_publishes_what_it_did(
+    register, smtp_server: SMTPServer
+) -> None:
+    _db, people, ref = register
+    smtp_server.received.clear()
+    result, name, run_id = _run(review_sweep, as_of=DUE.subtract(days=7))
+    assert name == "review-sweep-2027-11-18"
+    assert result["phases"]["reminders"] == 1
+    assert result["queued"] == 4
+    assert result["delivery"]["sent"] >= 4
+    reminded = {r for m in smtp_server.received for r in m.rcpt_tos if ref in m.message["Subject"]}
+    assert people.signatory[TRUST] in reminded and people.poc[COUNCIL] in reminded
+    tables = [a for a in _artifacts(run_id) if a.key == "review-sweep"]
+    assert len(tables) == 1
+    assert ref in str(tables[0].data)
+
+
+def test_the_review_sweep_run_twice_the_same_day_queues_nothing_new(register) -> None:
+    db, _people, _ref = register
+    first, _, _ = _run(review_sweep, as_of=DUE.add(days=31))
+    assert first["queued"] > 0
+    outbox = db.count("outbox")
+    second, _, _ = _run(review_sweep, as_of=DUE.add(days=31))
+    assert second["queued"] == 0
+    assert all(count == 0 for count in second["phases"].values())
+    assert db.count("outbox") == outbox
+
+
+def test_every_rung_then_opening_then_escalation_then_lapse_through_the_flow(register) -> None:
+    db, _people, ref = register
+    for day, phase in (
+        (DUE.subtract(days=90), "reminders"),
+        (DUE.subtract(days=30), "reminders"),
+        (DUE.subtract(days=7), "reminders"),
+        (DUE, "opened"),
+        (DUE.add(days=1), "overdue"),
+        (DUE.add(days=30), "overdue"),
+        (DUE.add(days=90), "overdue"),
+    ):
+        result, name, _ = _run(review_sweep, as_of=day)
+        assert result["phases"][phase] == 1, (day, result)
+        assert name == f"review-sweep-{day.isoformat()}"
+    assert db.count("arrangement", f"reference = '{ref}' AND status = 'lapsed'") == 1
+    assert db.count("outbox", "event = 'arrangement.lapsed'") > 0
+
+
+def test_the_approval_flow_chases_missing_sign_offs_on_days_7_and_14(
+    flow_db: Database, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("ISA_SMTP_PORT", str(smtp_server.port))
+    runtime.settings.cache_clear()
+    with Session(flow_db.engine, expire_on_commit=False) as session:
+        people = seed_agencies(session, NOW)
+        ref = drafted(session, people, NOW)
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
+        approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=NOW)
+    today = pendulum.date(2026, 11, 25)
+    first, name, _ = _run(approval, arrangement=ref, as_of=today, schedule_checks=False)
+    assert name == f"approval-{ref}-2026-11-25"
+    assert first["chased"] == []
+    # the approval request reached the trust's signatory at submission
+    assert smtp_server.recorder.to(people.signatory[TRUST])
+    day7, _, _ = _run(approval, arrangement=ref, as_of=today.add(days=7), schedule_checks=False)
+    assert [c["action"] for c in day7["chased"]] == ["signatories reminded"]
+    again, _, _ = _run(approval, arrangement=ref, as_of=today.add(days=7), schedule_checks=False)
+    assert again["chased"] == []
+    day14, _, _ = _run(approval, arrangement=ref, as_of=today.add(days=14), schedule_checks=False)
+    assert [c["action"] for c in day14["chased"]] == ["escalated to the chairs"]
+    assert smtp_server.recorder.to(people.chair)
+
+
+def test_the_monitoring_review_publishes_a_markdown_summary_and_emails_the_chairs(
+    register, smtp_server: SMTPServer
+) -> None:
+    _db, people, _ref = register
+    result, name, run_id = _run(monitoring_review, as_of=pendulum.date(2027, 3, 31))
+    assert name == "monitoring-review-2027-03-31"
+    assert "| active | 1 |" in result["markdown"]
+    markdown = [a for a in _artifacts(run_id) if a.key == "monitoring-review"]
+    assert markdown and "Register summary" in str(markdown[0].data)
+    assert any(
+        "monitoring" in m.message["Subject"].lower() for m in smtp_server.recorder.to(people.chair)
+    )
+
+
+def test_the_delivery_flow_sends_what_is_due(register, smtp_server: SMTPServer) -> None:
+    db, _people, _ref = register
+    pending = db.count("outbox", "status = 'pending'")
+    assert pending > 0
+    result, _, _ = _run(deliver_outbox)
+    assert result["sent"] == pending
+    assert db.count("outbox", "status = 'pending'") == 0
