@@ -16,7 +16,6 @@ from models.events import DomainEvent
 from notifications.catalog import Notice, notice_for
 from notifications.context import (
     Recipient,
-    RegisterView,
     event_fields,
     occurrence_of,
     recipients_of,
@@ -51,26 +50,37 @@ def dedupe_key(event: str, subject_ref: str, recipient: str, occurrence: str) ->
 
 
 def queue_notifications(uow: QueueingUnit) -> int:
-    """Queue the emails every event of the unit of work sends; returns how many rows are new."""
+    """Queue the emails every event of the unit of work sends; returns how many rows are new.
+
+    A sweep's batch can hold a thousand events: their records are read in a few queries, their
+    cancellations made in one statement per kind, and their rows inserted together. The result
+    is the same as queueing the events one by one, in order.
+    """
     view = SqlRegisterView(uow.session)
-    return sum(queue_event(uow.session, event, view=view, now=uow.now) for event in uow.events)
-
-
-def queue_event(
-    session: Session, event: DomainEvent, *, view: RegisterView, now: pendulum.DateTime
-) -> int:
-    """Cancel what this event makes unnecessary, then queue its emails (one per recipient)."""
-    notice = notice_for(event.name)
-    fields = event_fields(event)
-    if notice.cancels:
-        cancel_pending(
-            session, events=notice.cancels, subject_ref=str(fields[notice.subject]), by=notice.event
-        )
-    if not notice.sends_to(fields):
-        return 0
-    shared = shared_context(notice, fields, view, now)
-    rows = [draft(notice, shared, person, now) for person in recipients_of(notice, fields, view)]
-    return insert_rows(session, rows)
+    view.prefetch(
+        str(fields["arrangement"])
+        for fields in (event_fields(e) for e in uow.events)
+        if isinstance(fields.get("arrangement"), str)
+    )
+    rows: list[dict[str, Any]] = []
+    cancels: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+    for event in uow.events:
+        notice = notice_for(event.name)
+        fields = event_fields(event)
+        subject = str(fields[notice.subject])
+        if notice.cancels:
+            cancels.setdefault((notice.event, notice.cancels), set()).add(subject)
+            # an email this same unit queued earlier is withdrawn just as a stored one would be
+            for row in rows:
+                if row["event"] in notice.cancels and row["subject_ref"] == subject:
+                    row["status"] = OutboxStatus.CANCELLED
+                    row["last_error"] = f"cancelled by {notice.event}"
+        if notice.sends_to(fields):
+            shared = shared_context(notice, fields, view, uow.now)
+            rows += [draft(notice, shared, p, uow.now) for p in recipients_of(notice, fields, view)]
+    for (by, events), subjects in cancels.items():
+        cancel_pending(uow.session, events=events, subject_refs=sorted(subjects), by=by)
+    return insert_rows(uow.session, rows)
 
 
 def draft(
@@ -112,6 +122,7 @@ def draft(
         # not an outbox column: insert_rows puts it in outbox_message
         "message": serialise(message),
         "status": OutboxStatus.PENDING,
+        "last_error": None,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -144,14 +155,16 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return added
 
 
-def cancel_pending(session: Session, *, events: Iterable[str], subject_ref: str, by: str) -> int:
+def cancel_pending(
+    session: Session, *, events: Iterable[str], subject_refs: Sequence[str], by: str
+) -> int:
     """Withdraw still-pending emails of these events about this record (a reminder about a
     meeting already held). An email already being sent is left to finish."""
     result = session.execute(
         update(outbox)
         .where(outbox.c.status == OutboxStatus.PENDING.value)
         .where(outbox.c.event.in_(list(events)))
-        .where(outbox.c.subject_ref == subject_ref)
+        .where(outbox.c.subject_ref.in_(list(subject_refs)))
         .values(status=OutboxStatus.CANCELLED.value, last_error=f"cancelled by {by}")
     )
     return cast(CursorResult[Any], result).rowcount

@@ -40,10 +40,61 @@ class SqlRegisterView:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Read once per queueing: a sweep's batch names the same arrangements and agencies again
+        # and again. The register does not change while its emails are being queued.
+        self._arrangements: dict[str, Arrangement] = {}
+        self._party_rows: dict[int | None, list[tuple[ArrangementParty, Agency]]] = {}
+        self._contacts: dict[tuple[int | None, ContactRole], list[Contact]] = {}
+
+    def prefetch(self, references: Iterable[str]) -> None:
+        """Load the arrangements named, their parties and those parties' people in a few
+        queries, so resolving a batch's audiences costs no query per event."""
+        wanted = [ref for ref in dict.fromkeys(references) if ref not in self._arrangements]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found = self.session.exec(
+                select(Arrangement).where(col(Arrangement.reference).in_(chunk))
+            ).all()
+            by_id = {isa.id: isa for isa in found}
+            self._arrangements.update({isa.reference: isa for isa in found})
+            for arrangement_id in by_id:
+                self._party_rows[arrangement_id] = []
+            for party, agency in self.session.exec(
+                select(ArrangementParty, Agency)
+                .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+                .where(col(ArrangementParty.arrangement_id).in_(list(by_id)))
+                .where(col(ArrangementParty.left_at).is_(None))
+                .order_by(col(ArrangementParty.id))
+            ).all():
+                self._party_rows[party.arrangement_id].append((party, agency))
+        agency_ids = {a.id for rows in self._party_rows.values() for _, a in rows}
+        missing = [
+            (agency_id, role)
+            for agency_id in agency_ids
+            for role in ContactRole
+            if (agency_id, role) not in self._contacts
+        ]
+        if not missing:
+            return
+        wanted_keys = set(missing)
+        for key in missing:
+            self._contacts[key] = []
+        for contact, role in self.session.exec(
+            select(Contact, ContactRoleAssignment.role)
+            .join(ContactRoleAssignment, col(ContactRoleAssignment.contact_id) == Contact.id)
+            .where(col(Contact.agency_id).in_(list({a for a, _ in missing})))
+            .where(col(Contact.left_at).is_(None))
+            .order_by(col(Contact.agency_id), col(Contact.id))
+        ).all():
+            key = (contact.agency_id, ContactRole(role))
+            if key in wanted_keys:
+                self._contacts[key].append(contact)
 
     # --- facts --------------------------------------------------------------------------
 
     def _parties(self, arrangement_id: int | None) -> list[tuple[ArrangementParty, Agency]]:
+        if arrangement_id in self._party_rows:
+            return self._party_rows[arrangement_id]
         rows = self.session.exec(
             select(ArrangementParty, Agency)
             .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
@@ -53,8 +104,15 @@ class SqlRegisterView:
         ).all()
         return [(party, agency) for party, agency in rows]
 
+    def _arrangement(self, reference: str) -> Arrangement:
+        if reference not in self._arrangements:
+            self._arrangements[reference] = self.session.exec(
+                select(Arrangement).where(Arrangement.reference == reference)
+            ).one()
+        return self._arrangements[reference]
+
     def arrangement(self, reference: str) -> dict[str, Any]:
-        isa = self.session.exec(select(Arrangement).where(Arrangement.reference == reference)).one()
+        isa = self._arrangement(reference)
         return {
             "reference": isa.reference,
             "title": isa.title,
@@ -155,14 +213,21 @@ class SqlRegisterView:
         by_id = {agency.id: agency for agency in agencies}
         if not by_id:
             return []
-        rows = self.session.exec(
-            select(Contact)
-            .join(ContactRoleAssignment, col(ContactRoleAssignment.contact_id) == Contact.id)
-            .where(col(Contact.agency_id).in_(list(by_id)))
-            .where(ContactRoleAssignment.role == role)
-            .where(col(Contact.left_at).is_(None))
-            .order_by(col(Contact.agency_id), col(Contact.id))
-        ).all()
+        if all((agency_id, role) in self._contacts for agency_id in by_id):
+            rows = [c for agency_id in by_id for c in self._contacts[(agency_id, role)]]
+        else:
+            rows = list(
+                self.session.exec(
+                    select(Contact)
+                    .join(
+                        ContactRoleAssignment, col(ContactRoleAssignment.contact_id) == Contact.id
+                    )
+                    .where(col(Contact.agency_id).in_(list(by_id)))
+                    .where(ContactRoleAssignment.role == role)
+                    .where(col(Contact.left_at).is_(None))
+                    .order_by(col(Contact.agency_id), col(Contact.id))
+                ).all()
+            )
         # keep the caller's agency order (parties in the order they joined), not the ids'
         rank = {agency_id: i for i, agency_id in enumerate(by_id)}
         return [
@@ -177,8 +242,7 @@ class SqlRegisterView:
         ]
 
     def _arrangement_parties(self, reference: str) -> list[tuple[ArrangementParty, Agency]]:
-        isa = self.session.exec(select(Arrangement).where(Arrangement.reference == reference)).one()
-        return self._parties(isa.id)
+        return self._parties(self._arrangement(reference).id)
 
     def _staff(self, email: str) -> tuple[Contact, Agency]:
         staff, home = self.session.exec(
