@@ -81,13 +81,20 @@ def session_scope(ctx: Context) -> Iterator[Session]:
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
-                session.execute(text("SELECT version_num FROM alembic_version"))
+                current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
             except (OperationalError, ProgrammingError):
                 session.rollback()
                 raise IsaError(
                     "the register's database is not set up: run `isa db upgrade`"
                 ) from None
             session.rollback()
+            from isa.db import head_revision
+
+            if current != head_revision():
+                raise IsaError(
+                    f"the register's database is at revision {current}, this version needs "
+                    f"{head_revision()}: run `isa db upgrade`"
+                )
             yield session
     finally:
         engine.dispose()

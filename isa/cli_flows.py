@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
-from isa.cli import Context, Json, _date, app
+from isa.cli import Context, Json, _date, app, session_scope
+from models.errors import IsaError
 
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 app.command(sweep_app)
@@ -26,14 +27,19 @@ def _run_sweep(which: Literal["reviews", "monitoring"], as_of: str | None, json_
     ctx = Context()
     from isa.prefect_events import server_healthy
 
-    if server_healthy(ctx.settings.prefect_api_url):
-        # the run shows in the UI of the server `isa up` started
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+    with session_scope(ctx):
+        pass  # the register must be migrated before a flow touches it
+    try:
+        if server_healthy(ctx.settings.prefect_api_url):
+            # the run shows in the UI of the server `isa up` started
+            from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        with temporary_settings({PREFECT_API_URL: ctx.settings.prefect_api_url}):
+            with temporary_settings({PREFECT_API_URL: ctx.settings.prefect_api_url}):
+                result = _call(which, day)
+        else:
             result = _call(which, day)
-    else:
-        result = _call(which, day)
+    except Exception as exc:
+        raise IsaError(f"the {which} sweep failed: {' '.join(str(exc).split())[:300]}") from None
     if json_:
         print(json.dumps(result, default=str))
     elif which == "reviews":

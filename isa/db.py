@@ -49,6 +49,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply the migrations up to `revision`."""
     command.upgrade(alembic_config(url), revision)

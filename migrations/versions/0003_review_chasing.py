@@ -27,11 +27,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reminded_rung", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("escalation", sa.Integer(), nullable=False, server_default="0"))
         batch_op.create_index("ix_review_status_due_on", ["status", "due_on"], unique=False)
-    # the defaults filled existing rows; the models set every new value themselves
-    with op.batch_alter_table("arrangement", schema=None) as batch_op:
-        batch_op.alter_column("approval_chase", server_default=None)
-    with op.batch_alter_table("review", schema=None) as batch_op:
-        batch_op.alter_column("escalation", server_default=None)
 
 
 def downgrade() -> None:

@@ -338,3 +338,20 @@ def test_the_installed_isa_command_exits_1_with_one_line(tmp_path: Path) -> None
     )
     assert bad.returncode == 1
     assert bad.stderr == "isa: error: no arrangement 'ISA-2026-0042' (see `isa arrangement list`)\n"
+
+
+def test_a_database_behind_the_latest_migration_says_to_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from isa.db import head_revision, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001")
+    monkeypatch.setenv("ISA_DATABASE_URL", url)
+    with pytest.raises(SystemExit) as exit_:
+        main(["agency", "list"])
+    assert exit_.value.code == 1
+    assert capsys.readouterr().err == (
+        f"isa: error: the register's database is at revision 0001, this version needs "
+        f"{head_revision()}: run `isa db upgrade`\n"
+    )
