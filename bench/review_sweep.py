@@ -29,7 +29,6 @@ from sqlalchemy import Engine, insert, literal, select, union_all
 from sqlmodel import Session, col
 
 from isa.db import make_engine, upgrade
-from models.audit import GENESIS_HASH
 from models.enums import ArrangementStatus, ContactRole, PartyRole, ReviewStatus
 from models.tables import (
     Agency,
@@ -59,16 +58,24 @@ def build_register(path: Path, size: int) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(Agency.__table__),  # type: ignore[attr-defined]
-            [{"id": i, "name": f"Agency {i}", "status": "member", "created_at": NOW}
-             for i in range(1, AGENCIES + 1)],
+            [
+                {"id": i, "name": f"Agency {i}", "status": "member", "created_at": NOW}
+                for i in range(1, AGENCIES + 1)
+            ],
         )
         contacts, roles = [], []
         for agency in range(1, AGENCIES + 1):
             for offset, role in ((0, ContactRole.SIGNATORY), (1, ContactRole.POINT_OF_CONTACT)):
                 contact_id = agency * 2 - 1 + offset
-                contacts.append({"id": contact_id, "agency_id": agency, "created_at": NOW,
-                                 "email": f"{role.value}@agency{agency}.example",
-                                 "name": f"{role.value} {agency}"})
+                contacts.append(
+                    {
+                        "id": contact_id,
+                        "agency_id": agency,
+                        "created_at": NOW,
+                        "email": f"{role.value}@agency{agency}.example",
+                        "name": f"{role.value} {agency}",
+                    }
+                )
                 roles.append({"contact_id": contact_id, "role": role.value})
         conn.execute(insert(Contact.__table__), contacts)  # type: ignore[attr-defined]
         conn.execute(insert(ContactRoleAssignment.__table__), roles)  # type: ignore[attr-defined]
@@ -78,15 +85,27 @@ def build_register(path: Path, size: int) -> None:
             until = (due - AS_OF).days
             # what yesterday's sweep left: the nearest rung already reached by yesterday
             reached = [r for r in rungs if until + 1 <= r]
-            arrangements.append({
-                "id": i, "reference": f"ISA-2025-{i:06d}", "title": f"Arrangement {i}",
-                "purposes": ["Benchmark"], "lawful_basis": "Public task", "retention_months": 24,
-                "retention_rule": "Two years", "disposal_method": "Secure deletion",
-                "review_interval_months": 12, "version": 1,
-                "status": ArrangementStatus.ACTIVE.value, "next_review_due": due,
-                "drafted_by": "bench", "created_at": NOW, "updated_at": NOW,
-                "approval_chase": 0, "activated_at": NOW.subtract(years=1),
-            })
+            arrangements.append(
+                {
+                    "id": i,
+                    "reference": f"ISA-2025-{i:06d}",
+                    "title": f"Arrangement {i}",
+                    "purposes": ["Benchmark"],
+                    "lawful_basis": "Public task",
+                    "retention_months": 24,
+                    "retention_rule": "Two years",
+                    "disposal_method": "Secure deletion",
+                    "review_interval_months": 12,
+                    "version": 1,
+                    "status": ArrangementStatus.ACTIVE.value,
+                    "next_review_due": due,
+                    "drafted_by": "bench",
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "approval_chase": 0,
+                    "activated_at": NOW.subtract(years=1),
+                }
+            )
             first, second = i % AGENCIES + 1, (i * 7) % AGENCIES + 1
             if first == second:
                 second = second % AGENCIES + 1
@@ -94,12 +113,22 @@ def build_register(path: Path, size: int) -> None:
                 {"arrangement_id": i, "agency_id": first, "role": PartyRole.DISCLOSER.value},
                 {"arrangement_id": i, "agency_id": second, "role": PartyRole.RECIPIENT.value},
             ]
-            reviews.append({"arrangement_id": i, "due_on": due, "status": "scheduled",
-                            "escalation": 0, "reminded_rung": min(reached) if reached else None})
-        for table, rows in ((Arrangement, arrangements), (ArrangementParty, parties),
-                            (Review, reviews)):
+            reviews.append(
+                {
+                    "arrangement_id": i,
+                    "due_on": due,
+                    "status": "scheduled",
+                    "escalation": 0,
+                    "reminded_rung": min(reached) if reached else None,
+                }
+            )
+        for table, rows in (
+            (Arrangement, arrangements),
+            (ArrangementParty, parties),
+            (Review, reviews),
+        ):
             for start in range(0, len(rows), 5000):
-                conn.execute(insert(table.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
+                conn.execute(insert(table.__table__), rows[start : start + 5000])  # type: ignore[attr-defined]
     engine.dispose()
 
 
@@ -114,7 +143,8 @@ def baseline(engine: Engine) -> int:
     rungs = POLICY.reminder_rungs
     due_today = [
         select(
-            col(Review.due_on).label("due_on"), literal(r).label("rung"),
+            col(Review.due_on).label("due_on"),
+            literal(r).label("rung"),
             col(Review.arrangement_id).label("arrangement_id"),
         )
         .where(col(Review.status) == ReviewStatus.SCHEDULED.value)
@@ -123,8 +153,16 @@ def baseline(engine: Engine) -> int:
     ]
     due = union_all(*due_today).subquery()
     query = (
-        select(due.c.due_on, due.c.rung, Arrangement.reference, Arrangement.title,
-               Contact.email, Contact.name, ContactRoleAssignment.role, Agency.name)
+        select(
+            due.c.due_on,
+            due.c.rung,
+            Arrangement.reference,
+            Arrangement.title,
+            Contact.email,
+            Contact.name,
+            ContactRoleAssignment.role,
+            Agency.name,
+        )
         .join(Arrangement, col(Arrangement.id) == due.c.arrangement_id)
         .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
         .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
@@ -138,9 +176,15 @@ def baseline(engine: Engine) -> int:
             event = "review.reminder" if rung else "review.opened"
             notice = notice_for(event)
             shared = {
-                "event_name": event, "reference": ref, "queued_at": NOW.isoformat(),
-                "event": {"arrangement": ref, "due_on": due_on.isoformat(), "days_before": rung,
-                          "lapses_on": due_on.isoformat()},
+                "event_name": event,
+                "reference": ref,
+                "queued_at": NOW.isoformat(),
+                "event": {
+                    "arrangement": ref,
+                    "due_on": due_on.isoformat(),
+                    "days_before": rung,
+                    "lapses_on": due_on.isoformat(),
+                },
                 "arrangement": {"reference": ref, "title": title, "parties": []},
             }
             person = Recipient(email, name, role, f"{role} for {agency}", agency)
@@ -168,7 +212,6 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    assert GENESIS_HASH
     results: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for size in args.sizes:
@@ -182,14 +225,18 @@ def main() -> None:
                 base_times.append(t)
             o, b = statistics.median(ours_times), statistics.median(base_times)
             results[size] = (o, b)
-            print(f"{size:>7} arrangements: sweep {o:.3f} s ({q_ours} emails queued), "
-                  f"baseline {b:.3f} s ({q_base} emails); ratio {o / b:.2f}x (target <= 2x)")
+            print(
+                f"{size:>7} arrangements: sweep {o:.3f} s ({q_ours} emails queued), "
+                f"baseline {b:.3f} s ({q_base} emails); ratio {o / b:.2f}x (target <= 2x)"
+            )
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
-        print(f"growth {small} -> {large} ({large / small:.0f}x the register): sweep "
-              f"{results[large][0] / results[small][0]:.1f}x, baseline "
-              f"{results[large][1] / results[small][1]:.1f}x (linear: {large / small:.0f}x)")
+        print(
+            f"growth {small} -> {large} ({large / small:.0f}x the register): sweep "
+            f"{results[large][0] / results[small][0]:.1f}x, baseline "
+            f"{results[large][1] / results[small][1]:.1f}x (linear: {large / small:.0f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -10,9 +10,16 @@ the same deadlines, so nothing is missed while no runner is up.
 from datetime import date
 from typing import Any
 
+import pendulum
 from prefect import flow, get_run_logger, task
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
+from sqlmodel import select
 
 from flows.naming import about
+from models.clocks import LONDON, local_date
+from models.enums import ArrangementStatus
+from models.tables import Arrangement
 from tasks import runtime
 from tasks.flow_tasks import chase_missing_sign_offs, deliver_emails
 from tasks.runtime import resolve_as_of
@@ -25,15 +32,6 @@ CHECK_HOUR = 9  # checks run at 09:00 London on day 7 and day 14
 def schedule_sign_off_checks(arrangement: str) -> list[str]:
     """Schedule this flow for day 7 and day 14 after submission, once per version: admins see
     them as upcoming runs; each does nothing if every signatory has approved by then."""
-    import pendulum
-    from prefect.deployments import run_deployment
-    from prefect.exceptions import ObjectNotFound
-    from sqlmodel import select
-
-    from models.clocks import LONDON, local_date
-    from models.enums import ArrangementStatus
-    from models.tables import Arrangement
-
     with runtime.session() as session:
         isa = session.exec(select(Arrangement).where(Arrangement.reference == arrangement)).one()
         if isa.status != ArrangementStatus.AWAITING_APPROVAL or isa.submitted_at is None:

@@ -51,9 +51,12 @@ def read_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
 
 def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     """The specs as Prefect `RunnerDeployment`s, ready for `prefect.serve`."""
-    from prefect.cli.deploy._triggers import _initialize_deployment_triggers
+    from prefect.events import DeploymentTriggerTypes
     from prefect.flows import load_flow_from_entrypoint
     from prefect.schedules import Cron
+    from pydantic import TypeAdapter
+
+    as_trigger: TypeAdapter[Any] = TypeAdapter(DeploymentTriggerTypes)
 
     deployments = []
     for spec in read_specs(path):
@@ -68,9 +71,11 @@ def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
             )
             for s in spec.schedules
         ]
-        triggers: list[Any] = _initialize_deployment_triggers(
-            spec.name, [dict(t) for t in spec.triggers]
-        )
+        # named as `prefect deploy` names them, so either way of running makes the same automation
+        triggers = [
+            as_trigger.validate_python({"name": f"{spec.name}__automation_{i}", **t})
+            for i, t in enumerate(spec.triggers, start=1)
+        ]
         deployments.append(
             flow.to_deployment(
                 name=spec.name,

@@ -81,7 +81,7 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
     for status, n in session.exec(
         select(Arrangement.status, func.count()).group_by(Arrangement.status)
     ).all():
-        by_status[status.value if hasattr(status, "value") else str(status)] = int(n)
+        by_status[ArrangementStatus(status).value] = int(n)
     figures = {
         "reviews_completed": count(
             select(func.count())
