@@ -28,7 +28,7 @@ from models.enums import ContactRole
 from models.tables import Agency, Contact, ContactRoleAssignment
 from notifications.delivery import deliver_outbox
 from notifications.message import envelope_sender, from_header
-from notifications.outbox import outbox
+from notifications.outbox import outbox, outbox_message
 from tasks.suspensions import raise_suspension
 
 NOW = pendulum.datetime(2026, 11, 25, 10, 0, tz="UTC")
@@ -134,7 +134,9 @@ def prerendered(engine: Engine, settings: Settings) -> list[tuple[str, bytes]]:
     head = from_header(settings.mail_from)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(outbox.c.recipient, outbox.c.message).order_by(outbox.c.id)
+            select(outbox.c.recipient, outbox_message.c.message)
+            .join(outbox_message, outbox_message.c.outbox_id == outbox.c.id)
+            .order_by(outbox.c.id)
         ).all()
     return [(recipient, head + message.encode("utf-8")) for recipient, message in rows]
 

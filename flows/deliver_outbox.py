@@ -14,5 +14,16 @@ from tasks.flow_tasks import deliver_emails
 
 @flow(name="deliver-outbox", flow_run_name=at_minute("deliver-outbox"))
 def deliver_outbox(limit: int | None = None) -> dict[str, Any]:
-    """Send every email that is due, over one SMTP connection."""
-    return deliver_emails(limit)
+    """Send every email that is due, over one SMTP connection. A relay that cannot be reached
+    fails the run, so admins see the outage in the UI; the emails stay pending and due."""
+    report = deliver_emails(limit)
+    if report["relay_error"]:
+        raise RelayUnreachable(
+            f"SMTP relay unreachable ({report['relay_error']}): {report['released']} emails "
+            "stay pending and are sent when it returns"
+        )
+    return report
+
+
+class RelayUnreachable(RuntimeError):
+    """The SMTP relay could not be reached; nothing was lost."""

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 from models.types import enum_column, utc_column
@@ -35,6 +35,13 @@ class OutboxEmail(SQLModel, table=True):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # Cancelling pending reminders looks rows up by what they are about.
         Index("ix_outbox_event_subject", "event", "subject_ref"),
+        # A deliverer reads back the batch it claimed; only rows being sent hold a claim.
+        Index(
+            "ix_outbox_claim",
+            "claim",
+            sqlite_where=text("claim IS NOT NULL"),
+            postgresql_where=text("claim IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -147,3 +147,20 @@ def test_the_delivery_flow_sends_what_is_due(register, smtp_server: SMTPServer) 
     result, _, _ = _run(deliver_outbox)
     assert result["sent"] == pending
     assert db.count("outbox", "status = 'pending'") == 0
+
+
+def test_a_relay_outage_fails_the_delivery_run_and_keeps_every_email(
+    register, smtp_server: SMTPServer
+) -> None:
+    db, _people, _ref = register
+    pending = db.count("outbox", "status = 'pending'")
+    smtp_server.go_down()
+    state = deliver_outbox(return_state=True)
+    assert state.is_failed()
+    assert "SMTP relay unreachable" in str(state.message) or "SMTP relay unreachable" in repr(
+        state.result(raise_on_failure=False)
+    )
+    assert db.count("outbox", "status = 'pending'") == pending
+    smtp_server.come_back()
+    result, _, _ = _run(deliver_outbox)
+    assert result["sent"] == pending
