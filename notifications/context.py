@@ -4,13 +4,13 @@ and the recipient, gathered when the email is queued and kept as plain JSON in t
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import Enum
+from datetime import timedelta
 from typing import Any, Protocol
 
 import pendulum
 
 from models.events import DomainEvent
+from models.plain import plain
 from notifications.catalog import Audience, Notice
 
 # The protocol sets no length for the §41 meeting; an hour is what the invitation blocks out.
@@ -60,24 +60,6 @@ class RegisterView(Protocol):
         ...
 
     def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]: ...
-
-
-def plain(value: Any) -> Any:
-    """A value as JSON stores it (tuples as lists, times as ISO text), so the context a template
-    renders from is the same before and after the outbox keeps it."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return pendulum.instance(value).in_timezone("UTC").isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise TypeError(f"{type(value).__name__} cannot go into an email's context: {value!r}")
 
 
 def event_fields(event: DomainEvent) -> dict[str, Any]:

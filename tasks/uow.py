@@ -4,8 +4,6 @@ its audit events and commits, or on a refusal rolls back and records only the re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 import pendulum
@@ -18,6 +16,7 @@ from models.audit import audit_hash
 from models.enums import AuditOutcome
 from models.errors import Refused
 from models.events import DomainEvent
+from models.plain import plain
 from models.tables import AuditEvent, AuditHead, ReferenceCounter
 from notifications.outbox import queue_notifications
 
@@ -104,22 +103,6 @@ def unit_of_work(
         raise
 
 
-def jsonable(value: Any) -> Any:
-    """A value as JSON keeps it, so an audit event hashes the same before and after storage."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return pendulum.instance(value).in_timezone("UTC").isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
-        return sorted(items) if isinstance(value, set | frozenset) else items
-    return value
-
-
 def append_audit(
     session: Session,
     *,
@@ -150,8 +133,8 @@ def append_audit(
         outcome=outcome.value,
         subject_type=subject_type,
         subject_ref=subject_ref,
-        before=jsonable(before) if before is not None else None,
-        after=jsonable(after) if after is not None else None,
+        before=plain(before) if before is not None else None,
+        after=plain(after) if after is not None else None,
         detail=detail,
         prev_hash=prev_hash,
     )
