@@ -42,6 +42,7 @@ meeting_app = App(
     name="meeting", help="A suspension's risk assessment and resolution meeting (§41)."
 )
 audit_app = App(name="audit", help="The hash-chained audit log.")
+staff_app = App(name="staff", help="Staff members who handle shared data.")
 for sub in (
     db_app,
     agency_app,
@@ -53,6 +54,7 @@ for sub in (
     access_app,
     meeting_app,
     audit_app,
+    staff_app,
 ):
     app.command(sub)
 
@@ -484,6 +486,32 @@ def access_revoke(grant: str, *, reason: str, as_: As, json_: Json = False) -> N
     with session_scope(ctx) as session:
         events = revoke_access(session, grant=grant, reason=reason, actor=as_, now=ctx.now)
     report(events, json_, [f"revoked {grant.upper()}"])
+
+
+@access_app.command(name="attest")
+def access_attest(grant: str, *, as_: As, json_: Json = False) -> None:
+    """Confirm a grant is still needed (the point of contact of the staff member's agency)."""
+    from tasks.access import attest_access
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = attest_access(session, grant=grant, actor=as_, now=ctx.now)
+    report(events, json_, [f"need to know for {grant.upper()} attested"])
+
+
+@staff_app.command(name="leaver")
+def staff_leaver(email: str, *, as_: As, json_: Json = False) -> None:
+    """Record that a staff member has left; the access sweep revokes their access."""
+    from tasks.access import mark_leaver
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = mark_leaver(session, email=email, actor=as_, now=ctx.now)
+    report(
+        events,
+        json_,
+        [f"{email.strip().lower()} recorded as a leaver: the access sweep revokes their access"],
+    )
 
 
 # --- suspension and withdrawal ----------------------------------------------------------------

@@ -22,7 +22,9 @@ def up_command() -> None:
     up(ctx.settings, print)
 
 
-def _run_sweep(which: Literal["reviews", "monitoring"], as_of: str | None, json_: bool) -> None:
+def _run_sweep(
+    which: Literal["reviews", "access", "monitoring"], as_of: str | None, json_: bool
+) -> None:
     day = _date(as_of, "--as-of")
     ctx = Context()
     from isa.prefect_events import server_healthy
@@ -42,10 +44,10 @@ def _run_sweep(which: Literal["reviews", "monitoring"], as_of: str | None, json_
         raise IsaError(f"the {which} sweep failed: {' '.join(str(exc).split())[:300]}") from None
     if json_:
         print(json.dumps(result, default=str))
-    elif which == "reviews":
+    elif which in ("reviews", "access"):
         phases = ", ".join(f"{k} {v}" for k, v in result["phases"].items())
         print(
-            f"review sweep {result['as_of']}: {phases}; emails queued {result['queued']}, "
+            f"{which} sweep {result['as_of']}: {phases}; emails queued {result['queued']}, "
             f"sent {result['delivery']['sent']}"
         )
     else:
@@ -57,6 +59,10 @@ def _call(which: str, day: date | None) -> dict[str, Any]:
         from flows.review_sweep import review_sweep
 
         return review_sweep(as_of=day)
+    if which == "access":
+        from flows.access_sweep import access_sweep
+
+        return access_sweep(as_of=day)
     from flows.monitoring_review import monitoring_review
 
     return monitoring_review(as_of=day)
@@ -68,6 +74,14 @@ def sweep_reviews(
 ) -> None:
     """Run the review sweep (sign-offs, reminders, openings, escalations, lapses) now."""
     _run_sweep("reviews", as_of, json_)
+
+
+@sweep_app.command(name="access")
+def sweep_access(
+    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+) -> None:
+    """Run the access sweep (expiry, ended arrangements, leavers, training, attestation) now."""
+    _run_sweep("access", as_of, json_)
 
 
 @sweep_app.command(name="monitoring")
@@ -82,5 +96,6 @@ def sweep_monitoring(
 def sweep_all(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
 ) -> None:
-    """Run every daily sweep now."""
+    """Run every daily sweep now: access, then reviews."""
+    _run_sweep("access", as_of, json_)
     _run_sweep("reviews", as_of, json_)

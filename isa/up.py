@@ -181,16 +181,23 @@ def _deployments_ready(api_url: str) -> bool:
     except httpx.HTTPError:
         return False
     names = {d["name"] for d in response.json()} if response.status_code == 200 else set()
-    return {"review-sweep", "deliver-outbox", "approval", "monitoring-review"} <= names
+    return {
+        "review-sweep",
+        "access-sweep",
+        "deliver-outbox",
+        "approval",
+        "monitoring-review",
+    } <= names
 
 
 def _start_first_sweep(env: dict[str, str]) -> None:
-    """One review sweep now, so the UI shows a run and an artifact without waiting for 07:00."""
-    subprocess.run(
-        [sys.executable, "-m", "prefect", "deployment", "run", "review-sweep/review-sweep"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        timeout=60,
-    )
+    """The daily sweeps now, so the UI shows runs and artifacts without waiting for morning."""
+    for deployment in ("access-sweep/access-sweep", "review-sweep/review-sweep"):
+        subprocess.run(
+            [sys.executable, "-m", "prefect", "deployment", "run", deployment],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            timeout=60,
+        )

@@ -271,3 +271,44 @@ class MonitoringReportPublished(DomainEvent):
     period_end: str
     summary: dict[str, int]
     markdown: str
+
+
+# --- need-to-know access (§10) and training (§12) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffLeft(DomainEvent):
+    """A staff member left their agency: their access is revoked by the next access sweep."""
+
+    name = "staff.left"
+    email: str
+    agency: str
+
+
+@dataclass(frozen=True)
+class AccessAttested(DomainEvent):
+    """The agency's point of contact confirmed the grant is still needed."""
+
+    name = "access.attested"
+    grant: str
+
+
+@dataclass(frozen=True)
+class AccessAttestationDue(DomainEvent):
+    """A grant's need to know must be re-attested by `due_on`, or it is revoked after grace."""
+
+    name = "access.attestation_due"
+    grant: str
+    email: str
+    due_on: str
+    revoke_after: str
+
+
+@dataclass(frozen=True)
+class TrainingExpiring(DomainEvent):
+    """A staff member with access has training that lapses soon; access goes with it."""
+
+    name = "training.expiring"
+    email: str
+    course: str
+    expires_on: str

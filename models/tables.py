@@ -250,6 +250,8 @@ class TrainingRecord(SQLModel, table=True):
     completed_on: date = Field(nullable=False)
     expires_on: date | None = None
     recorded_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # the holder has been told this training is about to lapse
+    expiry_reminded: bool = Field(default=False, nullable=False)
 
 
 class AccessGrant(SQLModel, table=True):
@@ -276,6 +278,9 @@ class AccessGrant(SQLModel, table=True):
     granted_at: datetime = Field(sa_column=utc_column(nullable=False))
     granted_by: str = Field(nullable=False)
     expires_on: date | None = None
+    # need to know is re-attested by the agency's point of contact at an interval (§10)
+    attested_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attestation_reminded_at: datetime | None = Field(default=None, sa_column=utc_column())
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column())
     revoked_by: str | None = None
     revoked_reason: str | None = Field(default=None, sa_column=Column(Text))

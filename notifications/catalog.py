@@ -263,6 +263,23 @@ _ENTRIES = (
         occurrence=("event.due_on",),
         cancels=("review.reminder", "review.opened", "review.overdue", "review.escalated"),
     ),
+    # --- need to know (§10) and training (§12): the daily access sweep ---
+    Notice("staff.left", subject="email"),
+    Notice("access.attested", subject="grant", cancels=("access.attestation_due",)),
+    Notice(
+        "access.attestation_due",
+        subject="grant",
+        template="access_attestation_due",
+        audiences=(Audience.STAFF_POINTS_OF_CONTACT,),
+        occurrence=("event.due_on",),
+    ),
+    Notice(
+        "training.expiring",
+        subject="email",
+        template="training_expiring",
+        audiences=(Audience.STAFF_MEMBER, Audience.STAFF_POINTS_OF_CONTACT),
+        occurrence=("event.course", "event.expires_on"),
+    ),
     # --- the monitoring group's annual review (§40) ---
     Notice(
         "monitoring.report",

@@ -51,6 +51,7 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "effective_on": "2026-12-31",
     "submitted_on": "2026-11-18",
     "escalates_on": "2026-12-02",
+    "revoke_after": "2027-06-08",
     "days_before": 30,
     "lapses_on": "2028-01-25",
     "period": "2026",

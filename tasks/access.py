@@ -6,9 +6,16 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import local_date
-from models.enums import ArrangementStatus, ContactRole, PartyRole
+from models.enums import AccessGrantStatus, ArrangementStatus, ContactRole, PartyRole
 from models.errors import InvalidInput, Refused
-from models.events import AccessGranted, AccessRevoked, DomainEvent, TrainingRecorded
+from models.events import (
+    AccessAttested,
+    AccessGranted,
+    AccessRevoked,
+    DomainEvent,
+    StaffLeft,
+    TrainingRecorded,
+)
 from models.inputs import required_text
 from models.lifecycles import ACCESS_GRANT
 from models.tables import AccessGrant, Agency, Arrangement, Contact, TrainingRecord
@@ -134,6 +141,7 @@ def grant_access(
             justification=justification,
             granted_at=now,
             granted_by=who.email,
+            attested_at=now,
             expires_on=expires_on,
         )
         session.add(grant)
@@ -209,4 +217,56 @@ def revoke_access(
                 f"{held.reference}"
             )
         revoke(uow, held, reason)
+        return uow.events
+
+
+def attest_access(
+    session: Session, *, grant: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """The agency's point of contact confirms the staff member still needs the access (§10)."""
+    with unit_of_work(session, actor=actor, now=now, action="access.attest") as uow:
+        uow.about("access_grant", grant)
+        held = grant_by_ref(session, grant, lock=True)
+        home = session.get(Agency, held.agency_id)
+        assert home is not None
+        who = resolve_actor(session, actor)
+        require_role_at(who, home, ContactRole.POINT_OF_CONTACT, to=f"attest {held.reference}")
+        if held.status == AccessGrantStatus.REVOKED:
+            raise Refused(f"{held.reference} is revoked: there is nothing to attest")
+        before = {"attested_at": held.attested_at}
+        held.attested_at = now
+        session.add(held)
+        uow.record(
+            "access.attest",
+            subject_type="access_grant",
+            subject_ref=held.reference,
+            before=before,
+            after={"attested_at": now},
+        )
+        uow.emit(AccessAttested(grant=held.reference))
+        return uow.events
+
+
+def mark_leaver(
+    session: Session, *, email: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """Record that a staff member has left; the access sweep then revokes their access."""
+    with unit_of_work(session, actor=actor, now=now, action="staff.leaver") as uow:
+        uow.about("contact", email)
+        staff = contact_by_email(session, email)
+        home = session.get(Agency, staff.agency_id)
+        assert home is not None
+        who = resolve_actor(session, actor)
+        require_role_at(who, home, *ACCESS_MANAGERS, to=f"record {staff.email} as a leaver")
+        if staff.left_at is not None:
+            raise Refused(f"{staff.email} is already recorded as having left {home.name}")
+        staff.left_at = now
+        session.add(staff)
+        uow.record(
+            "staff.leaver",
+            subject_type="contact",
+            subject_ref=staff.email,
+            after={"left_at": now, "agency": home.name},
+        )
+        uow.emit(StaffLeft(email=staff.email, agency=home.name))
         return uow.events

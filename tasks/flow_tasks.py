@@ -8,6 +8,7 @@ from typing import Any
 from prefect import task
 
 from tasks import runtime
+from tasks.access_sweep import AccessPolicy, sweep_access
 from tasks.sweeps import (
     PhaseReport,
     ReviewPolicy,
@@ -80,3 +81,15 @@ def escalate_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
                 session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
             )
         )
+
+
+@task(retries=2, retry_delay_seconds=10)
+def sweep_access_grants(as_of: date, policy: AccessPolicy) -> list[dict[str, Any]]:
+    """Revoke access whose need has ended; remind attestations and lapsing training."""
+    with runtime.session() as session:
+        return [
+            _report(phase)
+            for phase in sweep_access(
+                session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
+            )
+        ]

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from models.appendix_j import TEMPLATE, parse_arrangement_draft
 from models.enums import ContactRole, SecurityStandard
 from models.tables import Agency
-from tasks.access import grant_access, record_training
+from tasks.access import grant_access, mark_leaver, record_training
 from tasks.arrangements import approve_arrangement, draft_arrangement, submit_arrangement
 from tasks.register import add_chair, add_contact, register_agency
 
@@ -191,3 +191,33 @@ def _grant_sample_access(session: Session, ref: str, now: pendulum.DateTime) -> 
         actor=email("trust", "ig"),
         now=now,
     )
+    # a caseworker who has since left: the first access sweep revokes their access
+    leaver = email("trust", "former-caseworker")
+    add_contact(
+        session,
+        agency=AGENCIES["trust"][0],
+        email=leaver,
+        name="Former caseworker (Northshire NHS Trust)",
+        roles=[],
+        actor=LOADER,
+        now=now,
+    )
+    record_training(
+        session,
+        email=leaver,
+        course="Protocol e-learning (§38)",
+        completed_on=today.subtract(months=2),
+        expires_on=today.add(months=10),
+        actor=LOADER,
+        now=now,
+    )
+    grant_access(
+        session,
+        arrangement=ref,
+        email=leaver,
+        justification="Early help caseworker",
+        expires_on=None,
+        actor=email("trust", "ig"),
+        now=now,
+    )
+    mark_leaver(session, email=leaver, actor=email("trust", "contact"), now=now)

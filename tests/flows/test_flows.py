@@ -164,3 +164,22 @@ def test_a_relay_outage_fails_the_delivery_run_and_keeps_every_email(
     smtp_server.come_back()
     result, _, _ = _run(deliver_outbox)
     assert result["sent"] == pending
+
+
+def test_the_access_sweep_revokes_a_leavers_access_and_publishes_it(register) -> None:
+    from flows.access_sweep import access_sweep
+    from tasks.access import mark_leaver
+    from tests.utils.factories import granted
+
+    db, people, ref = register
+    with Session(db.engine, expire_on_commit=False) as session:
+        grant = granted(session, people, ref, TRUST, NOW)
+        mark_leaver(session, email=people.staff[TRUST], actor=people.poc[TRUST], now=NOW)
+    result, name, run_id = _run(access_sweep, as_of=pendulum.date(2026, 11, 26))
+    assert name == "access-sweep-2026-11-26"
+    assert result["phases"]["revoked"] == 1
+    assert db.count("access_grant", f"reference = '{grant}' AND status = 'revoked'") == 1
+    tables = [a for a in _artifacts(run_id) if a.key == "access-sweep"]
+    assert tables and grant in str(tables[0].data)
+    again, _, _ = _run(access_sweep, as_of=pendulum.date(2026, 11, 26))
+    assert again["queued"] == 0 and all(n == 0 for n in again["phases"].values())

@@ -355,3 +355,65 @@ def test_a_database_behind_the_latest_migration_says_to_upgrade(
         f"isa: error: the register's database is at revision 0001, this version needs "
         f"{head_revision()}: run `isa db upgrade`\n"
     )
+
+
+def test_a_point_of_contact_attests_access_and_records_a_leaver(isa, register) -> None:
+    ref = json.loads(
+        isa("arrangement", "draft", str(register), "--as", "jo@council.example", "--json").out
+    )["events"][0]["arrangement"]
+    isa("arrangement", "submit", ref, "--as", "jo@council.example")
+    isa("arrangement", "approve", ref, "--as", "sam@council.example")
+    isa("arrangement", "approve", ref, "--as", "nia@trust.example")
+    assert isa("contact", "add", TRUST, "kim@trust.example", "--name", "Kim Lowe").code == 0
+    assert (
+        isa(
+            "training",
+            "record",
+            "kim@trust.example",
+            "--course",
+            "Protocol e-learning",
+            "--completed",
+            "2026-11-01",
+            "--expires",
+            "2027-11-01",
+        ).code
+        == 0
+    )
+    assert (
+        isa(
+            "contact",
+            "add",
+            TRUST,
+            "ig@trust.example",
+            "--name",
+            "Ida Grey",
+            "--role",
+            "nominated_representative",
+        ).code
+        == 0
+    )
+    granted = isa(
+        "access",
+        "grant",
+        ref,
+        "kim@trust.example",
+        "--justification",
+        "Case work",
+        "--as",
+        "ig@trust.example",
+    )
+    assert granted.code == 0, granted.err
+    wrong = isa("access", "attest", "GRT-2026-0001", "--as", "ig@trust.example")
+    assert wrong.code == 1
+    assert "is not a point of contact of Northshire NHS Trust" in wrong.err
+    assert (
+        isa("access", "attest", "GRT-2026-0001", "--as", "lee@trust.example").out
+        == "need to know for GRT-2026-0001 attested\n"
+    )
+    left = isa("staff", "leaver", "kim@trust.example", "--as", "lee@trust.example")
+    assert left.code == 0
+    again = isa("staff", "leaver", "kim@trust.example", "--as", "lee@trust.example")
+    assert (
+        again.err
+        == "isa: error: kim@trust.example is already recorded as having left Northshire NHS Trust\n"
+    )

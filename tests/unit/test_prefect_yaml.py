@@ -27,7 +27,13 @@ def test_every_schedule_is_a_london_cron_with_a_slug() -> None:
 
 def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
     deployments = {d.name: d for d in runner_deployments()}
-    assert set(deployments) == {"review-sweep", "approval", "monitoring-review", "deliver-outbox"}
+    assert set(deployments) == {
+        "review-sweep",
+        "access-sweep",
+        "approval",
+        "monitoring-review",
+        "deliver-outbox",
+    }
     (trigger,) = deployments["approval"].triggers
     assert trigger.expect == {"isa.arrangement.submitted"}
     assert trigger.parameters == {"arrangement": "{{ event.resource['isa.reference'] }}"}

@@ -1,0 +1,57 @@
+"""Daily access sweep: need-to-know access ends when the need ends (§10, §12).
+
+Started by: the daily schedule at 06:30 Europe/London (`access-sweep` in prefect.yaml), the
+Prefect UI's run form, or `isa sweep access [--as-of DATE]`.
+Writes: each revoked grant with its reason, the attestation and training reminders sent, their
+audit events and emails, and a table artifact of what it found and did.
+"""
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from flows.naming import dated
+from tasks.access_sweep import AccessPolicy
+from tasks.flow_tasks import deliver_emails, sweep_access_grants
+from tasks.runtime import resolve_as_of
+
+
+@flow(name="access-sweep", flow_run_name=dated("access-sweep"))
+def access_sweep(
+    as_of: date | None = None,
+    attest_every_months: int = 6,
+    attestation_reminder_days: int = 14,
+    attestation_grace_days: int = 14,
+    training_reminder_days: int = 30,
+    batch_size: int = 1000,
+) -> dict[str, Any]:
+    """Revoke access that is no longer needed, remind what is coming due, send the emails."""
+    day = resolve_as_of(as_of)
+    policy = AccessPolicy(
+        attest_every_months=attest_every_months,
+        attestation_reminder_days=attestation_reminder_days,
+        attestation_grace_days=attestation_grace_days,
+        training_reminder_days=training_reminder_days,
+        batch_size=batch_size,
+    )
+    phases = sweep_access_grants(day, policy)
+    delivery = deliver_emails()
+    rows = [dict(row, phase=phase["phase"]) for phase in phases for row in phase["acted"]]
+    summary = {phase["phase"]: len(phase["acted"]) for phase in phases}
+    create_table_artifact(
+        key="access-sweep",
+        table=rows or [{"phase": "-", "reference": "-", "action": "nothing was due", "detail": ""}],
+        description=(
+            f"Access sweep for {day.isoformat()}: "
+            + ", ".join(f"{name} {count}" for name, count in summary.items())
+        ),
+    )
+    get_run_logger().info("access sweep %s: %s; delivery %s", day, summary, delivery)
+    return {
+        "as_of": day.isoformat(),
+        "phases": summary,
+        "queued": sum(p["queued"] for p in phases),
+        "delivery": delivery,
+    }
