@@ -62,6 +62,7 @@ class Contact(SQLModel, table=True):
 
     __tablename__ = "contact"
     __table_args__ = (
+        Index("ix_contact_left_at", "left_at"),
         _nonblank("name"),
         CheckConstraint("email = lower(email)", name="email_lower"),
     )
@@ -240,6 +241,7 @@ class TrainingRecord(SQLModel, table=True):
 
     __tablename__ = "training_record"
     __table_args__ = (
+        Index("ix_training_record_expires_on", "expires_on"),
         _nonblank("course"),
         CheckConstraint("expires_on IS NULL OR expires_on > completed_on", name="expiry_after"),
     )
@@ -259,6 +261,8 @@ class AccessGrant(SQLModel, table=True):
 
     __tablename__ = "access_grant"
     __table_args__ = (
+        Index("ix_access_grant_status_expires_on", "status", "expires_on"),
+        Index("ix_access_grant_status_attested_at", "status", "attested_at"),
         _nonblank("justification"),
         CheckConstraint(
             "(status = 'revoked') = (revoked_at IS NOT NULL AND revoked_reason IS NOT NULL)",

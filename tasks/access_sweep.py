@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pendulum
-from sqlalchemy import and_, bindparam, exists, or_, update
+from sqlalchemy import bindparam, exists, or_, union, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -25,6 +25,7 @@ from tasks.uow import UnitOfWork
 
 GRANT = AccessGrant.__table__  # type: ignore[attr-defined]
 TRAINING = TrainingRecord.__table__  # type: ignore[attr-defined]
+CURRENT = TRAINING.alias("current_training")
 ENDED = (
     ArrangementStatus.TERMINATED,
     ArrangementStatus.LAPSED,
@@ -84,6 +85,31 @@ def revoke_unneeded_access(
         or_(TRAINING.c.expires_on.is_(None), TRAINING.c.expires_on > day),
     )
     revoked = ACCESS_GRANT.fire(AccessGrantStatus.ACTIVE, "revoke")
+    held = GRANT.c.status.in_([s.value for s in HELD])
+    lapsed_training = (
+        sa_select(TRAINING.c.contact_id)
+        .where(TRAINING.c.expires_on <= day)
+        .where(
+            ~exists().where(
+                CURRENT.c.contact_id == TRAINING.c.contact_id,
+                CURRENT.c.completed_on <= day,
+                or_(CURRENT.c.expires_on.is_(None), CURRENT.c.expires_on > day),
+            )
+        )
+    )
+    # One indexed look-up per reason, rather than one condition per reason tested on every
+    # grant: the sweep reads what ends today, not the whole register.
+    ending = union(
+        sa_select(GRANT.c.id).where(held, GRANT.c.expires_on <= day),
+        sa_select(GRANT.c.id).where(held, GRANT.c.attested_at < unattested_before),
+        sa_select(GRANT.c.id)
+        .join(Arrangement, col(Arrangement.id) == GRANT.c.arrangement_id)
+        .where(held, col(Arrangement.status).in_([s.value for s in ENDED])),
+        sa_select(GRANT.c.id)
+        .join(Contact, col(Contact.id) == GRANT.c.contact_id)
+        .where(held, col(Contact.left_at).is_not(None)),
+        sa_select(GRANT.c.id).where(held, GRANT.c.contact_id.in_(lapsed_training)),
+    ).subquery()
 
     def act(uow: UnitOfWork) -> int:
         batch = uow.session.execute(
@@ -100,16 +126,7 @@ def revoke_unneeded_access(
             )
             .join(Arrangement, col(Arrangement.id) == GRANT.c.arrangement_id)
             .join(Contact, col(Contact.id) == GRANT.c.contact_id)
-            .where(GRANT.c.status.in_([s.value for s in HELD]))
-            .where(
-                or_(
-                    and_(GRANT.c.expires_on.is_not(None), GRANT.c.expires_on <= day),
-                    col(Arrangement.status).in_([s.value for s in ENDED]),
-                    col(Contact.left_at).is_not(None),
-                    ~trained,
-                    GRANT.c.attested_at < unattested_before,
-                )
-            )
+            .where(GRANT.c.id.in_(sa_select(ending.c.id)))
             .order_by(GRANT.c.id)
             .limit(policy.batch_size)
         ).all()

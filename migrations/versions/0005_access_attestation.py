@@ -29,9 +29,18 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("expiry_reminded", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    # the access sweep looks up what ends today by each reason, not grant by grant
+    op.create_index("ix_access_grant_status_expires_on", "access_grant", ["status", "expires_on"])
+    op.create_index("ix_access_grant_status_attested_at", "access_grant", ["status", "attested_at"])
+    op.create_index("ix_training_record_expires_on", "training_record", ["expires_on"])
+    op.create_index("ix_contact_left_at", "contact", ["left_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contact_left_at", "contact")
+    op.drop_index("ix_training_record_expires_on", "training_record")
+    op.drop_index("ix_access_grant_status_attested_at", "access_grant")
+    op.drop_index("ix_access_grant_status_expires_on", "access_grant")
     with op.batch_alter_table("training_record", schema=None) as batch_op:
         batch_op.drop_column("expiry_reminded")
     with op.batch_alter_table("access_grant", schema=None) as batch_op:
