@@ -15,14 +15,13 @@ Each runs on a fresh copy of the same register. Prints both times and their rati
 """
 
 import argparse
-import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pendulum
+from fresh_copy import timed
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
@@ -239,18 +238,6 @@ def baseline(engine: Engine) -> int:
         queued = insert_rows(session, drafts)
         session.commit()
     return queued
-
-
-def timed(template: Path, work: Any) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "isa.db"
-        shutil.copy(template, path)
-        engine = make_engine(f"sqlite:///{path}")
-        started = time.perf_counter()
-        queued = work(engine)
-        elapsed = time.perf_counter() - started
-        engine.dispose()
-    return elapsed, queued
 
 
 def main() -> None:

@@ -17,14 +17,13 @@ or less) and how each grows from 10k to 100k (linear would be 10x).
 """
 
 import argparse
-import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pendulum
+from fresh_copy import timed
 from sqlalchemy import Engine, insert, literal, select, union_all
 from sqlmodel import Session, col
 
@@ -193,18 +192,6 @@ def baseline(engine: Engine) -> int:
         queued = insert_rows(session, drafts)
         session.commit()
     return queued
-
-
-def timed(template: Path, work: Any) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "isa.db"
-        shutil.copy(template, path)
-        engine = make_engine(f"sqlite:///{path}")
-        started = time.perf_counter()
-        queued = work(engine)
-        elapsed = time.perf_counter() - started
-        engine.dispose()
-    return elapsed, queued
 
 
 def main() -> None:

@@ -9,10 +9,10 @@ audit events and emails, and a table artifact of what it found and did.
 from datetime import date
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect import flow
 
 from flows.naming import dated
+from flows.reporting import publish_sweep
 from tasks.access_sweep import AccessPolicy
 from tasks.flow_tasks import deliver_emails, sweep_access_grants
 from tasks.runtime import resolve_as_of
@@ -38,20 +38,4 @@ def access_sweep(
     )
     phases = sweep_access_grants(day, policy)
     delivery = deliver_emails()
-    rows = [dict(row, phase=phase["phase"]) for phase in phases for row in phase["acted"]]
-    summary = {phase["phase"]: len(phase["acted"]) for phase in phases}
-    create_table_artifact(
-        key="access-sweep",
-        table=rows or [{"phase": "-", "reference": "-", "action": "nothing was due", "detail": ""}],
-        description=(
-            f"Access sweep for {day.isoformat()}: "
-            + ", ".join(f"{name} {count}" for name, count in summary.items())
-        ),
-    )
-    get_run_logger().info("access sweep %s: %s; delivery %s", day, summary, delivery)
-    return {
-        "as_of": day.isoformat(),
-        "phases": summary,
-        "queued": sum(p["queued"] for p in phases),
-        "delivery": delivery,
-    }
+    return publish_sweep("access-sweep", day, phases, delivery)

@@ -9,10 +9,10 @@ lapse; their audit events and emails; a table artifact of what it found and did.
 from datetime import date
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect import flow
 
 from flows.naming import dated
+from flows.reporting import publish_sweep
 from tasks.flow_tasks import (
     chase_missing_sign_offs,
     deliver_emails,
@@ -48,21 +48,4 @@ def review_sweep(
         escalate_reviews(day, policy),
     ]
     delivery = deliver_emails()
-    rows = [dict(row, phase=phase["phase"]) for phase in phases for row in phase["acted"]]
-    summary = {phase["phase"]: len(phase["acted"]) for phase in phases}
-    create_table_artifact(
-        key="review-sweep",
-        table=rows or [{"phase": "-", "reference": "-", "action": "nothing was due", "detail": ""}],
-        description=(
-            f"Review sweep for {day.isoformat()}: "
-            + ", ".join(f"{name} {count}" for name, count in summary.items())
-            + f"; emails queued {sum(p['queued'] for p in phases)}, sent {delivery['sent']}"
-        ),
-    )
-    get_run_logger().info("review sweep %s: %s; delivery %s", day, summary, delivery)
-    return {
-        "as_of": day.isoformat(),
-        "phases": summary,
-        "queued": sum(p["queued"] for p in phases),
-        "delivery": delivery,
-    }
+    return publish_sweep("review-sweep", day, phases, delivery)
