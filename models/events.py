@@ -312,3 +312,34 @@ class TrainingExpiring(DomainEvent):
     email: str
     course: str
     expires_on: str
+
+
+# --- disposal of shared data (§9, §35-§37) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisposalScheduled(DomainEvent):
+    """A recipient agency must destroy the data it received under the arrangement by `due_on`."""
+
+    name = "disposal.scheduled"
+    task: str
+    arrangement: str
+    agency: str
+    due_on: str
+
+
+@dataclass(frozen=True)
+class DisposalConfirmed(DomainEvent):
+    name = "disposal.confirmed"
+    task: str
+    arrangement: str
+    agency: str
+    certificate: str
+
+
+@dataclass(frozen=True)
+class ArrangementClosed(DomainEvent):
+    """Every recipient has confirmed the destruction of the shared data: nothing is left."""
+
+    name = "arrangement.closed"
+    arrangement: str

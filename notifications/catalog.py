@@ -30,6 +30,9 @@ class Audience(StrEnum):
     STAFF_POINTS_OF_CONTACT = "staff_points_of_contact"
     # the nominated representatives of the parties that disclose the data (the data owner)
     DATA_OWNER_REPRESENTATIVES = "data_owner_representatives"
+    # the nominated representatives and points of contact of the agency the event is about
+    AGENCY_REPRESENTATIVES = "agency_representatives"
+    AGENCY_POINTS_OF_CONTACT = "agency_points_of_contact"
     # the signatories of the parties whose sign-off of the current version is still missing
     AWAITING_SIGNATORIES = "awaiting_signatories"
 
@@ -45,6 +48,8 @@ AUDIENCE_NEEDS: Mapping[Audience, tuple[str, ...]] = {
     Audience.STAFF_POINTS_OF_CONTACT: ("email",),
     Audience.DATA_OWNER_REPRESENTATIVES: ("arrangement",),
     Audience.AWAITING_SIGNATORIES: ("arrangement", "awaiting"),
+    Audience.AGENCY_REPRESENTATIVES: ("agency",),
+    Audience.AGENCY_POINTS_OF_CONTACT: ("agency",),
 }
 
 PARTIES = (Audience.PARTY_SIGNATORIES, Audience.PARTY_POINTS_OF_CONTACT)
@@ -279,6 +284,20 @@ _ENTRIES = (
         template="training_expiring",
         audiences=(Audience.STAFF_MEMBER, Audience.STAFF_POINTS_OF_CONTACT),
         occurrence=("event.course", "event.expires_on"),
+    ),
+    # --- disposal of shared data (§9, §35-§37) ---
+    Notice(
+        "disposal.scheduled",
+        subject="task",
+        template="disposal_scheduled",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+    ),
+    Notice("disposal.confirmed", subject="task", cancels=("disposal.scheduled",)),
+    Notice(
+        "arrangement.closed",
+        subject="arrangement",
+        template="arrangement_closed",
+        audiences=PARTIES,
     ),
     # --- the monitoring group's annual review (§40) ---
     Notice(

@@ -294,6 +294,17 @@ class SqlRegisterView:
                 return self._holders(
                     [home], ContactRole.POINT_OF_CONTACT, "point of contact for {agency}"
                 )
+            case Audience.AGENCY_REPRESENTATIVES | Audience.AGENCY_POINTS_OF_CONTACT:
+                home = self.session.exec(select(Agency).where(Agency.name == event["agency"])).one()
+                if audience == Audience.AGENCY_REPRESENTATIVES:
+                    return self._holders(
+                        [home],
+                        ContactRole.NOMINATED_REPRESENTATIVE,
+                        "nominated representative for {agency}",
+                    )
+                return self._holders(
+                    [home], ContactRole.POINT_OF_CONTACT, "point of contact for {agency}"
+                )
             case Audience.AWAITING_SIGNATORIES:
                 awaiting = set(event["awaiting"])
                 agencies = [

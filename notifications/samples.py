@@ -52,6 +52,8 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "submitted_on": "2026-11-18",
     "escalates_on": "2026-12-02",
     "revoke_after": "2027-06-08",
+    "task": "DSP-2026-0001",
+    "certificate": "CERT-12345",
     "days_before": 30,
     "lapses_on": "2028-01-25",
     "period": "2026",
@@ -81,6 +83,11 @@ _ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
     Audience.STAFF_MEMBER: ("staff_member", "staff member at {agency}"),
     Audience.STAFF_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
     Audience.AWAITING_SIGNATORIES: ("signatory", "signatory for {agency}"),
+    Audience.AGENCY_REPRESENTATIVES: (
+        "nominated_representative",
+        "nominated representative for {agency}",
+    ),
+    Audience.AGENCY_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
     Audience.DATA_OWNER_REPRESENTATIVES: (
         "nominated_representative",
         "nominated representative for {agency}, which discloses the data",

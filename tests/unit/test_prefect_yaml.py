@@ -5,7 +5,9 @@ from pathlib import Path
 
 from isa.deployments import read_specs, runner_deployments
 
-FLOWS = sorted(p.stem for p in Path("flows").glob("*.py") if p.stem not in {"__init__", "naming", "reporting"})
+FLOWS = sorted(
+    p.stem for p in Path("flows").glob("*.py") if p.stem not in {"__init__", "naming", "reporting"}
+)
 
 
 def test_there_is_one_deployment_per_flow_file() -> None:

@@ -1,0 +1,158 @@
+"""Disposal of shared data when an arrangement ends (§9, §35-§37): a task per recipient due at
+the end plus the retention period, confirmed by that agency's nominated representative, and the
+arrangement closed when the last is confirmed."""
+
+import pendulum
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from models.enums import ArrangementStatus, DisposalTaskStatus, ReviewOutcome
+from models.errors import IllegalTransition, InvalidInput, Refused
+from models.tables import Arrangement, DisposalTask
+from tasks.arrangements import complete_review
+from tasks.disposal import confirm_disposal, schedule_disposal
+from tests.conftest import Database
+from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, seed_agencies
+
+
+@pytest.fixture
+def people(session: Session, now: pendulum.DateTime) -> People:
+    return seed_agencies(session, now)
+
+
+def _terminated(session: Session, people: People, now: pendulum.DateTime, **changes) -> str:  # type: ignore[no-untyped-def]
+    ref = active(session, people, now, **changes)
+    complete_review(
+        session,
+        reference=ref,
+        outcome=ReviewOutcome.TERMINATE,
+        actor=people.signatory[COUNCIL],
+        now=now,
+    )
+    return ref
+
+
+def _tasks(session: Session) -> list[DisposalTask]:
+    session.expire_all()
+    return list(session.exec(select(DisposalTask).order_by(DisposalTask.id)).all())  # type: ignore[arg-type]
+
+
+def _status(session: Session, ref: str) -> ArrangementStatus:
+    session.expire_all()
+    return session.exec(select(Arrangement.status).where(Arrangement.reference == ref)).one()
+
+
+def test_each_recipient_gets_a_task_due_at_the_end_plus_retention(
+    db: Database, session, people, now
+) -> None:
+    three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "both"))
+    ref = _terminated(session, people, now, parties=three)
+    events = schedule_disposal(session, arrangement=ref, actor="system:test", now=now)
+    assert [e.name for e in events] == ["disposal.scheduled", "disposal.scheduled"]
+    tasks = _tasks(session)
+    # the template keeps data 24 months: ended 25 Nov 2026, destroy by 25 Nov 2028
+    assert [(t.reference, t.due_on, t.status) for t in tasks] == [
+        ("DSP-2026-0001", pendulum.date(2028, 11, 25), DisposalTaskStatus.PENDING),
+        ("DSP-2026-0002", pendulum.date(2028, 11, 25), DisposalTaskStatus.PENDING),
+    ]
+    assert _status(session, ref) == ArrangementStatus.DISPOSAL_PENDING
+    with db.engine.connect() as conn:
+        recipients = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT recipient FROM outbox WHERE event = 'disposal.scheduled'")
+            )
+        }
+    assert recipients == {
+        people.rep[TRUST],
+        people.poc[TRUST],
+        people.rep[POLICE],
+        people.poc[POLICE],
+    }
+    # a second call (the trigger and the sweep both) does nothing
+    assert schedule_disposal(session, arrangement=ref, actor="system:test", now=now) == []
+    assert len(_tasks(session)) == 2
+
+
+def test_an_active_arrangement_gets_no_disposal_tasks(session, people, now) -> None:
+    ref = active(session, people, now)
+    assert schedule_disposal(session, arrangement=ref, actor="system:test", now=now) == []
+    assert _tasks(session) == []
+
+
+def test_only_that_agencys_nominated_representative_confirms(
+    db: Database, session, people, now
+) -> None:
+    ref = _terminated(session, people, now)
+    schedule_disposal(session, arrangement=ref, actor="system:test", now=now)
+    for wrong in (people.rep[COUNCIL], people.poc[TRUST], people.signatory[TRUST]):
+        with pytest.raises(Refused, match=f"is not a nominated representative of {TRUST}"):
+            confirm_disposal(
+                session,
+                task="DSP-2026-0001",
+                method="Shredded",
+                certificate="C1",
+                actor=wrong,
+                now=now,
+            )
+    with pytest.raises(InvalidInput, match="--certificate is required"):
+        confirm_disposal(
+            session,
+            task="DSP-2026-0001",
+            method="Shredded",
+            certificate=" ",
+            actor=people.rep[TRUST],
+            now=now,
+        )
+    assert _tasks(session)[0].status == DisposalTaskStatus.PENDING
+
+
+def test_the_last_confirmation_closes_the_arrangement_and_tells_every_party(
+    db: Database, session, people, now
+) -> None:
+    three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
+    ref = _terminated(session, people, now, parties=three)
+    schedule_disposal(session, arrangement=ref, actor="system:test", now=now)
+    later = now.add(months=3)
+    first = confirm_disposal(
+        session,
+        task="DSP-2026-0001",
+        method="Secure deletion",
+        certificate="CERT-1",
+        actor=people.rep[TRUST],
+        now=later,
+    )
+    assert [e.name for e in first] == ["disposal.confirmed"]
+    assert _status(session, ref) == ArrangementStatus.DISPOSAL_PENDING
+    last = confirm_disposal(
+        session,
+        task="DSP-2026-0002",
+        method="Secure deletion",
+        certificate="CERT-2",
+        actor=people.rep[POLICE],
+        now=later,
+    )
+    assert [e.name for e in last] == ["disposal.confirmed", "arrangement.closed"]
+    assert _status(session, ref) == ArrangementStatus.CLOSED
+    task = _tasks(session)[1]
+    assert (task.certificate, task.confirmed_by) == ("CERT-2", people.rep[POLICE])
+    with pytest.raises(
+        IllegalTransition, match="cannot confirm disposal task DSP-2026-0002: it is confirmed"
+    ):
+        confirm_disposal(
+            session,
+            task="DSP-2026-0002",
+            method="x",
+            certificate="y",
+            actor=people.rep[POLICE],
+            now=later,
+        )
+    with db.engine.connect() as conn:
+        told = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT recipient FROM outbox WHERE event = 'arrangement.closed'")
+            )
+        }
+    assert people.signatory[COUNCIL] in told and people.poc[POLICE] in told
