@@ -131,6 +131,22 @@ def _events_of(events: Sequence[DomainEvent], name: str) -> list[DomainEvent]:
     return [e for e in events if e.name == name]
 
 
+def announce_ended(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
+    """Tell Prefect which arrangements ended, so the disposal flow schedules their destruction
+    at once; if the server is down, the daily disposal sweep does it (nothing is lost)."""
+    from isa.prefect_events import emit
+
+    ended = [str(e.as_dict()["arrangement"]) for e in _events_of(events, "arrangement.terminated")]
+    if ended and not all(
+        emit(ctx.settings.prefect_api_url, "isa.arrangement.ended", ref) for ref in ended
+    ):
+        return [
+            "the Prefect server is not reachable: the daily disposal sweep schedules the "
+            "destruction of the data"
+        ]
+    return []
+
+
 # --- db ---------------------------------------------------------------------------------------
 
 
@@ -419,7 +435,8 @@ def review_complete(id: str, *, outcome: str, as_: As, json_: Json = False) -> N
         events = complete_review(session, reference=id, outcome=chosen, actor=as_, now=ctx.now)
     done = _events_of(events, "review.completed")[0].as_dict()
     tail = f"; next review due {done['next_review_due']}" if done["next_review_due"] else ""
-    report(events, json_, [f"review of {id.upper()} completed: {chosen.value}{tail}"])
+    lines = [f"review of {id.upper()} completed: {chosen.value}{tail}"]
+    report(events, json_, lines + announce_ended(ctx, events))
 
 
 @training_app.command(name="record")
@@ -661,7 +678,8 @@ def withdraw(
             session, agency=agency, reason=reason, actor=as_, now=ctx.now, effective_on=effective_on
         )
     notice = _events_of(events, "withdrawal.noticed")[0].as_dict()
-    report(events, json_, [f"{notice['withdrawal']}: {notice['agency']} has withdrawn"])
+    lines = [f"{notice['withdrawal']}: {notice['agency']} has withdrawn"]
+    report(events, json_, lines + announce_ended(ctx, events))
 
 
 # --- audit ------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ def up_command() -> None:
 
 
 def _run_sweep(
-    which: Literal["reviews", "access", "monitoring"], as_of: str | None, json_: bool
+    which: Literal["reviews", "access", "disposal", "monitoring"], as_of: str | None, json_: bool
 ) -> None:
     day = _date(as_of, "--as-of")
     ctx = Context()
@@ -44,7 +44,7 @@ def _run_sweep(
         raise IsaError(f"the {which} sweep failed: {' '.join(str(exc).split())[:300]}") from None
     if json_:
         print(json.dumps(result, default=str))
-    elif which in ("reviews", "access"):
+    elif which in ("reviews", "access", "disposal"):
         phases = ", ".join(f"{k} {v}" for k, v in result["phases"].items())
         print(
             f"{which} sweep {result['as_of']}: {phases}; emails queued {result['queued']}, "
@@ -63,6 +63,10 @@ def _call(which: str, day: date | None) -> dict[str, Any]:
         from flows.access_sweep import access_sweep
 
         return access_sweep(as_of=day)
+    if which == "disposal":
+        from flows.disposal_sweep import disposal_sweep
+
+        return disposal_sweep(as_of=day)
     from flows.monitoring_review import monitoring_review
 
     return monitoring_review(as_of=day)
@@ -84,6 +88,14 @@ def sweep_access(
     _run_sweep("access", as_of, json_)
 
 
+@sweep_app.command(name="disposal")
+def sweep_disposal(
+    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+) -> None:
+    """Run the disposal sweep (schedule what ended, remind, escalate the overdue) now."""
+    _run_sweep("disposal", as_of, json_)
+
+
 @sweep_app.command(name="monitoring")
 def sweep_monitoring(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
@@ -96,6 +108,7 @@ def sweep_monitoring(
 def sweep_all(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
 ) -> None:
-    """Run every daily sweep now: access, then reviews."""
+    """Run every daily sweep now: access, reviews, then disposal."""
     _run_sweep("access", as_of, json_)
     _run_sweep("reviews", as_of, json_)
+    _run_sweep("disposal", as_of, json_)

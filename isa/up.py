@@ -184,6 +184,7 @@ def _deployments_ready(api_url: str) -> bool:
     return {
         "review-sweep",
         "access-sweep",
+        "disposal-sweep",
         "deliver-outbox",
         "approval",
         "monitoring-review",
@@ -192,7 +193,11 @@ def _deployments_ready(api_url: str) -> bool:
 
 def _start_first_sweep(env: dict[str, str]) -> None:
     """The daily sweeps now, so the UI shows runs and artifacts without waiting for morning."""
-    for deployment in ("access-sweep/access-sweep", "review-sweep/review-sweep"):
+    for deployment in (
+        "access-sweep/access-sweep",
+        "review-sweep/review-sweep",
+        "disposal-sweep/disposal-sweep",
+    ):
         subprocess.run(
             [sys.executable, "-m", "prefect", "deployment", "run", deployment],
             env=env,

@@ -343,3 +343,35 @@ class ArrangementClosed(DomainEvent):
 
     name = "arrangement.closed"
     arrangement: str
+
+
+@dataclass(frozen=True)
+class DisposalReminderDue(DomainEvent):
+    name = "disposal.reminder"
+    task: str
+    arrangement: str
+    agency: str
+    due_on: str
+    days_before: int
+
+
+@dataclass(frozen=True)
+class DisposalOverdue(DomainEvent):
+    """The destruction was due and is not confirmed: the agency's DPO is told."""
+
+    name = "disposal.overdue"
+    task: str
+    arrangement: str
+    agency: str
+    due_on: str
+
+
+@dataclass(frozen=True)
+class DisposalEscalated(DomainEvent):
+    """Still not confirmed after the escalation period: the chairs are told."""
+
+    name = "disposal.escalated"
+    task: str
+    arrangement: str
+    agency: str
+    due_on: str

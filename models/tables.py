@@ -295,6 +295,7 @@ class DisposalTask(SQLModel, table=True):
 
     __tablename__ = "disposal_task"
     __table_args__ = (
+        Index("ix_disposal_task_status_due_on", "status", "due_on"),
         UniqueConstraint("arrangement_id", "agency_id"),
         CheckConstraint(
             "status = 'pending' OR (confirmed_at IS NOT NULL AND certificate IS NOT NULL)",
@@ -314,6 +315,10 @@ class DisposalTask(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column())
     confirmed_by: str | None = None
     certificate: str | None = None
+    # the nearest reminder rung sent (days before due), and how far an overdue task has been
+    # escalated: 1 the agency's DPO, 2 the chairs
+    reminded_rung: int | None = None
+    escalation: int = Field(default=0, nullable=False)
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 

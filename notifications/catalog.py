@@ -33,6 +33,7 @@ class Audience(StrEnum):
     # the nominated representatives and points of contact of the agency the event is about
     AGENCY_REPRESENTATIVES = "agency_representatives"
     AGENCY_POINTS_OF_CONTACT = "agency_points_of_contact"
+    AGENCY_DPOS = "agency_dpos"
     # the signatories of the parties whose sign-off of the current version is still missing
     AWAITING_SIGNATORIES = "awaiting_signatories"
 
@@ -50,6 +51,7 @@ AUDIENCE_NEEDS: Mapping[Audience, tuple[str, ...]] = {
     Audience.AWAITING_SIGNATORIES: ("arrangement", "awaiting"),
     Audience.AGENCY_REPRESENTATIVES: ("agency",),
     Audience.AGENCY_POINTS_OF_CONTACT: ("agency",),
+    Audience.AGENCY_DPOS: ("agency",),
 }
 
 PARTIES = (Audience.PARTY_SIGNATORIES, Audience.PARTY_POINTS_OF_CONTACT)
@@ -292,7 +294,36 @@ _ENTRIES = (
         template="disposal_scheduled",
         audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
     ),
-    Notice("disposal.confirmed", subject="task", cancels=("disposal.scheduled",)),
+    Notice(
+        "disposal.reminder",
+        subject="task",
+        template="disposal_reminder",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+        occurrence=("event.days_before",),
+        cancels=("disposal.reminder",),
+    ),
+    Notice(
+        "disposal.overdue",
+        subject="task",
+        template="disposal_overdue",
+        audiences=(Audience.AGENCY_DPOS, Audience.AGENCY_REPRESENTATIVES),
+    ),
+    Notice(
+        "disposal.escalated",
+        subject="task",
+        template="disposal_escalated",
+        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
+    ),
+    Notice(
+        "disposal.confirmed",
+        subject="task",
+        cancels=(
+            "disposal.scheduled",
+            "disposal.reminder",
+            "disposal.overdue",
+            "disposal.escalated",
+        ),
+    ),
     Notice(
         "arrangement.closed",
         subject="arrangement",

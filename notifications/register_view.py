@@ -294,8 +294,16 @@ class SqlRegisterView:
                 return self._holders(
                     [home], ContactRole.POINT_OF_CONTACT, "point of contact for {agency}"
                 )
-            case Audience.AGENCY_REPRESENTATIVES | Audience.AGENCY_POINTS_OF_CONTACT:
+            case (
+                Audience.AGENCY_REPRESENTATIVES
+                | Audience.AGENCY_POINTS_OF_CONTACT
+                | Audience.AGENCY_DPOS
+            ):
                 home = self.session.exec(select(Agency).where(Agency.name == event["agency"])).one()
+                if audience == Audience.AGENCY_DPOS:
+                    return self._holders(
+                        [home], ContactRole.DPO, "data protection officer for {agency}"
+                    )
                 if audience == Audience.AGENCY_REPRESENTATIVES:
                     return self._holders(
                         [home],

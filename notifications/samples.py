@@ -88,6 +88,7 @@ _ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
         "nominated representative for {agency}",
     ),
     Audience.AGENCY_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
+    Audience.AGENCY_DPOS: ("dpo", "data protection officer for {agency}"),
     Audience.DATA_OWNER_REPRESENTATIVES: (
         "nominated_representative",
         "nominated representative for {agency}, which discloses the data",

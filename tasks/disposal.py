@@ -2,19 +2,35 @@
 per recipient agency, due at the arrangement's end plus its retention period, confirmed with a
 certificate by that agency's nominated representative; the last confirmation closes it."""
 
+from dataclasses import dataclass
+from datetime import date
+
 import pendulum
+from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.clocks import local_date
 from models.enums import ArrangementStatus, ContactRole, DisposalTaskStatus, PartyRole
 from models.errors import NotFound
-from models.events import ArrangementClosed, DisposalConfirmed, DisposalScheduled, DomainEvent
+from models.events import (
+    ArrangementClosed,
+    DisposalConfirmed,
+    DisposalEscalated,
+    DisposalOverdue,
+    DisposalReminderDue,
+    DisposalScheduled,
+    DomainEvent,
+)
 from models.inputs import required_text
 from models.lifecycles import DISPOSAL_TASK
 from models.tables import Agency, Arrangement, ArrangementParty, DisposalTask
 from tasks.arrangements import transition
 from tasks.lookup import arrangement_by_ref, require_role_at, resolve_actor
+from tasks.sweeps import PhaseReport, _in_batches
 from tasks.uow import UnitOfWork, unit_of_work
+
+TASK = DisposalTask.__table__  # type: ignore[attr-defined]
 
 RECEIVERS = (PartyRole.RECIPIENT, PartyRole.BOTH)
 ENDED = (ArrangementStatus.TERMINATED, ArrangementStatus.LAPSED)
@@ -43,34 +59,39 @@ def _create_tasks(uow: UnitOfWork, arrangement: Arrangement, due: pendulum.Date)
         .where(col(ArrangementParty.role).in_(RECEIVERS))
         .order_by(col(ArrangementParty.id))
     ).all():
-        if agency.id in have:
-            continue
-        assert arrangement.id is not None and agency.id is not None
-        reference = uow.next_reference("DSP")
-        session.add(
-            DisposalTask(
-                reference=reference,
-                arrangement_id=arrangement.id,
-                agency_id=agency.id,
-                due_on=due,
-                method=arrangement.disposal_method,
-                created_at=uow.now,
-            )
+        if agency.id not in have:
+            _add_task(uow, arrangement, agency, due)
+
+
+def _add_task(
+    uow: UnitOfWork, arrangement: Arrangement, agency: Agency, due: pendulum.Date
+) -> None:
+    assert arrangement.id is not None and agency.id is not None
+    reference = uow.next_reference("DSP")
+    uow.session.add(
+        DisposalTask(
+            reference=reference,
+            arrangement_id=arrangement.id,
+            agency_id=agency.id,
+            due_on=due,
+            method=arrangement.disposal_method,
+            created_at=uow.now,
         )
-        uow.record(
-            "disposal.schedule",
-            subject_type="disposal_task",
-            subject_ref=reference,
-            after={"arrangement": arrangement.reference, "agency": agency.name, "due_on": due},
+    )
+    uow.record(
+        "disposal.schedule",
+        subject_type="disposal_task",
+        subject_ref=reference,
+        after={"arrangement": arrangement.reference, "agency": agency.name, "due_on": due},
+    )
+    uow.emit(
+        DisposalScheduled(
+            task=reference,
+            arrangement=arrangement.reference,
+            agency=agency.name,
+            due_on=due.isoformat(),
         )
-        uow.emit(
-            DisposalScheduled(
-                task=reference,
-                arrangement=arrangement.reference,
-                agency=agency.name,
-                due_on=due.isoformat(),
-            )
-        )
+    )
 
 
 def schedule_disposal(
@@ -147,3 +168,199 @@ def confirm_disposal(
             transition(uow, isa, "close")
             uow.emit(ArrangementClosed(arrangement=isa.reference))
         return uow.events
+
+
+def schedule_for_leaver(uow: UnitOfWork, arrangement: Arrangement, agency: Agency) -> None:
+    """A recipient that withdraws from an arrangement the others carry on with must still
+    destroy what it received: one task, due at its leaving plus the retention period."""
+    role = uow.session.exec(
+        select(ArrangementParty.role)
+        .where(ArrangementParty.arrangement_id == arrangement.id)
+        .where(ArrangementParty.agency_id == agency.id)
+    ).first()
+    if role not in RECEIVERS:
+        return
+    due = local_date(uow.now).add(months=arrangement.retention_months)
+    already = uow.session.exec(
+        select(DisposalTask.id)
+        .where(DisposalTask.arrangement_id == arrangement.id)
+        .where(DisposalTask.agency_id == agency.id)
+    ).first()
+    if already is None:
+        _add_task(uow, arrangement, agency, due)
+
+
+@dataclass(frozen=True)
+class DisposalPolicy:
+    """How destruction is chased; every field can be set on the sweep's deployment."""
+
+    reminder_days: tuple[int, ...] = (30, 7)
+    escalate_to_chairs_after_days: int = 30
+    batch_size: int = 1000
+
+    def __post_init__(self) -> None:
+        if any(r <= 0 for r in self.reminder_days) or len(set(self.reminder_days)) != len(
+            self.reminder_days
+        ):
+            raise ValueError(f"disposal reminder days {list(self.reminder_days)}: distinct, > 0")
+        if self.escalate_to_chairs_after_days < 1 or self.batch_size < 1:
+            raise ValueError("escalation period and batch size must be at least 1")
+
+
+def schedule_ended_arrangements(
+    session: Session, *, as_of: date, now: pendulum.DateTime, actor: str
+) -> PhaseReport:
+    """The safety net for the trigger: every terminated or lapsed arrangement gets its tasks."""
+    report = PhaseReport("scheduled")
+    ended = session.exec(
+        select(Arrangement.reference)
+        .where(col(Arrangement.status).in_(ENDED))
+        .order_by(col(Arrangement.id))
+    ).all()
+    for ref in ended:
+        events = schedule_disposal(session, arrangement=ref, actor=actor, now=now)
+        for event in events:
+            fields = event.as_dict()
+            report.add(ref, "disposal scheduled", f"{fields['agency']} by {fields['due_on']}")
+    return report
+
+
+def remind_disposals(
+    session: Session, *, as_of: date, policy: DisposalPolicy, now: pendulum.DateTime, actor: str
+) -> PhaseReport:
+    """Remind the agency's nominated representatives and points of contact before the date."""
+    report = PhaseReport("reminders")
+    day = pendulum.Date(as_of.year, as_of.month, as_of.day)
+    rungs = tuple(sorted(policy.reminder_days))
+    owed = or_(
+        *[
+            and_(
+                TASK.c.due_on <= day.add(days=r),
+                or_(TASK.c.reminded_rung.is_(None), TASK.c.reminded_rung > r),
+            )
+            for r in rungs
+        ]
+    )
+
+    def act(uow: UnitOfWork) -> int:
+        batch = uow.session.execute(
+            sa_select(
+                TASK.c.id,
+                TASK.c.reference,
+                TASK.c.due_on,
+                col(Arrangement.reference),
+                col(Agency.name),
+            )
+            .join(Arrangement, col(Arrangement.id) == TASK.c.arrangement_id)
+            .join(Agency, col(Agency.id) == TASK.c.agency_id)
+            .where(TASK.c.status == DisposalTaskStatus.PENDING.value)
+            .where(TASK.c.due_on > day)
+            .where(owed)
+            .order_by(TASK.c.id)
+            .limit(policy.batch_size)
+        ).all()
+        if not batch:
+            return 0
+        updates, events = [], []
+        for task_id, ref, due_on, isa, agency in batch:
+            rung = min(r for r in rungs if r >= (due_on - day).days)
+            updates.append({"task_id": task_id, "rung": rung})
+            events.append(
+                DisposalReminderDue(
+                    task=ref,
+                    arrangement=isa,
+                    agency=agency,
+                    due_on=due_on.isoformat(),
+                    days_before=rung,
+                )
+            )
+            report.add(ref, f"reminded: due in {(due_on - day).days} days", agency)
+        uow.session.execute(
+            update(TASK)
+            .where(TASK.c.id == bindparam("task_id"))
+            .values(reminded_rung=bindparam("rung")),
+            updates,
+        )
+        uow.record(
+            "disposal.remind",
+            subject_type="sweep",
+            subject_ref=f"disposal-sweep-{as_of}",
+            after={"reminded": {row[1]: u["rung"] for row, u in zip(batch, updates, strict=True)}},
+        )
+        uow.events.extend(events)
+        return len(batch)
+
+    return _in_batches(
+        session, actor=actor, now=now, action="disposal.remind", report=report, act=act
+    )
+
+
+def escalate_overdue_disposals(
+    session: Session, *, as_of: date, policy: DisposalPolicy, now: pendulum.DateTime, actor: str
+) -> PhaseReport:
+    """Overdue: tell the agency's DPO; after the escalation period, the chairs."""
+    report = PhaseReport("overdue")
+    day = pendulum.Date(as_of.year, as_of.month, as_of.day)
+    chairs_from = day.subtract(days=policy.escalate_to_chairs_after_days)
+
+    def act(uow: UnitOfWork) -> int:
+        batch = uow.session.execute(
+            sa_select(
+                TASK.c.id,
+                TASK.c.reference,
+                TASK.c.due_on,
+                col(Arrangement.reference),
+                col(Agency.name),
+            )
+            .join(Arrangement, col(Arrangement.id) == TASK.c.arrangement_id)
+            .join(Agency, col(Agency.id) == TASK.c.agency_id)
+            .where(TASK.c.status == DisposalTaskStatus.PENDING.value)
+            .where(TASK.c.due_on < day)
+            .where(
+                or_(
+                    TASK.c.escalation < 1, and_(TASK.c.escalation < 2, TASK.c.due_on <= chairs_from)
+                )
+            )
+            .order_by(TASK.c.id)
+            .limit(policy.batch_size)
+        ).all()
+        if not batch:
+            return 0
+        updates, events = [], []
+        for task_id, ref, due_on, isa, agency in batch:
+            to_chairs = due_on <= chairs_from
+            updates.append({"task_id": task_id, "level": 2 if to_chairs else 1})
+            kind = DisposalEscalated if to_chairs else DisposalOverdue
+            events.append(kind(task=ref, arrangement=isa, agency=agency, due_on=due_on.isoformat()))
+            report.add(ref, "escalated to the chairs" if to_chairs else "overdue: DPO told", agency)
+        uow.session.execute(
+            update(TASK)
+            .where(TASK.c.id == bindparam("task_id"))
+            .values(escalation=bindparam("level")),
+            updates,
+        )
+        uow.record(
+            "disposal.escalate",
+            subject_type="sweep",
+            subject_ref=f"disposal-sweep-{as_of}",
+            after={
+                "escalated": {row[1]: u["level"] for row, u in zip(batch, updates, strict=True)}
+            },
+        )
+        uow.events.extend(events)
+        return len(batch)
+
+    return _in_batches(
+        session, actor=actor, now=now, action="disposal.escalate", report=report, act=act
+    )
+
+
+def sweep_disposals(
+    session: Session, *, as_of: date, policy: DisposalPolicy, now: pendulum.DateTime, actor: str
+) -> list[PhaseReport]:
+    """Schedule what ended, remind what is coming due, escalate what is overdue."""
+    return [
+        schedule_ended_arrangements(session, as_of=as_of, now=now, actor=actor),
+        remind_disposals(session, as_of=as_of, policy=policy, now=now, actor=actor),
+        escalate_overdue_disposals(session, as_of=as_of, policy=policy, now=now, actor=actor),
+    ]

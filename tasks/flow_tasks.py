@@ -9,6 +9,7 @@ from prefect import task
 
 from tasks import runtime
 from tasks.access_sweep import AccessPolicy, sweep_access
+from tasks.disposal import DisposalPolicy, sweep_disposals
 from tasks.sweeps import (
     PhaseReport,
     ReviewPolicy,
@@ -90,6 +91,18 @@ def sweep_access_grants(as_of: date, policy: AccessPolicy) -> list[dict[str, Any
         return [
             _report(phase)
             for phase in sweep_access(
+                session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
+            )
+        ]
+
+
+@task(retries=2, retry_delay_seconds=10)
+def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, Any]]:
+    """Schedule the disposal of what ended; remind and escalate the destruction owed."""
+    with runtime.session() as session:
+        return [
+            _report(phase)
+            for phase in sweep_disposals(
                 session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
             )
         ]

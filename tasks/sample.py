@@ -9,10 +9,15 @@ import yaml
 from sqlmodel import Session, select
 
 from models.appendix_j import TEMPLATE, parse_arrangement_draft
-from models.enums import ContactRole, SecurityStandard
+from models.enums import ContactRole, ReviewOutcome, SecurityStandard
 from models.tables import Agency
 from tasks.access import grant_access, mark_leaver, record_training
-from tasks.arrangements import approve_arrangement, draft_arrangement, submit_arrangement
+from tasks.arrangements import (
+    approve_arrangement,
+    complete_review,
+    draft_arrangement,
+    submit_arrangement,
+)
 from tasks.register import add_chair, add_contact, register_agency
 
 LOADER = "sample-loader"
@@ -166,6 +171,26 @@ def load_sample_register(session: Session, *, now: pendulum.DateTime) -> list[st
             lawful_basis=None,
         ),
     ]
+    # ended today, its data kept no longer: the first disposal sweep makes the recipient's
+    # disposal task, due today
+    ended = arrange(
+        "Holiday activities pilot (ended)",
+        [("council", "discloser"), ("schools", "recipient")],
+        activated=now.subtract(months=3),
+        retention={
+            "period_months": 0,
+            "rule": "Destroy when the pilot ends",
+            "disposal_method": "Secure deletion; paper cross-cut shredded",
+        },
+    )
+    complete_review(
+        session,
+        reference=ended,
+        outcome=ReviewOutcome.TERMINATE,
+        actor=email("council", "signatory"),
+        now=now,
+    )
+    refs.append(ended)
     _grant_sample_access(session, refs[0], now)
     return refs
 

@@ -47,6 +47,7 @@ from models.tables import (
 )
 from tasks.access import end_grant, revoke
 from tasks.arrangements import current_review, terminate, transition
+from tasks.disposal import schedule_for_leaver
 from tasks.lookup import (
     agency_by_name,
     current_parties,
@@ -469,6 +470,8 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> None:
         if ARRANGEMENT.allows(arrangement.status, "terminate"):
             terminate(uow, arrangement, f"{home.name} withdrew from the Protocol")
         return
+    # the others carry on; what the leaving agency received must still be destroyed
+    schedule_for_leaver(uow, arrangement, home)
     if arrangement.status == ArrangementStatus.SUSPENDED and not _other_party_suspended(
         session, arrangement, home
     ):

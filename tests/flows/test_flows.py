@@ -183,3 +183,28 @@ def test_the_access_sweep_revokes_a_leavers_access_and_publishes_it(register) ->
     assert tables and grant in str(tables[0].data)
     again, _, _ = _run(access_sweep, as_of=pendulum.date(2026, 11, 26))
     assert again["queued"] == 0 and all(n == 0 for n in again["phases"].values())
+
+
+def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
+    register, smtp_server: SMTPServer
+) -> None:
+    from flows.disposal_sweep import disposal_sweep
+    from models.enums import ReviewOutcome
+    from tasks.arrangements import complete_review
+
+    db, people, ref = register
+    with Session(db.engine, expire_on_commit=False) as session:
+        complete_review(
+            session,
+            reference=ref,
+            outcome=ReviewOutcome.TERMINATE,
+            actor=people.signatory[COUNCIL],
+            now=NOW,
+        )
+    result, name, run_id = _run(disposal_sweep, as_of=pendulum.date(2026, 11, 25))
+    assert name == "disposal-sweep-2026-11-25"
+    assert result["phases"]["scheduled"] == 1
+    assert db.count("disposal_task", "status = 'pending' AND due_on = '2028-11-25'") == 1
+    assert smtp_server.recorder.to(people.rep[TRUST])
+    tables = [a for a in _artifacts(run_id) if a.key == "disposal-sweep"]
+    assert tables and ref in str(tables[0].data)

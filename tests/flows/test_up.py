@@ -75,6 +75,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         assert schedules == {
             "review-sweep": ["0 7 * * *"],
             "access-sweep": ["30 6 * * *"],
+            "disposal-sweep": ["45 6 * * *"],
             "approval": [],
             "monitoring-review": ["0 8 1 4 *"],
             "deliver-outbox": ["* * * * *"],

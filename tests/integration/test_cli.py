@@ -417,3 +417,77 @@ def test_a_point_of_contact_attests_access_and_records_a_leaver(isa, register) -
         again.err
         == "isa: error: kim@trust.example is already recorded as having left Northshire NHS Trust\n"
     )
+
+
+def test_disposal_is_listed_and_confirmed_from_the_command_line(isa, register) -> None:
+    ref = json.loads(
+        isa("arrangement", "draft", str(register), "--as", "jo@council.example", "--json").out
+    )["events"][0]["arrangement"]
+    isa("arrangement", "submit", ref, "--as", "jo@council.example")
+    isa("arrangement", "approve", ref, "--as", "sam@council.example")
+    isa("arrangement", "approve", ref, "--as", "nia@trust.example")
+    ended = isa("review", "complete", ref, "--outcome", "terminate", "--as", "sam@council.example")
+    assert ended.code == 0 and "the daily disposal sweep schedules" in ended.out
+    from tasks.disposal import schedule_disposal
+
+    assert (
+        isa(
+            "contact",
+            "add",
+            TRUST,
+            "ig@trust.example",
+            "--name",
+            "Ida Grey",
+            "--role",
+            "nominated_representative",
+        ).code
+        == 0
+    )
+    # schedule as the trigger or the sweep would (the sweep itself is tested as a flow)
+    import os
+
+    import pendulum
+    from sqlmodel import Session
+
+    from isa.db import make_engine
+
+    engine = make_engine(os.environ["ISA_DATABASE_URL"])
+    with Session(engine) as session:
+        schedule_disposal(
+            session,
+            arrangement=ref,
+            actor="system:test",
+            now=pendulum.parse(NOW, tz="Europe/London"),
+        )  # type: ignore[arg-type]
+    engine.dispose()
+    listed = json.loads(isa("disposal", "list", "--json").out)
+    assert [(row["task"], row["due_on"], row["status"]) for row in listed] == [
+        ("DSP-2026-0001", "2028-11-25", "pending")
+    ]
+    assert json.loads(isa("disposal", "list", "--overdue", "--json").out) == []
+    wrong = isa(
+        "disposal",
+        "confirm",
+        "DSP-2026-0001",
+        "--method",
+        "Shredded",
+        "--certificate",
+        "C-1",
+        "--as",
+        "lee@trust.example",
+    )
+    assert (
+        wrong.code == 1 and "is not a nominated representative of Northshire NHS Trust" in wrong.err
+    )
+    done = isa(
+        "disposal",
+        "confirm",
+        "DSP-2026-0001",
+        "--method",
+        "Shredded",
+        "--certificate",
+        "C-1",
+        "--as",
+        "ig@trust.example",
+    )
+    assert done.out == f"disposal DSP-2026-0001 confirmed\n{ref} is closed\n"

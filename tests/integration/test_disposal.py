@@ -156,3 +156,89 @@ def test_the_last_confirmation_closes_the_arrangement_and_tells_every_party(
             )
         }
     assert people.signatory[COUNCIL] in told and people.poc[POLICE] in told
+
+
+def _sweep(session: Session, day: pendulum.Date) -> dict:  # type: ignore[type-arg]
+    from tasks.disposal import DisposalPolicy, sweep_disposals
+
+    at = pendulum.datetime(day.year, day.month, day.day, 6, 45, tz="Europe/London").in_timezone(
+        "UTC"
+    )
+    return {
+        r.phase: r
+        for r in sweep_disposals(
+            session, as_of=day, policy=DisposalPolicy(), now=at, actor="system:test"
+        )
+    }
+
+
+def _outbox(db: Database, event: str) -> set[str]:
+    with db.engine.connect() as conn:
+        return {
+            r[0]
+            for r in conn.execute(
+                text("SELECT recipient FROM outbox WHERE event = :e"), {"e": event}
+            )
+        }
+
+
+DUE = pendulum.date(2028, 11, 25)  # ended 25 Nov 2026, kept 24 months
+
+
+def test_the_sweep_schedules_what_ended_then_reminds_and_escalates(
+    db: Database, session, people, now
+) -> None:
+    ref = _terminated(session, people, now)
+    scheduled = _sweep(session, pendulum.date(2026, 11, 26))["scheduled"]
+    assert [r["reference"] for r in scheduled.acted] == [ref]
+    assert _sweep(session, DUE.subtract(days=31))["reminders"].acted == []
+    assert len(_sweep(session, DUE.subtract(days=30))["reminders"].acted) == 1
+    assert _sweep(session, DUE.subtract(days=29))["reminders"].acted == []
+    assert len(_sweep(session, DUE.subtract(days=7))["reminders"].acted) == 1
+    assert _outbox(db, "disposal.reminder") == {people.rep[TRUST], people.poc[TRUST]}
+    assert _sweep(session, DUE)["overdue"].acted == []
+    overdue = _sweep(session, DUE.add(days=1))["overdue"]
+    assert [r["action"] for r in overdue.acted] == ["overdue: DPO told"]
+    assert people.dpo[TRUST] in _outbox(db, "disposal.overdue")
+    assert _sweep(session, DUE.add(days=29))["overdue"].acted == []
+    escalated = _sweep(session, DUE.add(days=30))["overdue"]
+    assert [r["action"] for r in escalated.acted] == ["escalated to the chairs"]
+    assert _outbox(db, "disposal.escalated") == {people.chair, people.dpo[TRUST]}
+    outbox, audit = db.count("outbox"), db.count("audit_event")
+    again = _sweep(session, DUE.add(days=30))
+    assert all(phase.acted == [] for phase in again.values())
+    assert (db.count("outbox"), db.count("audit_event")) == (outbox, audit)
+
+
+def test_a_confirmed_task_is_no_longer_chased(session, people, now) -> None:
+    ref = _terminated(session, people, now)
+    schedule_disposal(session, arrangement=ref, actor="system:test", now=now)
+    confirm_disposal(
+        session,
+        task="DSP-2026-0001",
+        method="Shredded",
+        certificate="C1",
+        actor=people.rep[TRUST],
+        now=now,
+    )
+    assert _status(session, ref) == ArrangementStatus.CLOSED
+    report = _sweep(session, DUE.add(days=40))
+    assert all(phase.acted == [] for phase in report.values())
+
+
+def test_a_recipient_leaving_a_continuing_arrangement_gets_its_own_task(
+    session, people, now
+) -> None:
+    from tasks.suspensions import withdraw_agency
+
+    three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
+    ref = active(session, people, now, parties=three)
+    events = withdraw_agency(
+        session, agency=POLICE, reason="Merged", actor=people.signatory[POLICE], now=now
+    )
+    assert "disposal.scheduled" in [e.name for e in events]
+    tasks = _tasks(session)
+    assert [(t.due_on, t.status) for t in tasks] == [
+        (pendulum.date(2028, 11, 25), DisposalTaskStatus.PENDING)
+    ]
+    assert _status(session, ref) == ArrangementStatus.UNDER_REVIEW

@@ -32,6 +32,7 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
     assert set(deployments) == {
         "review-sweep",
         "access-sweep",
+        "disposal-sweep",
         "approval",
         "monitoring-review",
         "deliver-outbox",

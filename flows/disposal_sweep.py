@@ -1,0 +1,39 @@
+"""Disposal of shared data (§9, §35-§37).
+
+Started by: the daily schedule at 06:45 Europe/London and the `isa.arrangement.ended` event that
+`isa review complete --outcome terminate` and `isa withdraw` emit (both in prefect.yaml, the
+`disposal-sweep` deployment), the Prefect UI's run form, or `isa sweep disposal [--as-of DATE]`.
+Writes: a disposal task per recipient agency of every ended arrangement, the reminders and
+escalations owed, their audit events and emails, and a table artifact of what it did.
+"""
+
+from datetime import date
+from typing import Any
+
+from prefect import flow
+
+from flows.naming import dated
+from flows.reporting import publish_sweep
+from tasks.disposal import DisposalPolicy
+from tasks.flow_tasks import deliver_emails, sweep_disposal_tasks
+from tasks.runtime import resolve_as_of
+
+
+@flow(name="disposal-sweep", flow_run_name=dated("disposal-sweep"))
+def disposal_sweep(
+    as_of: date | None = None,
+    reminder_days: list[int] = [30, 7],  # noqa: B006  (Prefect shows it in the form)
+    escalate_to_chairs_after_days: int = 30,
+    batch_size: int = 1000,
+) -> dict[str, Any]:
+    """Schedule the destruction of what ended, remind what is coming due, escalate the overdue,
+    then send the emails."""
+    day = resolve_as_of(as_of)
+    policy = DisposalPolicy(
+        reminder_days=tuple(reminder_days),
+        escalate_to_chairs_after_days=escalate_to_chairs_after_days,
+        batch_size=batch_size,
+    )
+    phases = sweep_disposal_tasks(day, policy)
+    delivery = deliver_emails()
+    return publish_sweep("disposal-sweep", day, phases, delivery)
