@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from prefect import flow
+from prefect.events import emit_event
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
@@ -48,4 +49,14 @@ def review_sweep(
         escalate_reviews(day, policy),
     ]
     delivery = deliver_emails()
+    for row in phases[-1]["acted"]:
+        if row["action"] == "lapsed":
+            # the disposal flow's trigger: the lapsed arrangement's data is to be destroyed
+            emit_event(
+                event="isa.arrangement.ended",
+                resource={
+                    "prefect.resource.id": f"isa.arrangement.{row['reference']}",
+                    "isa.reference": row["reference"],
+                },
+            )
     return publish_sweep("review-sweep", day, phases, delivery)

@@ -96,6 +96,20 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             return bool(artifacts)
 
         _wait("the review sweep's artifact", sweep_artifact)
+
+        def artifact(key: str) -> str:
+            found = httpx.post(
+                f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": [key]}}}
+            ).json()
+            return str(found[0]["data"]) if found else ""
+
+        # the sample register's leaver loses their access, its ended arrangement's disposal is due
+        _wait("the access sweep's revocation", lambda: '"revoked"' in artifact("access-sweep"))
+        _wait(
+            "the disposal sweep's task", lambda: "disposal scheduled" in artifact("disposal-sweep")
+        )
+        subjects = " ".join(p.read_text(errors="replace") for p in mail.glob("*.eml"))
+        assert "Access revoked" in subjects and "Destroy shared data by" in subjects
     finally:
         os.killpg(up.pid, signal.SIGINT)
         up.wait(timeout=90)
