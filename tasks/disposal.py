@@ -4,6 +4,7 @@ certificate by that agency's nominated representative; the last confirmation clo
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pendulum
 from sqlalchemy import and_, bindparam, or_, update
@@ -225,6 +226,22 @@ def schedule_ended_arrangements(
     return report
 
 
+def _pending_tasks() -> Any:
+    """Unconfirmed disposal tasks with their arrangement and agency, for the sweep's phases."""
+    return (
+        sa_select(
+            TASK.c.id,
+            TASK.c.reference,
+            TASK.c.due_on,
+            col(Arrangement.reference),
+            col(Agency.name),
+        )
+        .join(Arrangement, col(Arrangement.id) == TASK.c.arrangement_id)
+        .join(Agency, col(Agency.id) == TASK.c.agency_id)
+        .where(TASK.c.status == DisposalTaskStatus.PENDING.value)
+    )
+
+
 def remind_disposals(
     session: Session, *, as_of: date, policy: DisposalPolicy, now: pendulum.DateTime, actor: str
 ) -> PhaseReport:
@@ -244,16 +261,7 @@ def remind_disposals(
 
     def act(uow: UnitOfWork) -> int:
         batch = uow.session.execute(
-            sa_select(
-                TASK.c.id,
-                TASK.c.reference,
-                TASK.c.due_on,
-                col(Arrangement.reference),
-                col(Agency.name),
-            )
-            .join(Arrangement, col(Arrangement.id) == TASK.c.arrangement_id)
-            .join(Agency, col(Agency.id) == TASK.c.agency_id)
-            .where(TASK.c.status == DisposalTaskStatus.PENDING.value)
+            _pending_tasks()
             .where(TASK.c.due_on > day)
             .where(owed)
             .order_by(TASK.c.id)
@@ -305,16 +313,7 @@ def escalate_overdue_disposals(
 
     def act(uow: UnitOfWork) -> int:
         batch = uow.session.execute(
-            sa_select(
-                TASK.c.id,
-                TASK.c.reference,
-                TASK.c.due_on,
-                col(Arrangement.reference),
-                col(Agency.name),
-            )
-            .join(Arrangement, col(Arrangement.id) == TASK.c.arrangement_id)
-            .join(Agency, col(Agency.id) == TASK.c.agency_id)
-            .where(TASK.c.status == DisposalTaskStatus.PENDING.value)
+            _pending_tasks()
             .where(TASK.c.due_on < day)
             .where(
                 or_(
