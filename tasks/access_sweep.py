@@ -20,7 +20,7 @@ from models.enums import AccessGrantStatus, ArrangementStatus
 from models.events import AccessAttestationDue, AccessRevoked, DomainEvent, TrainingExpiring
 from models.lifecycles import ACCESS_GRANT
 from models.tables import AccessGrant, Arrangement, Contact, TrainingRecord
-from tasks.sweeps import PhaseReport, _in_batches
+from tasks.sweeps import PhaseReport, in_batches, record_batch
 from tasks.uow import UnitOfWork
 
 GRANT = AccessGrant.__table__  # type: ignore[attr-defined]
@@ -162,18 +162,10 @@ def revoke_unneeded_access(
             ),
             updates,
         )
-        uow.record(
-            "access.revoke",
-            subject_type="sweep",
-            subject_ref=f"access-sweep-{as_of}",
-            after={"revoked": touched},
-        )
-        uow.events.extend(events)
+        record_batch(uow, "access.revoke", "access-sweep", as_of, {"revoked": touched}, events)
         return len(batch)
 
-    return _in_batches(
-        session, actor=actor, now=now, action="access.revoke", report=report, act=act
-    )
+    return in_batches(session, actor=actor, now=now, action="access.revoke", report=report, act=act)
 
 
 def remind_attestations(
@@ -223,16 +215,17 @@ def remind_attestations(
             .where(GRANT.c.id.in_([row[0] for row in batch]))
             .values(attestation_reminded_at=uow.now)
         )
-        uow.record(
+        record_batch(
+            uow,
             "access.attestation_reminder",
-            subject_type="sweep",
-            subject_ref=f"access-sweep-{as_of}",
-            after={"reminded": [row[1] for row in batch]},
+            "access-sweep",
+            as_of,
+            {"reminded": [row[1] for row in batch]},
+            events,
         )
-        uow.events.extend(events)
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="access.attestation_reminder", report=report, act=act
     )
 
@@ -277,16 +270,17 @@ def remind_expiring_training(
         ]
         for _, course, expires, email in batch:
             report.add(email, "training reminder", f"{course} lapses {expires.isoformat()}")
-        uow.record(
+        record_batch(
+            uow,
             "training.expiry_reminder",
-            subject_type="sweep",
-            subject_ref=f"access-sweep-{as_of}",
-            after={"reminded": [row[3] for row in batch]},
+            "access-sweep",
+            as_of,
+            {"reminded": [row[3] for row in batch]},
+            events,
         )
-        uow.events.extend(events)
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="training.expiry_reminder", report=report, act=act
     )
 

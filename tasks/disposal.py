@@ -28,7 +28,7 @@ from models.lifecycles import DISPOSAL_TASK
 from models.tables import Agency, Arrangement, ArrangementParty, DisposalTask
 from tasks.arrangements import transition
 from tasks.lookup import arrangement_by_ref, require_role_at, resolve_actor
-from tasks.sweeps import PhaseReport, _in_batches
+from tasks.sweeps import PhaseReport, in_batches, record_batch
 from tasks.uow import UnitOfWork, unit_of_work
 
 TASK = DisposalTask.__table__  # type: ignore[attr-defined]
@@ -289,16 +289,17 @@ def remind_disposals(
             .values(reminded_rung=bindparam("rung")),
             updates,
         )
-        uow.record(
+        record_batch(
+            uow,
             "disposal.remind",
-            subject_type="sweep",
-            subject_ref=f"disposal-sweep-{as_of}",
-            after={"reminded": {row[1]: u["rung"] for row, u in zip(batch, updates, strict=True)}},
+            "disposal-sweep",
+            as_of,
+            {"reminded": {row[1]: u["rung"] for row, u in zip(batch, updates, strict=True)}},
+            events,
         )
-        uow.events.extend(events)
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="disposal.remind", report=report, act=act
     )
 
@@ -338,18 +339,17 @@ def escalate_overdue_disposals(
             .values(escalation=bindparam("level")),
             updates,
         )
-        uow.record(
+        record_batch(
+            uow,
             "disposal.escalate",
-            subject_type="sweep",
-            subject_ref=f"disposal-sweep-{as_of}",
-            after={
-                "escalated": {row[1]: u["level"] for row, u in zip(batch, updates, strict=True)}
-            },
+            "disposal-sweep",
+            as_of,
+            {"escalated": {row[1]: u["level"] for row, u in zip(batch, updates, strict=True)}},
+            events,
         )
-        uow.events.extend(events)
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="disposal.escalate", report=report, act=act
     )
 

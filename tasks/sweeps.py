@@ -87,7 +87,7 @@ def _start_of_local_day(day: date) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, tz=LONDON).in_timezone("UTC")
 
 
-def _in_batches(
+def in_batches(
     session: Session,
     *,
     actor: str,
@@ -105,14 +105,16 @@ def _in_batches(
             return report
 
 
-def _record_batch(
+def record_batch(
     uow: UnitOfWork,
     action: str,
+    sweep: str,
     as_of: date,
-    touched: dict[str, Any],
+    touched: Any,
     events: Sequence[DomainEvent],
 ) -> None:
-    uow.record(action, subject_type="sweep", subject_ref=f"review-sweep-{as_of}", after=touched)
+    """One audit event naming every record a batch touched, and the batch's events to queue."""
+    uow.record(action, subject_type="sweep", subject_ref=f"{sweep}-{as_of}", after=touched)
     uow.events.extend(events)
 
 
@@ -187,10 +189,10 @@ def chase_approvals(
                 f"awaiting {', '.join(awaiting)}",
             )
         if batch:
-            _record_batch(uow, "approval.chase", as_of, {"chased": touched}, events)
+            record_batch(uow, "approval.chase", "review-sweep", as_of, {"chased": touched}, events)
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="approval.chase", report=report, act=act
     )
 
@@ -249,12 +251,10 @@ def remind_upcoming_reviews(
                 .values(reminded_rung=bindparam("rung")),
                 updates,
             )
-            _record_batch(uow, "review.remind", as_of, {"reminded": touched}, events)
+            record_batch(uow, "review.remind", "review-sweep", as_of, {"reminded": touched}, events)
         return len(batch)
 
-    return _in_batches(
-        session, actor=actor, now=now, action="review.remind", report=report, act=act
-    )
+    return in_batches(session, actor=actor, now=now, action="review.remind", report=report, act=act)
 
 
 def open_due_reviews(
@@ -301,16 +301,17 @@ def open_due_reviews(
         ]
         for _, due, _, ref in batch:
             report.add(ref, "review opened", f"due {due.isoformat()}")
-        _record_batch(
+        record_batch(
             uow,
             "arrangement.open_review",
+            "review-sweep",
             as_of,
             {"status": opened_state, "opened": {ref: due for _, due, _, ref in batch}},
             events,
         )
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="arrangement.open_review", report=report, act=act
     )
 
@@ -397,10 +398,10 @@ def escalate_overdue_reviews(
                 .where(ARRANGEMENT_TABLE.c.id.in_([a for _, a in lapsing]))
                 .values(status=lapsed_state.value, updated_at=uow.now, ended_at=uow.now)
             )
-        _record_batch(uow, "review.escalate", as_of, {"overdue": touched}, events)
+        record_batch(uow, "review.escalate", "review-sweep", as_of, {"overdue": touched}, events)
         return len(batch)
 
-    return _in_batches(
+    return in_batches(
         session, actor=actor, now=now, action="review.escalate", report=report, act=act
     )
 

@@ -172,6 +172,20 @@ def test_audit_verify_fails_when_the_newest_row_is_deleted(db: Database, isa, re
     assert "events were removed from the end" in broken.err
 
 
+def _activated(isa, register: Path) -> str:  # type: ignore[no-untyped-def]
+    """Draft the README's arrangement and have both signatories approve it: active."""
+    drafted = isa("arrangement", "draft", str(register), "--as", "jo@council.example", "--json")
+    ref = str(json.loads(drafted.out)["events"][0]["arrangement"])
+    for argv in (
+        ("submit", ref, "--as", "jo@council.example"),
+        ("approve", ref, "--as", "sam@council.example"),
+        ("approve", ref, "--as", "nia@trust.example"),
+    ):
+        result = isa("arrangement", *argv)
+        assert result.code == 0, result.err
+    return ref
+
+
 BAD_INPUTS = [
     # (argv, the one line on stderr, whether a refusal is audited)
     (
@@ -358,12 +372,7 @@ def test_a_database_behind_the_latest_migration_says_to_upgrade(
 
 
 def test_a_point_of_contact_attests_access_and_records_a_leaver(isa, register) -> None:
-    ref = json.loads(
-        isa("arrangement", "draft", str(register), "--as", "jo@council.example", "--json").out
-    )["events"][0]["arrangement"]
-    isa("arrangement", "submit", ref, "--as", "jo@council.example")
-    isa("arrangement", "approve", ref, "--as", "sam@council.example")
-    isa("arrangement", "approve", ref, "--as", "nia@trust.example")
+    ref = _activated(isa, register)
     assert isa("contact", "add", TRUST, "kim@trust.example", "--name", "Kim Lowe").code == 0
     assert (
         isa(
@@ -420,12 +429,7 @@ def test_a_point_of_contact_attests_access_and_records_a_leaver(isa, register) -
 
 
 def test_disposal_is_listed_and_confirmed_from_the_command_line(isa, register) -> None:
-    ref = json.loads(
-        isa("arrangement", "draft", str(register), "--as", "jo@council.example", "--json").out
-    )["events"][0]["arrangement"]
-    isa("arrangement", "submit", ref, "--as", "jo@council.example")
-    isa("arrangement", "approve", ref, "--as", "sam@council.example")
-    isa("arrangement", "approve", ref, "--as", "nia@trust.example")
+    ref = _activated(isa, register)
     ended = isa("review", "complete", ref, "--outcome", "terminate", "--as", "sam@council.example")
     assert ended.code == 0 and "the daily disposal sweep schedules" in ended.out
     from tasks.disposal import schedule_disposal
