@@ -11,13 +11,12 @@ from datetime import date
 from typing import Any
 
 import pendulum
-from prefect import flow, get_run_logger, task
-from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectNotFound
+from prefect import flow, task
 from sqlmodel import select
 
+from flows.checks import Check, at_local, schedule_runs
 from flows.naming import about
-from models.clocks import LONDON, local_date
+from models.clocks import local_date
 from models.enums import ArrangementStatus
 from models.tables import Arrangement
 from tasks import runtime
@@ -38,31 +37,22 @@ def schedule_sign_off_checks(arrangement: str) -> list[str]:
             return []
         submitted_on = local_date(pendulum.instance(isa.submitted_at))
         version = isa.version
-    scheduled: list[str] = []
-    for day in (APPROVAL_REMINDER_DAY, APPROVAL_ESCALATION_DAY):
-        check_on = submitted_on.add(days=day)
-        at = pendulum.datetime(check_on.year, check_on.month, check_on.day, CHECK_HOUR, tz=LONDON)
-        try:
-            run = run_deployment(
-                name="approval/approval",
-                parameters={
-                    "arrangement": arrangement,
-                    "as_of": check_on.isoformat(),
-                    "schedule_checks": False,
-                },
-                scheduled_time=at,
-                idempotency_key=f"approval-{arrangement}-v{version}-day{day}",
-                timeout=0,
-                as_subflow=False,
-            )
-        except ObjectNotFound:
-            get_run_logger().warning(
-                "no approval deployment is served: the daily review sweep will chase %s",
-                arrangement,
-            )
-            return scheduled
-        scheduled.append(f"day {day}: {at.to_datetime_string()} London ({run.id})")  # type: ignore[union-attr]
-    return scheduled
+    checks = [
+        Check(
+            label=f"day {day}",
+            at=at_local(submitted_on.add(days=day), CHECK_HOUR),
+            parameters={
+                "arrangement": arrangement,
+                "as_of": submitted_on.add(days=day).isoformat(),
+                "schedule_checks": False,
+            },
+            key=f"approval-{arrangement}-v{version}-day{day}",
+        )
+        for day in (APPROVAL_REMINDER_DAY, APPROVAL_ESCALATION_DAY)
+    ]
+    return schedule_runs(
+        "approval/approval", checks, f"the daily review sweep chases {arrangement}"
+    )
 
 
 @flow(name="approval", flow_run_name=about("approval", "arrangement"))

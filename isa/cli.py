@@ -131,6 +131,29 @@ def _events_of(events: Sequence[DomainEvent], name: str) -> list[DomainEvent]:
     return [e for e in events if e.name == name]
 
 
+def announce_raised(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
+    """Tell Prefect a suspension or withdrawal was raised, so its flow starts at once. The
+    register is already written: if the server is down the daily deadline sweep starts the
+    flow (nothing is lost), and the command says so."""
+    from isa.prefect_events import emit
+
+    lines: list[str] = []
+    for name, field, prefect_event in (
+        ("suspension.raised", "suspension", "isa.suspension.raised"),
+        ("withdrawal.noticed", "withdrawal", "isa.withdrawal.raised"),
+    ):
+        for event in _events_of(events, name):
+            ref = str(event.as_dict()[field])
+            if emit(ctx.settings.prefect_api_url, prefect_event, ref):
+                lines.append(f"the {field} flow for {ref} is starting (see the Prefect UI)")
+            else:
+                lines.append(
+                    f"the Prefect server is not reachable: {ref} is recorded, and the daily "
+                    f"deadline sweep starts its flow"
+                )
+    return lines
+
+
 def announce_ended(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
     """Tell Prefect which arrangements ended, so the disposal flow schedules their destruction
     at once; if the server is down, the daily disposal sweep does it (nothing is lost)."""
@@ -610,7 +633,8 @@ def suspend(agency: str, *, reason: str, as_: As, json_: Json = False) -> None:
         json_,
         [
             f"{raised['suspension']}: {raised['agency']} suspended; the resolution meeting must be "
-            f"held by {deadline.to_date_string()}; the suspension ends {ends.to_date_string()}"
+            f"held by {deadline.to_date_string()}; the suspension ends {ends.to_date_string()}",
+            *announce_raised(ctx, events),
         ],
     )
 
@@ -661,7 +685,8 @@ def meeting_record(
             actor=as_,
             now=ctx.now,
         )
-    report(events, json_, [f"meeting for {suspension.upper()} recorded: {outcome.value}"])
+    lines = [f"meeting for {suspension.upper()} recorded: {outcome.value}"]
+    report(events, json_, lines + announce_raised(ctx, events) + announce_ended(ctx, events))
 
 
 @app.command(name="withdraw")
@@ -678,8 +703,13 @@ def withdraw(
             session, agency=agency, reason=reason, actor=as_, now=ctx.now, effective_on=effective_on
         )
     notice = _events_of(events, "withdrawal.noticed")[0].as_dict()
-    lines = [f"{notice['withdrawal']}: {notice['agency']} has withdrawn"]
-    report(events, json_, lines + announce_ended(ctx, events))
+    lines = [
+        f"{notice['withdrawal']}: {notice['agency']} has withdrawn"
+        if _events_of(events, "withdrawal.completed")
+        else f"{notice['withdrawal']}: {notice['agency']} has given notice of withdrawal, "
+        f"effective {notice['effective_on']}"
+    ]
+    report(events, json_, lines + announce_raised(ctx, events) + announce_ended(ctx, events))
 
 
 # --- audit ------------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ def up_command() -> None:
 
 
 def _run_sweep(
-    which: Literal["reviews", "access", "disposal", "monitoring"], as_of: str | None, json_: bool
+    which: Literal["reviews", "access", "disposal", "deadlines", "monitoring"],
+    as_of: str | None,
+    json_: bool,
 ) -> None:
     day = _date(as_of, "--as-of")
     ctx = Context()
@@ -44,7 +46,7 @@ def _run_sweep(
         raise IsaError(f"the {which} sweep failed: {' '.join(str(exc).split())[:300]}") from None
     if json_:
         print(json.dumps(result, default=str))
-    elif which in ("reviews", "access", "disposal"):
+    elif which in ("reviews", "access", "disposal", "deadlines"):
         phases = ", ".join(f"{k} {v}" for k, v in result["phases"].items())
         print(
             f"{which} sweep {result['as_of']}: {phases}; emails queued {result['queued']}, "
@@ -67,6 +69,10 @@ def _call(which: str, day: date | None) -> dict[str, Any]:
         from flows.disposal_sweep import disposal_sweep
 
         return disposal_sweep(as_of=day)
+    if which == "deadlines":
+        from flows.deadline_sweep import deadline_sweep
+
+        return deadline_sweep(as_of=day)
     from flows.monitoring_review import monitoring_review
 
     return monitoring_review(as_of=day)
@@ -96,6 +102,15 @@ def sweep_disposal(
     _run_sweep("disposal", as_of, json_)
 
 
+@sweep_app.command(name="deadlines")
+def sweep_deadlines(
+    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+) -> None:
+    """Run the deadline sweep (suspension reminders, escalations and ends; withdrawals that
+    take effect; flows of matters raised while the server was down) now."""
+    _run_sweep("deadlines", as_of, json_)
+
+
 @sweep_app.command(name="monitoring")
 def sweep_monitoring(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
@@ -108,7 +123,8 @@ def sweep_monitoring(
 def sweep_all(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
 ) -> None:
-    """Run every daily sweep now: access, reviews, then disposal."""
+    """Run every daily sweep now: deadlines, access, reviews, then disposal."""
+    _run_sweep("deadlines", as_of, json_)
     _run_sweep("access", as_of, json_)
     _run_sweep("reviews", as_of, json_)
     _run_sweep("disposal", as_of, json_)

@@ -89,12 +89,19 @@ def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     return deployments
 
 
-def serve_all(path: Path = PREFECT_YAML) -> None:
-    """Serve every declared deployment in this process until interrupted."""
+def serve_all(path: Path = PREFECT_YAML, only: frozenset[str] = frozenset()) -> None:
+    """Serve every declared deployment (or only those named) in this process until interrupted."""
     from prefect import serve
 
-    serve(*runner_deployments(path), print_starting_message=False)
+    deployments = [d for d in runner_deployments(path) if not only or d.name in only]
+    if only - {d.name for d in deployments}:
+        raise InvalidInput(
+            f"{path} declares no deployment {sorted(only - {d.name for d in deployments})}"
+        )
+    serve(*deployments, print_starting_message=False)
 
 
 if __name__ == "__main__":
-    serve_all()
+    import sys
+
+    serve_all(only=frozenset(sys.argv[1:]))

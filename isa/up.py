@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isa.db import upgrade
+from isa.deployments import read_specs
 from isa.prefect_events import server_healthy
 from isa.settings import Settings
 from models.errors import IsaError
@@ -181,14 +182,7 @@ def _deployments_ready(api_url: str) -> bool:
     except httpx.HTTPError:
         return False
     names = {d["name"] for d in response.json()} if response.status_code == 200 else set()
-    return {
-        "review-sweep",
-        "access-sweep",
-        "disposal-sweep",
-        "deliver-outbox",
-        "approval",
-        "monitoring-review",
-    } <= names
+    return {spec.name for spec in read_specs()} <= names
 
 
 def _start_first_sweep(env: dict[str, str]) -> None:
@@ -197,6 +191,7 @@ def _start_first_sweep(env: dict[str, str]) -> None:
         "access-sweep/access-sweep",
         "review-sweep/review-sweep",
         "disposal-sweep/disposal-sweep",
+        "deadline-sweep/deadline-sweep",
     ):
         subprocess.run(
             [sys.executable, "-m", "prefect", "deployment", "run", deployment],

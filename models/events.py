@@ -176,14 +176,57 @@ class SuspensionEnded(DomainEvent):
 
 
 @dataclass(frozen=True)
+class SuspensionMeetingReminder(DomainEvent):
+    """Day 7 of a suspension and no resolution meeting set yet: the chairs are reminded."""
+
+    name = "suspension.meeting_reminder"
+    suspension: str
+    agency: str
+    meeting_deadline: str
+
+
+@dataclass(frozen=True)
+class SuspensionEscalated(DomainEvent):
+    """Day 14, the last day for the resolution meeting (§41), and it has not been held."""
+
+    name = "suspension.escalated"
+    suspension: str
+    agency: str
+    meeting_deadline: str
+
+
+@dataclass(frozen=True)
+class SuspensionEndingSoon(DomainEvent):
+    """Day 25: the suspension ends in five days."""
+
+    name = "suspension.ending_soon"
+    suspension: str
+    agency: str
+    ends_at: str
+
+
+@dataclass(frozen=True)
 class WithdrawalNoticed(DomainEvent):
-    """The written notice of §42 reached the chairs; the withdrawal flow carries it out."""
+    """The written notice of §42 reached the chairs; it takes effect on `effective_on`."""
 
     name = "withdrawal.noticed"
     withdrawal: str
     agency: str
     reason: str
     effective_on: str
+
+
+@dataclass(frozen=True)
+class WithdrawalCompleted(DomainEvent):
+    """The withdrawal took effect: the agency left its arrangements, those left without both a
+    discloser and a recipient were terminated, its staff's access was revoked."""
+
+    name = "withdrawal.completed"
+    withdrawal: str
+    agency: str
+    effective_on: str
+    terminated: tuple[str, ...]
+    left: tuple[str, ...]
 
 
 # --- what the sweeps find: chasing sign-offs and reviews (§6, §31) -----------------------------

@@ -16,6 +16,7 @@ from models.enums import (
     DisposalTaskStatus,
     ReviewStatus,
     SuspensionStatus,
+    WithdrawalStatus,
 )
 from models.errors import IllegalTransition
 
@@ -145,6 +146,18 @@ DISPOSAL_TASK = Lifecycle(
     },
 )
 
+W = WithdrawalStatus
+WITHDRAWAL = Lifecycle(
+    name="withdrawal",
+    states=WithdrawalStatus,
+    initial=W.NOTIFIED,
+    final=frozenset({W.COMPLETED}),
+    transitions={
+        # on the effective date the agency leaves every arrangement (§42)
+        (W.NOTIFIED, "complete"): W.COMPLETED,
+    },
+)
+
 ALL: tuple[Lifecycle[Any], ...] = (
     ARRANGEMENT,
     AGENCY_MEMBERSHIP,
@@ -152,4 +165,5 @@ ALL: tuple[Lifecycle[Any], ...] = (
     REVIEW,
     ACCESS_GRANT,
     DISPOSAL_TASK,
+    WITHDRAWAL,
 )

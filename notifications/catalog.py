@@ -66,6 +66,19 @@ SIGN_OFF_CHASERS = (
 )
 REVIEW_CHASERS = ("review.reminder", "review.opened", "review.overdue", "review.escalated")
 EVERY_SIGNATORY_AND_THE_CHAIRS = (Audience.PARTNER_SIGNATORIES, Audience.CHAIRS)
+# What chases a suspension's meeting: withdrawn, if still unsent, once it is held or has ended.
+SUSPENSION_CHASERS = (
+    "suspension.meeting_scheduled",
+    "suspension.meeting_reminder",
+    "suspension.escalated",
+)
+# The chairs get the written notice; the withdrawing agency's own signatories are no longer
+# partner signatories once it has withdrawn, so they are named too.
+WITHDRAWAL_AUDIENCES = (
+    Audience.CHAIRS,
+    Audience.AGENCY_SIGNATORIES,
+    Audience.PARTNER_SIGNATORIES,
+)
 
 
 @dataclass(frozen=True)
@@ -197,8 +210,9 @@ _ENTRIES = (
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         # the n-th time it is set: moving it back to an earlier time is still a new invitation
         occurrence=("event.meeting_at", "calendar.sequence"),
-        # an unsent invitation to the old time is replaced by this one
-        cancels=("suspension.meeting_scheduled",),
+        # an unsent invitation to the old time is replaced by this one, and so is a reminder
+        # to set the meeting that has not gone yet
+        cancels=("suspension.meeting_scheduled", "suspension.meeting_reminder"),
         invitation=True,
     ),
     Notice(
@@ -206,14 +220,34 @@ _ENTRIES = (
         subject="suspension",
         template="meeting_held",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
-        cancels=("suspension.meeting_scheduled",),
+        cancels=SUSPENSION_CHASERS,
     ),
     Notice(
         "suspension.ended",
         subject="suspension",
         template="suspension_ended",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
-        cancels=("suspension.meeting_scheduled",),
+        cancels=(*SUSPENSION_CHASERS, "suspension.ending_soon"),
+    ),
+    # --- the suspension's checkers and the deadline sweep: day 7, day 14, day 25 ---
+    Notice(
+        "suspension.meeting_reminder",
+        subject="suspension",
+        template="suspension_meeting_reminder",
+        audiences=(Audience.CHAIRS,),
+    ),
+    Notice(
+        "suspension.escalated",
+        subject="suspension",
+        template="suspension_escalated",
+        audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
+        cancels=("suspension.meeting_reminder",),
+    ),
+    Notice(
+        "suspension.ending_soon",
+        subject="suspension",
+        template="suspension_ending_soon",
+        audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
     ),
     # --- chasing sign-offs (§6) and reviews (§31): the daily sweep and the approval flow ---
     Notice(
@@ -342,7 +376,13 @@ _ENTRIES = (
         "withdrawal.noticed",
         subject="withdrawal",
         template="withdrawal_noticed",
-        audiences=(Audience.CHAIRS, Audience.AGENCY_SIGNATORIES, Audience.PARTNER_SIGNATORIES),
+        audiences=WITHDRAWAL_AUDIENCES,
+    ),
+    Notice(
+        "withdrawal.completed",
+        subject="withdrawal",
+        template="withdrawal_completed",
+        audiences=WITHDRAWAL_AUDIENCES,
     ),
 )
 

@@ -49,6 +49,8 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "why": "30 days have passed",
     "withdrawal": "WDR-2026-0001",
     "effective_on": "2026-12-31",
+    "terminated": ("ISA-2026-0002",),
+    "left": ("ISA-2026-0001",),
     "submitted_on": "2026-11-18",
     "escalates_on": "2026-12-02",
     "revoke_after": "2027-06-08",

@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import task
 
+from models.errors import IsaError
 from tasks import runtime
 from tasks.access_sweep import AccessPolicy, sweep_access
 from tasks.disposal import DisposalPolicy, sweep_disposals
@@ -104,5 +105,85 @@ def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, 
             _report(phase)
             for phase in sweep_disposals(
                 session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
+            )
+        ]
+
+
+def _worth_retrying(task: Any, run: Any, state: Any) -> bool:
+    """A refusal or an unknown reference fails at once; a lost connection is retried."""
+    try:
+        state.result()
+    except IsaError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_worth_retrying)
+def start_matter(kind: str, reference: str) -> bool:
+    """Mark a suspension's or withdrawal's flow as started (False: it had been already)."""
+    from tasks.suspensions import flow_started
+
+    with runtime.session() as session:
+        return flow_started(
+            session, kind=kind, reference=reference, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
+        )
+
+
+@task(retries=2, retry_delay_seconds=10)
+def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
+    """Whatever the day owes the suspension (reminder, escalation, notice, end), each once."""
+    from tasks.suspensions import check_suspension
+
+    with runtime.session() as session:
+        return check_suspension(
+            session,
+            suspension=suspension,
+            as_of=as_of,
+            actor=runtime.SYSTEM_ACTOR,
+            now=runtime.now(),
+        )
+
+
+@task(retries=2, retry_delay_seconds=10)
+def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
+    """Make the withdrawal take effect if its date has come; nothing if not yet or done."""
+    from tasks.suspensions import complete_withdrawal
+
+    with runtime.session() as session:
+        events = complete_withdrawal(
+            session,
+            withdrawal=withdrawal,
+            as_of=as_of,
+            actor=runtime.SYSTEM_ACTOR,
+            now=runtime.now(),
+        )
+    return [event.as_dict() for event in events]
+
+
+@task(retries=2, retry_delay_seconds=10)
+def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
+    """Disposal tasks for every arrangement that has ended and has none yet."""
+    from tasks.disposal import schedule_ended_arrangements
+
+    with runtime.session() as session:
+        return _report(
+            schedule_ended_arrangements(
+                session, as_of=as_of, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
+            )
+        )
+
+
+@task(retries=2, retry_delay_seconds=10)
+def sweep_matter_deadlines(as_of: date) -> list[dict[str, Any]]:
+    """Every open suspension checked, every withdrawal due carried out."""
+    from tasks.suspensions import sweep_deadlines
+
+    with runtime.session() as session:
+        return [
+            _report(phase)
+            for phase in sweep_deadlines(
+                session, as_of=as_of, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
             )
         ]

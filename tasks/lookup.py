@@ -22,6 +22,7 @@ from models.tables import (
     Contact,
     ContactRoleAssignment,
     Suspension,
+    Withdrawal,
 )
 
 
@@ -53,6 +54,16 @@ def suspension_by_ref(session: Session, reference: str, *, lock: bool = False) -
     if suspension is None:
         raise NotFound(f"no suspension {reference!r}")
     return suspension
+
+
+def withdrawal_by_ref(session: Session, reference: str, *, lock: bool = False) -> Withdrawal:
+    stmt = select(Withdrawal).where(Withdrawal.reference == reference.strip().upper())
+    if lock:
+        stmt = stmt.with_for_update()
+    notice = session.exec(stmt).first()
+    if notice is None:
+        raise NotFound(f"no withdrawal {reference!r}")
+    return notice
 
 
 def grant_by_ref(session: Session, reference: str, *, lock: bool = False) -> AccessGrant:

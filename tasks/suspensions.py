@@ -7,6 +7,8 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import (
+    MEETING_WITHIN_DAYS,
+    SUSPENSION_DAYS,
     local_date,
     meeting_within_deadline,
     suspension_end,
@@ -20,6 +22,7 @@ from models.enums import (
     MeetingOutcome,
     PartyRole,
     SuspensionStatus,
+    WithdrawalStatus,
 )
 from models.errors import InvalidInput, Refused
 from models.events import (
@@ -27,11 +30,15 @@ from models.events import (
     MeetingHeld,
     MeetingScheduled,
     SuspensionEnded,
+    SuspensionEndingSoon,
+    SuspensionEscalated,
+    SuspensionMeetingReminder,
     SuspensionRaised,
+    WithdrawalCompleted,
     WithdrawalNoticed,
 )
 from models.inputs import normalise_email, required_text
-from models.lifecycles import AGENCY_MEMBERSHIP, ARRANGEMENT, REVIEW, SUSPENSION
+from models.lifecycles import AGENCY_MEMBERSHIP, ARRANGEMENT, REVIEW, SUSPENSION, WITHDRAWAL
 from models.tables import (
     AccessGrant,
     Agency,
@@ -55,7 +62,9 @@ from tasks.lookup import (
     require_role_at,
     resolve_actor,
     suspension_by_ref,
+    withdrawal_by_ref,
 )
+from tasks.sweeps import PhaseReport
 from tasks.uow import UnitOfWork, unit_of_work
 
 LIVE = (
@@ -309,7 +318,6 @@ def record_meeting(
                 home,
                 reason=f"withdrawal decided at the resolution meeting of {matter.reference}",
                 effective_on=local_date(now),
-                suspension=matter,
             )
         return uow.events
 
@@ -372,7 +380,9 @@ def withdraw_agency(
     now: pendulum.DateTime,
     effective_on: date | None = None,
 ) -> list[DomainEvent]:
-    """The agency's signatory gives the chairs written notice of withdrawal, with reason (§42)."""
+    """The agency's signatory gives the chairs written notice of withdrawal, with reason (§42).
+    Effective today (the default) it takes effect at once; a later date is carried out on that
+    date by the withdrawal flow's check, or by the daily deadline sweep."""
     reason = required_text(reason, "--reason")
     if effective_on is not None and effective_on < local_date(now):
         raise InvalidInput(f"--effective {effective_on} is in the past")
@@ -381,51 +391,64 @@ def withdraw_agency(
         home = agency_by_name(session, agency, lock=True)
         who = resolve_actor(session, actor)
         require_role_at(who, home, ContactRole.SIGNATORY, to=f"withdraw {home.name}")
-        _withdraw(
-            uow,
-            home,
-            reason=reason,
-            effective_on=effective_on or local_date(now),
-            suspension=open_suspension(session, home.id),
-        )
+        _withdraw(uow, home, reason=reason, effective_on=effective_on or local_date(now))
         return uow.events
 
 
-def _withdraw(
-    uow: UnitOfWork,
-    home: Agency,
-    *,
-    reason: str,
-    effective_on: date,
-    suspension: Suspension | None,
-) -> None:
+def complete_withdrawal(
+    session: Session, *, withdrawal: str, as_of: date, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """On its effective date the withdrawal takes effect. Before that date, or already done:
+    nothing (the flow's check and the deadline sweep may both call this). The date is read from
+    the clock as well as `as_of`: a rehearsal of a later day never takes an agency out early."""
+    with unit_of_work(session, actor=actor, now=now, action="withdrawal.complete") as uow:
+        uow.about("withdrawal", withdrawal)
+        notice = withdrawal_by_ref(session, withdrawal, lock=True)
+        if (
+            notice.status == WithdrawalStatus.COMPLETED
+            or min(as_of, local_date(now)) < notice.effective_on
+        ):
+            return uow.events
+        home = agency_by_name(session, _agency_name(session, notice.agency_id), lock=True)
+        _take_effect(uow, notice, home)
+        return uow.events
+
+
+def _agency_name(session: Session, agency_id: int) -> str:
+    home = session.get(Agency, agency_id)
+    assert home is not None
+    return home.name
+
+
+def _withdraw(uow: UnitOfWork, home: Agency, *, reason: str, effective_on: date) -> None:
+    """Record the notice to the chairs; on or after its effective date, carry it out too."""
     session = uow.session
-    _move_agency_withdrawn_check(home)
+    # fail before writing anything if the agency has already gone, or already gave notice
+    AGENCY_MEMBERSHIP.fire(home.status, "withdraw", home.name)
+    given = session.exec(select(Withdrawal).where(Withdrawal.agency_id == home.id)).first()
+    if given is not None:
+        raise Refused(
+            f"{home.name} has already given notice of withdrawal under {given.reference}, "
+            f"effective {given.effective_on.isoformat()}"
+        )
     reference = uow.next_reference("WDR")
     assert home.id is not None
-    session.add(
-        Withdrawal(
-            reference=reference,
-            agency_id=home.id,
-            reason=reason,
-            raised_by=uow.actor,
-            noticed_at=uow.now,
-            effective_on=effective_on,
-            suspension_id=suspension.id if suspension else None,
-        )
+    notice = Withdrawal(
+        reference=reference,
+        agency_id=home.id,
+        reason=reason,
+        raised_by=uow.actor,
+        noticed_at=uow.now,
+        effective_on=effective_on,
     )
+    session.add(notice)
+    session.flush()
     uow.record(
         "withdrawal.notify",
         subject_type="withdrawal",
         subject_ref=reference,
         after={"agency": home.name, "reason": reason, "effective_on": effective_on},
     )
-    if suspension is not None and suspension.status != SuspensionStatus.ENDED:
-        suspension.ended_at = uow.now
-        _move_suspension(uow, suspension, "end", why=f"{home.name} withdrew")
-    _move_agency(uow, home, "withdraw", withdrawal=reference)
-    for arrangement in _live_arrangements(session, home.id):
-        _leave(uow, arrangement, home)
     uow.emit(
         WithdrawalNoticed(
             withdrawal=reference,
@@ -434,15 +457,49 @@ def _withdraw(
             effective_on=effective_on.isoformat(),
         )
     )
+    if effective_on <= local_date(uow.now):
+        _take_effect(uow, notice, home)
 
 
-def _move_agency_withdrawn_check(home: Agency) -> None:
-    # fail before writing anything if the agency has already gone
-    AGENCY_MEMBERSHIP.fire(home.status, "withdraw", home.name)
+def _take_effect(uow: UnitOfWork, notice: Withdrawal, home: Agency) -> None:
+    """The agency leaves every arrangement, its access is revoked, and it is withdrawn (§42)."""
+    session = uow.session
+    suspension = open_suspension(session, home.id)
+    if suspension is not None:
+        notice.suspension_id = suspension.id
+        suspension.ended_at = uow.now
+        _move_suspension(uow, suspension, "end", why=f"{home.name} withdrew")
+    _move_agency(uow, home, "withdraw", withdrawal=notice.reference)
+    terminated: list[str] = []
+    left: list[str] = []
+    for arrangement in _live_arrangements(session, home.id):
+        ended = _leave(uow, arrangement, home)
+        (terminated if ended else left).append(arrangement.reference)
+    before = {"status": notice.status}
+    notice.status = WITHDRAWAL.fire(notice.status, "complete", notice.reference)
+    notice.completed_at = uow.now
+    session.add(notice)
+    uow.record(
+        "withdrawal.complete",
+        subject_type="withdrawal",
+        subject_ref=notice.reference,
+        before=before,
+        after={"status": notice.status, "terminated": terminated, "left": left},
+    )
+    uow.emit(
+        WithdrawalCompleted(
+            withdrawal=notice.reference,
+            agency=home.name,
+            effective_on=notice.effective_on.isoformat(),
+            terminated=tuple(terminated),
+            left=tuple(left),
+        )
+    )
 
 
-def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> None:
-    """The withdrawing agency leaves an arrangement; one left without two sides ends (§42)."""
+def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> bool:
+    """The withdrawing agency leaves an arrangement; one left without two sides ends (§42).
+    True when it ended."""
     session = uow.session
     assert arrangement.id is not None
     for party, agency in current_parties(session, arrangement.id):
@@ -469,7 +526,8 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> None:
     if not viable:
         if ARRANGEMENT.allows(arrangement.status, "terminate"):
             terminate(uow, arrangement, f"{home.name} withdrew from the Protocol")
-        return
+            return True
+        return False
     # the others carry on; what the leaving agency received must still be destroyed
     schedule_for_leaver(uow, arrangement, home)
     if arrangement.status == ArrangementStatus.SUSPENDED and not _other_party_suspended(
@@ -487,3 +545,148 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> None:
         review.status = REVIEW.fire(review.status, "open", arrangement.reference)
         review.opened_at = uow.now
         session.add(review)
+    return False
+
+
+# --- the long waits: checker runs and the daily deadline sweep (DESIGN §7) ----------------------
+
+REMIND_CHAIRS_DAY = 7
+ESCALATE_DAY = MEETING_WITHIN_DAYS
+END_NOTICE_DAY = SUSPENSION_DAYS - 5
+
+
+def check_suspension(
+    session: Session, *, suspension: str, as_of: date, actor: str, now: pendulum.DateTime
+) -> list[str]:
+    """Whatever `as_of` owes one suspension, each done once however often this runs: day 7 with
+    no meeting set, remind the chairs; day 14 with no meeting held, tell every signatory and the
+    chairs; day 25, notice that it ends in five days; at `ends_at` (by the clock, never by
+    `as_of` alone, so a rehearsal cannot end a suspension early) it ends. A settled matter:
+    nothing. Returns what it did."""
+    with unit_of_work(session, actor=actor, now=now, action="suspension.check") as uow:
+        uow.about("suspension", suspension)
+        matter = suspension_by_ref(session, suspension, lock=True)
+        return _check(uow, matter, as_of)
+
+
+def _check(uow: UnitOfWork, matter: Suspension, as_of: date) -> list[str]:
+    if matter.status == SuspensionStatus.ENDED:
+        return []
+    home = uow.session.get(Agency, matter.agency_id)
+    assert home is not None
+    raised_on = local_date(pendulum.instance(matter.raised_at))
+    day = (pendulum.Date(as_of.year, as_of.month, as_of.day) - raised_on).in_days()
+    ends_at = pendulum.instance(matter.ends_at)
+    if uow.now >= ends_at:
+        _end_suspension(uow, matter, home, "30 days have passed")
+        return [f"day {day}: ended, the agency's obligations, arrangements and access resumed"]
+    deadline = pendulum.instance(matter.meeting_deadline).isoformat()
+    done: list[str] = []
+    if (
+        REMIND_CHAIRS_DAY <= day < ESCALATE_DAY
+        and matter.status == SuspensionStatus.RAISED
+        and matter.chairs_reminded_at is None
+    ):
+        matter.chairs_reminded_at = uow.now
+        _note(uow, matter, "remind_chairs", day)
+        uow.emit(SuspensionMeetingReminder(matter.reference, home.name, deadline))
+        done.append(f"day {day}: no meeting set, chairs reminded")
+    if (
+        day >= ESCALATE_DAY
+        and matter.status != SuspensionStatus.MEETING_HELD
+        and matter.escalated_at is None
+    ):
+        matter.escalated_at = uow.now
+        _note(uow, matter, "escalate", day)
+        uow.emit(SuspensionEscalated(matter.reference, home.name, deadline))
+        done.append(f"day {day}: no meeting held, every signatory and the chairs told")
+    if day >= END_NOTICE_DAY and matter.end_noticed_at is None:
+        matter.end_noticed_at = uow.now
+        _note(uow, matter, "notice_end", day)
+        uow.emit(SuspensionEndingSoon(matter.reference, home.name, ends_at.isoformat()))
+        done.append(f"day {day}: notice that it ends {local_date(ends_at).isoformat()}")
+    uow.session.add(matter)
+    return done
+
+
+def _note(uow: UnitOfWork, matter: Suspension, what: str, day: int) -> None:
+    uow.record(
+        f"suspension.{what}",
+        subject_type="suspension",
+        subject_ref=matter.reference,
+        after={"day": day, "status": matter.status},
+    )
+
+
+def flow_started(
+    session: Session, *, kind: str, reference: str, actor: str, now: pendulum.DateTime
+) -> bool:
+    """Mark a suspension's or withdrawal's flow as started; False if it already was. Unknown
+    reference: NotFound, so a run started by hand with a typo fails saying so."""
+    with unit_of_work(session, actor=actor, now=now, action=f"{kind}.flow_start") as uow:
+        uow.about(kind, reference)
+        matter: Suspension | Withdrawal = (
+            suspension_by_ref(session, reference, lock=True)
+            if kind == "suspension"
+            else withdrawal_by_ref(session, reference, lock=True)
+        )
+        if matter.flow_started_at is not None:
+            return False
+        matter.flow_started_at = now
+        session.add(matter)
+        uow.record(f"{kind}.flow_start", subject_type=kind, subject_ref=matter.reference)
+        return True
+
+
+def unstarted_matters(session: Session) -> list[tuple[str, str]]:
+    """(kind, reference) of every open suspension and every withdrawal whose flow never ran:
+    raised while the Prefect server was down. The deadline sweep starts their flows."""
+    suspensions = session.exec(
+        select(Suspension.reference)
+        .where(col(Suspension.flow_started_at).is_(None))
+        .where(Suspension.status != SuspensionStatus.ENDED)
+        .order_by(col(Suspension.id))
+    ).all()
+    withdrawals = session.exec(
+        select(Withdrawal.reference)
+        .where(col(Withdrawal.flow_started_at).is_(None))
+        .order_by(col(Withdrawal.id))
+    ).all()
+    return [("suspension", r) for r in suspensions] + [("withdrawal", r) for r in withdrawals]
+
+
+def sweep_deadlines(
+    session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
+) -> list[PhaseReport]:
+    """The safety net: every open suspension checked as its checker runs would, every
+    withdrawal whose effective date has come carried out. Suspensions are few (one open per
+    agency at most), so each is checked in its own unit of work."""
+    suspensions = PhaseReport("suspensions")
+    for reference in session.exec(
+        select(Suspension.reference)
+        .where(Suspension.status != SuspensionStatus.ENDED)
+        .order_by(col(Suspension.id))
+    ).all():
+        with unit_of_work(session, actor=actor, now=now, action="suspension.check") as uow:
+            uow.about("suspension", reference)
+            for what in _check(uow, suspension_by_ref(session, reference, lock=True), as_of):
+                day, action = what.split(": ", 1)
+                suspensions.add(reference, action, day)
+        suspensions.queued += uow.queued
+    withdrawals = PhaseReport("withdrawals")
+    for reference in session.exec(
+        select(Withdrawal.reference)
+        .where(Withdrawal.status == WithdrawalStatus.NOTIFIED)
+        .where(col(Withdrawal.effective_on) <= min(as_of, local_date(now)))
+        .order_by(col(Withdrawal.id))
+    ).all():
+        for event in complete_withdrawal(
+            session, withdrawal=reference, as_of=as_of, actor=actor, now=now
+        ):
+            if isinstance(event, WithdrawalCompleted):
+                withdrawals.add(
+                    reference,
+                    "took effect",
+                    f"{event.agency}: terminated {len(event.terminated)}, left {len(event.left)}",
+                )
+    return [suspensions, withdrawals]

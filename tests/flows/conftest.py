@@ -14,10 +14,17 @@ from tests.utils.smtp import *  # noqa: F403  (the SMTP server fixtures)
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_harness() -> Iterator[None]:
-    from prefect.settings import PREFECT_RUNNER_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import (
+        PREFECT_RUNNER_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
 
+    # no telemetry: nothing may reach the internet from a test run
     with (
-        temporary_settings({PREFECT_RUNNER_HEARTBEAT_FREQUENCY: None}),
+        temporary_settings(
+            {PREFECT_RUNNER_HEARTBEAT_FREQUENCY: None, PREFECT_SERVER_ANALYTICS_ENABLED: False}
+        ),
         prefect_test_harness(server_startup_timeout=120),
     ):
         yield

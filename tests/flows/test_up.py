@@ -77,6 +77,9 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             "access-sweep": ["30 6 * * *"],
             "disposal-sweep": ["45 6 * * *"],
             "approval": [],
+            "suspension": [],
+            "withdrawal": [],
+            "deadline-sweep": ["15 6 * * *"],
             "monitoring-review": ["0 8 1 4 *"],
             "deliver-outbox": ["* * * * *"],
         }
@@ -110,6 +113,52 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         )
         subjects = " ".join(p.read_text(errors="replace") for p in mail.glob("*.eml"))
         assert "Access revoked" in subjects and "Destroy shared data by" in subjects
+
+        # the "done when": `isa suspend` on a sample agency runs its flow at once, the
+        # emails land in the mail folder, the day 7/14/25/30 checks are listed as upcoming
+        police = "Sample: Northshire Police"
+        said = subprocess.run(
+            [
+                isa,
+                "suspend",
+                police,
+                "--reason",
+                "Laptop stolen",
+                "--as",
+                "signatory@police.sample.example",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert said.returncode == 0, said.stderr
+        assert "the suspension flow for SUS-" in said.stdout
+
+        def suspension_runs(state: str) -> list[dict]:  # type: ignore[type-arg]
+            return [
+                run
+                for run in httpx.post(
+                    f"{api}/flow_runs/filter",
+                    json={"flow_runs": {"state": {"type": {"any_": [state]}}}, "limit": 200},
+                ).json()
+                if run["name"].startswith("suspension-") or "suspension" in run["parameters"]
+            ]
+
+        started = time.monotonic()
+        _wait("a completed suspension flow run", lambda: suspension_runs("COMPLETED"), 60)
+        print(f"suspension flow completed {time.monotonic() - started:.1f} s after isa suspend")
+        checks = sorted(run["parameters"]["as_of"] for run in suspension_runs("SCHEDULED"))
+        assert len(checks) == 4, checks
+        _wait(
+            "the suspension emails",
+            lambda: any(
+                "has suspended its obligations" in p.read_text(errors="replace")
+                for p in mail.glob("*.eml")
+            ),
+            90,
+        )
     finally:
         os.killpg(up.pid, signal.SIGINT)
         up.wait(timeout=90)

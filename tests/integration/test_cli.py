@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from isa.cli import main
 from models.appendix_j import TEMPLATE
+from tasks import runtime
 from tests.conftest import Database
 
 NOW = "2026-11-25T10:00"
@@ -30,8 +31,13 @@ class Result:
 def isa(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ISA_DATABASE_URL", db.url)
     monkeypatch.setenv("ISA_NOW", NOW)
+    # no Prefect server answers here: the commands that emit events take their "later" path
+    monkeypatch.setenv("ISA_PREFECT_API_URL", "http://127.0.0.1:9/api")
 
     def run(*argv: str) -> Result:
+        # a flow run in this process reads the register through tasks.runtime's caches
+        runtime.settings.cache_clear()
+        runtime.engine.cache_clear()
         capsys.readouterr()
         with pytest.raises(SystemExit) as exit_:
             main(list(argv))
@@ -269,6 +275,35 @@ BAD_INPUTS = [
         False,
     ),
     (("agency", "add", "X", "--security-standard", "iso9001"), None, False),
+    (
+        (
+            "withdraw",
+            TRUST,
+            "--reason",
+            "Leaving",
+            "--effective",
+            "2026-11-24",
+            "--as",
+            "nia@trust.example",
+        ),
+        "isa: error: --effective 2026-11-24 is in the past",
+        False,
+    ),
+    (
+        (
+            "withdraw",
+            TRUST,
+            "--reason",
+            "Leaving",
+            "--effective",
+            "soon",
+            "--as",
+            "nia@trust.example",
+        ),
+        None,
+        False,
+    ),
+    (("sweep", "deadlines", "--as-of", "2026-13-01"), None, False),
 ]
 
 
@@ -495,3 +530,55 @@ def test_disposal_is_listed_and_confirmed_from_the_command_line(isa, register) -
         "ig@trust.example",
     )
     assert done.out == f"disposal DSP-2026-0001 confirmed\n{ref} is closed\n"
+
+
+def test_suspend_records_and_says_the_flow_starts_later_and_a_second_is_refused(
+    db: Database, isa, register
+) -> None:
+    said = isa("suspend", TRUST, "--reason", "Laptop stolen", "--as", "nia@trust.example")
+    assert said.code == 0, said.err
+    assert said.out.splitlines() == [
+        f"SUS-2026-0001: {TRUST} suspended; the resolution meeting must be held by 2026-12-09; "
+        "the suspension ends 2026-12-25",
+        "the Prefect server is not reachable: SUS-2026-0001 is recorded, and the daily deadline "
+        "sweep starts its flow",
+    ]
+    before = db.snapshot(exclude=("audit_event", "audit_head"))
+    again = isa("suspend", TRUST, "--reason", "Again", "--as", "nia@trust.example")
+    assert (again.code, again.out) == (1, "")
+    assert again.err == (
+        f"isa: error: {TRUST} is already suspended under SUS-2026-0001 until 2026-12-25; "
+        "a second suspension is refused\n"
+    )
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == before
+
+
+def test_withdraw_with_a_later_date_gives_notice_and_the_deadline_sweep_carries_it_out(
+    db: Database, isa, register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said = isa(
+        "withdraw",
+        TRUST,
+        "--reason",
+        "Merging",
+        "--effective",
+        "2026-12-31",
+        "--as",
+        "nia@trust.example",
+    )
+    assert said.code == 0, said.err
+    assert said.out.splitlines()[0] == (
+        f"WDR-2026-0001: {TRUST} has given notice of withdrawal, effective 2026-12-31"
+    )
+    assert db.count("agency", "status = 'withdrawn'") == 0
+    # a rehearsal of the effective date does not take an agency out before the clock gets there
+    rehearsal = isa("sweep", "deadlines", "--as-of", "2026-12-31")
+    assert rehearsal.code == 0, rehearsal.err
+    assert "withdrawals 0" in rehearsal.out
+    monkeypatch.setenv("ISA_NOW", "2026-12-31T06:50")
+    swept = isa("sweep", "deadlines")
+    assert swept.code == 0, swept.err
+    assert "deadlines sweep 2026-12-31: suspensions 0, withdrawals 1" in swept.out
+    assert db.count("agency", "status = 'withdrawn'") == 1
+    again = isa("sweep", "deadlines")
+    assert "withdrawals 0" in again.out

@@ -6,7 +6,9 @@ from pathlib import Path
 from isa.deployments import read_specs, runner_deployments
 
 FLOWS = sorted(
-    p.stem for p in Path("flows").glob("*.py") if p.stem not in {"__init__", "naming", "reporting"}
+    p.stem
+    for p in Path("flows").glob("*.py")
+    if p.stem not in {"__init__", "checks", "naming", "reporting"}
 )
 
 
@@ -34,6 +36,9 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "access-sweep",
         "disposal-sweep",
         "approval",
+        "suspension",
+        "withdrawal",
+        "deadline-sweep",
         "monitoring-review",
         "deliver-outbox",
     }
@@ -41,3 +46,19 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
     assert trigger.expect == {"isa.arrangement.submitted"}
     assert trigger.parameters == {"arrangement": "{{ event.resource['isa.reference'] }}"}
     assert deployments["review-sweep"].schedules[0].schedule.cron == "0 7 * * *"
+
+
+def test_raising_a_suspension_or_withdrawal_triggers_its_flow_with_the_reference() -> None:
+    deployments = {d.name: d for d in runner_deployments()}
+    for kind in ("suspension", "withdrawal"):
+        (trigger,) = deployments[kind].triggers
+        assert trigger.expect == {f"isa.{kind}.raised"}
+        assert trigger.match.model_dump()["prefect.resource.id"] == f"isa.{kind}.*"
+        assert trigger.parameters == {kind: "{{ event.resource['isa.reference'] }}"}
+        assert not deployments[kind].schedules
+    # the safety net runs daily, before the other sweeps act on what it changes
+    daily = ("deadline-sweep", "access-sweep", "disposal-sweep", "review-sweep")
+    crons = {name: deployments[name].schedules[0].schedule.cron.split() for name in daily}
+    assert all(cron[2:] == ["*", "*", "*"] for cron in crons.values())
+    first = min(daily, key=lambda name: (int(crons[name][1]), int(crons[name][0])))
+    assert first == "deadline-sweep"

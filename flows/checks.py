@@ -1,0 +1,49 @@
+"""Precise checker runs for the long waits (DESIGN §7): when a clock starts, the flow schedules
+a run of a deployment for each deadline, which admins see under upcoming runs in the UI. The
+idempotency key makes scheduling the same check twice a no-op; the checker does nothing if the
+matter was settled by then; a daily sweep covers any check that never ran."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from prefect import get_run_logger
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
+
+from models.clocks import LONDON
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    at: pendulum.DateTime
+    parameters: dict[str, Any]
+    key: str
+
+
+def at_local(day: pendulum.Date, hour: int) -> pendulum.DateTime:
+    return pendulum.datetime(day.year, day.month, day.day, hour, tz=LONDON)
+
+
+def schedule_runs(deployment: str, checks: Sequence[Check], safety_net: str) -> list[str]:
+    """Schedule each check as a run of `deployment`; without that deployment (no server, or
+    run outside `isa up`), log who covers it instead and schedule nothing."""
+    scheduled: list[str] = []
+    for check in checks:
+        try:
+            run = run_deployment(
+                name=deployment,
+                parameters=check.parameters,
+                scheduled_time=check.at,
+                idempotency_key=check.key,
+                timeout=0,
+                as_subflow=False,
+            )
+        except ObjectNotFound:
+            get_run_logger().warning("no %s deployment is served: %s", deployment, safety_net)
+            return scheduled
+        when = check.at.in_timezone(LONDON).to_datetime_string()
+        scheduled.append(f"{check.label}: {when} London ({run.id})")  # type: ignore[union-attr]
+    return scheduled

@@ -1,0 +1,61 @@
+"""The deadline sweep: the safety net for suspensions and withdrawals (§41, §42, DESIGN §7).
+
+Started by: the daily schedule at 06:15 Europe/London (prefect.yaml, the `deadline-sweep`
+deployment: before the access, disposal and review sweeps, so they act on what it changed the
+same morning), the Prefect UI's run form, or `isa sweep deadlines [--as-of DATE]`.
+Writes: whatever a suspension's checker runs would have done by `as_of` and did not (reminder,
+escalation, notice, end), each once; withdrawals whose effective date has come carried out;
+and a flow run started for every suspension or withdrawal raised while the Prefect server was
+down. Sends the emails, and publishes a table artifact of what it did.
+"""
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, task
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectNotFound
+
+from flows.naming import dated
+from flows.reporting import publish_sweep
+from tasks import runtime
+from tasks.flow_tasks import deliver_emails, sweep_matter_deadlines
+from tasks.runtime import resolve_as_of
+from tasks.suspensions import unstarted_matters
+
+
+@task
+def start_missed_flows() -> dict[str, Any]:
+    """A run of the suspension or withdrawal deployment for each matter whose flow never ran;
+    the idempotency key keeps a second sweep from starting it again."""
+    phase: dict[str, Any] = {"phase": "flows started", "acted": [], "queued": 0}
+    with runtime.session() as session:
+        matters = unstarted_matters(session)
+    for kind, reference in matters:
+        try:
+            run = run_deployment(
+                name=f"{kind}/{kind}",
+                parameters={kind: reference},
+                idempotency_key=f"{kind}-{reference}-started-by-sweep",
+                timeout=0,
+                as_subflow=False,
+            )
+        except ObjectNotFound:
+            why = f"no {kind} deployment is served: the next sweep tries again"
+            phase["acted"].append({"reference": reference, "action": "not started", "detail": why})
+            continue
+        phase["acted"].append(
+            {"reference": reference, "action": f"{kind} flow started", "detail": str(run.id)}  # type: ignore[union-attr]
+        )
+    return phase
+
+
+@flow(name="deadline-sweep", flow_run_name=dated("deadline-sweep"))
+def deadline_sweep(as_of: date | None = None) -> dict[str, Any]:
+    """Act on every suspension and withdrawal deadline due by `as_of`, start the flows of
+    matters raised while the server was down, then send the emails."""
+    day = resolve_as_of(as_of)
+    phases = sweep_matter_deadlines(day)
+    started = start_missed_flows()
+    delivery = deliver_emails()
+    return publish_sweep("deadline-sweep", day, [*phases, started], delivery)

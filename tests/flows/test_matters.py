@@ -1,0 +1,369 @@
+"""The suspension, withdrawal and deadline-sweep flows under the Prefect test harness: the checker
+runs a suspension schedules for days 7, 14, 25 and 30 (listed as upcoming runs, once), a
+withdrawal carried out on its effective date, the sweep starting the flow of a matter raised
+while the server was down, and `isa suspend` emitting the event whose trigger starts the flow."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pendulum
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterName,
+    FlowRunFilter,
+    FlowRunFilterDeploymentId,
+)
+from prefect.client.schemas.objects import FlowRun
+from sqlmodel import Session
+
+from flows.approval import approval
+from flows.deadline_sweep import deadline_sweep
+from flows.suspension import suspension_flow
+from flows.withdrawal import withdrawal_flow
+from isa.deployments import runner_deployments
+from models.clocks import LONDON
+from tasks import runtime
+from tasks.arrangements import submit_arrangement
+from tasks.suspensions import raise_suspension, withdraw_agency
+from tests.conftest import Database
+from tests.flows.test_flows import _artifacts, _run
+from tests.utils.factories import (
+    COUNCIL,
+    TRUST,
+    People,
+    active,
+    drafted,
+    granted,
+    seed_agencies,
+)
+from tests.utils.smtp import SMTPServer
+
+NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
+SUS = "SUS-2026-0001"
+WDR = "WDR-2026-0001"
+CHECKED = ("approval", "suspension", "withdrawal")
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch, at: pendulum.DateTime) -> None:
+    monkeypatch.setenv("ISA_NOW", at.isoformat())
+    runtime.settings.cache_clear()
+
+
+@pytest.fixture
+def register(
+    flow_db: Database, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Database, People, str]:
+    monkeypatch.setenv("ISA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("ISA_SMTP_PORT", str(smtp_server.port))
+    _clock(monkeypatch, NOW)
+    with Session(flow_db.engine, expire_on_commit=False) as session:
+        people = seed_agencies(session, NOW)
+        ref = active(session, people, NOW)
+        granted(session, people, ref, TRUST, NOW)
+    return flow_db, people, ref
+
+
+def _runs(deployment: str) -> list[FlowRun]:
+    with get_client(sync_client=True) as client:
+        (found,) = client.read_deployments(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[deployment]))
+        )
+        return client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[found.id]))
+        )
+
+
+@pytest.fixture
+def deployed() -> Iterator[None]:
+    """The approval, suspension and withdrawal deployments registered as prefect.yaml declares
+    them, with no runner (their checker runs stay scheduled) and no runs left from a test
+    before."""
+    for deployment in runner_deployments():
+        if deployment.name in CHECKED:
+            deployment.apply()
+    for name in CHECKED:
+        with get_client(sync_client=True) as client:
+            for run in _runs(name):
+                client.delete_flow_run(run.id)
+    yield
+
+
+def test_a_suspension_flow_schedules_its_checks_for_days_7_14_25_and_30_once(
+    register, deployed, smtp_server: SMTPServer
+) -> None:
+    db, people, _ = register
+    with Session(db.engine) as session:
+        raise_suspension(
+            session, agency=TRUST, reason="Laptop stolen", actor=people.signatory[TRUST], now=NOW
+        )
+    result, name, run_id = _run(suspension_flow, suspension=SUS)
+    assert name == f"suspension-{SUS}-2026-11-25"
+    assert result["first_run"] is True and result["done"] == []
+    # every signatory and the chairs are told the reason, the day-14 deadline and the end
+    (to_chair,) = smtp_server.recorder.to(people.chair)
+    text = to_chair.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Laptop stolen" in text and "9 December 2026" in text and "25 December 2026" in text
+    assert smtp_server.recorder.to(people.signatory[COUNCIL])
+
+    def upcoming() -> list[tuple[str, Any, str]]:
+        return sorted(
+            (
+                run.expected_start_time.astimezone(LONDON).isoformat(),
+                run.state_type.value if run.state_type else None,
+                run.parameters["as_of"],
+            )
+            for run in _runs("suspension")
+        )
+
+    expected = [
+        ("2026-12-02T09:00:00+00:00", "SCHEDULED", "2026-12-02"),
+        ("2026-12-09T09:00:00+00:00", "SCHEDULED", "2026-12-09"),
+        ("2026-12-20T09:00:00+00:00", "SCHEDULED", "2026-12-20"),
+        ("2026-12-25T10:00:00+00:00", "SCHEDULED", "2026-12-25"),
+    ]
+    assert upcoming() == expected
+    assert len(result["checks"]) == 4
+    # run again (a retried trigger, a hand-started run): the same four checks, no new mail
+    sent = len(smtp_server.received)
+    again, _, _ = _run(suspension_flow, suspension=SUS)
+    assert again["first_run"] is False and upcoming() == expected
+    assert len(smtp_server.received) == sent
+    (artifact,) = _artifacts(run_id)
+    assert artifact.key == "suspension-sus-2026-0001"
+
+
+def test_the_approval_flow_schedules_its_day_7_and_day_14_checks_once(
+    flow_db: Database, smtp_server: SMTPServer, deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("ISA_SMTP_PORT", str(smtp_server.port))
+    _clock(monkeypatch, NOW)
+    with Session(flow_db.engine, expire_on_commit=False) as session:
+        people = seed_agencies(session, NOW)
+        ref = drafted(session, people, NOW)
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
+    for _ in range(2):
+        result, _, _ = _run(approval, arrangement=ref)
+        assert len(result["checks"]) == 2
+    runs = sorted(
+        (run.expected_start_time.astimezone(LONDON).isoformat(), run.parameters["as_of"])
+        for run in _runs("approval")
+    )
+    assert runs == [
+        ("2026-12-02T09:00:00+00:00", "2026-12-02"),
+        ("2026-12-09T09:00:00+00:00", "2026-12-09"),
+    ]
+
+
+def test_a_checker_run_on_day_14_escalates_and_the_day_30_run_ends_it(
+    register, deployed, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, people, ref = register
+    with Session(db.engine) as session:
+        raise_suspension(
+            session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
+        )
+    _clock(monkeypatch, NOW.add(days=14).subtract(hours=1))
+    day14, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-09", schedule_checks=False)
+    assert day14["done"] == ["day 14: no meeting held, every signatory and the chairs told"]
+    subjects = [m.message["Subject"] for m in smtp_server.recorder.to(people.signatory[COUNCIL])]
+    assert any(s.startswith("Resolution meeting not held") for s in subjects)
+    _clock(monkeypatch, NOW.add(days=30))
+    day30, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-25", schedule_checks=False)
+    # the day-25 notice had not gone (its run never happened): it is skipped, the end is not
+    assert day30["done"] == [
+        "day 30: ended, the agency's obligations, arrangements and access resumed"
+    ]
+    assert db.count("agency", f"name = '{TRUST}' AND status = 'member'") == 1
+    assert db.count("arrangement", f"reference = '{ref}' AND status = 'active'") == 1
+    again, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-25", schedule_checks=False)
+    assert again["done"] == []
+
+
+def test_a_withdrawal_flow_schedules_its_effective_date_and_then_carries_it_out(
+    register, deployed, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, people, ref = register
+    with Session(db.engine) as session:
+        withdraw_agency(
+            session,
+            agency=TRUST,
+            reason="Moving to a regional body",
+            actor=people.signatory[TRUST],
+            now=NOW,
+            effective_on=pendulum.date(2026, 12, 31),
+        )
+    first, _, _ = _run(withdrawal_flow, withdrawal=WDR)
+    assert first["status"] == "notified"
+    (check,) = _runs("withdrawal")
+    assert check.parameters == {
+        "withdrawal": WDR,
+        "as_of": "2026-12-31",
+        "schedule_check": False,
+    }
+    assert pendulum.instance(check.expected_start_time) == pendulum.datetime(
+        2026, 12, 31, tz="Europe/London"
+    )
+    # the chairs have the written notice with its reason
+    (notice,) = smtp_server.recorder.to(people.chair)
+    assert "Moving to a regional body" in notice.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    _clock(monkeypatch, pendulum.datetime(2026, 12, 31, 0, 1, tz="Europe/London"))
+    done, _, run_id = _run(
+        withdrawal_flow, withdrawal=WDR, as_of="2026-12-31", schedule_check=False
+    )
+    assert done["status"] == "completed"
+    assert {"what": "terminated", "detail": ref} in done["did"]
+    assert any(row["what"] == "disposal scheduled" for row in done["did"])
+    assert db.count("agency", f"name = '{TRUST}' AND status = 'withdrawn'") == 1
+    assert db.count("disposal_task") == 1
+    subjects = [m.message["Subject"] for m in smtp_server.recorder.to(people.signatory[COUNCIL])]
+    assert f"{TRUST} has withdrawn from the Protocol ({WDR})" in subjects
+    (artifact,) = _artifacts(run_id)
+    assert artifact.key == "withdrawal-wdr-2026-0001"
+    again, _, _ = _run(withdrawal_flow, withdrawal=WDR, as_of="2026-12-31", schedule_check=False)
+    assert again["did"] == []
+
+
+def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_server_was_down(
+    register, deployed
+) -> None:
+    db, people, _ = register
+    with Session(db.engine) as session:
+        raise_suspension(
+            session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
+        )
+    first, name, _ = _run(deadline_sweep)
+    assert name == "deadline-sweep-2026-11-25"
+    assert first["phases"] == {"suspensions": 0, "withdrawals": 0, "flows started": 1}
+    (started,) = _runs("suspension")
+    assert started.parameters == {"suspension": SUS}
+    # no runner has picked it up yet; the next sweep does not start a second one
+    again, _, _ = _run(deadline_sweep)
+    assert again["phases"]["flows started"] == 1
+    assert [run.id for run in _runs("suspension")] == [started.id]
+
+
+def test_the_deadline_sweep_and_the_checkers_never_repeat_each_other(
+    register, deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, people, _ = register
+    with Session(db.engine) as session:
+        raise_suspension(
+            session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
+        )
+    _clock(monkeypatch, NOW.add(days=7))
+    swept, _, _ = _run(deadline_sweep, as_of="2026-12-02")
+    assert swept["phases"]["suspensions"] == 1
+    checked, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-02", schedule_checks=False)
+    assert checked["done"] == []
+    assert db.count("outbox", "event = 'suspension.meeting_reminder'") == 1
+
+
+@pytest.mark.timeout(240)
+def test_isa_suspend_emits_the_event_whose_trigger_runs_the_suspension_flow(
+    register, smtp_server: SMTPServer
+) -> None:
+    """The real path: `isa suspend` writes the register, emits `isa.suspension.raised`, the
+    deployment's trigger (from prefect.yaml, served as `isa up` serves it) starts the flow."""
+    from prefect.settings import PREFECT_API_URL
+
+    db, people, _ = register
+    if _deployment_exists("suspension"):
+        with get_client(sync_client=True) as client:
+            for run in _runs("suspension"):
+                client.delete_flow_run(run.id)
+    api = str(PREFECT_API_URL.value())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "isa.deployments", "suspension"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait("the served deployment's trigger", lambda: _automation_exists("suspension"), 90)
+        time.sleep(2)  # the triggers service picks up a new automation within a moment
+        isa = [sys.executable, "-c", "from isa.cli import main; main()"]
+        said = subprocess.run(
+            [*isa, "suspend", TRUST, "--reason", "Laptop stolen", "--as", people.signatory[TRUST]],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert said.returncode == 0, said.stderr
+        assert f"the suspension flow for {SUS} is starting" in said.stdout
+        _wait(
+            "a completed suspension flow run",
+            lambda: any(
+                r.state_type and r.state_type.value == "COMPLETED" for r in _runs("suspension")
+            ),
+            120,
+        )
+        assert db.count("suspension", "flow_started_at IS NOT NULL") == 1
+        assert len([r for r in _runs("suspension") if r.state_type.value == "SCHEDULED"]) == 4  # type: ignore[union-attr]
+        assert smtp_server.recorder.to(people.chair)
+    finally:
+        os.killpg(runner.pid, 15)
+        runner.wait(timeout=30)
+
+
+def test_isa_suspend_with_the_server_down_keeps_the_record_and_says_the_flow_starts_later(
+    register,
+) -> None:
+    db, people, _ = register
+    env = dict(os.environ, ISA_PREFECT_API_URL="http://127.0.0.1:9/api")
+    said = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from isa.cli import main; main()",
+            "suspend",
+            TRUST,
+            "--reason",
+            "Breach",
+            "--as",
+            people.signatory[TRUST],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert said.returncode == 0, said.stderr
+    assert (
+        f"the Prefect server is not reachable: {SUS} is recorded, and the daily deadline sweep "
+        "starts its flow" in said.stdout
+    )
+    assert db.count("suspension", "flow_started_at IS NULL AND status = 'raised'") == 1
+
+
+def _deployment_exists(name: str) -> bool:
+    with get_client(sync_client=True) as client:
+        return bool(
+            client.read_deployments(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[name]))
+            )
+        )
+
+
+def _automation_exists(deployment: str) -> bool:
+    with get_client(sync_client=True) as client:
+        return bool(client.read_automations_by_name(f"{deployment}__automation_1"))
+
+
+def _wait(what: str, ready: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(1)
+    raise AssertionError(f"{what} did not happen within {seconds} s")
