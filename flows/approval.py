@@ -51,7 +51,7 @@ def schedule_sign_off_checks(arrangement: str) -> list[str]:
         for day in (APPROVAL_REMINDER_DAY, APPROVAL_ESCALATION_DAY)
     ]
     return schedule_runs(
-        "approval/approval", checks, f"the daily review sweep chases {arrangement}"
+        "approval/approval", arrangement, checks, f"the daily review sweep chases {arrangement}"
     )
 
 

@@ -17,6 +17,9 @@ from models.clocks import LONDON
 
 @dataclass(frozen=True)
 class Check:
+    """One checker run: `label` ("day 7") names it in the UI until it runs, `key` makes it
+    unique."""
+
     label: str
     at: pendulum.DateTime
     parameters: dict[str, Any]
@@ -27,9 +30,13 @@ def at_local(day: pendulum.Date, hour: int) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, hour, tz=LONDON)
 
 
-def schedule_runs(deployment: str, checks: Sequence[Check], safety_net: str) -> list[str]:
-    """Schedule each check as a run of `deployment`; without that deployment (no server, or
-    run outside `isa up`), log who covers it instead and schedule nothing."""
+def schedule_runs(
+    deployment: str, subject: str, checks: Sequence[Check], safety_net: str
+) -> list[str]:
+    """Schedule each check on `subject` as a run of `deployment`, listed as upcoming under a
+    name that says what it checks; without that deployment (no server, or run outside `isa up`),
+    log who covers it instead and schedule nothing."""
+    flow = deployment.split("/")[0]
     scheduled: list[str] = []
     for check in checks:
         try:
@@ -38,6 +45,7 @@ def schedule_runs(deployment: str, checks: Sequence[Check], safety_net: str) -> 
                 parameters=check.parameters,
                 scheduled_time=check.at,
                 idempotency_key=check.key,
+                flow_run_name=f"{flow}-{subject}-{check.label.replace(' ', '-')}-check",
                 timeout=0,
                 as_subflow=False,
             )

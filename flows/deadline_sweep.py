@@ -30,13 +30,14 @@ def start_missed_flows() -> dict[str, Any]:
     the idempotency key keeps a second sweep from starting it again."""
     phase: dict[str, Any] = {"phase": "flows started", "acted": [], "queued": 0}
     with runtime.session() as session:
-        matters = unstarted_matters(session)
+        matters = unstarted_matters(session, runtime.now())
     for kind, reference in matters:
         try:
             run = run_deployment(
                 name=f"{kind}/{kind}",
                 parameters={kind: reference},
                 idempotency_key=f"{kind}-{reference}-started-by-sweep",
+                flow_run_name=f"{kind}-{reference}-started-by-the-deadline-sweep",
                 timeout=0,
                 as_subflow=False,
             )

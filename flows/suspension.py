@@ -60,7 +60,7 @@ def schedule_suspension_checks(suspension: str) -> list[str]:
         if at > now
     ]
     return schedule_runs(
-        "suspension/suspension", checks, f"the daily deadline sweep checks {suspension}"
+        "suspension/suspension", suspension, checks, f"the daily deadline sweep checks {suspension}"
     )
 
 

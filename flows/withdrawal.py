@@ -58,7 +58,10 @@ def schedule_effective_check(withdrawal: str) -> list[str]:
         key=f"withdrawal-{withdrawal}-effective",
     )
     return schedule_runs(
-        "withdrawal/withdrawal", [check], f"the daily deadline sweep carries out {withdrawal}"
+        "withdrawal/withdrawal",
+        withdrawal,
+        [check],
+        f"the daily deadline sweep carries out {withdrawal}",
     )
 
 

@@ -638,18 +638,26 @@ def flow_started(
         return True
 
 
-def unstarted_matters(session: Session) -> list[tuple[str, str]]:
-    """(kind, reference) of every open suspension and every withdrawal whose flow never ran:
-    raised while the Prefect server was down. The deadline sweep starts their flows."""
+# how long the event's trigger has to start a matter's flow before the deadline sweep does
+TRIGGER_GRACE = pendulum.duration(minutes=15)
+
+
+def unstarted_matters(session: Session, now: pendulum.DateTime) -> list[tuple[str, str]]:
+    """(kind, reference) of every open suspension and every withdrawal whose flow never ran,
+    raised more than TRIGGER_GRACE ago (so a sweep does not race the trigger of a matter just
+    raised): raised while the Prefect server was down. The deadline sweep starts their flows."""
+    before = now - TRIGGER_GRACE
     suspensions = session.exec(
         select(Suspension.reference)
         .where(col(Suspension.flow_started_at).is_(None))
         .where(Suspension.status != SuspensionStatus.ENDED)
+        .where(col(Suspension.raised_at) <= before)
         .order_by(col(Suspension.id))
     ).all()
     withdrawals = session.exec(
         select(Withdrawal.reference)
         .where(col(Withdrawal.flow_started_at).is_(None))
+        .where(col(Withdrawal.noticed_at) <= before)
         .order_by(col(Withdrawal.id))
     ).all()
     return [("suspension", r) for r in suspensions] + [("withdrawal", r) for r in withdrawals]

@@ -28,8 +28,12 @@ def upgrade() -> None:
     with op.batch_alter_table("withdrawal", schema=None) as batch_op:
         for name in WITHDRAWAL:
             batch_op.add_column(sa.Column(name, sa.DateTime(timezone=True), nullable=True))
-    # a withdrawal whose notice predates this revision took effect when it was given
-    op.execute("UPDATE withdrawal SET completed_at = noticed_at, status = 'completed'")
+    # a withdrawal whose notice predates this revision took effect when it was given, and needs
+    # no flow started for it; an open suspension's flow is started by the next deadline sweep
+    op.execute(
+        "UPDATE withdrawal SET completed_at = noticed_at, flow_started_at = noticed_at, "
+        "status = 'completed'"
+    )
 
 
 def downgrade() -> None:

@@ -129,6 +129,15 @@ def test_a_suspension_flow_schedules_its_checks_for_days_7_14_25_and_30_once(
     ]
     assert upcoming() == expected
     assert len(result["checks"]) == 4
+    # named in the UI for what they check until they run
+    assert sorted(
+        run.name for run in _runs("suspension") if run.state_type.value == "SCHEDULED"
+    ) == [  # type: ignore[union-attr]
+        f"suspension-{SUS}-day-14-check",
+        f"suspension-{SUS}-day-25-check",
+        f"suspension-{SUS}-day-30-check",
+        f"suspension-{SUS}-day-7-check",
+    ]
     # run again (a retried trigger, a hand-started run): the same four checks, no new mail
     sent = len(smtp_server.received)
     again, _, _ = _run(suspension_flow, suspension=SUS)
@@ -231,13 +240,17 @@ def test_a_withdrawal_flow_schedules_its_effective_date_and_then_carries_it_out(
 
 
 def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_server_was_down(
-    register, deployed
+    register, deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, people, _ = register
     with Session(db.engine) as session:
         raise_suspension(
             session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
         )
+    # at once, the trigger may still start it; an hour later, the sweep does
+    at_once, _, _ = _run(deadline_sweep)
+    assert at_once["phases"]["flows started"] == 0
+    _clock(monkeypatch, NOW.add(hours=1))
     first, name, _ = _run(deadline_sweep)
     assert name == "deadline-sweep-2026-11-25"
     assert first["phases"] == {"suspensions": 0, "withdrawals": 0, "flows started": 1}

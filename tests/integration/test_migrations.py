@@ -83,6 +83,25 @@ def _populate_at_first_revision(url: str) -> None:
                 "INSERT INTO review (arrangement_id, due_on, status) VALUES (1, '2027-11-25', 'scheduled')"
             )
         )
+        # B withdrew and A is suspended before the flows that carry them out existed
+        conn.execute(text("UPDATE agency SET status = 'withdrawn' WHERE id = 2"))
+        conn.execute(text("UPDATE agency SET status = 'suspended' WHERE id = 1"))
+        conn.execute(
+            text(
+                "INSERT INTO withdrawal (reference, agency_id, reason, raised_by, noticed_at, "
+                "effective_on, status) VALUES ('WDR-2026-0001', 2, 'Merged', 'b@b.example', :t, "
+                "'2026-11-25', 'notified')"
+            ),
+            {"t": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO suspension (reference, agency_id, reason, raised_by, raised_at, "
+                "meeting_deadline, ends_at, status) VALUES ('SUS-2026-0001', 1, 'Breach', "
+                "'a@a.example', :t, :d, :e, 'raised')"
+            ),
+            {"t": NOW, "d": "2026-12-09T23:59:59+00:00", "e": "2026-12-25T10:00:00+00:00"},
+        )
     engine.dispose()
 
 
@@ -102,6 +121,13 @@ def test_a_populated_register_upgrades_from_the_first_migration_to_the_latest(
             1:
         ] == (0, None)
         assert conn.execute(text("SELECT count(*) FROM arrangement_party")).scalar() == 2
+        # the old notice took effect when given; the open suspension's flow is still to start
+        assert conn.execute(
+            text(
+                "SELECT status, completed_at IS NOT NULL, flow_started_at IS NOT NULL FROM withdrawal"
+            )
+        ).one() == ("completed", True, True)
+        assert conn.execute(text("SELECT flow_started_at FROM suspension")).scalar() is None
         differences = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), metadata
         )

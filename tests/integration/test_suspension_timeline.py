@@ -327,9 +327,15 @@ def test_a_matter_raised_while_the_server_was_down_waits_for_its_flow_to_be_star
         now=now,
         effective_on=now.add(days=40).date(),
     )
-    assert unstarted_matters(session) == [("suspension", SUS), ("withdrawal", "WDR-2026-0001")]
-    assert flow_started(session, kind="suspension", reference=SUS, actor=SYSTEM, now=now)
-    assert not flow_started(session, kind="suspension", reference=SUS, actor=SYSTEM, now=now)
-    assert unstarted_matters(session) == [("withdrawal", "WDR-2026-0001")]
+    # the trigger has a quarter of an hour to start them before the sweep does
+    assert unstarted_matters(session, now.add(minutes=14)) == []
+    later = now.add(minutes=15)
+    assert unstarted_matters(session, later) == [
+        ("suspension", SUS),
+        ("withdrawal", "WDR-2026-0001"),
+    ]
+    assert flow_started(session, kind="suspension", reference=SUS, actor=SYSTEM, now=later)
+    assert not flow_started(session, kind="suspension", reference=SUS, actor=SYSTEM, now=later)
+    assert unstarted_matters(session, later) == [("withdrawal", "WDR-2026-0001")]
     with pytest.raises(NotFound, match="no withdrawal 'WDR-2099-0009'"):
         flow_started(session, kind="withdrawal", reference="WDR-2099-0009", actor=SYSTEM, now=now)
