@@ -20,7 +20,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.checks import Check, at_local, schedule_runs
 from flows.naming import about
-from models.clocks import LONDON, local_date
+from models.clocks import LONDON, SUSPENSION_DAYS, local_date
 from models.enums import SuspensionStatus
 from tasks import runtime
 from tasks.flow_tasks import check_suspension_deadlines, deliver_emails, start_matter
@@ -29,7 +29,7 @@ from tasks.runtime import resolve_as_of
 from tasks.suspensions import END_NOTICE_DAY, ESCALATE_DAY, REMIND_CHAIRS_DAY
 
 CHECK_HOUR = 9  # the day 7, 14 and 25 checks run at 09:00 London; the day 30 one at the end
-_DAYS = (REMIND_CHAIRS_DAY, ESCALATE_DAY, END_NOTICE_DAY, 30)
+MORNING_CHECKS = (REMIND_CHAIRS_DAY, ESCALATE_DAY, END_NOTICE_DAY)
 
 
 @task
@@ -42,8 +42,8 @@ def schedule_suspension_checks(suspension: str) -> list[str]:
             return []
         raised_on = local_date(pendulum.instance(matter.raised_at))
         ends_at = pendulum.instance(matter.ends_at)
-    times = {day: at_local(raised_on.add(days=day), CHECK_HOUR) for day in _DAYS[:-1]}
-    times[30] = ends_at.in_timezone(LONDON)
+    times = {day: at_local(raised_on.add(days=day), CHECK_HOUR) for day in MORNING_CHECKS}
+    times[SUSPENSION_DAYS] = ends_at.in_timezone(LONDON)
     now = runtime.now()
     checks = [
         Check(

@@ -6,6 +6,7 @@ taken at BEGIN), so two people approving at once cannot both miss the last sign-
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -36,44 +37,41 @@ def agency_by_name(session: Session, name: str, *, lock: bool = False) -> Agency
     return agency
 
 
-def arrangement_by_ref(session: Session, reference: str, *, lock: bool = False) -> Arrangement:
-    stmt = select(Arrangement).where(Arrangement.reference == reference.strip().upper())
+Referenced = TypeVar("Referenced", Arrangement, Suspension, Withdrawal, AccessGrant)
+
+
+def _by_reference(
+    session: Session, model: type[Referenced], reference: str, lock: bool, missing: str
+) -> Referenced:
+    stmt = select(model).where(model.reference == reference.strip().upper())
     if lock:
         stmt = stmt.with_for_update()
-    arrangement = session.exec(stmt).first()
-    if arrangement is None:
-        raise NotFound(f"no arrangement {reference!r} (see `isa arrangement list`)")
-    return arrangement
+    found = session.exec(stmt).first()
+    if found is None:
+        raise NotFound(missing.format(reference=repr(reference)))
+    return found
+
+
+def arrangement_by_ref(session: Session, reference: str, *, lock: bool = False) -> Arrangement:
+    return _by_reference(
+        session,
+        Arrangement,
+        reference,
+        lock,
+        "no arrangement {reference} (see `isa arrangement list`)",
+    )
 
 
 def suspension_by_ref(session: Session, reference: str, *, lock: bool = False) -> Suspension:
-    stmt = select(Suspension).where(Suspension.reference == reference.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update()
-    suspension = session.exec(stmt).first()
-    if suspension is None:
-        raise NotFound(f"no suspension {reference!r}")
-    return suspension
+    return _by_reference(session, Suspension, reference, lock, "no suspension {reference}")
 
 
 def withdrawal_by_ref(session: Session, reference: str, *, lock: bool = False) -> Withdrawal:
-    stmt = select(Withdrawal).where(Withdrawal.reference == reference.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update()
-    notice = session.exec(stmt).first()
-    if notice is None:
-        raise NotFound(f"no withdrawal {reference!r}")
-    return notice
+    return _by_reference(session, Withdrawal, reference, lock, "no withdrawal {reference}")
 
 
 def grant_by_ref(session: Session, reference: str, *, lock: bool = False) -> AccessGrant:
-    stmt = select(AccessGrant).where(AccessGrant.reference == reference.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update()
-    grant = session.exec(stmt).first()
-    if grant is None:
-        raise NotFound(f"no access grant {reference!r}")
-    return grant
+    return _by_reference(session, AccessGrant, reference, lock, "no access grant {reference}")
 
 
 def contact_by_email(session: Session, email: str) -> Contact:
