@@ -100,14 +100,20 @@ def schedule_disposal(
 ) -> list[DomainEvent]:
     """An arrangement that was terminated or lapsed awaits the destruction of what was shared.
     Already scheduled (or closed): nothing happens, so a trigger and a sweep may both call it."""
+    return _schedule(session, arrangement=arrangement, actor=actor, now=now)[0]
+
+
+def _schedule(
+    session: Session, *, arrangement: str, actor: str, now: pendulum.DateTime
+) -> tuple[list[DomainEvent], int]:
+    """`schedule_disposal`, and how many emails it queued."""
     with unit_of_work(session, actor=actor, now=now, action="disposal.schedule") as uow:
         uow.about("arrangement", arrangement)
         isa = arrangement_by_ref(session, arrangement, lock=True)
-        if isa.status not in ENDED:
-            return uow.events
-        _create_tasks(uow, isa, disposal_due(isa))
-        transition(uow, isa, "schedule_disposal")
-        return uow.events
+        if isa.status in ENDED:
+            _create_tasks(uow, isa, disposal_due(isa))
+            transition(uow, isa, "schedule_disposal")
+    return uow.events, uow.queued
 
 
 def confirm_disposal(
@@ -219,7 +225,8 @@ def schedule_ended_arrangements(
         .order_by(col(Arrangement.id))
     ).all()
     for ref in ended:
-        events = schedule_disposal(session, arrangement=ref, actor=actor, now=now)
+        events, queued = _schedule(session, arrangement=ref, actor=actor, now=now)
+        report.queued += queued
         for event in events:
             fields = event.as_dict()
             report.add(ref, "disposal scheduled", f"{fields['agency']} by {fields['due_on']}")

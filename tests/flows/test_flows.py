@@ -204,6 +204,8 @@ def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
     result, name, run_id = _run(disposal_sweep, as_of=pendulum.date(2026, 11, 25))
     assert name == "disposal-sweep-2026-11-25"
     assert result["phases"]["scheduled"] == 1
+    # the artifact counts the scheduling emails too
+    assert result["queued"] == db.count("outbox", "event = 'disposal.scheduled'") > 0
     assert db.count("disposal_task", "status = 'pending' AND due_on = '2028-11-25'") == 1
     assert smtp_server.recorder.to(people.rep[TRUST])
     tables = [a for a in _artifacts(run_id) if a.key == "disposal-sweep"]
