@@ -94,10 +94,9 @@ def serve_all(path: Path = PREFECT_YAML, only: frozenset[str] = frozenset()) -> 
     from prefect import serve
 
     deployments = [d for d in runner_deployments(path) if not only or d.name in only]
-    if only - {d.name for d in deployments}:
-        raise InvalidInput(
-            f"{path} declares no deployment {sorted(only - {d.name for d in deployments})}"
-        )
+    unknown = only - {d.name for d in deployments}
+    if unknown:
+        raise InvalidInput(f"{path} declares no deployment {', '.join(sorted(unknown))}")
     serve(*deployments, print_starting_message=False)
 
 

@@ -191,10 +191,10 @@ def _deployments_ready(api_url: str) -> bool:
 def _start_first_sweep(env: dict[str, str]) -> None:
     """The daily sweeps now, so the UI shows runs and artifacts without waiting for morning."""
     for deployment in (
+        "deadline-sweep/deadline-sweep",
         "access-sweep/access-sweep",
         "review-sweep/review-sweep",
         "disposal-sweep/disposal-sweep",
-        "deadline-sweep/deadline-sweep",
     ):
         subprocess.run(
             [sys.executable, "-m", "prefect", "deployment", "run", deployment],

@@ -380,3 +380,20 @@ def _wait(what: str, ready: Any, seconds: float) -> None:
             return
         time.sleep(1)
     raise AssertionError(f"{what} did not happen within {seconds} s")
+
+
+def test_a_run_for_an_unknown_suspension_fails_at_once_saying_so(register) -> None:
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+
+    state = suspension_flow(suspension="SUS-2099-0001", return_state=True)
+    assert state.is_failed()
+    with pytest.raises(Exception, match="no suspension 'SUS-2099-0001'"):
+        state.result()
+    with get_client(sync_client=True) as client:
+        (marking,) = client.read_task_runs(
+            task_run_filter=TaskRunFilter(
+                flow_run_id=TaskRunFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+    # a lookup that cannot succeed is not retried (a lost connection would be)
+    assert marking.run_count == 1
