@@ -582,3 +582,34 @@ def test_withdraw_with_a_later_date_gives_notice_and_the_deadline_sweep_carries_
     assert db.count("agency", "status = 'withdrawn'") == 1
     again = isa("sweep", "deadlines")
     assert "withdrawals 0" in again.out
+
+
+def test_a_meeting_that_decides_withdrawal_starts_the_withdrawal_flow(
+    db: Database, isa, register
+) -> None:
+    assert isa("suspend", TRUST, "--reason", "Breach", "--as", "nia@trust.example").code == 0
+    at = "2026-11-25T16:00"
+    assert (
+        isa("meeting", "schedule", "SUS-2026-0001", "--at", at, "--as", "chair@group.example").code
+        == 0
+    )
+    said = isa(
+        "meeting",
+        "record",
+        "SUS-2026-0001",
+        "--outcome",
+        "withdraw",
+        "--attendee",
+        "nia@trust.example",
+        "--risk-assessment",
+        "Controls cannot be restored",
+        "--as",
+        "chair@group.example",
+    )
+    assert said.code == 0, said.err
+    assert said.out.splitlines() == [
+        "meeting for SUS-2026-0001 recorded: withdraw",
+        "the Prefect server is not reachable: WDR-2026-0001 is recorded, and the daily deadline "
+        "sweep starts its flow",
+    ]
+    assert db.count("withdrawal", "status = 'completed' AND flow_started_at IS NULL") == 1

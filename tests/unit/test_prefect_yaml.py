@@ -62,3 +62,11 @@ def test_raising_a_suspension_or_withdrawal_triggers_its_flow_with_the_reference
     assert all(cron[2:] == ["*", "*", "*"] for cron in crons.values())
     first = min(daily, key=lambda name: (int(crons[name][1]), int(crons[name][0])))
     assert first == "deadline-sweep"
+
+
+def test_the_ui_run_form_asks_for_the_matter_and_offers_a_replay_day() -> None:
+    deployments = {d.name: d for d in runner_deployments()}
+    for kind, switch in (("suspension", "schedule_checks"), ("withdrawal", "schedule_check")):
+        schema = deployments[kind]._parameter_openapi_schema.model_dump()
+        assert schema["required"] == [kind]
+        assert list(schema["properties"]) == [kind, "as_of", switch]
