@@ -236,6 +236,24 @@ def test_a_meeting_set_but_not_held_by_day_14_is_escalated_with_its_time(
     assert "A meeting is set for" in body and "isa meeting record SUS-2026-0001" in body
 
 
+def test_a_meeting_never_set_cannot_be_recorded_and_the_refusal_says_what_to_do(
+    db: Database, session, people, now
+) -> None:
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    before = db.snapshot(exclude=("audit_event", "audit_head"))
+    with pytest.raises(Refused, match=f"no meeting has been set for {SUS}: set it first with"):
+        record_meeting(
+            session,
+            suspension=SUS,
+            outcome=MeetingOutcome.RESUME,
+            attendees=[people.chair],
+            risk_assessment="x",
+            actor=people.chair,
+            now=now.add(days=1),
+        )
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == before
+
+
 def test_a_check_of_an_unknown_suspension_says_so(session, people, now) -> None:
     with pytest.raises(NotFound, match="no suspension 'SUS-2099-0001'"):
         check_suspension(
