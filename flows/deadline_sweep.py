@@ -25,9 +25,10 @@ from tasks.suspensions import unstarted_matters
 
 
 @task
-def start_missed_flows() -> dict[str, Any]:
+def start_missed_flows(day: date) -> dict[str, Any]:
     """A run of the suspension or withdrawal deployment for each matter whose flow never ran;
-    the idempotency key keeps a second sweep from starting it again."""
+    the idempotency key keeps a second sweep the same day from starting it again (a run that
+    failed before marking its start is tried again the next day)."""
     phase: dict[str, Any] = {"phase": "flows started", "acted": [], "queued": 0}
     with runtime.session() as session:
         matters = unstarted_matters(session, runtime.now())
@@ -36,7 +37,7 @@ def start_missed_flows() -> dict[str, Any]:
             run = run_deployment(
                 name=f"{kind}/{kind}",
                 parameters={kind: reference},
-                idempotency_key=f"{kind}-{reference}-started-by-sweep",
+                idempotency_key=f"{kind}-{reference}-started-by-sweep-{day.isoformat()}",
                 flow_run_name=f"{kind}-{reference}-started-by-the-deadline-sweep",
                 timeout=0,
                 as_subflow=False,
@@ -57,6 +58,6 @@ def deadline_sweep(as_of: date | None = None) -> dict[str, Any]:
     matters raised while the server was down, then send the emails."""
     day = resolve_as_of(as_of)
     phases = sweep_matter_deadlines(day)
-    started = start_missed_flows()
+    started = start_missed_flows(day)
     delivery = deliver_emails()
     return publish_sweep("deadline-sweep", day, [*phases, started], delivery)

@@ -256,10 +256,14 @@ def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_ser
     assert first["phases"] == {"suspensions": 0, "withdrawals": 0, "flows started": 1}
     (started,) = _runs("suspension")
     assert started.parameters == {"suspension": SUS}
-    # no runner has picked it up yet; the next sweep does not start a second one
+    # no runner has picked it up yet; the next sweep that day does not start a second one
     again, _, _ = _run(deadline_sweep)
     assert again["phases"]["flows started"] == 1
     assert [run.id for run in _runs("suspension")] == [started.id]
+    # a start that never ran (no runner, or it failed before marking) is tried again next day
+    _clock(monkeypatch, NOW.add(days=1))
+    _run(deadline_sweep)
+    assert len(_runs("suspension")) == 2
 
 
 def test_the_deadline_sweep_and_the_checkers_never_repeat_each_other(
