@@ -414,15 +414,11 @@ def complete_withdrawal(
             or min(as_of, local_date(now)) < notice.effective_on
         ):
             return uow.events
-        home = agency_by_name(session, _agency_name(session, notice.agency_id), lock=True)
+        home = session.exec(
+            select(Agency).where(Agency.id == notice.agency_id).with_for_update()
+        ).one()
         _take_effect(uow, notice, home)
         return uow.events
-
-
-def _agency_name(session: Session, agency_id: int) -> str:
-    home = session.get(Agency, agency_id)
-    assert home is not None
-    return home.name
 
 
 def _withdraw(uow: UnitOfWork, home: Agency, *, reason: str, effective_on: date) -> None:
