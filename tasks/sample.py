@@ -55,11 +55,11 @@ def _form(title: str, parties: list[tuple[str, str]], **changes: Any) -> Any:
 def load_sample_register(session: Session, *, now: pendulum.DateTime) -> list[str]:
     """Load the sample register; returns the references of its arrangements."""
     at = now.subtract(years=2)
-    for key, (name, standard) in AGENCIES.items():
+    for number, (key, (name, standard)) in enumerate(AGENCIES.items(), start=1):
         register_agency(
             session,
             name=name,
-            ico_registration=f"ZS{len(key):06d}",
+            ico_registration=f"ZS{number:06d}",
             security_standard=standard,
             actor=LOADER,
             now=at,
