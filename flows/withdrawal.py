@@ -6,7 +6,8 @@ date when that is later; the daily deadline sweep for a notice given while the s
 or the Prefect UI's run form.
 Writes: on the effective date (at once when that is today, already done by `isa withdraw` in
 the transaction that recorded the notice) the agency leaves every arrangement, two-sided ones
-are terminated and the rest reviewed without it, its access is revoked and it is withdrawn;
+are terminated and the rest reviewed without it (one awaiting approval becomes a draft again,
+at a new version), its access is revoked and it is withdrawn;
 then disposal tasks for the data shared under what ended. Sends the notice to the chairs and
 word to every partner, and publishes what it did as an artifact.
 """
@@ -93,6 +94,10 @@ def withdrawal_flow(
             rows.append({"what": "took effect", "detail": event["effective_on"]})
             rows += [{"what": "terminated", "detail": ref} for ref in event["terminated"]]
             rows += [{"what": "left, reviewed by the rest", "detail": ref} for ref in event["left"]]
+            rows += [
+                {"what": "left before it came into force, a draft", "detail": ref}
+                for ref in event["redrafted"]
+            ]
     checks = schedule_effective_check(reference) if schedule_check else []
     rows += [{"what": "checker run scheduled", "detail": check} for check in checks]
     disposal = schedule_ended_disposals(day)

@@ -81,6 +81,17 @@ class ArrangementRejected(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ArrangementPartyLeft(DomainEvent):
+    """A party withdrew from the Protocol while the arrangement awaited approval: it is a draft
+    again without that party, at the next version; approvals of `version` no longer count."""
+
+    name = "arrangement.party_left"
+    arrangement: str
+    version: int
+    agency: str
+
+
+@dataclass(frozen=True)
 class ReviewCompleted(DomainEvent):
     name = "review.completed"
     arrangement: str
@@ -218,8 +229,9 @@ class WithdrawalNoticed(DomainEvent):
 
 @dataclass(frozen=True)
 class WithdrawalCompleted(DomainEvent):
-    """The withdrawal took effect: the agency left its arrangements, those left without both a
-    discloser and a recipient were terminated, its staff's access was revoked."""
+    """The withdrawal took effect: the agency left its arrangements, those in force left without
+    both a discloser and a recipient were terminated, the other ones in force are reviewed by the
+    rest, those not yet in force are drafts without it; its staff's access was revoked."""
 
     name = "withdrawal.completed"
     withdrawal: str
@@ -227,6 +239,8 @@ class WithdrawalCompleted(DomainEvent):
     effective_on: str
     terminated: tuple[str, ...]
     left: tuple[str, ...]
+    # not yet in force: drafts without it (one awaiting approval returns to draft)
+    redrafted: tuple[str, ...]
 
 
 # --- what the sweeps find: chasing sign-offs and reviews (§6, §31) -----------------------------

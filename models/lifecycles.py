@@ -59,6 +59,9 @@ ARRANGEMENT = Lifecycle(
         # the last missing sign-off of the current version activates it
         (A.AWAITING_APPROVAL, "activate"): A.ACTIVE,
         (A.AWAITING_APPROVAL, "reject"): A.DRAFT,
+        # a party withdrew from the Protocol (§42) before every sign-off was in: the version
+        # the others approved names it, so they approve a new version without it
+        (A.AWAITING_APPROVAL, "party_left"): A.DRAFT,
         (A.ACTIVE, "open_review"): A.UNDER_REVIEW,
         (A.UNDER_REVIEW, "renew"): A.ACTIVE,
         (A.UNDER_REVIEW, "amend"): A.DRAFT,

@@ -155,6 +155,14 @@ _ENTRIES = (
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
     ),
+    Notice(
+        "arrangement.party_left",
+        subject="arrangement",
+        template="arrangement_party_left",
+        audiences=PARTIES,
+        occurrence=("event.version",),
+        cancels=SIGN_OFF_CHASERS,
+    ),
     # --- reviews (§31): the outcome's own event below carries the email ---
     Notice("review.completed", subject="arrangement", cancels=REVIEW_CHASERS),
     Notice(

@@ -51,6 +51,7 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "effective_on": "2026-12-31",
     "terminated": ("ISA-2026-0002",),
     "left": ("ISA-2026-0001",),
+    "redrafted": ("ISA-2026-0003",),
     "submitted_on": "2026-11-18",
     "escalates_on": "2026-12-02",
     "revoke_after": "2027-06-08",

@@ -2,6 +2,7 @@
 withdrawal from the Protocol by written notice to the chairs (§42)."""
 
 from datetime import date
+from typing import Literal
 
 import pendulum
 from sqlmodel import Session, col, select
@@ -26,6 +27,7 @@ from models.enums import (
 )
 from models.errors import InvalidInput, Refused
 from models.events import (
+    ArrangementPartyLeft,
     DomainEvent,
     MeetingHeld,
     MeetingScheduled,
@@ -38,7 +40,7 @@ from models.events import (
     WithdrawalNoticed,
 )
 from models.inputs import normalise_email, required_text
-from models.lifecycles import AGENCY_MEMBERSHIP, ARRANGEMENT, REVIEW, SUSPENSION, WITHDRAWAL
+from models.lifecycles import AGENCY_MEMBERSHIP, REVIEW, SUSPENSION, WITHDRAWAL
 from models.tables import (
     AccessGrant,
     Agency,
@@ -471,11 +473,10 @@ def _take_effect(uow: UnitOfWork, notice: Withdrawal, home: Agency) -> None:
         suspension.ended_at = uow.now
         _move_suspension(uow, suspension, "end", why=f"{home.name} withdrew")
     _move_agency(uow, home, "withdraw", withdrawal=notice.reference)
-    terminated: list[str] = []
-    left: list[str] = []
+    outcomes: dict[Departure, list[str]] = {"terminated": [], "left": [], "redrafted": []}
     for arrangement in _live_arrangements(session, home.id):
-        ended = _leave(uow, arrangement, home)
-        (terminated if ended else left).append(arrangement.reference)
+        outcomes[_leave(uow, arrangement, home)].append(arrangement.reference)
+    terminated, left, redrafted = outcomes["terminated"], outcomes["left"], outcomes["redrafted"]
     before = {"status": notice.status}
     notice.status = WITHDRAWAL.fire(notice.status, "complete", notice.reference)
     notice.completed_at = uow.now
@@ -485,7 +486,12 @@ def _take_effect(uow: UnitOfWork, notice: Withdrawal, home: Agency) -> None:
         subject_type="withdrawal",
         subject_ref=notice.reference,
         before=before,
-        after={"status": notice.status, "terminated": terminated, "left": left},
+        after={
+            "status": notice.status,
+            "terminated": terminated,
+            "left": left,
+            "redrafted": redrafted,
+        },
     )
     uow.emit(
         WithdrawalCompleted(
@@ -494,13 +500,21 @@ def _take_effect(uow: UnitOfWork, notice: Withdrawal, home: Agency) -> None:
             effective_on=notice.effective_on.isoformat(),
             terminated=tuple(terminated),
             left=tuple(left),
+            redrafted=tuple(redrafted),
         )
     )
 
 
-def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> bool:
-    """The withdrawing agency leaves an arrangement; one left without two sides ends (§42).
-    True when it ended."""
+# what became of an arrangement the withdrawing agency left
+Departure = Literal["terminated", "left", "redrafted"]
+NOT_IN_FORCE = (ArrangementStatus.DRAFT, ArrangementStatus.AWAITING_APPROVAL)
+
+
+def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> Departure:
+    """The withdrawing agency leaves an arrangement (§42). One in force that is left without
+    both a discloser and a recipient is terminated; the rest in force carry on and are reviewed
+    without it. One not yet in force is a draft without it: one awaiting approval returns to
+    draft at a new version, because sign-offs of the version that named it no longer count."""
     session = uow.session
     assert arrangement.id is not None
     for party, agency in current_parties(session, arrangement.id):
@@ -517,6 +531,20 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> bool:
         for grant in _grants(session, arrangement.id, status):
             if grant.agency_id == home.id:
                 revoke(uow, grant, f"{home.name} withdrew from the Protocol")
+    if arrangement.status in NOT_IN_FORCE:
+        if arrangement.activated_at is not None:
+            # a draft amending an arrangement once in force: it may hold what was shared then
+            schedule_for_leaver(uow, arrangement, home)
+        if arrangement.status == ArrangementStatus.AWAITING_APPROVAL:
+            named = arrangement.version
+            arrangement.version += 1
+            transition(uow, arrangement, "party_left", agency=home.name)
+            uow.emit(
+                ArrangementPartyLeft(
+                    arrangement=arrangement.reference, version=named, agency=home.name
+                )
+            )
+        return "redrafted"
     remaining = current_parties(session, arrangement.id)
     roles = {party.role for party, _ in remaining}
     viable = (
@@ -525,10 +553,8 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> bool:
         and bool(roles & {PartyRole.RECIPIENT, PartyRole.BOTH})
     )
     if not viable:
-        if ARRANGEMENT.allows(arrangement.status, "terminate"):
-            terminate(uow, arrangement, f"{home.name} withdrew from the Protocol")
-            return True
-        return False
+        terminate(uow, arrangement, f"{home.name} withdrew from the Protocol")
+        return "terminated"
     # the others carry on; what the leaving agency received must still be destroyed
     schedule_for_leaver(uow, arrangement, home)
     if arrangement.status == ArrangementStatus.SUSPENDED and not _other_party_suspended(
@@ -546,7 +572,7 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> bool:
         review.status = REVIEW.fire(review.status, "open", arrangement.reference)
         review.opened_at = uow.now
         session.add(review)
-    return False
+    return "left"
 
 
 # --- the long waits: checker runs and the daily deadline sweep (DESIGN §7) ----------------------
@@ -696,6 +722,7 @@ def sweep_deadlines(
                 withdrawals.add(
                     reference,
                     "took effect",
-                    f"{event.agency}: terminated {len(event.terminated)}, left {len(event.left)}",
+                    f"{event.agency}: terminated {len(event.terminated)}, "
+                    f"left {len(event.left)}, redrafted {len(event.redrafted)}",
                 )
     return [suspensions, withdrawals]

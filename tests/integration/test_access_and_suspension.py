@@ -25,6 +25,7 @@ from models.tables import (
     Withdrawal,
 )
 from tasks.access import grant_access, record_training, revoke_access
+from tasks.arrangements import approve_arrangement, submit_arrangement
 from tasks.suspensions import (
     end_suspension,
     raise_suspension,
@@ -39,6 +40,7 @@ from tests.utils.factories import (
     TRUST,
     People,
     active,
+    drafted,
     granted,
     parties,
     seed_agencies,
@@ -432,3 +434,63 @@ def test_withdrawing_from_a_three_party_arrangement_leaves_it_and_opens_a_review
     assert sorted((p.left_at is not None) for p in left) == [False, False, True]
     review = session.exec(select(Review).where(Review.arrangement_id == arrangement.id)).one()
     assert review.status == ReviewStatus.OPEN
+
+
+def _outbox(db: Database, event: str, status: str | None = None) -> set[str]:
+    from sqlalchemy import text
+
+    where = "event = :e" + (" AND status = :s" if status else "")
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT recipient FROM outbox WHERE {where}"), {"e": event, "s": status}
+        )
+        return {row[0] for row in rows}
+
+
+def test_a_party_withdrawing_while_approval_is_awaited_sends_the_rest_back_to_a_new_draft(
+    db: Database, session, people, now
+) -> None:
+    three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "both"))
+    ref = drafted(session, people, now, parties=three)
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
+    withdraw_agency(
+        session, agency=POLICE, reason="Merged", actor=people.signatory[POLICE], now=now
+    )
+    arrangement = _get(session, Arrangement, reference=ref)
+    # version 1 named the police: it never comes into force, and its approvals no longer count
+    assert (arrangement.status, arrangement.version) == (ArrangementStatus.DRAFT, 2)
+    with pytest.raises(IllegalTransition, match="cannot approve arrangement"):
+        approve_arrangement(session, reference=ref, actor=people.signatory[TRUST], now=now)
+    # nothing was shared under it, so the police have nothing to destroy
+    assert db.count("disposal_task") == 0
+    # the remaining parties are told; the unsent requests to approve version 1 are withdrawn
+    assert _outbox(db, "arrangement.party_left") == {
+        people.signatory[COUNCIL],
+        people.signatory[TRUST],
+        people.poc[COUNCIL],
+        people.poc[TRUST],
+    }
+    assert _outbox(db, "arrangement.submitted", "pending") == set()
+    # the two who remain approve version 2, and it comes into force between them alone
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    for agency in (COUNCIL, TRUST):
+        approve_arrangement(session, reference=ref, actor=people.signatory[agency], now=now)
+    assert _get(session, Arrangement, reference=ref).status == ArrangementStatus.ACTIVE
+
+
+def test_a_draft_left_by_a_withdrawing_party_stays_a_draft_and_never_activates_one_sided(
+    session, people, now
+) -> None:
+    ref = drafted(session, people, now)  # the council discloses to the trust
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    events = withdraw_agency(
+        session, agency=TRUST, reason="Leaving", actor=people.signatory[TRUST], now=now
+    )
+    (completed,) = [e for e in events if e.name == "withdrawal.completed"]
+    assert completed.as_dict()["redrafted"] == (ref,)
+    assert completed.as_dict()["terminated"] == completed.as_dict()["left"] == ()
+    assert _get(session, Arrangement, reference=ref).status == ArrangementStatus.DRAFT
+    # the council's signatory alone cannot bring a one-sided arrangement into force
+    with pytest.raises(IllegalTransition):
+        approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
