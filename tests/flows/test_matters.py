@@ -1,7 +1,8 @@
 """The suspension, withdrawal and deadline-sweep flows under the Prefect test harness: the checker
 runs a suspension schedules for days 7, 14, 25 and 30 (listed as upcoming runs, once), a
 withdrawal carried out on its effective date, the sweep starting the flow of a matter raised
-while the server was down, and `isa suspend` emitting the event whose trigger starts the flow."""
+while the server was down, and `isa suspend` and `isa withdraw` emitting the events whose
+triggers start their flows."""
 
 import os
 import subprocess
@@ -35,6 +36,7 @@ from tests.conftest import Database
 from tests.flows.test_flows import _artifacts, _run
 from tests.utils.factories import (
     COUNCIL,
+    POLICE,
     TRUST,
     People,
     active,
@@ -283,30 +285,36 @@ def test_the_deadline_sweep_and_the_checkers_never_repeat_each_other(
 
 
 @pytest.mark.timeout(240)
-def test_isa_suspend_emits_the_event_whose_trigger_runs_the_suspension_flow(
+def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_flows(
     register, smtp_server: SMTPServer
 ) -> None:
-    """The real path: `isa suspend` writes the register, emits `isa.suspension.raised`, the
-    deployment's trigger (from prefect.yaml, served as `isa up` serves it) starts the flow."""
+    """The real path: `isa suspend` (or `isa withdraw`) writes the register, emits
+    `isa.suspension.raised` (`isa.withdrawal.raised`), the deployment's trigger (from
+    prefect.yaml, served as `isa up` serves it) starts the flow."""
     from prefect.settings import PREFECT_API_URL
 
     db, people, _ = register
-    if _deployment_exists("suspension"):
-        with get_client(sync_client=True) as client:
-            for run in _runs("suspension"):
-                client.delete_flow_run(run.id)
+    for name in ("suspension", "withdrawal"):
+        if _deployment_exists(name):
+            with get_client(sync_client=True) as client:
+                for run in _runs(name):
+                    client.delete_flow_run(run.id)
     api = str(PREFECT_API_URL.value())
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
     runner = subprocess.Popen(
-        [sys.executable, "-m", "isa.deployments", "suspension"],
+        [sys.executable, "-m", "isa.deployments", "suspension", "withdrawal"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        _wait("the served deployment's trigger", lambda: _automation_exists("suspension"), 90)
+        _wait(
+            "the served deployments' triggers",
+            lambda: _automation_exists("suspension") and _automation_exists("withdrawal"),
+            90,
+        )
         time.sleep(2)  # the triggers service picks up a new automation within a moment
         isa = [sys.executable, "-c", "from isa.cli import main; main()"]
         said = subprocess.run(
@@ -328,6 +336,24 @@ def test_isa_suspend_emits_the_event_whose_trigger_runs_the_suspension_flow(
         assert db.count("suspension", "flow_started_at IS NOT NULL") == 1
         assert len([r for r in _runs("suspension") if r.state_type.value == "SCHEDULED"]) == 4  # type: ignore[union-attr]
         assert smtp_server.recorder.to(people.chair)
+
+        said = subprocess.run(
+            [*isa, "withdraw", POLICE, "--reason", "Merged", "--as", people.signatory[POLICE]],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert said.returncode == 0, said.stderr
+        assert f"the withdrawal flow for {WDR} is starting" in said.stdout
+        _wait(
+            "a completed withdrawal flow run",
+            lambda: any(
+                r.state_type and r.state_type.value == "COMPLETED" for r in _runs("withdrawal")
+            ),
+            120,
+        )
+        assert db.count("withdrawal", "flow_started_at IS NOT NULL") == 1
     finally:
         os.killpg(runner.pid, 15)
         runner.wait(timeout=30)
