@@ -77,6 +77,14 @@ class Database:
             sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
             return int(conn.execute(text(sql)).scalar_one())
 
+    def recipients(self, event: str, status: str | None = None) -> set[str]:
+        """Who the outbox holds an email of `event` for (only those in `status`, if given)."""
+        sql = "SELECT recipient FROM outbox WHERE event = :e" + (
+            " AND status = :s" if status else ""
+        )
+        with self.engine.connect() as conn:
+            return {row[0] for row in conn.execute(text(sql), {"e": event, "s": status})}
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

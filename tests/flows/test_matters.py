@@ -317,43 +317,45 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
         )
         time.sleep(2)  # the triggers service picks up a new automation within a moment
         isa = [sys.executable, "-c", "from isa.cli import main; main()"]
-        said = subprocess.run(
-            [*isa, "suspend", TRUST, "--reason", "Laptop stolen", "--as", people.signatory[TRUST]],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+
+        def raise_and_wait(kind: str, reference: str, *argv: str) -> None:
+            """Run the command, then wait for the flow run its event's trigger starts."""
+            said = subprocess.run(
+                [*isa, *argv], env=env, capture_output=True, text=True, check=False
+            )
+            assert said.returncode == 0, said.stderr
+            assert f"the {kind} flow for {reference} is starting" in said.stdout
+            _wait(
+                f"a completed {kind} flow run",
+                lambda: any(
+                    r.state_type and r.state_type.value == "COMPLETED" for r in _runs(kind)
+                ),
+                120,
+            )
+            assert db.count(kind, "flow_started_at IS NOT NULL") == 1
+
+        raise_and_wait(
+            "suspension",
+            SUS,
+            "suspend",
+            TRUST,
+            "--reason",
+            "Laptop stolen",
+            "--as",
+            people.signatory[TRUST],
         )
-        assert said.returncode == 0, said.stderr
-        assert f"the suspension flow for {SUS} is starting" in said.stdout
-        _wait(
-            "a completed suspension flow run",
-            lambda: any(
-                r.state_type and r.state_type.value == "COMPLETED" for r in _runs("suspension")
-            ),
-            120,
-        )
-        assert db.count("suspension", "flow_started_at IS NOT NULL") == 1
         assert len([r for r in _runs("suspension") if r.state_type.value == "SCHEDULED"]) == 4  # type: ignore[union-attr]
         assert smtp_server.recorder.to(people.chair)
-
-        said = subprocess.run(
-            [*isa, "withdraw", POLICE, "--reason", "Merged", "--as", people.signatory[POLICE]],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+        raise_and_wait(
+            "withdrawal",
+            WDR,
+            "withdraw",
+            POLICE,
+            "--reason",
+            "Merged",
+            "--as",
+            people.signatory[POLICE],
         )
-        assert said.returncode == 0, said.stderr
-        assert f"the withdrawal flow for {WDR} is starting" in said.stdout
-        _wait(
-            "a completed withdrawal flow run",
-            lambda: any(
-                r.state_type and r.state_type.value == "COMPLETED" for r in _runs("withdrawal")
-            ),
-            120,
-        )
-        assert db.count("withdrawal", "flow_started_at IS NOT NULL") == 1
     finally:
         os.killpg(runner.pid, 15)
         runner.wait(timeout=30)

@@ -436,17 +436,6 @@ def test_withdrawing_from_a_three_party_arrangement_leaves_it_and_opens_a_review
     assert review.status == ReviewStatus.OPEN
 
 
-def _outbox(db: Database, event: str, status: str | None = None) -> set[str]:
-    from sqlalchemy import text
-
-    where = "event = :e" + (" AND status = :s" if status else "")
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            text(f"SELECT recipient FROM outbox WHERE {where}"), {"e": event, "s": status}
-        )
-        return {row[0] for row in rows}
-
-
 def test_a_party_withdrawing_while_approval_is_awaited_sends_the_rest_back_to_a_new_draft(
     db: Database, session, people, now
 ) -> None:
@@ -465,13 +454,13 @@ def test_a_party_withdrawing_while_approval_is_awaited_sends_the_rest_back_to_a_
     # nothing was shared under it, so the police have nothing to destroy
     assert db.count("disposal_task") == 0
     # the remaining parties are told; the unsent requests to approve version 1 are withdrawn
-    assert _outbox(db, "arrangement.party_left") == {
+    assert db.recipients("arrangement.party_left") == {
         people.signatory[COUNCIL],
         people.signatory[TRUST],
         people.poc[COUNCIL],
         people.poc[TRUST],
     }
-    assert _outbox(db, "arrangement.submitted", "pending") == set()
+    assert db.recipients("arrangement.submitted", "pending") == set()
     # the two who remain approve version 2, and it comes into force between them alone
     submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
     for agency in (COUNCIL, TRUST):

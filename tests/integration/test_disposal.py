@@ -172,16 +172,6 @@ def _sweep(session: Session, day: pendulum.Date) -> dict:  # type: ignore[type-a
     }
 
 
-def _outbox(db: Database, event: str) -> set[str]:
-    with db.engine.connect() as conn:
-        return {
-            r[0]
-            for r in conn.execute(
-                text("SELECT recipient FROM outbox WHERE event = :e"), {"e": event}
-            )
-        }
-
-
 DUE = pendulum.date(2028, 11, 25)  # ended 25 Nov 2026, kept 24 months
 
 
@@ -195,15 +185,15 @@ def test_the_sweep_schedules_what_ended_then_reminds_and_escalates(
     assert len(_sweep(session, DUE.subtract(days=30))["reminders"].acted) == 1
     assert _sweep(session, DUE.subtract(days=29))["reminders"].acted == []
     assert len(_sweep(session, DUE.subtract(days=7))["reminders"].acted) == 1
-    assert _outbox(db, "disposal.reminder") == {people.rep[TRUST], people.poc[TRUST]}
+    assert db.recipients("disposal.reminder") == {people.rep[TRUST], people.poc[TRUST]}
     assert _sweep(session, DUE)["overdue"].acted == []
     overdue = _sweep(session, DUE.add(days=1))["overdue"]
     assert [r["action"] for r in overdue.acted] == ["overdue: DPO told"]
-    assert people.dpo[TRUST] in _outbox(db, "disposal.overdue")
+    assert people.dpo[TRUST] in db.recipients("disposal.overdue")
     assert _sweep(session, DUE.add(days=29))["overdue"].acted == []
     escalated = _sweep(session, DUE.add(days=30))["overdue"]
     assert [r["action"] for r in escalated.acted] == ["escalated to the chairs"]
-    assert _outbox(db, "disposal.escalated") == {people.chair, people.dpo[TRUST]}
+    assert db.recipients("disposal.escalated") == {people.chair, people.dpo[TRUST]}
     outbox, audit = db.count("outbox"), db.count("audit_event")
     again = _sweep(session, DUE.add(days=30))
     assert all(phase.acted == [] for phase in again.values())

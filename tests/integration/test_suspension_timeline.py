@@ -65,16 +65,6 @@ def _status(session: Session, model, **where):  # type: ignore[no-untyped-def]
     return session.exec(stmt).one().status
 
 
-def _queued(db: Database, event: str) -> set[str]:
-    with db.engine.connect() as conn:
-        from sqlalchemy import text
-
-        rows = conn.execute(
-            text("SELECT recipient FROM outbox WHERE event = :e"), {"e": event}
-        ).all()
-    return {row[0] for row in rows}
-
-
 def _every_signatory_and_the_chair(people: People) -> set[str]:
     return set(people.signatory.values()) | {people.chair}
 
@@ -119,9 +109,9 @@ def test_a_30_day_suspension_replayed_day_by_day_acts_once_on_days_7_14_25_and_3
     assert _days_with(seen, "suspension.ending_soon") == [25]
     assert _days_with(seen, "suspension.ended") == [30]
     # day 7 goes to the chairs; the rest to every signatory of every partner and the chairs
-    assert _queued(db, "suspension.meeting_reminder") == {people.chair}
+    assert db.recipients("suspension.meeting_reminder") == {people.chair}
     for event in CHASERS[1:]:
-        assert _queued(db, event) == _every_signatory_and_the_chair(people), event
+        assert db.recipients(event) == _every_signatory_and_the_chair(people), event
     # each action is one audit event, however often the checker and the sweep ran
     for action in (
         "suspension.remind_chairs",
@@ -280,7 +270,7 @@ def test_a_withdrawal_with_a_later_effective_date_takes_effect_on_that_date_once
     )
     assert [e.name for e in events] == ["withdrawal.noticed"]
     # the chairs have the written notice, every partner is told, nothing has changed yet
-    assert _queued(db, "withdrawal.noticed") == _every_signatory_and_the_chair(people)
+    assert db.recipients("withdrawal.noticed") == _every_signatory_and_the_chair(people)
     assert _status(session, Agency, name=TRUST) == AgencyStatus.MEMBER
     assert _status(session, Arrangement, reference=ref) == ArrangementStatus.ACTIVE
     day_before = now.add(days=30)
@@ -306,7 +296,7 @@ def test_a_withdrawal_with_a_later_effective_date_takes_effect_on_that_date_once
     assert _status(session, Agency, name=TRUST) == AgencyStatus.WITHDRAWN
     assert _status(session, Arrangement, reference=ref) == ArrangementStatus.TERMINATED
     assert _status(session, AccessGrant, reference=grant) == AccessGrantStatus.REVOKED
-    assert _queued(db, "withdrawal.completed") == _every_signatory_and_the_chair(people)
+    assert db.recipients("withdrawal.completed") == _every_signatory_and_the_chair(people)
 
 
 def test_withdrawal_from_two_and_three_party_arrangements_says_what_ended_and_what_continues(
