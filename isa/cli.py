@@ -82,8 +82,9 @@ class Context:
 @contextmanager
 def session_scope(ctx: Context) -> Iterator[Session]:
     from isa.db import make_engine
+    from isa.keys import audit_seal
 
-    engine = make_engine(ctx.settings.database_url)
+    engine = make_engine(ctx.settings.database_url, audit=audit_seal(ctx.settings, "cli"))
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
@@ -177,9 +178,10 @@ def announce_ended(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
 def db_upgrade(*, json_: Json = False) -> None:
     """Apply the database migrations (creates the SQLite file if needed)."""
     from isa.db import upgrade
+    from isa.keys import audit_key
 
     ctx = Context()
-    upgrade(ctx.settings.database_url)
+    upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
     if json_:
         print(json.dumps({"upgraded": True}))
     else:

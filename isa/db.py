@@ -7,10 +7,22 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
+from models.audit import AuditSeal
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# The execution option that carries an engine's AuditSeal to the unit of work that appends audit
+# events through it (tasks/uow.py): an engine made without one can read the register, not change it.
+AUDIT_SEAL = "isa_audit_seal"
+
+
+def make_engine(url: str, *, audit: AuditSeal | None = None, **kwargs: Any) -> Engine:
+    engine = _engine(url, **kwargs)
+    return engine.execution_options(**{AUDIT_SEAL: audit}) if audit is not None else engine
+
+
+def _engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:" and url.startswith("sqlite:///"):
@@ -55,6 +67,8 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply the migrations up to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> None:
+    """Apply the migrations up to `revision`; `audit_key` seals an existing audit log (0008)."""
+    cfg = alembic_config(url)
+    cfg.attributes["audit_key"] = audit_key
+    command.upgrade(cfg, revision)

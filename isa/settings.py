@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     outbox_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
     outbox_lease_seconds: float = Field(default=600.0, gt=0)
 
+    # --- the audit log (DESIGN §8) ---
+    # The key of the audit chain's HMAC, kept outside the database. Unset: read from
+    # `audit_key_file`, which is generated (mode 0600) for a register in a SQLite file.
+    audit_key: SecretStr | None = None
+    audit_key_file: Path = Path("var/audit.key")
+    # Where each signed checkpoint of the chain's head is written as a file (also published as a
+    # Prefect artifact and emailed to the chairs); `isa audit verify` checks the log against them.
+    checkpoint_dir: Path = Path("var/checkpoints")
+
     @field_validator("mail_from")
     @classmethod
     def _mail_from_is_an_address(cls, value: str) -> str:

@@ -98,13 +98,14 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     from sqlmodel import Session
 
     from isa.db import make_engine
+    from isa.keys import audit_key, audit_seal
     from tasks.sample import is_empty, load_sample_register
 
     var = Path("var")
     logs = var / "log"
     logs.mkdir(parents=True, exist_ok=True)
     Path(settings.prefect_home).mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, audit_key=audit_key(settings))
     if server_healthy(settings.prefect_api_url):
         raise IsaError(f"a Prefect server already answers at {settings.prefect_api_url}")
 
@@ -146,7 +147,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
                 ],
                 env,
             )
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, audit=audit_seal(settings, "cli"))
         with Session(engine, expire_on_commit=False) as session:
             if is_empty(session):
                 refs = load_sample_register(session, now=settings.current_time())

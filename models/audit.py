@@ -1,12 +1,28 @@
-"""The audit chain's hash: each event commits to its own content and to the event before it,
-so altering, removing or reordering any stored event breaks every hash after it."""
+"""The audit chain's seal: each event commits, under a key kept outside the database, to its own
+content and to the event before it, so altering, removing or reordering any stored event breaks
+every hash after it, and without the key nobody can compute a chain that verifies."""
 
 import hashlib
+import hmac
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+# The shortest key accepted: 256 bits of hex.
+MIN_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class AuditSeal:
+    """Who appends to the audit log through one engine, and the key they seal it with:
+    `channel` says which way in (cli, prefect, web), `os_user` the operating-system user of the
+    process."""
+
+    key: bytes = field(repr=False)
+    channel: str
+    os_user: str | None = None
 
 
 def _canonical(value: Any) -> Any:
@@ -16,10 +32,13 @@ def _canonical(value: Any) -> Any:
 
 
 def audit_hash(
+    key: bytes,
     *,
     seq: int,
     occurred_at: datetime,
     actor: str,
+    channel: str,
+    os_user: str | None,
     action: str,
     outcome: str,
     subject_type: str | None,
@@ -34,6 +53,8 @@ def audit_hash(
         # stored timestamps come back in UTC at microsecond precision: hash exactly that form
         "occurred_at": occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor": actor,
+        "channel": channel,
+        "os_user": os_user,
         "action": action,
         "outcome": outcome,
         "subject_type": subject_type,
@@ -43,5 +64,8 @@ def audit_hash(
         "detail": detail,
         "prev_hash": prev_hash,
     }
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hmac.new(key, canonical_json(payload), hashlib.sha256).hexdigest()
+
+
+def canonical_json(payload: Any) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical).encode()

@@ -412,13 +412,18 @@ class ReferenceCounter(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """An append-only, hash-chained record of every state change and every refusal."""
+    """An append-only record of every state change and every refusal, chained by a keyed hash;
+    the database refuses to update or delete it (migration 0008)."""
 
     __tablename__ = "audit_event"
 
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     occurred_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # on whose behalf: a contact's or chair's address, or the operator ("cli:<user>") or a flow
     actor: str = Field(nullable=False)
+    # the way in (cli, prefect, web) and the operating-system user of the process that wrote it
+    channel: str = Field(nullable=False)
+    os_user: str | None = None
     action: str = Field(nullable=False)
     outcome: AuditOutcome = Field(sa_column=enum_column(AuditOutcome))
     subject_type: str | None = None

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from models.audit import GENESIS_HASH, audit_hash
 from models.tables import AuditEvent, AuditHead
+from tasks.uow import audit_seal_of
 
 
 def audit_events(session: Session, *, limit: int | None = None) -> list[AuditEvent]:
@@ -43,6 +44,7 @@ def _in_order(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
 
 def verify_audit_chain(session: Session) -> tuple[int, ChainBreak | None]:
     """Recompute every hash in order; return how many events checked out and the first break."""
+    key = audit_seal_of(session).key
     expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
     for event in _in_order(session):
         if event.seq != expected_seq:
@@ -52,9 +54,12 @@ def verify_audit_chain(session: Session) -> tuple[int, ChainBreak | None]:
         if event.prev_hash != expected_prev:
             return count, ChainBreak(event.seq, "does not follow the event before it (prev_hash)")
         recomputed = audit_hash(
+            key,
             seq=event.seq,
             occurred_at=event.occurred_at,
             actor=event.actor,
+            channel=event.channel,
+            os_user=event.os_user,
             action=event.action,
             outcome=event.outcome.value,
             subject_type=event.subject_type,

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from isa.db import make_engine
+from isa.keys import audit_seal
 from isa.settings import Settings
 from models.clocks import local_date, parse_date
 
@@ -21,7 +22,7 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=4)
 def engine(url: str | None = None) -> Engine:
-    return make_engine(url or settings().database_url)
+    return make_engine(url or settings().database_url, audit=audit_seal(settings(), "prefect"))
 
 
 def session() -> Session:

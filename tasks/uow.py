@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from isa.db import WRITE_TRANSACTION
-from models.audit import audit_hash
+from isa.db import AUDIT_SEAL, WRITE_TRANSACTION
+from models.audit import AuditSeal, audit_hash
 from models.enums import AuditOutcome
 from models.errors import Refused
 from models.events import DomainEvent
@@ -124,11 +124,14 @@ def append_audit(
     seq, prev_hash = session.execute(
         select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
     ).one()
+    seal = audit_seal_of(session)
     at = pendulum.instance(occurred_at).in_timezone("UTC")
     fields: dict[str, Any] = dict(
         seq=seq,
         occurred_at=at,
         actor=actor,
+        channel=seal.channel,
+        os_user=seal.os_user,
         action=action,
         outcome=outcome.value,
         subject_type=subject_type,
@@ -138,12 +141,22 @@ def append_audit(
         detail=detail,
         prev_hash=prev_hash,
     )
-    digest = audit_hash(**fields)
+    digest = audit_hash(seal.key, **fields)
     event = AuditEvent(**fields, hash=digest)
     session.add(event)
     session.flush()
     session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest))
     return event
+
+
+def audit_seal_of(session: Session) -> AuditSeal:
+    """The seal of the engine this session writes through (isa.db.make_engine's `audit`)."""
+    seal = session.connection().get_execution_options().get(AUDIT_SEAL)
+    if not isinstance(seal, AuditSeal):
+        raise RuntimeError(
+            "this engine has no audit seal: make it with make_engine(url, audit=audit_seal(...))"
+        )
+    return seal
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:

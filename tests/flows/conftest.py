@@ -37,7 +37,7 @@ def flow_db(
     """A fresh SQLite register that the flows' tasks open through `tasks.runtime`."""
     import shutil
 
-    from isa.db import make_engine
+    from tests.conftest import sealed_engine
 
     path = tmp_path / "isa.db"
     shutil.copy(sqlite_template, path)
@@ -45,7 +45,7 @@ def flow_db(
     monkeypatch.setenv("ISA_DATABASE_URL", url)
     runtime.settings.cache_clear()
     runtime.engine.cache_clear()
-    engine = make_engine(url)
+    engine = sealed_engine(url)
     yield Database("sqlite", url, engine)
     engine.dispose()
     runtime.engine().dispose()

@@ -152,6 +152,7 @@ def test_the_readme_walkthrough_gets_an_arrangement_approved_and_active(isa, reg
 def test_audit_verify_fails_naming_the_row_altered_by_hand(db: Database, isa, register) -> None:
     isa("arrangement", "draft", str(register), "--as", "jo@council.example")
     assert isa("audit", "verify").code == 0
+    db.drop_audit_guards()
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_event SET actor = 'someone@else.example' WHERE seq = 3"))
     broken = isa("audit", "verify")
@@ -163,6 +164,7 @@ def test_audit_verify_fails_naming_the_row_altered_by_hand(db: Database, isa, re
 
 
 def test_audit_verify_fails_when_a_row_is_deleted(db: Database, isa, register) -> None:
+    db.drop_audit_guards()
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_event WHERE seq = 2"))
     broken = isa("audit", "verify")
@@ -171,6 +173,7 @@ def test_audit_verify_fails_when_a_row_is_deleted(db: Database, isa, register) -
 
 
 def test_audit_verify_fails_when_the_newest_row_is_deleted(db: Database, isa, register) -> None:
+    db.drop_audit_guards()
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_event WHERE seq = (SELECT max(seq) FROM audit_event)"))
     broken = isa("audit", "verify")
@@ -488,9 +491,9 @@ def test_disposal_is_listed_and_confirmed_from_the_command_line(isa, register) -
     import pendulum
     from sqlmodel import Session
 
-    from isa.db import make_engine
+    from tests.conftest import sealed_engine
 
-    engine = make_engine(os.environ["ISA_DATABASE_URL"])
+    engine = sealed_engine(os.environ["ISA_DATABASE_URL"])
     with Session(engine) as session:
         schedule_disposal(
             session,

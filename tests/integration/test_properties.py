@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from isa.db import make_engine
 from models.enums import ArrangementStatus, ReviewOutcome
 from models.errors import IsaError, Refused
 from models.lifecycles import ARRANGEMENT
@@ -23,7 +22,13 @@ from tasks.arrangements import (
 )
 from tasks.audit import verify_audit_chain
 from tasks.suspensions import end_suspension, raise_suspension, withdraw_agency
-from tests.conftest import POSTGRES_URL, Database, _postgres_reachable, _reset_postgres
+from tests.conftest import (
+    POSTGRES_URL,
+    Database,
+    _postgres_reachable,
+    _reset_postgres,
+    sealed_engine,
+)
 from tests.utils.factories import COUNCIL, POLICE, TRUST, active, drafted, parties, seed_agencies
 
 START = pendulum.datetime(2026, 11, 25, 10, tz="UTC")
@@ -179,7 +184,7 @@ def test_random_sequences_on_sqlite_keep_the_table_and_refusals_write_nothing(
     path = tmp_path_factory.mktemp("prop") / "isa.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
-    engine = make_engine(url)
+    engine = sealed_engine(url)
     try:
         _check_sequence(Database("sqlite", url, engine), steps, start_active)
     finally:
@@ -195,7 +200,7 @@ def test_random_sequences_on_postgres_keep_the_table_and_refusals_write_nothing(
     postgres_schema: str, steps, start_active
 ) -> None:  # type: ignore[no-untyped-def]
     assert _postgres_reachable() is None, POSTGRES_URL
-    engine = make_engine(postgres_schema)
+    engine = sealed_engine(postgres_schema)
     try:
         _reset_postgres(engine)
         _check_sequence(Database("postgres", postgres_schema, engine), steps, start_active)

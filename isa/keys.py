@@ -1,0 +1,66 @@
+"""The audit key: read from `ISA_AUDIT_KEY`, or from its file, which is generated once (mode
+0600) for a register kept in a SQLite file. The key never enters the database it protects."""
+
+import getpass
+import os
+import secrets
+from pathlib import Path
+
+from isa.settings import Settings
+from models.audit import MIN_KEY_LENGTH, AuditSeal
+from models.errors import IsaError
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The key of the audit chain's HMAC; for an embedded register generated on first use."""
+    if settings.audit_key is not None:
+        key = settings.audit_key.get_secret_value().strip()
+        if len(key) < MIN_KEY_LENGTH:
+            raise IsaError(f"ISA_AUDIT_KEY is too short: at least {MIN_KEY_LENGTH} characters")
+        return key.encode()
+    path = settings.audit_key_file
+    if path.exists():
+        return _read(path)
+    if settings.sqlite_path() is None:
+        raise IsaError(
+            f"ISA_AUDIT_KEY is not set and there is no key file at {path}: a register outside a "
+            "local SQLite file needs its audit key set, the same on every machine"
+        )
+    return _generate(path)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IsaError(f"cannot read the audit key {path}: {exc}") from None
+    if len(key) < MIN_KEY_LENGTH:
+        raise IsaError(f"the audit key in {path} is too short: at least {MIN_KEY_LENGTH} chars")
+    return key.encode()
+
+
+def _generate(path: Path) -> bytes:
+    key = secrets.token_hex(32)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # O_EXCL: two first commands at once both end up with the one key written first
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read(path)
+    except OSError as exc:
+        raise IsaError(f"cannot create the audit key {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key.encode()
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def audit_seal(settings: Settings, channel: str) -> AuditSeal:
+    """What an engine of this process seals its audit events with."""
+    return AuditSeal(key=audit_key(settings), channel=channel, os_user=os_user())
