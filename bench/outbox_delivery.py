@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosmtplib
 import pendulum
+from fresh_copy import BENCH_SEAL
 from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import Session
 
@@ -181,7 +182,9 @@ def main() -> None:
                 conn.execute(text("CREATE SCHEMA isa_bench"))
             url = f"{args.database_url}?options=-csearch_path%3Disa_bench"
             engine.dispose()
-            engine = make_engine(url)
+            engine = make_engine(url, audit=BENCH_SEAL)
+        else:
+            engine = make_engine(url, audit=BENCH_SEAL)
         upgrade(url)
         overrides: dict[str, Any] = {"smtp_host": "127.0.0.1", "smtp_port": port.value}
         if args.batch_size:

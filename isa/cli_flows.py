@@ -5,9 +5,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from cyclopts import App, Parameter
+from sqlalchemy import Engine
 
-from isa.cli import Context, Json, _date, app, session_scope
-from models.errors import IsaError
+from isa.cli import Context, Json, _date, app, default_actor, session_scope
+from models.clocks import local_date
+from models.errors import InvalidInput, IsaError
 
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 app.command(sweep_app)
@@ -26,80 +28,165 @@ def _run_sweep(
     which: Literal["reviews", "access", "disposal", "deadlines", "monitoring"],
     as_of: str | None,
     json_: bool,
+    batch_size: int | None = None,
 ) -> None:
+    """Run a sweep's use cases here and send their emails: no Prefect server is needed (the
+    scheduled deployments run the same use cases as flows, which the UI shows)."""
     day = _date(as_of, "--as-of")
+    if batch_size is not None and batch_size < 1:
+        raise InvalidInput(f"--batch-size must be at least 1, not {batch_size}")
     ctx = Context()
-    from isa.prefect_events import server_healthy
+    today = day or local_date(ctx.now)
+    actor = default_actor(None)
+    from notifications.delivery import deliver_outbox_sync
+    from tasks.daily import phase_dicts, run_sweep, summarise
 
-    with session_scope(ctx):
-        pass  # the register must be migrated before a flow touches it
-    try:
-        if server_healthy(ctx.settings.prefect_api_url):
-            # the run shows in the UI of the server `isa up` started
-            from prefect.settings import PREFECT_API_URL, temporary_settings
-
-            with temporary_settings({PREFECT_API_URL: ctx.settings.prefect_api_url}):
-                result = _call(which, day)
-        else:
-            result = _call(which, day)
-    except Exception as exc:
-        raise IsaError(f"the {which} sweep failed: {' '.join(str(exc).split())[:300]}") from None
+    with session_scope(ctx) as session:
+        try:
+            if which == "monitoring":
+                _monitoring(ctx, session, today, json_)
+                return
+            phases = phase_dicts(
+                run_sweep(
+                    session, which, as_of=today, now=ctx.now, actor=actor, batch_size=batch_size
+                )
+            )
+            if which == "deadlines":
+                phases += _start_missed_flows(ctx, session, today)
+            delivery = deliver_outbox_sync(_engine(session), ctx.settings, ctx.now).as_dict()
+        except IsaError:
+            raise
+        except Exception as exc:
+            why = " ".join(str(exc).split())[:300]
+            raise IsaError(f"the {which} sweep failed: {why}") from None
+    result = summarise(today, phases, delivery)
+    notes = _announce_lapses(ctx, phases) if which == "reviews" else []
     if json_:
         print(json.dumps(result, default=str))
-    elif which in ("reviews", "access", "disposal", "deadlines"):
-        phases = ", ".join(f"{k} {v}" for k, v in result["phases"].items())
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in result["phases"].items())
+    sent = f"sent {delivery['sent']}"
+    if delivery["relay_error"]:
+        sent += " (the SMTP relay is unreachable: the emails wait in the outbox)"
+    print(f"{which} sweep {result['as_of']}: {counts}; emails queued {result['queued']}, {sent}")
+    for phase in phases:
+        if phase["phase"] == "flows not started":
+            for row in phase["acted"]:
+                print(f"  flow not started for {row['reference']}: {row['detail']}")
+    for row in result["held"]:
         print(
-            f"{which} sweep {result['as_of']}: {phases}; emails queued {result['queued']}, "
-            f"sent {result['delivery']['sent']}"
+            f"  held back until the clock reaches it: {row['action']} of {row['reference']} "
+            f"({row['detail']})"
+        )
+    for line in notes:
+        print(line)
+
+
+def _engine(session: Any) -> Engine:
+    bind = session.get_bind()
+    assert isinstance(bind, Engine)
+    return bind
+
+
+def _monitoring(ctx: Context, session: Any, day: date, json_: bool) -> None:
+    from notifications.delivery import deliver_outbox_sync
+    from tasks.monitoring import publish_monitoring_report
+
+    summary, _ = publish_monitoring_report(
+        session, period_end=day, actor=default_actor(None), now=ctx.now
+    )
+    delivery = deliver_outbox_sync(_engine(session), ctx.settings, ctx.now).as_dict()
+    if json_:
+        print(
+            json.dumps(
+                {
+                    "period": summary.period,
+                    "markdown": summary.markdown(),
+                    "figures": summary.flat(),
+                    "delivery": delivery,
+                },
+                default=str,
+            )
         )
     else:
-        print(result["markdown"], end="")
+        print(summary.markdown(), end="")
 
 
-def _call(which: str, day: date | None) -> dict[str, Any]:
-    if which == "reviews":
-        from flows.review_sweep import review_sweep
+def _start_missed_flows(ctx: Context, session: Any, day: date) -> list[dict[str, Any]]:
+    """Hand the matters whose flow never ran to Prefect, when its server answers; a start that
+    does not happen is reported as not started, with why."""
+    from flows.deadline_sweep import hand_over, started_phases
+    from isa.prefect_events import server_healthy
+    from tasks.suspensions import unstarted_matters
 
-        return review_sweep(as_of=day)
-    if which == "access":
-        from flows.access_sweep import access_sweep
+    matters = unstarted_matters(session, ctx.now)
+    session.rollback()
+    url = ctx.settings.prefect_api_url
+    if matters and not server_healthy(url):
+        why = f"the Prefect server at {url} is not reachable: the next sweep tries again"
+        return started_phases(
+            [{"reference": ref, "action": "not started", "detail": why} for _, ref in matters]
+        )
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        return access_sweep(as_of=day)
-    if which == "disposal":
-        from flows.disposal_sweep import disposal_sweep
+    with temporary_settings({PREFECT_API_URL: url}):
+        return started_phases([hand_over(kind, ref, day) for kind, ref in matters])
 
-        return disposal_sweep(as_of=day)
-    if which == "deadlines":
-        from flows.deadline_sweep import deadline_sweep
 
-        return deadline_sweep(as_of=day)
-    from flows.monitoring_review import monitoring_review
+def _announce_lapses(ctx: Context, phases: list[dict[str, Any]]) -> list[str]:
+    """A lapsed arrangement's data is to be destroyed: tell Prefect, so the disposal flow
+    schedules it at once; if the server is down, the daily disposal sweep does (nothing lost)."""
+    from isa.prefect_events import emit
 
-    return monitoring_review(as_of=day)
+    lapsed = [
+        row["reference"] for phase in phases for row in phase["acted"] if row["action"] == "lapsed"
+    ]
+    if lapsed and not all(
+        emit(ctx.settings.prefect_api_url, "isa.arrangement.ended", ref) for ref in lapsed
+    ):
+        return [
+            "the Prefect server is not reachable: the daily disposal sweep schedules the "
+            "destruction of the lapsed arrangements' data"
+        ]
+    return []
+
+
+BatchSize = Annotated[
+    int | None, Parameter(name="--batch-size", help="Records per batch (default 1000).")
+]
 
 
 @sweep_app.command(name="reviews")
 def sweep_reviews(
-    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+    *,
+    as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
+    batch_size: BatchSize = None,
+    json_: Json = False,
 ) -> None:
     """Run the review sweep (sign-offs, reminders, openings, escalations, lapses) now."""
-    _run_sweep("reviews", as_of, json_)
+    _run_sweep("reviews", as_of, json_, batch_size)
 
 
 @sweep_app.command(name="access")
 def sweep_access(
-    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+    *,
+    as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
+    batch_size: BatchSize = None,
+    json_: Json = False,
 ) -> None:
     """Run the access sweep (expiry, ended arrangements, leavers, training, attestation) now."""
-    _run_sweep("access", as_of, json_)
+    _run_sweep("access", as_of, json_, batch_size)
 
 
 @sweep_app.command(name="disposal")
 def sweep_disposal(
-    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+    *,
+    as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
+    batch_size: BatchSize = None,
+    json_: Json = False,
 ) -> None:
     """Run the disposal sweep (schedule what ended, remind, escalate the overdue) now."""
-    _run_sweep("disposal", as_of, json_)
+    _run_sweep("disposal", as_of, json_, batch_size)
 
 
 @sweep_app.command(name="deadlines")

@@ -4,7 +4,7 @@ or not at all, and a unique dedupe key means no rerun or race queues one email t
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 import pendulum
@@ -33,6 +33,8 @@ outbox_message: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 # SQLite allows 32,766 bound values a statement; 500 rows of ~15 columns stays well inside it.
 _INSERT_CHUNK = 500
+# Records a cancelling statement names at once (with the keys kept, a few per record).
+_CANCEL_CHUNK = 500
 
 
 class QueueingUnit(Protocol):
@@ -68,18 +70,32 @@ def queue_notifications(uow: QueueingUnit) -> int:
         notice = notice_for(event.name)
         fields = event_fields(event)
         subject = str(fields[notice.subject])
-        if notice.cancels:
-            cancels.setdefault((notice.event, notice.cancels), set()).add(subject)
-            # an email this same unit queued earlier is withdrawn just as a stored one would be
-            for row in rows:
-                if row["event"] in notice.cancels and row["subject_ref"] == subject:
-                    row["status"] = OutboxStatus.CANCELLED
-                    row["last_error"] = f"cancelled by {notice.event}"
+        new: list[dict[str, Any]] = []
         if notice.sends_to(fields):
             shared = shared_context(notice, fields, view, uow.now)
-            rows += [draft(notice, shared, p, uow.now) for p in recipients_of(notice, fields, view)]
+            new = [draft(notice, shared, p, uow.now) for p in recipients_of(notice, fields, view)]
+        if notice.cancels:
+            cancels.setdefault((notice.event, notice.cancels), set()).add(subject)
+            # an email this same unit queued earlier is withdrawn just as a stored one would be,
+            # unless it is the very email about to be queued again (the same dedupe key)
+            keep = {row["dedupe_key"] for row in new}
+            for row in rows:
+                if (
+                    row["event"] in notice.cancels
+                    and row["subject_ref"] == subject
+                    and row["dedupe_key"] not in keep
+                ):
+                    row["status"] = OutboxStatus.CANCELLED
+                    row["last_error"] = f"cancelled by {notice.event}"
+        rows += new
+    queued: dict[str, set[str]] = {}
+    for row in rows:
+        if row["status"] == OutboxStatus.PENDING:
+            queued.setdefault(row["subject_ref"], set()).add(row["dedupe_key"])
     for (by, events), subjects in cancels.items():
-        cancel_pending(uow.session, events=events, subject_refs=sorted(subjects), by=by)
+        cancel_pending(
+            uow.session, events=events, subject_refs=sorted(subjects), by=by, keep=queued
+        )
     return insert_rows(uow.session, rows)
 
 
@@ -156,15 +172,30 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 
 
 def cancel_pending(
-    session: Session, *, events: Iterable[str], subject_refs: Sequence[str], by: str
+    session: Session,
+    *,
+    events: Iterable[str],
+    subject_refs: Sequence[str],
+    by: str,
+    keep: Mapping[str, Collection[str]] | None = None,
 ) -> int:
-    """Withdraw still-pending emails of these events about this record (a reminder about a
-    meeting already held). An email already being sent is left to finish."""
-    result = session.execute(
-        update(outbox)
-        .where(outbox.c.status == OutboxStatus.PENDING.value)
-        .where(outbox.c.event.in_(list(events)))
-        .where(outbox.c.subject_ref.in_(list(subject_refs)))
-        .values(status=OutboxStatus.CANCELLED.value, last_error=f"cancelled by {by}")
-    )
-    return cast(CursorResult[Any], result).rowcount
+    """Withdraw still-pending emails of these events about these records (a reminder about a
+    meeting already held). An email already being sent is left to finish, and so is one whose
+    dedupe key `keep` lists under its record: the caller is queueing that same email now (a
+    second sweep reaching a reminder the first has just queued must not withdraw it)."""
+    cancelled = 0
+    for start in range(0, len(subject_refs), _CANCEL_CHUNK):
+        refs = subject_refs[start : start + _CANCEL_CHUNK]
+        stmt = (
+            update(outbox)
+            .where(outbox.c.status == OutboxStatus.PENDING.value)
+            .where(outbox.c.event.in_(list(events)))
+            .where(outbox.c.subject_ref.in_(refs))
+            .values(status=OutboxStatus.CANCELLED.value, last_error=f"cancelled by {by}")
+        )
+        kept = sorted(key for ref in refs for key in (keep or {}).get(ref, ()))
+        if kept:
+            stmt = stmt.where(outbox.c.dedupe_key.not_in(kept))
+        result = session.execute(stmt)
+        cancelled += cast(CursorResult[Any], result).rowcount
+    return cancelled

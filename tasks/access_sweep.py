@@ -9,6 +9,7 @@ Like the review sweep it works set-wise in batches, and what it did is stored on
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pendulum
 from sqlalchemy import bindparam, exists, or_, union, update
@@ -20,7 +21,7 @@ from models.enums import AccessGrantStatus, ArrangementStatus
 from models.events import AccessAttestationDue, AccessRevoked, DomainEvent, TrainingExpiring
 from models.lifecycles import ACCESS_GRANT
 from models.tables import AccessGrant, Arrangement, Contact, TrainingRecord
-from tasks.sweeps import PhaseReport, in_batches, record_batch
+from tasks.sweeps import Claim, PhaseReport, in_batches, record_batch
 from tasks.uow import UnitOfWork
 
 GRANT = AccessGrant.__table__  # type: ignore[attr-defined]
@@ -67,12 +68,8 @@ def _day(value: date) -> pendulum.Date:
     return pendulum.Date(value.year, value.month, value.day)
 
 
-def revoke_unneeded_access(
-    session: Session, *, as_of: date, policy: AccessPolicy, now: pendulum.DateTime, actor: str
-) -> PhaseReport:
-    """Revoke every grant whose need has ended, recording why."""
-    report = PhaseReport("revoked")
-    day = _day(as_of)
+def _ending(day: pendulum.Date, policy: AccessPolicy) -> Any:
+    """Held grants whose need has ended by `day`, with what tells why."""
     # attested on or before this London day and not since: due plus grace has passed
     unattested_before = _midnight(
         day.subtract(days=policy.attestation_grace_days + 1)
@@ -84,7 +81,6 @@ def revoke_unneeded_access(
         TRAINING.c.completed_on <= day,
         or_(TRAINING.c.expires_on.is_(None), TRAINING.c.expires_on > day),
     )
-    revoked = ACCESS_GRANT.fire(AccessGrantStatus.ACTIVE, "revoke")
     held = GRANT.c.status.in_([s.value for s in HELD])
     lapsed_training = (
         sa_select(TRAINING.c.contact_id)
@@ -110,43 +106,62 @@ def revoke_unneeded_access(
         .where(held, col(Contact.left_at).is_not(None)),
         sa_select(GRANT.c.id).where(held, GRANT.c.contact_id.in_(lapsed_training)),
     ).subquery()
+    return (
+        sa_select(
+            GRANT.c.id,
+            GRANT.c.reference,
+            GRANT.c.expires_on,
+            col(Arrangement.reference),
+            col(Arrangement.status),
+            col(Contact.email),
+            col(Contact.left_at),
+            trained.label("trained"),
+        )
+        .join(Arrangement, col(Arrangement.id) == GRANT.c.arrangement_id)
+        .join(Contact, col(Contact.id) == GRANT.c.contact_id)
+        # repeated on the grant itself, so a grant another sweep has just revoked is passed over
+        .where(held, GRANT.c.id.in_(sa_select(ending.c.id)))
+        .order_by(GRANT.c.id)
+    )
 
-    def act(uow: UnitOfWork) -> int:
+
+def _why(day: date, policy: AccessPolicy, row: Any) -> str:
+    _grant_id, _ref, expires_on, isa, status, _email, left_at, is_trained = row
+    if expires_on is not None and expires_on <= day:
+        return f"access expired on {expires_on.isoformat()}"
+    if ArrangementStatus(status) in ENDED:
+        return f"arrangement {isa} is {ArrangementStatus(status).value.replace('_', ' ')}"
+    if left_at is not None:
+        return "the staff member has left the agency"
+    if not is_trained:
+        return "the staff member's training has lapsed (§12)"
+    return (
+        f"need to know not re-attested within {policy.attest_every_months} months "
+        f"and {policy.attestation_grace_days} days of grace (§10)"
+    )
+
+
+def revoke_unneeded_access(
+    session: Session, *, as_of: date, policy: AccessPolicy, now: pendulum.DateTime, actor: str
+) -> PhaseReport:
+    """Revoke every grant whose need has ended, recording why. A revocation cannot be undone,
+    so it waits for the clock as well as `as_of`: a rehearsal of a later day sends that day's
+    reminders and reports the revocations it held back."""
+    report = PhaseReport("revoked")
+    rehearsed = _day(as_of)
+    day = min(rehearsed, local_date(now))
+    revoked = ACCESS_GRANT.fire(AccessGrantStatus.ACTIVE, "revoke")
+
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.execute(
-            sa_select(
-                GRANT.c.id,
-                GRANT.c.reference,
-                GRANT.c.expires_on,
-                GRANT.c.attested_at,
-                col(Arrangement.reference),
-                col(Arrangement.status),
-                col(Contact.email),
-                col(Contact.left_at),
-                trained.label("trained"),
-            )
-            .join(Arrangement, col(Arrangement.id) == GRANT.c.arrangement_id)
-            .join(Contact, col(Contact.id) == GRANT.c.contact_id)
-            .where(GRANT.c.id.in_(sa_select(ending.c.id)))
-            .order_by(GRANT.c.id)
-            .limit(policy.batch_size)
+            claim(_ending(day, policy).limit(policy.batch_size), GRANT)
         ).all()
         if not batch:
             return 0
         updates, events, touched = [], [], {}
-        for grant_id, ref, expires_on, _attested, isa, status, email, left_at, is_trained in batch:
-            if expires_on is not None and expires_on <= day:
-                reason = f"access expired on {expires_on.isoformat()}"
-            elif ArrangementStatus(status) in ENDED:
-                reason = f"arrangement {isa} is {ArrangementStatus(status).value.replace('_', ' ')}"
-            elif left_at is not None:
-                reason = "the staff member has left the agency"
-            elif not is_trained:
-                reason = "the staff member's training has lapsed (§12)"
-            else:
-                reason = (
-                    f"need to know not re-attested within {policy.attest_every_months} months "
-                    f"and {policy.attestation_grace_days} days of grace (§10)"
-                )
+        for row in batch:
+            grant_id, ref, _expires, isa, _status, email, _left, _trained = row
+            reason = _why(day, policy, row)
             updates.append({"grant_id": grant_id, "reason": reason})
             events.append(AccessRevoked(grant=ref, arrangement=isa, email=email, reason=reason))
             touched[ref] = reason
@@ -165,7 +180,12 @@ def revoke_unneeded_access(
         record_batch(uow, "access.revoke", "access-sweep", as_of, {"revoked": touched}, events)
         return len(batch)
 
-    return in_batches(session, actor=actor, now=now, action="access.revoke", report=report, act=act)
+    in_batches(session, actor=actor, now=now, action="access.revoke", report=report, act=act)
+    if rehearsed > day:
+        for row in session.execute(_ending(rehearsed, policy)).all():
+            report.hold(row[1], "revocation", _why(rehearsed, policy, row))
+        session.rollback()
+    return report
 
 
 def remind_attestations(
@@ -180,20 +200,23 @@ def remind_attestations(
         .add(days=1)
     )
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.execute(
-            sa_select(GRANT.c.id, GRANT.c.reference, GRANT.c.attested_at, col(Contact.email))
-            .join(Contact, col(Contact.id) == GRANT.c.contact_id)
-            .where(GRANT.c.status.in_([s.value for s in HELD]))
-            .where(GRANT.c.attested_at < due_by)
-            .where(
-                or_(
-                    GRANT.c.attestation_reminded_at.is_(None),
-                    GRANT.c.attestation_reminded_at < GRANT.c.attested_at,
+            claim(
+                sa_select(GRANT.c.id, GRANT.c.reference, GRANT.c.attested_at, col(Contact.email))
+                .join(Contact, col(Contact.id) == GRANT.c.contact_id)
+                .where(GRANT.c.status.in_([s.value for s in HELD]))
+                .where(GRANT.c.attested_at < due_by)
+                .where(
+                    or_(
+                        GRANT.c.attestation_reminded_at.is_(None),
+                        GRANT.c.attestation_reminded_at < GRANT.c.attested_at,
+                    )
                 )
+                .order_by(GRANT.c.id)
+                .limit(policy.batch_size),
+                GRANT,
             )
-            .order_by(GRANT.c.id)
-            .limit(policy.batch_size)
         ).all()
         if not batch:
             return 0
@@ -247,15 +270,20 @@ def remind_expiring_training(
         or_(newer.c.expires_on.is_(None), newer.c.expires_on > TRAINING.c.expires_on),
     )
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.execute(
-            sa_select(TRAINING.c.id, TRAINING.c.course, TRAINING.c.expires_on, col(Contact.email))
-            .join(Contact, col(Contact.id) == TRAINING.c.contact_id)
-            .where(TRAINING.c.expiry_reminded.is_(False))
-            .where(TRAINING.c.expires_on > day, TRAINING.c.expires_on <= horizon)
-            .where(has_access, ~renewed)
-            .order_by(TRAINING.c.id)
-            .limit(policy.batch_size)
+            claim(
+                sa_select(
+                    TRAINING.c.id, TRAINING.c.course, TRAINING.c.expires_on, col(Contact.email)
+                )
+                .join(Contact, col(Contact.id) == TRAINING.c.contact_id)
+                .where(TRAINING.c.expiry_reminded.is_(False))
+                .where(TRAINING.c.expires_on > day, TRAINING.c.expires_on <= horizon)
+                .where(has_access, ~renewed)
+                .order_by(TRAINING.c.id)
+                .limit(policy.batch_size),
+                TRAINING,
+            )
         ).all()
         if not batch:
             return 0

@@ -28,7 +28,7 @@ from models.lifecycles import DISPOSAL_TASK
 from models.tables import Agency, Arrangement, ArrangementParty, DisposalTask
 from tasks.arrangements import transition
 from tasks.lookup import arrangement_by_ref, require_role_at, resolve_actor
-from tasks.sweeps import PhaseReport, in_batches, record_batch
+from tasks.sweeps import Claim, PhaseReport, in_batches, record_batch
 from tasks.uow import UnitOfWork, unit_of_work
 
 TASK = DisposalTask.__table__  # type: ignore[attr-defined]
@@ -266,13 +266,16 @@ def remind_disposals(
         ]
     )
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.execute(
-            _pending_tasks()
-            .where(TASK.c.due_on > day)
-            .where(owed)
-            .order_by(TASK.c.id)
-            .limit(policy.batch_size)
+            claim(
+                _pending_tasks()
+                .where(TASK.c.due_on > day)
+                .where(owed)
+                .order_by(TASK.c.id)
+                .limit(policy.batch_size),
+                TASK,
+            )
         ).all()
         if not batch:
             return 0
@@ -319,17 +322,21 @@ def escalate_overdue_disposals(
     day = pendulum.Date(as_of.year, as_of.month, as_of.day)
     chairs_from = day.subtract(days=policy.escalate_to_chairs_after_days)
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.execute(
-            _pending_tasks()
-            .where(TASK.c.due_on < day)
-            .where(
-                or_(
-                    TASK.c.escalation < 1, and_(TASK.c.escalation < 2, TASK.c.due_on <= chairs_from)
+            claim(
+                _pending_tasks()
+                .where(TASK.c.due_on < day)
+                .where(
+                    or_(
+                        TASK.c.escalation < 1,
+                        and_(TASK.c.escalation < 2, TASK.c.due_on <= chairs_from),
+                    )
                 )
+                .order_by(TASK.c.id)
+                .limit(policy.batch_size),
+                TASK,
             )
-            .order_by(TASK.c.id)
-            .limit(policy.batch_size)
         ).all()
         if not batch:
             return 0

@@ -708,11 +708,33 @@ def sweep_deadlines(
                 day, action = what.split(": ", 1)
                 suspensions.add(reference, action, day)
         suspensions.queued += uow.queued
+    today = local_date(now)
+    if as_of > today:
+        # a rehearsal of a later day: an end that day would bring waits for the clock
+        for reference, ends_at in session.exec(
+            select(Suspension.reference, Suspension.ends_at)
+            .where(Suspension.status != SuspensionStatus.ENDED)
+            .order_by(col(Suspension.id))
+        ).all():
+            ends = pendulum.instance(ends_at)
+            if local_date(ends) <= as_of and now < ends:
+                suspensions.hold(
+                    reference, "end", f"ends {ends.in_timezone('Europe/London'):%Y-%m-%d %H:%M}"
+                )
     withdrawals = PhaseReport("withdrawals")
+    for reference, effective_on in session.exec(
+        select(col(Withdrawal.reference), col(Withdrawal.effective_on))
+        .where(Withdrawal.status == WithdrawalStatus.NOTIFIED)
+        .where(col(Withdrawal.effective_on) <= as_of)
+        .where(col(Withdrawal.effective_on) > today)
+        .order_by(col(Withdrawal.id))
+    ).all():
+        withdrawals.hold(reference, "withdrawal taking effect", f"effective {effective_on}")
+    session.rollback()
     for reference in session.exec(
         select(Withdrawal.reference)
         .where(Withdrawal.status == WithdrawalStatus.NOTIFIED)
-        .where(col(Withdrawal.effective_on) <= min(as_of, local_date(now)))
+        .where(col(Withdrawal.effective_on) <= min(as_of, today))
         .order_by(col(Withdrawal.id))
     ).all():
         for event in complete_withdrawal(

@@ -10,7 +10,8 @@ day finds nothing, and a run that crashed part-way resumes where it stopped.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 import pendulum
 from sqlalchemy import and_, bindparam, or_, update
@@ -78,9 +79,29 @@ class PhaseReport:
     phase: str
     acted: list[dict[str, Any]] = field(default_factory=list)
     queued: int = 0
+    # what `as_of` owed that cannot be undone and is left until the clock reaches it
+    held: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, reference: str, what: str, detail: str = "") -> None:
         self.acted.append({"reference": reference, "action": what, "detail": detail})
+
+    def hold(self, reference: str, what: str, detail: str = "") -> None:
+        """A rehearsal of a later day reached an irreversible step: say so and leave it."""
+        self.held.append({"reference": reference, "action": what, "detail": detail})
+
+
+class Claim(Protocol):
+    """How a phase's batch claims the rows it picked (`in_batches` chooses)."""
+
+    def __call__(self, stmt: Any, *tables: Any) -> Any: ...
+
+
+def _claim(stmt: Any, *tables: Any, wait: bool) -> Any:
+    # On PostgreSQL the rows are locked, those another sweep holds skipped (or, with `wait`,
+    # waited for); once locked, a row's conditions on the locked tables are checked again as
+    # it is then, so a row another sweep has just finished is not picked again. On SQLite the
+    # unit of work holds the write lock, so the batch is read after any other sweep's commit.
+    return stmt.with_for_update(skip_locked=not wait, of=list(tables) or None)
 
 
 def _start_of_local_day(day: date) -> pendulum.DateTime:
@@ -94,15 +115,23 @@ def in_batches(
     now: pendulum.DateTime,
     action: str,
     report: PhaseReport,
-    act: Callable[[UnitOfWork], int],
+    act: Callable[[UnitOfWork, Claim], int],
 ) -> PhaseReport:
-    """Run `act` in one unit of work after another until a batch finds nothing to do."""
+    """Run `act` in one unit of work after another until the phase is done.
+
+    Each batch claims its rows skipping those a concurrent sweep holds, so concurrent sweeps
+    split the work. When no free row is left, one more claim waits for the rows others still
+    hold: a sweep leaves a phase only once the whole phase is done, so the next phase sees all
+    of it, and concurrent sweeps together do exactly what one sweep alone would.
+    """
+    wait = False
     while True:
         with unit_of_work(session, actor=actor, now=now, action=action) as uow:
-            done = act(uow)
+            done = act(uow, partial(_claim, wait=wait))
         report.queued += uow.queued
-        if done == 0:
+        if done == 0 and wait:
             return report
+        wait = done == 0
 
 
 def record_batch(
@@ -139,7 +168,7 @@ def chase_approvals(
     )
     report = PhaseReport("approvals")
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         which = [] if only is None else [col(Arrangement.reference) == only]
         stmt = (
             select(Arrangement)
@@ -158,9 +187,8 @@ def chase_approvals(
             )
             .order_by(col(Arrangement.id))
             .limit(batch_size)
-            .with_for_update()
         )
-        batch = list(uow.session.exec(stmt).all())
+        batch = list(uow.session.exec(claim(stmt)).all())
         touched: dict[str, int] = {}
         events: list[DomainEvent] = []
         for isa in batch:
@@ -221,16 +249,20 @@ def remind_upcoming_reviews(
         ]
     )
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.exec(
-            select(Review.id, col(Review.due_on), col(Arrangement.reference))
-            .join(Arrangement, col(Arrangement.id) == col(Review.arrangement_id))
-            .where(Review.status == ReviewStatus.SCHEDULED)
-            .where(Arrangement.status == ArrangementStatus.ACTIVE)
-            .where(Review.due_on > day)
-            .where(owed)
-            .order_by(col(Review.id))
-            .limit(policy.batch_size)
+            claim(
+                select(Review.id, col(Review.due_on), col(Arrangement.reference))
+                .join(Arrangement, col(Arrangement.id) == col(Review.arrangement_id))
+                .where(Review.status == ReviewStatus.SCHEDULED)
+                .where(Arrangement.status == ArrangementStatus.ACTIVE)
+                .where(Review.due_on > day)
+                .where(owed)
+                .order_by(col(Review.id))
+                .limit(policy.batch_size),
+                REVIEW,
+                ARRANGEMENT_TABLE,
+            )
         ).all()
         updates, events, touched = [], [], {}
         for review_id, due_on, reference in batch:
@@ -265,16 +297,21 @@ def open_due_reviews(
     opened_state = ARRANGEMENT.fire(ArrangementStatus.ACTIVE, "open_review")
     review_state = REVIEW_LIFECYCLE.fire(ReviewStatus.SCHEDULED, "open")
 
-    def act(uow: UnitOfWork) -> int:
+    def act(uow: UnitOfWork, claim: Claim) -> int:
         batch = uow.session.exec(
-            select(Review.id, col(Review.due_on), col(Arrangement.id), col(Arrangement.reference))
-            .join(Arrangement, col(Arrangement.id) == col(Review.arrangement_id))
-            .where(Review.status == ReviewStatus.SCHEDULED)
-            .where(Arrangement.status == ArrangementStatus.ACTIVE)
-            .where(Review.due_on <= as_of)
-            .order_by(col(Review.id))
-            .limit(policy.batch_size)
-            .with_for_update()
+            claim(
+                select(
+                    Review.id, col(Review.due_on), col(Arrangement.id), col(Arrangement.reference)
+                )
+                .join(Arrangement, col(Arrangement.id) == col(Review.arrangement_id))
+                .where(Review.status == ReviewStatus.SCHEDULED)
+                .where(Arrangement.status == ArrangementStatus.ACTIVE)
+                .where(Review.due_on <= as_of)
+                .order_by(col(Review.id))
+                .limit(policy.batch_size),
+                REVIEW,
+                ARRANGEMENT_TABLE,
+            )
         ).all()
         if not batch:
             return 0
@@ -319,37 +356,47 @@ def open_due_reviews(
 def escalate_overdue_reviews(
     session: Session, *, as_of: date, policy: ReviewPolicy, now: pendulum.DateTime, actor: str
 ) -> PhaseReport:
-    """Overdue: tell the parties' signatories; later the chairs; at the lapse period, lapse it."""
+    """Overdue: tell the parties' signatories; later the chairs; at the lapse period, lapse it.
+    A lapse cannot be undone, so it waits for the clock as well as `as_of`: a rehearsal of a
+    later day sends that day's notices and reports the lapses it held back."""
     report = PhaseReport("overdue")
     day = pendulum.Date(as_of.year, as_of.month, as_of.day)
     chairs_from = day.subtract(days=policy.escalate_to_chairs_after_days)
-    lapse_from = day.subtract(days=policy.lapse_after_days)
+    lapse_from = min(day, local_date(now)).subtract(days=policy.lapse_after_days)
     lapsed_state = ARRANGEMENT.fire(ArrangementStatus.UNDER_REVIEW, "lapse")
     cancelled = REVIEW_LIFECYCLE.fire(ReviewStatus.OPEN, "cancel")
 
-    def act(uow: UnitOfWork) -> int:
-        batch = uow.session.execute(
-            sa_select(
-                col(Review.id),
-                col(Review.due_on),
-                col(Review.escalation),
-                col(Arrangement.id),
-                col(Arrangement.reference),
-            )
+    def overdue(*columns: Any) -> Any:
+        return (
+            sa_select(*columns)
             .join(Arrangement, col(Arrangement.id) == col(Review.arrangement_id))
             .where(col(Review.status) == ReviewStatus.OPEN)
             .where(col(Arrangement.status) == ArrangementStatus.UNDER_REVIEW)
             .where(col(Review.due_on) < day)
-            .where(
-                or_(
-                    col(Review.escalation) < 1,
-                    and_(col(Review.escalation) < 2, col(Review.due_on) <= chairs_from),
-                    col(Review.due_on) <= lapse_from,
+        )
+
+    def act(uow: UnitOfWork, claim: Claim) -> int:
+        batch = uow.session.execute(
+            claim(
+                overdue(
+                    col(Review.id),
+                    col(Review.due_on),
+                    col(Review.escalation),
+                    col(Arrangement.id),
+                    col(Arrangement.reference),
                 )
+                .where(
+                    or_(
+                        col(Review.escalation) < 1,
+                        and_(col(Review.escalation) < 2, col(Review.due_on) <= chairs_from),
+                        col(Review.due_on) <= lapse_from,
+                    )
+                )
+                .order_by(col(Review.id))
+                .limit(policy.batch_size),
+                REVIEW,
+                ARRANGEMENT_TABLE,
             )
-            .order_by(col(Review.id))
-            .limit(policy.batch_size)
-            .with_for_update()
         ).all()
         if not batch:
             return 0
@@ -401,9 +448,20 @@ def escalate_overdue_reviews(
         record_batch(uow, "review.escalate", "review-sweep", as_of, {"overdue": touched}, events)
         return len(batch)
 
-    return in_batches(
-        session, actor=actor, now=now, action="review.escalate", report=report, act=act
-    )
+    in_batches(session, actor=actor, now=now, action="review.escalate", report=report, act=act)
+    rehearsed_lapse_from = day.subtract(days=policy.lapse_after_days)
+    if rehearsed_lapse_from > lapse_from:
+        for ref, due_on in session.execute(
+            overdue(col(Arrangement.reference), col(Review.due_on))
+            .where(col(Review.due_on) <= rehearsed_lapse_from)
+            .order_by(col(Review.id))
+        ).all():
+            lapses_on = pendulum.Date(due_on.year, due_on.month, due_on.day).add(
+                days=policy.lapse_after_days
+            )
+            report.hold(ref, "lapse", f"lapses {lapses_on.isoformat()}")
+        session.rollback()
+    return report
 
 
 def sweep_reviews(

@@ -82,8 +82,11 @@ def test_the_review_sweep_run_twice_the_same_day_queues_nothing_new(register) ->
     assert db.count("outbox") == outbox
 
 
-def test_every_rung_then_opening_then_escalation_then_lapse_through_the_flow(register) -> None:
+def test_every_rung_then_opening_then_escalation_then_lapse_through_the_flow(
+    register, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db, _people, ref = register
+    lapse_day = DUE.add(days=90)
     for day, phase in (
         (DUE.subtract(days=90), "reminders"),
         (DUE.subtract(days=30), "reminders"),
@@ -91,11 +94,24 @@ def test_every_rung_then_opening_then_escalation_then_lapse_through_the_flow(reg
         (DUE, "opened"),
         (DUE.add(days=1), "overdue"),
         (DUE.add(days=30), "overdue"),
-        (DUE.add(days=90), "overdue"),
     ):
         result, name, _ = _run(review_sweep, as_of=day)
         assert result["phases"][phase] == 1, (day, result)
         assert name == f"review-sweep-{day.isoformat()}"
+    # rehearsed before its day the lapse, which cannot be undone, is held back and said so
+    rehearsal, _, run_id = _run(review_sweep, as_of=lapse_day)
+    assert rehearsal["phases"]["overdue"] == 0
+    assert rehearsal["held"] == [
+        {"reference": ref, "action": "lapse", "detail": f"lapses {lapse_day}", "phase": "overdue"}
+    ]
+    assert db.count("arrangement", f"reference = '{ref}' AND status = 'under_review'") == 1
+    (table,) = [a for a in _artifacts(run_id) if a.key == "review-sweep"]
+    assert "held back until the clock reaches it: lapse" in str(table.data)
+    # once the clock reaches the day it lapses
+    monkeypatch.setenv("ISA_NOW", f"{lapse_day.isoformat()}T07:00")
+    runtime.settings.cache_clear()
+    result, _, _ = _run(review_sweep, as_of=lapse_day)
+    assert result["phases"]["overdue"] == 1, result
     assert db.count("arrangement", f"reference = '{ref}' AND status = 'lapsed'") == 1
     assert db.count("outbox", "event = 'arrangement.lapsed'") > 0
 

@@ -253,14 +253,23 @@ def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_ser
     at_once, _, _ = _run(deadline_sweep)
     assert at_once["phases"]["flows started"] == 0
     _clock(monkeypatch, NOW.add(hours=1))
-    first, name, _ = _run(deadline_sweep)
+    first, name, run_id = _run(deadline_sweep)
     assert name == "deadline-sweep-2026-11-25"
-    assert first["phases"] == {"suspensions": 0, "withdrawals": 0, "flows started": 1}
+    # its run is created, but with no runner serving the deployment it is not started, and the
+    # sweep says so rather than counting it as started
+    assert first["phases"] == {
+        "suspensions": 0,
+        "withdrawals": 0,
+        "flows started": 0,
+        "flows not started": 1,
+    }
     (started,) = _runs("suspension")
     assert started.parameters == {"suspension": SUS}
-    # no runner has picked it up yet; the next sweep that day does not start a second one
+    (table,) = [a for a in _artifacts(run_id) if a.key == "deadline-sweep"]
+    assert "no runner is serving suspension/suspension" in str(table.data)
+    # the next sweep that day does not create a second run
     again, _, _ = _run(deadline_sweep)
-    assert again["phases"]["flows started"] == 1
+    assert again["phases"]["flows not started"] == 1
     assert [run.id for run in _runs("suspension")] == [started.id]
     # a start that never ran (no runner, or it failed before marking) is tried again next day
     _clock(monkeypatch, NOW.add(days=1))

@@ -187,3 +187,26 @@ def test_a_bad_policy_is_refused() -> None:
         AccessPolicy(attest_every_months=0)
     with pytest.raises(ValueError, match="cannot be negative"):
         AccessPolicy(attestation_grace_days=-1)
+
+
+def test_a_rehearsal_of_a_later_day_reminds_but_revokes_nothing_before_the_clock(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    grant = granted(session, people, ref, TRUST, now)  # re-attestation due 25 May 2027
+    rehearsed = pendulum.date(2027, 6, 9)  # past its grace: a revocation is owed that day
+    report = {
+        r.phase: r
+        for r in sweep_access(
+            session, as_of=rehearsed, policy=DEFAULT, now=now, actor="system:test"
+        )
+    }
+    assert report["revoked"].acted == []
+    assert [(h["reference"], h["action"]) for h in report["revoked"].held] == [
+        (grant, "revocation")
+    ]
+    assert "not re-attested" in report["revoked"].held[0]["detail"]
+    assert _grant(session, grant).status == AccessGrantStatus.ACTIVE
+    assert _mail(db, "access.revoked") == []
+    # the day's notice still goes: the point of contact is asked to re-attest
+    assert [r["reference"] for r in report["attestation reminders"].acted] == [grant]

@@ -578,6 +578,10 @@ def test_withdraw_with_a_later_date_gives_notice_and_the_deadline_sweep_carries_
     rehearsal = isa("sweep", "deadlines", "--as-of", "2026-12-31")
     assert rehearsal.code == 0, rehearsal.err
     assert "withdrawals 0" in rehearsal.out
+    assert (
+        "  held back until the clock reaches it: withdrawal taking effect of WDR-2026-0001 "
+        "(effective 2026-12-31)"
+    ) in rehearsal.out.splitlines()
     monkeypatch.setenv("ISA_NOW", "2026-12-31T06:50")
     swept = isa("sweep", "deadlines")
     assert swept.code == 0, swept.err
@@ -616,3 +620,48 @@ def test_a_meeting_that_decides_withdrawal_starts_the_withdrawal_flow(
         "sweep starts its flow",
     ]
     assert db.count("withdrawal", "status = 'completed' AND flow_started_at IS NULL") == 1
+
+
+def test_every_sweep_runs_from_the_command_line_with_the_prefect_server_down(
+    db: Database, isa, register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweeps are the safety net for the server: they run their use cases here, and a flow
+    they could not start is reported as not started, with why."""
+    assert isa("suspend", TRUST, "--reason", "Breach", "--as", "nia@trust.example").code == 0
+    monkeypatch.setenv("ISA_NOW", "2026-11-25T12:00")
+    swept = isa("sweep", "deadlines")
+    assert swept.code == 0, swept.err
+    lines = swept.out.splitlines()
+    assert lines[0] == (
+        "deadlines sweep 2026-11-25: suspensions 0, withdrawals 0, flows started 0, "
+        "flows not started 1; emails queued 0, sent 0 (the SMTP relay is unreachable: "
+        "the emails wait in the outbox)"
+    )
+    assert lines[1] == (
+        "  flow not started for SUS-2026-0001: the Prefect server at http://127.0.0.1:9/api is "
+        "not reachable: the next sweep tries again"
+    )
+    for which in ("reviews", "access", "disposal", "monitoring", "all"):
+        result = isa("sweep", which)
+        assert result.code == 0, (which, result.err)
+        assert result.err == ""
+    assert db.count("audit_event", "action = 'monitoring.report'") == 1
+
+
+def test_a_rehearsed_sweep_says_what_it_held_back_and_does_none_of_it(
+    db: Database, isa, register
+) -> None:
+    ref = _activated(isa, register)
+    # 25 Nov 2026: the review falls due 25 Nov 2027 and would lapse 90 days later
+    for day in ("2027-11-25", "2027-11-26", "2027-12-26"):
+        assert isa("sweep", "reviews", "--as-of", day).code == 0
+    before = db.snapshot(exclude=("audit_event", "audit_head", "outbox", "outbox_message"))
+    rehearsal = isa("sweep", "reviews", "--as-of", "2028-03-15")
+    assert rehearsal.code == 0, rehearsal.err
+    assert "overdue 0" in rehearsal.out
+    assert (
+        f"  held back until the clock reaches it: lapse of {ref} (lapses 2028-02-23)"
+        in rehearsal.out.splitlines()
+    )
+    assert db.snapshot(exclude=("audit_event", "audit_head", "outbox", "outbox_message")) == before
+    assert db.count("outbox", "event = 'arrangement.lapsed'") == 0

@@ -392,3 +392,29 @@ def test_the_stored_context_survives_json_and_renders_the_stored_email_again(
         assert again.subject == row.subject == parsed(row)["Subject"]
         assert part_of(row, "html") == again.html
         assert part_of(row, "plain") == again.text
+
+
+def test_queueing_an_email_already_queued_never_cancels_it(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    """A reminder that cancels older reminders of its arrangement must not cancel itself: a
+    second sweep reaching the reminder a first sweep has just queued used to withdraw it, and
+    the insert of its own copy then did nothing (the dedupe key was taken): the email was lost."""
+    from models.events import ReviewReminderDue
+
+    ref = active(session, people, now)
+    reminder = ReviewReminderDue(arrangement=ref, due_on="2027-11-25", days_before=30)
+    for _ in range(2):
+        with unit_of_work(session, actor=ADMIN, now=now, action="review.remind") as uow:
+            uow.emit(reminder)
+    rows = emails(session, "review.reminder")
+    assert len(rows) == 4
+    assert {row.status for row in rows} == {OutboxStatus.PENDING}
+    # a nearer rung still withdraws the older one, as it did
+    with unit_of_work(session, actor=ADMIN, now=now, action="review.remind") as uow:
+        uow.emit(ReviewReminderDue(arrangement=ref, due_on="2027-11-25", days_before=7))
+    by_rung = {(row.occurrence, row.status) for row in emails(session, "review.reminder")}
+    assert by_rung == {
+        ("2027-11-25/30", OutboxStatus.CANCELLED),
+        ("2027-11-25/7", OutboxStatus.PENDING),
+    }

@@ -217,3 +217,29 @@ def test_replaying_a_past_day_with_as_of_acts_as_that_day_would_have(
     # the sweep did not run for months; replaying the missed day 30 before due sends that rung
     _sweep(session, DUE.subtract(days=30))
     assert {o for _, _, o in _outbox(db, "review.reminder")} == {f"{DUE.isoformat()}/30"}
+
+
+def test_a_rehearsal_past_the_lapse_period_sends_the_notices_but_does_not_lapse(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    _sweep(session, DUE)  # opened on its due date
+    rehearsed = DUE.add(days=100)
+    reports = {
+        r.phase: r
+        for r in sweep_reviews(session, as_of=rehearsed, policy=POLICY, now=now, actor=SYSTEM)
+    }
+    # the overdue notices of that day go; the lapse, which cannot be undone, waits
+    assert [a["action"] for a in reports["overdue"].acted] == ["escalated to the chairs"]
+    assert reports["overdue"].held == [
+        {"reference": ref, "action": "lapse", "detail": "lapses 2028-02-23"}
+    ]
+    assert _arrangement(session, ref).status == ArrangementStatus.UNDER_REVIEW
+    assert _outbox(db, "arrangement.lapsed") == []
+    # a second rehearsal does not loop on what it held back, nor send the notice again
+    again = {
+        r.phase: r
+        for r in sweep_reviews(session, as_of=rehearsed, policy=POLICY, now=now, actor=SYSTEM)
+    }
+    assert again["overdue"].acted == []
+    assert len(again["overdue"].held) == 1
