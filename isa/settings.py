@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import pendulum
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clocks import parse_datetime
@@ -46,7 +46,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=12, ge=1)
     outbox_backoff_base_seconds: float = Field(default=60.0, gt=0)
     outbox_backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
-    outbox_lease_seconds: float = Field(default=600.0, gt=0)
+    # Short, because a live deliverer renews its claim every heartbeat however long it takes to
+    # send: the lease is how long a dead one's emails wait. Several heartbeats to a lease let a
+    # renewal be late, or fail once, without the claim lapsing under a live deliverer.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_heartbeat_seconds: float = Field(default=15.0, gt=0)
 
     # --- the audit log (DESIGN §8) ---
     # The key of the audit chain's HMAC, kept outside the database. Unset: read from
@@ -64,6 +68,16 @@ class Settings(BaseSettings):
         if not address or "@" not in address or any(c in value for c in "\r\n"):
             raise ValueError(f"not an email address: {value!r} (e.g. Register <isa@example.org>)")
         return str(Address(display_name=name, addr_spec=address))
+
+    @model_validator(mode="after")
+    def _heartbeat_within_the_lease(self) -> "Settings":
+        if self.outbox_heartbeat_seconds >= self.outbox_lease_seconds:
+            raise ValueError(
+                f"ISA_OUTBOX_HEARTBEAT_SECONDS ({self.outbox_heartbeat_seconds:g}) must be less "
+                f"than ISA_OUTBOX_LEASE_SECONDS ({self.outbox_lease_seconds:g}): a deliverer "
+                "renews its claim before it lapses"
+            )
+        return self
 
     @field_validator("now")
     @classmethod

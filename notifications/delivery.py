@@ -7,10 +7,16 @@ The guarantee: each email is queued exactly once and delivered at least once. A 
 dies after the relay accepted a message but before recording it leaves the row `sending`; once
 its claim lapses the row is sent again with the same Message-ID, so the duplicate can be
 recognised.
+
+A claim lasts a short lease, and a live deliverer renews it every heartbeat for every row it
+still holds, so a slow one keeps its rows however long the relay takes, while a dead one's rows
+are due again within one lease of its last renewal rather than after a lease long enough to
+outlast any run.
 """
 
 import asyncio
 import concurrent.futures
+import logging
 import random
 import time
 import uuid
@@ -22,6 +28,7 @@ from typing import Any, Literal
 
 import aiosmtplib
 from sqlalchemy import Connection, Engine, bindparam, case, or_, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from isa.db import WRITE_TRANSACTION
@@ -32,6 +39,8 @@ from notifications.outbox import outbox, outbox_message
 from notifications.tables import OutboxStatus
 
 SessionSource = Engine | Callable[[], Session]
+
+logger = logging.getLogger(__name__)
 
 _CLAIMED_COLUMNS = (
     outbox.c.id,
@@ -137,16 +146,21 @@ def claim_due(
     locked; on SQLite the transaction holds the database's write lock. Either way the UPDATE
     repeats the due condition, so a row is only ever claimed by one deliverer at a time.
     """
+    # Picked once, as a CTE PostgreSQL must materialise: as a plain `IN (subquery)` the planner
+    # may rescan the subquery for each row it updates, each rescan skipping the rows the UPDATE
+    # has just changed and locking the next ones, so one claim took more than `limit` rows.
     pick = (
         select(outbox.c.id)
         .where(_due(now))
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("pick")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     stmt = (
         outbox.update()
-        .where(outbox.c.id.in_(pick))
+        .where(outbox.c.id.in_(select(pick.c.id)))
         .where(_due(now))
         .values(
             status=OutboxStatus.SENDING.value,
@@ -170,6 +184,31 @@ def claim_due(
         conn.execute(stmt)
         rows = [dict(row) for row in conn.execute(claimed).mappings()]
     return rows
+
+
+_RENEW = (
+    outbox.update()
+    # Only while the claim is ours, so another deliverer's rows are never extended, and only
+    # while it has not lapsed: once it has, another deliverer may have taken some of its rows
+    # (a claim takes at most its batch size, so not necessarily all), and renewing the rest
+    # would let this run carry on through the batch and send those again.
+    .where(outbox.c.claim == bindparam("r_claim"))
+    .where(outbox.c.next_attempt_at > bindparam("r_now", type_=UTCDateTime()))
+    .values(next_attempt_at=bindparam("r_until", type_=UTCDateTime()))
+)
+
+
+def renew_claims(
+    db: SessionSource, *, claims: Sequence[str], now: datetime, until: datetime
+) -> set[str]:
+    """Extend to `until` the lease of each claim in `claims` that still holds rows and has not
+    lapsed by `now`; return the claims renewed."""
+    renewed: set[str] = set()
+    with _write_transaction(db) as conn:
+        for claim in claims:
+            if conn.execute(_RENEW, {"r_claim": claim, "r_now": now, "r_until": until}).rowcount:
+                renewed.add(claim)
+    return renewed
 
 
 _RECORD = (
@@ -366,7 +405,7 @@ class _Batch:
     # the claim token the rows were marked with, this run's id and the batch's number
     claim: str
     rows: list[dict[str, Any]]
-    # past this another deliverer may take the rows over
+    # past this another deliverer may take the rows over; moved on by each renewal
     expires: datetime
 
 
@@ -389,12 +428,24 @@ class _Run:
         self.run_id = uuid.uuid4().hex
         self.batches = 0
         self.lease = timedelta(seconds=settings.outbox_lease_seconds)
+        # every batch claimed and not yet recorded, by claim: what the heartbeat renews
+        self.held: dict[str, _Batch] = {}
         self.sender = envelope_sender(settings.mail_from)
         self.head = from_header(settings.mail_from)
         self.relay = Relay(settings)
         self.report = DeliveryReport()
 
     async def run(self) -> DeliveryReport:
+        stop = asyncio.Event()
+        heartbeat = asyncio.create_task(self._keep_claims(stop))
+        try:
+            return await self._deliver()
+        finally:
+            # only once every batch is recorded: a row is held until its outcome is written
+            stop.set()
+            await heartbeat
+
+    async def _deliver(self) -> DeliveryReport:
         upcoming: asyncio.Task[_Batch | None] | None = None
         recording: asyncio.Task[None] | None = None
         try:
@@ -439,10 +490,42 @@ class _Run:
         if not rows:
             return None
         self.report.claimed += len(rows)
-        return _Batch(claim, rows, at + self.lease)
+        batch = _Batch(claim, rows, at + self.lease)
+        self.held[claim] = batch
+        return batch
 
     async def _record(self, batch: _Batch, outcomes: Sequence[_Outcome]) -> None:
         await asyncio.to_thread(record_outcomes, self.db, batch.claim, outcomes)
+        del self.held[batch.claim]
+
+    async def _keep_claims(self, stop: asyncio.Event) -> None:
+        """Renew the claims this run holds every heartbeat, until the run is over."""
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), self.settings.outbox_heartbeat_seconds)
+                return
+            except TimeoutError:
+                await self._renew()
+
+    async def _renew(self) -> None:
+        held = list(self.held.values())
+        if not held:
+            return
+        at = self.clock()
+        until = at + self.lease
+        claims = [batch.claim for batch in held]
+        try:
+            renewed = await asyncio.to_thread(
+                renew_claims, self.db, claims=claims, now=at, until=until
+            )
+        except SQLAlchemyError as exc:
+            # Try again at the next beat. Until one succeeds the expiries stand, so if none does
+            # `_send` stops at them and leaves the rows to whoever takes them over.
+            logger.warning("could not renew the outbox claims %s: %s", claims, exc)
+            return
+        for batch in held:
+            if batch.claim in renewed:
+                batch.expires = until
 
     def _release(self, rows: Sequence[dict[str, Any]]) -> list[_Outcome]:
         """Rows claimed but not tried: due again at once (they were due when this run began),
@@ -469,7 +552,8 @@ class _Run:
         report = self.report
         for index, row in enumerate(batch.rows):
             at = self.clock()
-            # Past our claim another deliverer may already have the row: leave the rest to it.
+            # Past our claim (the last renewal's expiry) another deliverer may already have the
+            # row: leave the rest to it.
             if at >= batch.expires or not await self._connected():
                 outcomes.extend(self._release(batch.rows[index:]))
                 break
