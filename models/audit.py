@@ -69,3 +69,49 @@ def audit_hash(
 
 def canonical_json(payload: Any) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_canonical).encode()
+
+
+# --- checkpoints: the chain's head, signed and kept outside the database ----------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The audit chain's head at one moment: event #`seq` had hash `head`. Signed with a key
+    derived from the audit key, and kept outside the database (a file, a Prefect artifact, the
+    chairs' email), so a log cut back or rewritten after it no longer matches it."""
+
+    seq: int
+    head: str
+    at: str  # ISO 8601, UTC
+    signature: str = ""
+
+    def signed(self, key: bytes) -> "Checkpoint":
+        return Checkpoint(self.seq, self.head, self.at, _checkpoint_signature(key, self))
+
+    def is_signed_by(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.signature, _checkpoint_signature(key, self))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "head": self.head, "at": self.at, "signature": self.signature}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> "Checkpoint":
+        """A checkpoint as published; `ValueError` naming what is wrong with it."""
+        if not isinstance(raw, dict) or set(raw) != {"seq", "head", "at", "signature"}:
+            raise ValueError("not an audit checkpoint: it needs seq, head, at and signature")
+        seq, head, at, signature = raw["seq"], raw["head"], raw["at"], raw["signature"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            raise ValueError(f"checkpoint seq {seq!r} is not a whole number")
+        if not all(isinstance(v, str) for v in (head, at, signature)):
+            raise ValueError("checkpoint head, at and signature must be text")
+        return cls(seq, head, at, signature)
+
+
+def _checkpoint_signature(key: bytes, checkpoint: Checkpoint) -> str:
+    # a key of its own, derived from the audit key, so a checkpoint can never pass for an event
+    signing_key = hmac.new(key, b"isa audit checkpoint", hashlib.sha256).digest()
+    body = canonical_json({"seq": checkpoint.seq, "head": checkpoint.head, "at": checkpoint.at})
+    return hmac.new(signing_key, body, hashlib.sha256).hexdigest()

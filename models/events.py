@@ -330,6 +330,18 @@ class MonitoringReportPublished(DomainEvent):
     markdown: str
 
 
+@dataclass(frozen=True)
+class AuditCheckpointed(DomainEvent):
+    """The audit log's head was signed and published, for the chairs to keep (DESIGN §8)."""
+
+    name = "audit.checkpoint"
+    checkpoint: str  # "audit event #123"
+    seq: int
+    head: str
+    at: str
+    document: str  # the checkpoint as published, to be saved and checked against
+
+
 # --- need-to-know access (§10) and training (§12) ----------------------------------------------
 
 

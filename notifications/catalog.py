@@ -379,6 +379,13 @@ _ENTRIES = (
         template="monitoring_report",
         audiences=(Audience.CHAIRS,),
     ),
+    # --- the audit log's daily checkpoint, kept by the chairs outside the register ---
+    Notice(
+        "audit.checkpoint",
+        subject="checkpoint",
+        template="audit_checkpoint",
+        audiences=(Audience.CHAIRS,),
+    ),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(
         "withdrawal.noticed",

@@ -64,6 +64,12 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "period_end": "2026-11-24",
     "summary": {"active": 12, "under_review": 2, "suspended": 1},
     "markdown": "# Register summary\n\n| status | arrangements |\n|---|---|\n| active | 12 |\n",
+    "checkpoint": "audit event #1234",
+    "seq": 1234,
+    "head": "9f2c" * 16,
+    "at": "2026-11-25T07:30:00+00:00",
+    "document": '{\n  "seq": 1234,\n  "head": "9f2c…",\n  "at": "2026-11-25T07:30:00+00:00",\n'
+    '  "signature": "5b1e…"\n}\n',
 }
 
 

@@ -226,3 +226,26 @@ def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
     assert smtp_server.recorder.to(people.rep[TRUST])
     tables = [a for a in _artifacts(run_id) if a.key == "disposal-sweep"]
     assert tables and ref in str(tables[0].data)
+
+
+def test_the_daily_checkpoint_is_published_as_an_artifact_kept_and_emailed_to_the_chairs(
+    register, smtp_server: SMTPServer, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.audit_checkpoint import audit_checkpoint
+    from tasks.audit import stored_checkpoints, verify_audit
+
+    db, people, _ref = register
+    monkeypatch.setenv("ISA_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    runtime.settings.cache_clear()
+    smtp_server.received.clear()
+    result, name, run_id = _run(audit_checkpoint)
+    assert name == "audit-checkpoint-2026-11-25"
+    (artifact,) = [a for a in _artifacts(run_id) if a.key == "audit-checkpoint"]
+    assert f'"seq": {result["seq"]}' in str(artifact.data)
+    assert result["signature"] in str(artifact.data)
+    (mail,) = smtp_server.recorder.to(people.chair)
+    assert mail.message["Subject"].startswith(f"Audit log checkpoint: event #{result['seq']}")
+    kept = stored_checkpoints(tmp_path / "checkpoints")
+    assert [c.seq for _, c in kept] == [result["seq"]]
+    with Session(db.engine) as session:
+        assert verify_audit(session, kept).broken is None

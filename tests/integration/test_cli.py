@@ -665,3 +665,69 @@ def test_a_rehearsed_sweep_says_what_it_held_back_and_does_none_of_it(
     )
     assert db.snapshot(exclude=("audit_event", "audit_head", "outbox", "outbox_message")) == before
     assert db.count("outbox", "event = 'arrangement.lapsed'") == 0
+
+
+def test_an_audit_checkpoint_is_kept_emailed_to_the_chairs_and_verified_against(
+    db: Database, isa, register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = tmp_path / "checkpoints"
+    monkeypatch.setenv("ISA_CHECKPOINT_DIR", str(kept))
+    _activated(isa, register)
+    taken = isa("audit", "checkpoint", "--json")
+    assert taken.code == 0, taken.err
+    checkpoint = json.loads(taken.out)
+    (path,) = kept.iterdir()
+    assert str(path) == checkpoint["file"]
+    assert (kept.stat().st_mode & 0o777, path.stat().st_mode & 0o777) == (0o700, 0o600)
+    assert db.recipients("audit.checkpoint") == {"chair@group.example"}
+    verified = isa("audit", "verify")
+    assert verified.code == 0, verified.err
+    assert f"extends 1 checkpoint (the latest of event #{checkpoint['seq']})" in verified.out
+    assert isa("audit", "verify", "--checkpoint", "latest").code == 0
+    assert isa("audit", "verify", "--checkpoint", str(path)).code == 0
+    # the last events cut away and the head moved back: the chair's copy still shows it
+    chairs_copy = tmp_path / "chairs-copy.json"
+    chairs_copy.write_text(path.read_text())
+    path.unlink()
+    db.drop_audit_guards()
+    with db.engine.begin() as conn:
+        seq = checkpoint["seq"] - 2
+        head = conn.execute(text(f"SELECT hash FROM audit_event WHERE seq = {seq}")).scalar()
+        conn.execute(text(f"DELETE FROM audit_event WHERE seq > {seq}"))
+        conn.execute(text(f"UPDATE audit_head SET seq = {seq}, hash = '{head}'"))
+    cut = isa("audit", "verify", "--checkpoint", str(chairs_copy))
+    assert cut.code == 1
+    assert cut.err.startswith(
+        f"isa: error: audit log cut back or rewritten: the log ends at event #{seq} but the "
+        f"checkpoint of {checkpoint['at']} ({chairs_copy}) records event #{checkpoint['seq']}"
+    )
+    assert len(cut.err.splitlines()) == 1
+    assert isa("audit", "verify", "--checkpoint", "latest").err == (
+        f"isa: error: no checkpoint is kept in {kept}: take one with `isa audit checkpoint`\n"
+    )
+
+
+def test_the_audit_log_names_its_channel_and_os_user_and_prints_no_control_characters(
+    db: Database, isa, register, tmp_path: Path
+) -> None:
+    form = tmp_path / "forged.yaml"
+    # a title that would print a second, forged line in the log, refused as a draft by a
+    # stranger: the refusal is audited against the title
+    lines = register.read_text().splitlines()
+    lines = [
+        'title: "X\\n#9999 2026-11-25 10:00:00  done  agency.withdraw"'
+        if line.startswith("title:")
+        else line
+        for line in lines
+    ]
+    form.write_text("\n".join(lines) + "\n")
+    refused = isa("arrangement", "draft", str(form), "--as", "nobody@nowhere.example")
+    assert refused.code == 1
+    assert db.count("audit_event", "outcome = 'refused' AND subject_ref LIKE 'X%#9999%'") == 1
+    log = isa("audit", "log")
+    assert log.code == 0, log.err
+    assert not any(line.startswith("#9999") for line in log.out.splitlines())
+    rows = json.loads(isa("audit", "log", "--json").out)
+    assert {row["channel"] for row in rows} == {"cli"}
+    assert all(row["os_user"] for row in rows)
+    assert "[cli, os user " in log.out.splitlines()[0]

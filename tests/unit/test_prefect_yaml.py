@@ -41,6 +41,7 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "deadline-sweep",
         "monitoring-review",
         "deliver-outbox",
+        "audit-checkpoint",
     }
     (trigger,) = deployments["approval"].triggers
     assert trigger.expect == {"isa.arrangement.submitted"}
