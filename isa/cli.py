@@ -1,7 +1,6 @@
 """`isa`: the command line over the register's use cases. A thin layer: it parses, reads the clock
 once, calls one use case and prints what happened; any refusal is one line on stderr, exit 1."""
 
-import getpass
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -24,6 +23,7 @@ from models.clocks import local_date, parse_date, parse_datetime
 from models.enums import ArrangementStatus, ContactRole, MeetingOutcome, SecurityStandard
 from models.errors import InvalidInput, IsaError
 from models.events import DomainEvent
+from models.inputs import normalise_email
 
 app = App(
     name="isa",
@@ -108,7 +108,16 @@ def session_scope(ctx: Context) -> Iterator[Session]:
 
 
 def default_actor(as_: str | None) -> str:
-    return as_ if as_ else f"cli:{getpass.getuser()}"
+    """On whose behalf: the `--as` given, which must be an email address (the use case checks
+    it is a registered one), else the operator, named by their operating-system user."""
+    if as_ is None:
+        from isa.keys import os_user
+
+        return f"cli:{os_user()}"
+    try:
+        return normalise_email(as_)
+    except InvalidInput:
+        raise InvalidInput(f"--as {as_!r} is not an email address") from None
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -27,6 +27,7 @@ from tasks.lookup import (
     require_role_at,
     resolve_actor,
 )
+from tasks.register import require_registered
 from tasks.uow import UnitOfWork, unit_of_work
 
 ACCESS_MANAGERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.POINT_OF_CONTACT)
@@ -48,6 +49,8 @@ def record_training(
     if expires_on is not None and expires_on <= completed_on:
         raise InvalidInput(f"--expires {expires_on} is not after --completed {completed_on}")
     with unit_of_work(session, actor=actor, now=now, action="training.record") as uow:
+        uow.about("contact", email)
+        require_registered(session, actor)
         contact = contact_by_email(session, email)
         assert contact.id is not None
         session.add(

@@ -8,8 +8,15 @@ from models.errors import InvalidInput
 from models.events import AgencyRegistered, ChairAdded, ContactAdded, DomainEvent
 from models.inputs import normalise_email, required_text
 from models.tables import Agency, Chair, Contact, ContactRoleAssignment
-from tasks.lookup import agency_by_name
-from tasks.uow import unit_of_work
+from tasks.lookup import agency_by_name, resolve_actor
+from tasks.uow import is_operator, unit_of_work
+
+
+def require_registered(session: Session, actor: str) -> None:
+    """Setting up the register is the operator's, or a registered contact's or chair's: an
+    address the register does not know is refused (and the refusal audited)."""
+    if not is_operator(actor):
+        resolve_actor(session, actor)
 
 
 def register_agency(
@@ -23,6 +30,8 @@ def register_agency(
 ) -> list[DomainEvent]:
     name = required_text(name, "agency name")
     with unit_of_work(session, actor=actor, now=now, action="agency.register") as uow:
+        uow.about("agency", name)
+        require_registered(session, actor)
         exists = session.exec(select(Agency).where(Agency.name == name)).first()
         if exists is not None:
             raise InvalidInput(f"agency {name!r} is already registered")
@@ -62,6 +71,8 @@ def add_contact(
     address = normalise_email(email)
     name = required_text(name, "contact name")
     with unit_of_work(session, actor=actor, now=now, action="contact.add") as uow:
+        uow.about("contact", address)
+        require_registered(session, actor)
         home = agency_by_name(session, agency)
         contact = session.exec(select(Contact).where(Contact.email == address)).first()
         if contact is not None and contact.agency_id != home.id:
@@ -99,6 +110,8 @@ def add_chair(
     address = normalise_email(email)
     name = required_text(name, "chair name")
     with unit_of_work(session, actor=actor, now=now, action="chair.add") as uow:
+        uow.about("chair", address)
+        require_registered(session, actor)
         if session.exec(select(Chair).where(Chair.email == address)).first() is not None:
             raise InvalidInput(f"{address} is already a chair")
         session.add(Chair(email=address, name=name, created_at=now))

@@ -14,8 +14,9 @@ from sqlmodel import Session, col
 from isa.db import AUDIT_SEAL, WRITE_TRANSACTION
 from models.audit import AuditSeal, audit_hash
 from models.enums import AuditOutcome
-from models.errors import Refused
+from models.errors import InvalidInput, Refused
 from models.events import DomainEvent
+from models.inputs import normalise_email
 from models.plain import plain
 from models.tables import AuditEvent, AuditHead, ReferenceCounter
 from notifications.outbox import queue_notifications
@@ -72,6 +73,7 @@ def unit_of_work(
     session: Session, *, actor: str, now: pendulum.DateTime, action: str
 ) -> Iterator[UnitOfWork]:
     """Commit everything done inside, or nothing; a `Refused` leaves one refusal audit event."""
+    actor = checked_actor(actor)
     uow = UnitOfWork(session=session, actor=actor, now=now, action=action)
     if session.in_transaction():
         # the unit of work owns its transaction: end any read the caller left open first
@@ -101,6 +103,25 @@ def unit_of_work(
     except BaseException:
         session.rollback()
         raise
+
+
+# Actors that are not a person: the operator at the command line, or a flow.
+OPERATOR_PREFIXES = ("cli:", "system:")
+
+
+def checked_actor(actor: str) -> str:
+    """Who acts, as the audit log will name them: the operator (`cli:alice`) or a flow
+    (`system:prefect`), or else an email address; anything else, or any control character, is
+    refused before anything is written, so no actor can forge a line of the log."""
+    if not actor or any(not c.isprintable() for c in actor):
+        raise InvalidInput(f"the person acting, {actor!r}, is not a valid name or email address")
+    if actor.startswith(OPERATOR_PREFIXES):
+        return actor
+    return normalise_email(actor)
+
+
+def is_operator(actor: str) -> bool:
+    return actor.startswith(OPERATOR_PREFIXES)
 
 
 def append_audit(

@@ -731,3 +731,45 @@ def test_the_audit_log_names_its_channel_and_os_user_and_prints_no_control_chara
     assert {row["channel"] for row in rows} == {"cli"}
     assert all(row["os_user"] for row in rows)
     assert "[cli, os user " in log.out.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("agency", "add", "Another Agency"),
+        ("contact", "add", COUNCIL, "new@council.example", "--name", "New Person"),
+        ("chair", "add", "chair2@group.example", "--name", "Second Chair"),
+        ("training", "record", "jo@council.example", "--course", "IG", "--completed", "2026-11-01"),
+    ],
+)
+def test_the_setup_commands_take_as_only_a_registered_address(
+    db: Database, isa, register, argv: tuple[str, ...]
+) -> None:
+    # a forged line in the log: refused before anything is written, audit included
+    before = db.snapshot()
+    forged = isa(*argv, "--as", "x\n#9999 2026-11-25 10:00:00  done  agency.withdraw")
+    assert forged.code == 1
+    assert forged.err.startswith("isa: error: --as ") and len(forged.err.splitlines()) == 1
+    assert db.snapshot() == before
+    # an address the register does not know: refused, and the refusal audited against it
+    stranger = isa(*argv, "--as", "Stranger@Nowhere.example")
+    assert stranger.code == 1
+    assert stranger.err == (
+        "isa: error: stranger@nowhere.example is not a contact of any agency nor a chair\n"
+    )
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == {
+        k: v for k, v in before.items() if k not in ("audit_event", "audit_head")
+    }
+    with db.engine.connect() as conn:
+        actor, outcome, os_user = conn.execute(
+            text("SELECT actor, outcome, os_user FROM audit_event ORDER BY seq DESC LIMIT 1")
+        ).one()
+    assert (actor, outcome) == ("stranger@nowhere.example", "refused") and os_user
+    # a registered contact may, and the log names them and the operating-system user
+    done = isa(*argv, "--as", "sam@council.example")
+    assert done.code == 0, done.err
+    with db.engine.connect() as conn:
+        actor, channel, os_user = conn.execute(
+            text("SELECT actor, channel, os_user FROM audit_event ORDER BY seq DESC LIMIT 1")
+        ).one()
+    assert (actor, channel) == ("sam@council.example", "cli") and os_user
