@@ -63,23 +63,13 @@ POSTGRES_TRIGGERS = (
 )
 
 
-def _payload(row: Any, *, keyed: bool) -> bytes:
-    at: datetime = row.occurred_at
-    payload = {
-        "seq": row.seq,
-        "occurred_at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor": row.actor,
-        "action": row.action,
-        "outcome": row.outcome,
-        "subject_type": row.subject_type,
-        "subject_ref": row.subject_ref,
-        "before": row.before,
-        "after": row.after,
-        "detail": row.detail,
-        "prev_hash": row.prev_hash,
-    }
+def _payload(row: dict[str, Any], *, keyed: bool) -> bytes:
+    at: datetime = row["occurred_at"]
+    names = ("seq", "actor", "action", "outcome", "subject_type", "subject_ref", "before")
+    payload = {name: row[name] for name in (*names, "after", "detail", "prev_hash")}
+    payload["occurred_at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if keyed:
-        payload |= {"channel": row.channel, "os_user": row.os_user}
+        payload |= {"channel": row["channel"], "os_user": row["os_user"]}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
@@ -87,7 +77,7 @@ def _reseal(key: bytes | None) -> None:
     """Check the unkeyed chain as it stands, then seal every event with the key: a history
     already broken is refused, not laundered."""
     bind = op.get_bind()
-    rows = bind.execute(sa.select(EVENTS).order_by(EVENTS.c.seq)).all()
+    rows = [dict(r) for r in bind.execute(sa.select(EVENTS).order_by(EVENTS.c.seq)).mappings()]
     if not rows:
         return
     if key is None:
@@ -98,18 +88,18 @@ def _reseal(key: bytes | None) -> None:
     updates = []
     for expected, row in enumerate(rows, start=1):
         if (
-            row.seq != expected
-            or row.prev_hash != previous
-            or hashlib.sha256(_payload(row, keyed=False)).hexdigest() != row.hash
+            row["seq"] != expected
+            or row["prev_hash"] != previous
+            or hashlib.sha256(_payload(row, keyed=False)).hexdigest() != row["hash"]
         ):
             raise IsaError(
                 f"the audit chain is broken at event #{expected}: migration 0008 will not seal "
                 "a history that does not verify (`isa audit verify` on the previous version)"
             )
-        previous = row.hash
-        sealed = row._replace(prev_hash=new_previous)
+        previous = row["hash"]
+        sealed = {**row, "prev_hash": new_previous}
         new_hash = hmac.new(key, _payload(sealed, keyed=True), hashlib.sha256).hexdigest()
-        updates.append({"b_seq": row.seq, "b_prev": new_previous, "b_hash": new_hash})
+        updates.append({"b_seq": row["seq"], "b_prev": new_previous, "b_hash": new_hash})
         new_previous = new_hash
     # a new HMAC never equals an old SHA-256 hash, so rewriting in order keeps `hash` unique
     for chunk in (updates[i : i + 500] for i in range(0, len(updates), 500)):

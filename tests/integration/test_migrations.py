@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlmodel import Session
 
 from isa.db import upgrade
 from models.tables import metadata
@@ -133,3 +134,92 @@ def test_a_populated_register_upgrades_from_the_first_migration_to_the_latest(
         )
     engine.dispose()
     assert differences == []
+
+
+def _old_chain(url: str, events: int) -> None:
+    """An audit log as the versions before 0008 wrote it: hashed with plain SHA-256."""
+    import hashlib
+    import json
+
+    from isa.db import make_engine
+
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    previous = "0" * 64
+    with engine.begin() as conn:
+        for seq in range(1, events + 1):
+            row = {
+                "seq": seq,
+                "occurred_at": "2026-11-25T10:00:00.000000Z",
+                "actor": "cli:admin" if seq % 2 else "system:prefect",
+                "action": "chair.add",
+                "outcome": "done",
+                "subject_type": "chair",
+                "subject_ref": f"chair{seq}@group.example",
+                "before": None,
+                "after": {"name": f"Chair {seq}"},
+                "detail": None,
+                "prev_hash": previous,
+            }
+            digest = hashlib.sha256(
+                json.dumps(row, sort_keys=True, separators=(",", ":")).encode()
+            ).hexdigest()
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (seq, occurred_at, actor, action, outcome, "
+                    "subject_type, subject_ref, before, after, detail, prev_hash, hash) VALUES "
+                    "(:seq, :t, :actor, :action, :outcome, :subject_type, :subject_ref, NULL, "
+                    ":after, NULL, :prev_hash, :hash)"
+                ),
+                {**row, "t": NOW, "after": json.dumps(row["after"]), "hash": digest},
+            )
+            previous = digest
+        conn.execute(
+            text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": events, "h": previous}
+        )
+    engine.dispose()
+
+
+def test_migration_0008_seals_an_intact_old_chain_with_the_audit_key(
+    postgres_or_sqlite_url: str,
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from tasks.audit import verify_audit
+    from tests.conftest import TEST_AUDIT_KEY, sealed_engine
+
+    url = postgres_or_sqlite_url
+    _old_chain(url, 5)
+    upgrade(url, audit_key=TEST_AUDIT_KEY.encode())
+    engine = sealed_engine(url)
+    with Session(engine) as session:
+        verified = verify_audit(session)
+    assert (verified.events, verified.broken) == (5, None)
+    with engine.connect() as conn:
+        channels = conn.execute(text("SELECT channel FROM audit_event ORDER BY seq")).scalars()
+        assert list(channels) == ["cli", "prefect", "cli", "prefect", "cli"]
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET actor = 'x' WHERE seq = 1"))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("broken", [True, False])
+def test_migration_0008_refuses_to_seal_a_broken_chain_or_to_run_without_the_key(
+    postgres_or_sqlite_url: str, broken: bool
+) -> None:
+    from isa.db import make_engine
+    from models.errors import IsaError
+    from tests.conftest import TEST_AUDIT_KEY
+
+    url = postgres_or_sqlite_url
+    _old_chain(url, 4)
+    if broken:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE seq = 2"))
+        engine.dispose()
+        with pytest.raises(IsaError, match="the audit chain is broken at event #2"):
+            upgrade(url, audit_key=TEST_AUDIT_KEY.encode())
+    else:
+        with pytest.raises(IsaError, match="run `isa db upgrade`"):
+            upgrade(url)
