@@ -1,4 +1,4 @@
-"""Sweeps at once: four review, access and disposal sweeps started together over a busy register
+"""Sweeps at once: four deadline, access, review and disposal sweeps started together over a busy register
 split its work and together queue and deliver exactly what one sweep alone does, on SQLite and
 PostgreSQL. Two sweeps at once used to lose thousands of reminders on PostgreSQL: the reminder
 phase read its batch without locking, so the second sweep took the same batch and its cancel
@@ -24,7 +24,7 @@ from tests.utils.busy_register import DAY, KINDS, NOW, build_busy_register
 from tests.utils.smtp import SMTPServer
 from tests.utils.smtp import smtp_server as smtp_server  # the fixture
 
-SWEEPS: tuple[Sweep, ...] = ("access", "reviews", "disposal")
+SWEEPS: tuple[Sweep, ...] = ("deadlines", "access", "reviews", "disposal")
 PER_KIND = 8
 BATCH = 3
 ACTOR = "system:test"

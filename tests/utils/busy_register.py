@@ -20,7 +20,9 @@ from models.tables import (
     ContactRoleAssignment,
     DisposalTask,
     Review,
+    Suspension,
     TrainingRecord,
+    Withdrawal,
 )
 
 DAY = pendulum.date(2027, 6, 1)
@@ -84,6 +86,8 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
             DisposalTask,
             AccessGrant,
             TrainingRecord,
+            Suspension,
+            Withdrawal,
         )
     }
     at = NOW.subtract(years=1)
@@ -104,6 +108,43 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
             )
             rows[ContactRoleAssignment].append({"contact_id": contact, "role": role.value})
     rows[Chair].append({"email": "chair@group.example", "name": "Chris Chair", "created_at": at})
+    # three more agencies, party to nothing, for the deadline sweep: one suspended a week ago
+    # (remind the chairs), one two weeks ago (escalate), one whose withdrawal takes effect today
+    for offset, (status, raised_days) in enumerate(
+        (("suspended", 8), ("suspended", 15), ("member", None)), start=1
+    ):
+        agency = AGENCIES + offset
+        rows[Agency].append(
+            {"id": agency, "name": f"Agency {agency}", "status": status, "created_at": at}
+        )
+        if raised_days is not None:
+            raised = _morning(DAY.subtract(days=raised_days))
+            rows[Suspension].append(
+                {
+                    "reference": f"SUS-2027-{offset:04d}",
+                    "agency_id": agency,
+                    "reason": "Laptop stolen",
+                    "raised_by": f"signatory@agency{agency}.example",
+                    "raised_at": raised,
+                    "meeting_deadline": raised.add(days=14),
+                    "ends_at": raised.add(days=30),
+                    "status": "raised",
+                    "flow_started_at": raised,
+                }
+            )
+        else:
+            rows[Withdrawal].append(
+                {
+                    "reference": "WDR-2027-0001",
+                    "agency_id": agency,
+                    "reason": "Merging",
+                    "raised_by": f"signatory@agency{agency}.example",
+                    "noticed_at": _morning(DAY.subtract(days=20)),
+                    "effective_on": DAY,
+                    "status": "notified",
+                    "flow_started_at": _morning(DAY.subtract(days=20)),
+                }
+            )
     staff = 0
     number = 0
     for kind, shape in KINDS.items():
