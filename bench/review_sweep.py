@@ -133,7 +133,7 @@ def build_register(path: Path, size: int) -> None:
 
 def ours(engine: Engine) -> int:
     with Session(engine, expire_on_commit=False) as session:
-        reports = sweep_reviews(session, as_of=AS_OF, policy=POLICY, now=NOW, actor="bench")
+        reports = sweep_reviews(session, as_of=AS_OF, policy=POLICY, now=NOW, actor="system:bench")
     return sum(r.queued for r in reports)
 
 

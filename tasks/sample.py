@@ -20,7 +20,7 @@ from tasks.arrangements import (
 )
 from tasks.register import add_chair, add_contact, register_agency
 
-LOADER = "sample-loader"
+LOADER = "system:sample-loader"
 PREFIX = "Sample: "
 AGENCIES = {
     "council": (f"{PREFIX}Northshire County Council", SecurityStandard.ISO27001),
