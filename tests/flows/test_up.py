@@ -82,6 +82,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             "deadline-sweep": ["15 6 * * *"],
             "monitoring-review": ["0 8 1 4 *"],
             "deliver-outbox": ["* * * * *"],
+            "audit-checkpoint": ["30 7 * * *"],
         }
         scheduled = httpx.post(
             f"{api}/flow_runs/filter",
