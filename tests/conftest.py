@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,21 +117,30 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_schema() -> Iterator[str]:
+@contextmanager
+def empty_postgres_schema(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema, dropped afterwards; the test is skipped (and
+    says why) when the server cannot be reached."""
     problem = _postgres_reachable()
     if problem:
         pytest.skip(f"PostgreSQL tier skipped: {POSTGRES_URL} unreachable ({problem})")
-    schema = f"isa_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    upgrade(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    with empty_postgres_schema("isa_test") as url:
+        upgrade(url)
+        yield url
 
 
 def _reset_postgres(engine: Engine) -> None:

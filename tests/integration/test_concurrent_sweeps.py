@@ -8,18 +8,19 @@ import json
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from isa.db import upgrade
 from isa.settings import Settings
 from notifications.delivery import deliver_outbox_sync
 from tasks.daily import Sweep, run_sweep
-from tests.conftest import POSTGRES_URL, _postgres_reachable, sealed_engine
+from tests.conftest import empty_postgres_schema, sealed_engine
 from tests.utils.busy_register import DAY, KINDS, NOW, build_busy_register
 from tests.utils.smtp import SMTPServer
 from tests.utils.smtp import smtp_server as smtp_server  # the fixture
@@ -69,44 +70,23 @@ def _batch_subjects(engine: Engine) -> Counter[tuple[str, str]]:
     return named
 
 
-def _fresh(backend: str, tmp_path: Path, name: str, schemas: list[str]) -> str:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / name}.db"
-        upgrade(url)
-        return url
-    problem = _postgres_reachable()
-    if problem:
-        pytest.skip(f"PostgreSQL tier skipped: {POSTGRES_URL} unreachable ({problem})")
-    schema = f"isa_concurrent_{name}_{int(time.time() * 1000) % 10**9}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    admin.dispose()
-    schemas.append(schema)
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    upgrade(url)
-    return url
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def two_registers(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The same busy register twice: one for a single sweep, one for four at once."""
-    schemas: list[str] = []
-    engines = []
-    for name in ("single", "four"):
-        url = _fresh(request.param, tmp_path, name, schemas)
-        engine = sealed_engine(url)
-        build_busy_register(engine, per_kind=PER_KIND)
-        engines.append(engine)
-    yield request.param, engines[0], engines[1]
-    for engine in engines:
-        engine.dispose()
-    if schemas:
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            for schema in schemas:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with ExitStack() as stack:
+        engines = []
+        for name in ("single", "four"):
+            url = (
+                f"sqlite:///{tmp_path / name}.db"
+                if request.param == "sqlite"
+                else stack.enter_context(empty_postgres_schema(f"isa_concurrent_{name}"))
+            )
+            upgrade(url)
+            engine = sealed_engine(url)
+            stack.callback(engine.dispose)
+            build_busy_register(engine, per_kind=PER_KIND)
+            engines.append(engine)
+        yield request.param, engines[0], engines[1]
 
 
 def test_four_sweeps_at_once_queue_and_deliver_exactly_what_one_sweep_does(

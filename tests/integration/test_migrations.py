@@ -1,18 +1,17 @@
 """The migrations users run build exactly the schema the models declare, on both backends."""
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import Session
 
 from isa.db import upgrade
 from models.tables import metadata
-from tests.conftest import POSTGRES_URL, Database, _postgres_reachable
+from tests.conftest import Database, empty_postgres_schema
 
 NOW = "2026-11-25 10:00:00"
 
@@ -23,17 +22,8 @@ def postgres_or_sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> It
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    problem = _postgres_reachable()
-    if problem:
-        pytest.skip(f"PostgreSQL tier skipped: {POSTGRES_URL} unreachable ({problem})")
-    schema = f"isa_migrate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with empty_postgres_schema("isa_migrate") as url:
+        yield url
 
 
 def test_the_migrated_schema_matches_the_models(db: Database) -> None:
