@@ -165,13 +165,18 @@ def announce_raised(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
 
 
 def announce_ended(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
+    """Tell Prefect which arrangements were terminated (see `announce_arrangements_ended`)."""
+    ended = [str(e.as_dict()["arrangement"]) for e in _events_of(events, "arrangement.terminated")]
+    return announce_arrangements_ended(ctx, ended)
+
+
+def announce_arrangements_ended(ctx: "Context", references: Sequence[str]) -> list[str]:
     """Tell Prefect which arrangements ended, so the disposal flow schedules their destruction
     at once; if the server is down, the daily disposal sweep does it (nothing is lost)."""
     from isa.prefect_events import emit
 
-    ended = [str(e.as_dict()["arrangement"]) for e in _events_of(events, "arrangement.terminated")]
-    if ended and not all(
-        emit(ctx.settings.prefect_api_url, "isa.arrangement.ended", ref) for ref in ended
+    if references and not all(
+        emit(ctx.settings.prefect_api_url, "isa.arrangement.ended", ref) for ref in references
     ):
         return [
             "the Prefect server is not reachable: the daily disposal sweep schedules the "

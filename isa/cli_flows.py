@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from cyclopts import App, Parameter
 from sqlalchemy import Engine
 
-from isa.cli import Context, Json, _date, app, default_actor, session_scope
+from isa.cli import (
+    Context,
+    Json,
+    _date,
+    announce_arrangements_ended,
+    app,
+    default_actor,
+    session_scope,
+)
 from models.clocks import local_date
 from models.errors import InvalidInput, IsaError
 
@@ -134,21 +142,11 @@ def _start_missed_flows(ctx: Context, session: Any, day: date) -> list[dict[str,
 
 
 def _announce_lapses(ctx: Context, phases: list[dict[str, Any]]) -> list[str]:
-    """A lapsed arrangement's data is to be destroyed: tell Prefect, so the disposal flow
-    schedules it at once; if the server is down, the daily disposal sweep does (nothing lost)."""
-    from isa.prefect_events import emit
-
+    """A lapsed arrangement's data is to be destroyed, as a terminated one's is."""
     lapsed = [
         row["reference"] for phase in phases for row in phase["acted"] if row["action"] == "lapsed"
     ]
-    if lapsed and not all(
-        emit(ctx.settings.prefect_api_url, "isa.arrangement.ended", ref) for ref in lapsed
-    ):
-        return [
-            "the Prefect server is not reachable: the daily disposal sweep schedules the "
-            "destruction of the lapsed arrangements' data"
-        ]
-    return []
+    return announce_arrangements_ended(ctx, lapsed)
 
 
 BatchSize = Annotated[
