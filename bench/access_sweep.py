@@ -168,7 +168,9 @@ def build_register(path: Path, grants: int) -> None:
 
 def ours(engine: Engine) -> int:
     with Session(engine, expire_on_commit=False) as session:
-        reports = sweep_access(session, as_of=AS_OF, policy=AccessPolicy(), now=NOW, actor="system:bench")
+        reports = sweep_access(
+            session, as_of=AS_OF, policy=AccessPolicy(), now=NOW, actor="system:bench"
+        )
     return sum(r.queued for r in reports)
 
 

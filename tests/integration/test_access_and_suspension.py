@@ -335,7 +335,9 @@ def test_a_meeting_that_continues_leaves_the_suspension_running_to_day_30(
     )
     assert _get(session, Arrangement, reference=ref).status == ArrangementStatus.SUSPENDED
     with pytest.raises(Refused, match="runs until 25 December 2026 10:00"):
-        end_suspension(session, suspension="SUS-2026-0001", actor="system:test", now=now.add(days=29))
+        end_suspension(
+            session, suspension="SUS-2026-0001", actor="system:test", now=now.add(days=29)
+        )
     events = end_suspension(
         session, suspension="SUS-2026-0001", actor="system:test", now=now.add(days=30)
     )
@@ -343,7 +345,9 @@ def test_a_meeting_that_continues_leaves_the_suspension_running_to_day_30(
     assert _get(session, Arrangement, reference=ref).status == ArrangementStatus.ACTIVE
     # ending an ended suspension does nothing: a checker and a sweep may both try
     assert (
-        end_suspension(session, suspension="SUS-2026-0001", actor="system:test", now=now.add(days=31))
+        end_suspension(
+            session, suspension="SUS-2026-0001", actor="system:test", now=now.add(days=31)
+        )
         == []
     )
 
