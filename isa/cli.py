@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from isa.settings import Settings
-from models.appendix_j import TEMPLATE, parse_arrangement_draft
+from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
 from models.clocks import local_date, parse_date, parse_datetime
 from models.enums import ArrangementStatus, ContactRole, MeetingOutcome, SecurityStandard
 from models.errors import InvalidInput, IsaError
@@ -75,17 +75,20 @@ class Context:
             self.settings = Settings()
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise InvalidInput(f"ISA_{str(err['loc'][0]).upper()}: {err['msg']}") from None
+            where = f"ISA_{str(err['loc'][0]).upper()}: " if err["loc"] else ""
+            message = err["msg"].removeprefix("Value error, ")
+            raise InvalidInput(f"{where}{message}") from None
         self.now = self.settings.current_time()
 
 
 @contextmanager
 def session_scope(ctx: Context) -> Iterator[Session]:
-    from isa.db import make_engine
+    from isa.db import check_connection, make_engine
     from isa.keys import audit_seal
 
     engine = make_engine(ctx.settings.database_url, audit=audit_seal(ctx.settings, "cli"))
     try:
+        check_connection(engine)
         with Session(engine, expire_on_commit=False) as session:
             try:
                 current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -105,6 +108,12 @@ def session_scope(ctx: Context) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def at_least(option: str, value: int | None, least: int = 1) -> None:
+    """A count the command line takes (a limit, a batch size) is refused below `least`."""
+    if value is not None and value < least:
+        raise InvalidInput(f"{option} must be at least {least}, not {value}")
 
 
 def default_actor(as_: str | None) -> str:
@@ -306,10 +315,12 @@ def arrangement_template() -> None:
 
 
 def _read_form(path: Path) -> Any:
+    # one byte past the limit is enough to refuse it: /dev/zero is not read to the end
     try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        with path.open("rb") as handle:
+            content = handle.read(MAX_FORM_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_arrangement_draft(str(path), content)
 
 
@@ -742,6 +753,7 @@ def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
     """Print the audit log, oldest first (the newest --limit events)."""
     from tasks.audit import audit_events
 
+    at_least("--limit", limit)
     ctx = Context()
     with session_scope(ctx) as session:
         rows = [

@@ -13,11 +13,12 @@ from isa.cli import (
     _date,
     announce_arrangements_ended,
     app,
+    at_least,
     default_actor,
     session_scope,
 )
 from models.clocks import local_date
-from models.errors import InvalidInput, IsaError
+from models.errors import IsaError
 
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 app.command(sweep_app)
@@ -41,8 +42,7 @@ def _run_sweep(
     """Run a sweep's use cases here and send their emails: no Prefect server is needed (the
     scheduled deployments run the same use cases as flows, which the UI shows)."""
     day = _date(as_of, "--as-of")
-    if batch_size is not None and batch_size < 1:
-        raise InvalidInput(f"--batch-size must be at least 1, not {batch_size}")
+    at_least("--batch-size", batch_size)
     ctx = Context()
     today = day or local_date(ctx.now)
     actor = default_actor(None)

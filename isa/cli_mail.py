@@ -11,8 +11,8 @@ from cyclopts import App, Parameter
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from isa.cli import Context, Json, app, session_scope
-from models.errors import IsaError
+from isa.cli import Context, Json, app, at_least, session_scope
+from models.errors import InvalidInput, IsaError
 from notifications.tables import OutboxEmail, OutboxStatus
 
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
@@ -34,6 +34,8 @@ def mailsink(
     """Run the local SMTP server that stores each message as an .eml file (Ctrl-C stops it)."""
     from notifications.mailsink import mail_sink
 
+    if not 1 <= port <= 65535:
+        raise InvalidInput(f"--port must be 1 to 65535, not {port}")
     ctx = Context()
     directory = dir_ or ctx.settings.mail_dir
     sink = mail_sink(directory, host=host, port=port)
@@ -63,6 +65,7 @@ def outbox_list(
     json_: Json = False,
 ) -> None:
     """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
+    at_least("--limit", limit)
     ctx = Context()
     with session_scope(ctx) as session:
         stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(limit)
@@ -103,6 +106,7 @@ def outbox_deliver(*, limit: int | None = None, json_: Json = False) -> None:
     unset)."""
     from notifications.delivery import deliver_outbox_sync
 
+    at_least("--limit", limit)
     ctx = Context()
     with session_scope(ctx) as session:
         engine = session.get_bind()

@@ -1,13 +1,17 @@
 """Engines and migrations for the register's database (SQLite by default, PostgreSQL at scale)."""
 
+import re
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from isa.files import create_private_file, private_directory
 from models.audit import AuditSeal
+from models.errors import IsaError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,16 +26,81 @@ def make_engine(url: str, *, audit: AuditSeal | None = None, **kwargs: Any) -> E
     return engine.execution_options(**{AUDIT_SEAL: audit}) if audit is not None else engine
 
 
+_USE = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+
+
 def _engine(url: str, **kwargs: Any) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:" and url.startswith("sqlite:///"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise IsaError(
+            f"ISA_DATABASE_URL: not a database URL: {url!r} (e.g. sqlite:///var/isa.db)"
+        ) from None
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        path = sqlite_file(parsed)
+        if path is not None:
+            _create_sqlite_file(path)
+    try:
+        if sqlite:
+            engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    except NoSuchModuleError:
+        raise IsaError(
+            f"ISA_DATABASE_URL: unknown database {parsed.drivername!r}: {_USE}"
+        ) from None
+    except ImportError as exc:
+        raise IsaError(
+            f"ISA_DATABASE_URL: the driver for {parsed.drivername!r} is not installed ({exc}): "
+            f"{_USE}"
+        ) from None
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return engine
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _create_sqlite_file(path: Path) -> None:
+    # The register holds breach and suspension details: its file is the owner's alone (0600),
+    # and SQLite gives its -wal and -shm files the same mode as the database's.
+    try:
+        private_directory(path.parent)
+        create_private_file(path)
+    except OSError as exc:
+        raise IsaError(f"cannot open the SQLite database {path}: {_why(path, exc)}") from None
+
+
+def _why(path: Path, exc: OSError) -> str:
+    if isinstance(exc, NotADirectoryError):
+        for parent in path.parents:
+            if parent.exists() and not parent.is_dir():
+                return f"{parent} is not a directory"
+    return str(exc.strerror or exc).lower()
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once: a database that cannot be reached is one line naming it and why."""
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else str(exc)
+        reason = re.split(r"failed: ", first)[-1].removeprefix("FATAL:").strip()
+        reason = reason[:1].lower() + reason[1:]
+        url = engine.url
+        if url.get_backend_name() == "sqlite":
+            raise IsaError(f"cannot open the SQLite database {url.database}: {reason}") from None
+        where = f"{url.host or 'localhost'}:{url.port or 5432}"
+        raise IsaError(f"cannot connect to the database at {where}: {reason}") from None
 
 
 WRITE_TRANSACTION = "isa_write_transaction"
@@ -69,6 +138,11 @@ def head_revision() -> str | None:
 
 def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> None:
     """Apply the migrations up to `revision`; `audit_key` seals an existing audit log (0008)."""
+    engine = make_engine(url)
+    try:
+        check_connection(engine)
+    finally:
+        engine.dispose()
     cfg = alembic_config(url)
     cfg.attributes["audit_key"] = audit_key
     command.upgrade(cfg, revision)

@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
+from isa.files import private_directory, write_private_file
 from isa.settings import Settings
 from models.audit import MIN_KEY_LENGTH, AuditSeal
 from models.errors import IsaError
@@ -42,15 +43,13 @@ def _read(path: Path) -> bytes:
 def _generate(path: Path) -> bytes:
     key = secrets.token_hex(32)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(path.parent)
         # O_EXCL: two first commands at once both end up with the one key written first
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_private_file(path, (key + "\n").encode("ascii"))
     except FileExistsError:
         return _read(path)
     except OSError as exc:
         raise IsaError(f"cannot create the audit key {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
     return key.encode()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import pendulum
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clocks import parse_datetime
@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     # Where each signed checkpoint of the chain's head is written as a file (also published as a
     # Prefect artifact and emailed to the chairs); `isa audit verify` checks the log against them.
     checkpoint_dir: Path = Path("var/checkpoints")
+
+    @field_validator("mail_dir", "prefect_home", "audit_key_file", "checkpoint_dir", mode="before")
+    @classmethod
+    def _a_path_is_not_empty(cls, value: object, info: ValidationInfo) -> object:
+        # Path("") is the current directory: an empty setting would scatter files there
+        if isinstance(value, str) and not value.strip():
+            default = cls.model_fields[str(info.field_name)].default
+            raise ValueError(f"must not be empty (default {default})")
+        return value
 
     @field_validator("mail_from")
     @classmethod

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from isa.db import upgrade
 from isa.deployments import read_specs
+from isa.files import append_private_file, private_directory
 from isa.prefect_events import server_healthy
 from isa.settings import Settings
 from models.errors import IsaError
@@ -54,7 +55,7 @@ class Supervisor:
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def start(self, name: str, argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("ab")
+        log = append_private_file(self.log_dir / f"{name}.log")
         process = subprocess.Popen(
             list(argv), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -101,10 +102,13 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     from isa.keys import audit_key, audit_seal
     from tasks.sample import is_empty, load_sample_register
 
+    # what the Prefect server and the runners write (its database, their logs) is the owner's
+    # alone, like the register's own files
+    os.umask(0o077)
     var = Path("var")
     logs = var / "log"
-    logs.mkdir(parents=True, exist_ok=True)
-    Path(settings.prefect_home).mkdir(parents=True, exist_ok=True)
+    private_directory(logs)
+    private_directory(Path(settings.prefect_home))
     upgrade(settings.database_url, audit_key=audit_key(settings))
     if server_healthy(settings.prefect_api_url):
         raise IsaError(f"a Prefect server already answers at {settings.prefect_api_url}")

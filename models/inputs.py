@@ -1,8 +1,55 @@
-"""Checks on values people type: emails and free text. Pure, so the CLI and the use cases agree."""
+"""Checks on values people type: emails, names, free text, registrations. Pure, so the CLI, the
+web and the use cases agree. A value that would print as something else (a name that draws a
+second row in a listing, an escape sequence that repaints a terminal) is refused, not cleaned."""
+
+import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
 from models.errors import InvalidInput
+
+# One line: a name, a title, a course. Free text: a reason, a justification, a risk assessment.
+MAX_NAME = 200
+MAX_TEXT = 4000
+
+# Line and paragraph separators end a line on a terminal or a page as LF does; the bidirectional
+# embeddings, overrides and isolates reorder what is shown ("Chris \u202eriahC" shows otherwise).
+_BREAKS_A_LINE = {
+    "\u2028",
+    "\u2029",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+}
+
+
+def control_character(value: str, *, allow: str = "") -> str | None:
+    """The first character of `value` that is a control character (Unicode Cc), a line or
+    paragraph separator or a bidirectional override, unless in `allow`; else None."""
+    for c in value:
+        if c in allow:
+            continue
+        if unicodedata.category(c) == "Cc" or c in _BREAKS_A_LINE:
+            return c
+    return None
+
+
+def one_line(value: str, *, limit: int = MAX_NAME) -> str:
+    """Why a one-line value (a name, a title) is refused, as a phrase; '' when it is not."""
+    if control_character(value) is not None:
+        return "must be one line without control characters"
+    if len(value) > limit:
+        return f"is longer than {limit} characters"
+    return ""
+
+
+def paragraphs(value: str, *, limit: int = MAX_TEXT) -> str:
+    """Why free text (tabs and newlines allowed) is refused, as a phrase; '' when it is not."""
+    if control_character(value, allow="\t\n") is not None:
+        return "must not contain control characters (other than tab and newline)"
+    if len(value) > limit:
+        return f"is longer than {limit} characters"
+    return ""
 
 
 def normalise_email(value: str) -> str:
@@ -14,9 +61,39 @@ def normalise_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-def required_text(value: str | None, what: str) -> str:
-    """Free text the protocol requires (a reason, a justification): non-blank, one paragraph."""
+def required_name(value: str | None, what: str, *, limit: int = MAX_NAME) -> str:
+    """A name or other one-line value the register shows in listings: non-blank, one line."""
     text = (value or "").strip()
     if not text:
         raise InvalidInput(f"{what} is required")
+    if problem := one_line(text, limit=limit):
+        raise InvalidInput(f"{what} {problem}")
+    return text
+
+
+def required_text(value: str | None, what: str, *, limit: int = MAX_TEXT) -> str:
+    """Free text the protocol requires (a reason, a justification): non-blank, printable."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{what} is required")
+    if problem := paragraphs(text, limit=limit):
+        raise InvalidInput(f"{what} {problem}")
+    return text
+
+
+# The ICO's register of data protection fees: Z and seven digits, or Z, a letter and six digits.
+_ICO_REGISTRATION = re.compile(r"Z(?:\d{7}|[A-Z]\d{6})")
+
+
+def ico_registration(value: str | None) -> str | None:
+    """An ICO registration number in its canonical upper-case form, None if blank."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if not _ICO_REGISTRATION.fullmatch(text):
+        shown = value if len(value or "") <= 12 else f"{(value or '')[:11]}…"
+        raise InvalidInput(
+            f"--ico-registration {shown!r} is not an ICO registration number "
+            "(Z and 7 digits, or Z, a letter and 6 digits: e.g. Z1234567, ZA123456)"
+        )
     return text

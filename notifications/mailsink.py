@@ -12,6 +12,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from isa.files import private_directory, write_private_file
+
 SINK_HOST = "127.0.0.1"
 SINK_PORT = 8025
 
@@ -141,9 +143,10 @@ class EmlDirectory:
         return f"250 2.0.0 Ok: stored as {name}"
 
     def _write(self, name: str, data: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # a message holds breach and suspension details: the directory and file are the owner's
+        private_directory(self.directory)
         partial = self.directory / f".{name}.part"
-        partial.write_bytes(data)
+        write_private_file(partial, data)
         # readers never see half a message
         os.replace(partial, self.directory / name)
 

@@ -16,7 +16,7 @@ from models.events import (
     StaffLeft,
     TrainingRecorded,
 )
-from models.inputs import required_text
+from models.inputs import required_name, required_text
 from models.lifecycles import ACCESS_GRANT
 from models.tables import AccessGrant, Agency, Arrangement, Contact, TrainingRecord
 from tasks.lookup import (
@@ -43,7 +43,7 @@ def record_training(
     actor: str,
     now: pendulum.DateTime,
 ) -> list[DomainEvent]:
-    course = required_text(course, "--course")
+    course = required_name(course, "--course")
     if completed_on > local_date(now):
         raise InvalidInput(f"--completed {completed_on} is in the future")
     if expires_on is not None and expires_on <= completed_on:

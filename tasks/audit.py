@@ -9,7 +9,6 @@ against the register's tables (nothing changed in the register without an audit 
 """
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -19,6 +18,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
+from isa.files import private_directory, write_private_file
 from models.audit import GENESIS_HASH, Checkpoint, audit_hash
 from models.errors import InvalidInput, IsaError
 from models.events import AuditCheckpointed
@@ -234,10 +234,10 @@ def save_checkpoint(checkpoint: Checkpoint, directory: Path) -> Path:
     stamp = pendulum.parse(checkpoint.at).format("YYYYMMDD[T]HHmmss[Z]")  # type: ignore[union-attr]
     path = directory / f"checkpoint-{checkpoint.seq:09d}-{stamp}.json"
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(checkpoint.to_json())
+        private_directory(directory)
+        write_private_file(path, checkpoint.to_json().encode("utf-8"))
+    except FileExistsError:
+        pass  # the same checkpoint, kept twice in one second: it is there
     except OSError as exc:
         raise IsaError(
             f"cannot keep the checkpoint in {directory}: {exc.strerror or exc} (it was emailed "

@@ -23,7 +23,7 @@ from models.events import (
     DisposalScheduled,
     DomainEvent,
 )
-from models.inputs import required_text
+from models.inputs import MAX_TEXT, required_name
 from models.lifecycles import DISPOSAL_TASK
 from models.tables import Agency, Arrangement, ArrangementParty, DisposalTask
 from tasks.arrangements import transition
@@ -127,8 +127,8 @@ def confirm_disposal(
 ) -> list[DomainEvent]:
     """That agency's nominated representative records the destruction (§36); the last one
     closes the arrangement."""
-    method = required_text(method, "--method")
-    certificate = required_text(certificate, "--certificate")
+    method = required_name(method, "--method", limit=MAX_TEXT)
+    certificate = required_name(certificate, "--certificate")
     with unit_of_work(session, actor=actor, now=now, action="disposal.confirm") as uow:
         uow.about("disposal_task", task)
         held = session.exec(

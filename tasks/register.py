@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 from models.enums import ContactRole, SecurityStandard
 from models.errors import InvalidInput
 from models.events import AgencyRegistered, ChairAdded, ContactAdded, DomainEvent
-from models.inputs import normalise_email, required_text
+from models.inputs import ico_registration as checked_ico_registration
+from models.inputs import normalise_email, required_name
 from models.tables import Agency, Chair, Contact, ContactRoleAssignment
 from tasks.lookup import agency_by_name, resolve_actor
 from tasks.uow import is_operator, unit_of_work
@@ -28,7 +29,8 @@ def register_agency(
     actor: str,
     now: pendulum.DateTime,
 ) -> list[DomainEvent]:
-    name = required_text(name, "agency name")
+    name = required_name(name, "agency name")
+    registration = checked_ico_registration(ico_registration)
     with unit_of_work(session, actor=actor, now=now, action="agency.register") as uow:
         uow.about("agency", name)
         require_registered(session, actor)
@@ -37,7 +39,7 @@ def register_agency(
             raise InvalidInput(f"agency {name!r} is already registered")
         agency = Agency(
             name=name,
-            ico_registration=(ico_registration or "").strip() or None,
+            ico_registration=registration,
             security_standard=security_standard,
             created_at=now,
         )
@@ -69,7 +71,7 @@ def add_contact(
 ) -> list[DomainEvent]:
     """Add a person at an agency, or give an existing one more roles. No roles: a staff member."""
     address = normalise_email(email)
-    name = required_text(name, "contact name")
+    name = required_name(name, "contact name")
     with unit_of_work(session, actor=actor, now=now, action="contact.add") as uow:
         uow.about("contact", address)
         require_registered(session, actor)
@@ -108,7 +110,7 @@ def add_chair(
     session: Session, *, email: str, name: str, actor: str, now: pendulum.DateTime
 ) -> list[DomainEvent]:
     address = normalise_email(email)
-    name = required_text(name, "chair name")
+    name = required_name(name, "chair name")
     with unit_of_work(session, actor=actor, now=now, action="chair.add") as uow:
         uow.about("chair", address)
         require_registered(session, actor)

@@ -5,112 +5,15 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from isa.cli import main
+from isa.cli import _printable, main
 from models.appendix_j import TEMPLATE
-from tasks import runtime
 from tests.conftest import Database
-
-NOW = "2026-11-25T10:00"
-COUNCIL, TRUST = "Northshire County Council", "Northshire NHS Trust"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def isa(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ISA_DATABASE_URL", db.url)
-    monkeypatch.setenv("ISA_NOW", NOW)
-    # no Prefect server answers here: the commands that emit events take their "later" path
-    monkeypatch.setenv("ISA_PREFECT_API_URL", "http://127.0.0.1:9/api")
-
-    def run(*argv: str) -> Result:
-        # a flow run in this process reads the register through tasks.runtime's caches
-        runtime.settings.cache_clear()
-        runtime.engine.cache_clear()
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exit_:
-            main(list(argv))
-        captured = capsys.readouterr()
-        return Result(int(exit_.value.code or 0), captured.out, captured.err)
-
-    return run
-
-
-@pytest.fixture
-def register(isa, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    """The README's register: two agencies, their signatories and contacts, a chair, a form."""
-    for argv in (
-        (
-            "agency",
-            "add",
-            COUNCIL,
-            "--ico-registration",
-            "Z1234567",
-            "--security-standard",
-            "iso27001",
-        ),
-        ("agency", "add", TRUST, "--security-standard", "dspt"),
-        (
-            "contact",
-            "add",
-            COUNCIL,
-            "sam@council.example",
-            "--name",
-            "Sam Patel",
-            "--role",
-            "signatory",
-        ),
-        (
-            "contact",
-            "add",
-            COUNCIL,
-            "jo@council.example",
-            "--name",
-            "Jo Reed",
-            "--role",
-            "point_of_contact",
-            "--role",
-            "nominated_representative",
-        ),
-        (
-            "contact",
-            "add",
-            TRUST,
-            "nia@trust.example",
-            "--name",
-            "Nia Jones",
-            "--role",
-            "signatory",
-        ),
-        (
-            "contact",
-            "add",
-            TRUST,
-            "lee@trust.example",
-            "--name",
-            "Lee Ward",
-            "--role",
-            "point_of_contact",
-        ),
-        ("chair", "add", "chair@group.example", "--name", "Chris Chair"),
-    ):
-        result = isa(*argv)
-        assert result.code == 0, result.err
-    form = tmp_path / "isa.yaml"
-    result = isa("arrangement", "template")
-    form.write_text(result.out)
-    return form
+from tests.integration.conftest import COUNCIL, NOW, TRUST
 
 
 def test_the_readme_walkthrough_gets_an_arrangement_approved_and_active(isa, register) -> None:
@@ -711,8 +614,7 @@ def test_the_audit_log_names_its_channel_and_os_user_and_prints_no_control_chara
     db: Database, isa, register, tmp_path: Path
 ) -> None:
     form = tmp_path / "forged.yaml"
-    # a title that would print a second, forged line in the log, refused as a draft by a
-    # stranger: the refusal is audited against the title
+    # a title that would print a second, forged line in the log is refused as the form is read
     lines = register.read_text().splitlines()
     lines = [
         'title: "X\\n#9999 2026-11-25 10:00:00  done  agency.withdraw"'
@@ -721,16 +623,19 @@ def test_the_audit_log_names_its_channel_and_os_user_and_prints_no_control_chara
         for line in lines
     ]
     form.write_text("\n".join(lines) + "\n")
-    refused = isa("arrangement", "draft", str(form), "--as", "nobody@nowhere.example")
+    before = db.snapshot()
+    refused = isa("arrangement", "draft", str(form), "--as", "jo@council.example")
     assert refused.code == 1
-    assert db.count("audit_event", "outcome = 'refused' AND subject_ref LIKE 'X%#9999%'") == 1
+    assert refused.err.endswith("title: must be one line without control characters\n")
+    assert db.snapshot() == before
     log = isa("audit", "log")
     assert log.code == 0, log.err
-    assert not any(line.startswith("#9999") for line in log.out.splitlines())
     rows = json.loads(isa("audit", "log", "--json").out)
     assert {row["channel"] for row in rows} == {"cli"}
     assert all(row["os_user"] for row in rows)
     assert "[cli, os user " in log.out.splitlines()[0]
+    # and should a value with a control character ever reach the log, it prints escaped
+    assert _printable("X\n#9999\x1b[2J") == "X\\n#9999\\x1b[2J"
 
 
 @pytest.mark.parametrize(

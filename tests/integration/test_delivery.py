@@ -331,28 +331,32 @@ def test_a_row_whose_claims_keep_lapsing_is_given_up_rather_than_retried_for_eve
 def test_line_breaks_in_names_cannot_add_headers_or_recipients(
     db: Database, session, now, smtp_server: SMTPServer
 ) -> None:
+    # names with line breaks are refused at input now; a register written before that could
+    # still hold them, so they are put in by hand, and a reason may have newlines
     evil = "Evil Agency\r\nBcc: thief@evil.example"
-    register_agency(session, name=evil, actor=ADMIN, now=now)
+    register_agency(session, name="Evil Agency", actor=ADMIN, now=now)
     add_contact(
         session,
-        agency=evil,
+        agency="Evil Agency",
         email="signatory@evil.example",
-        name="Eve\r\nBcc: thief@evil.example\r\nX-Injected: yes",
+        name="Eve",
         roles=[ContactRole.SIGNATORY],
         actor=ADMIN,
         now=now,
     )
-    add_chair(
-        session,
-        email="chair@group.example",
-        name="Chris\nCc: thief@evil.example",
-        actor=ADMIN,
-        now=now,
-    )
+    add_chair(session, email="chair@group.example", name="Chris", actor=ADMIN, now=now)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE agency SET name = :n"), {"n": evil})
+        conn.execute(
+            text("UPDATE contact SET name = :n"),
+            {"n": "Eve\r\nBcc: thief@evil.example\r\nX-Injected: yes"},
+        )
+        conn.execute(text("UPDATE chair SET name = :n"), {"n": "Chris\nCc: thief@evil.example"})
+    session.expire_all()
     raise_suspension(
         session,
         agency=evil,
-        reason="Because\r\nBcc: thief@evil.example",
+        reason="Because\nBcc: thief@evil.example",
         actor="signatory@evil.example",
         now=now,
     )

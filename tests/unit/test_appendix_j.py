@@ -2,6 +2,8 @@
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.appendix_j import TEMPLATE, ArrangementDraft, parse_arrangement_draft
 from models.errors import InvalidInput
@@ -37,7 +39,7 @@ def test_the_template_is_commented_with_the_protocol_paragraphs() -> None:
         ({"title": "   "}, "test: title: String should have at least 1 character"),
         (
             {"parties": [{"agency": "A", "role": "discloser"}]},
-            "test: parties: List should have at least 2 items after validation, not 1",
+            "test: parties: List should have at least 2 items, not 1",
         ),
         (
             {"parties": [{"agency": "A", "role": "discloser"}, {"agency": "B", "role": "owner"}]},
@@ -112,3 +114,28 @@ def test_a_transfer_outside_the_eea_with_adequacy_recorded_is_accepted() -> None
 def test_a_file_that_is_not_a_form_is_refused(text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match="^" + message.replace("[", r"\[") + "$"):
         parse_arrangement_draft("f.yaml", text)
+
+
+YAML_ALPHABET = st.sampled_from(
+    [*"abc:-[]{},&*!<>|'\"#%@` \n\t?0123456789.", "\x00", "\x1b", "\u2028", "é", "\ufeff"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512) | st.text(YAML_ALPHABET, max_size=512))
+def test_any_input_is_a_draft_or_one_line_of_invalid_input(content: bytes | str) -> None:
+    # whatever a file holds, the loader answers with a draft or one line: never a traceback
+    try:
+        parse_arrangement_draft("f.yaml", content)
+    except InvalidInput as exc:
+        assert str(exc).startswith("f.yaml: ") and "\n" not in str(exc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(list(TEMPLATE.splitlines())), st.text(YAML_ALPHABET, max_size=40))
+def test_a_template_with_one_line_mangled_is_a_draft_or_one_line(line: str, junk: str) -> None:
+    content = TEMPLATE.replace(line, line + junk, 1) if line else TEMPLATE + junk
+    try:
+        parse_arrangement_draft("f.yaml", content)
+    except InvalidInput as exc:
+        assert "\n" not in str(exc)
