@@ -17,10 +17,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
-from isa.settings import Settings
+from isa.settings import Settings, setting_problem
 from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
 from models.clocks import local_date, parse_date, parse_datetime
-from models.enums import ArrangementStatus, ContactRole, MeetingOutcome, SecurityStandard
+from models.enums import (
+    ArrangementStatus,
+    ContactRole,
+    MeetingOutcome,
+    Nation,
+    SecurityStandard,
+)
 from models.errors import InvalidInput, IsaError
 from models.events import DomainEvent
 from models.inputs import normalise_email
@@ -74,10 +80,7 @@ class Context:
         try:
             self.settings = Settings()
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = f"ISA_{str(err['loc'][0]).upper()}: " if err["loc"] else ""
-            message = err["msg"].removeprefix("Value error, ")
-            raise InvalidInput(f"{where}{message}") from None
+            raise InvalidInput(setting_problem(exc.errors()[0])) from None
         self.now = self.settings.current_time()
 
 
@@ -199,16 +202,22 @@ def announce_arrangements_ended(ctx: "Context", references: Sequence[str]) -> li
 
 @db_app.command(name="upgrade")
 def db_upgrade(*, json_: Json = False) -> None:
-    """Apply the database migrations (creates the SQLite file if needed)."""
-    from isa.db import upgrade
+    """Create the register, or apply the migrations it lacks (creates the SQLite file if needed)."""
+    from isa.db import head_revision, upgrade
     from isa.keys import audit_key
 
     ctx = Context()
-    upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
+    before = upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
+    after = head_revision()
+    where = ctx.settings.sqlite_path() or "the database at ISA_DATABASE_URL"
     if json_:
-        print(json.dumps({"upgraded": True}))
+        print(json.dumps({"created": before is None, "from": before, "to": after}))
+    elif before is None:
+        print(f"created the register in {where} (revision {after})")
+    elif before != after:
+        print(f"upgraded the register in {where} from revision {before} to {after}")
     else:
-        print("database is up to date")
+        print(f"the register in {where} is up to date (revision {after})")
 
 
 # --- agencies, contacts, chairs ---------------------------------------------------------------
@@ -220,6 +229,10 @@ def agency_add(
     *,
     ico_registration: str | None = None,
     security_standard: SecurityStandard | None = None,
+    nation: Annotated[
+        Nation,
+        Parameter(help="Whose public holidays its subject access deadlines skip."),
+    ] = Nation.ENGLAND_AND_WALES,
     as_: OptionalAs = None,
     json_: Json = False,
 ) -> None:
@@ -233,6 +246,7 @@ def agency_add(
             name=name,
             ico_registration=ico_registration,
             security_standard=security_standard,
+            nation=nation,
             actor=default_actor(as_),
             now=ctx.now,
         )
@@ -253,6 +267,7 @@ def agency_list(*, json_: Json = False) -> None:
                 "status": a.status.value,
                 "ico_registration": a.ico_registration,
                 "security_standard": a.security_standard.value if a.security_standard else None,
+                "nation": a.nation.value,
             }
             for a in agencies
         ]
@@ -262,7 +277,7 @@ def agency_list(*, json_: Json = False) -> None:
     for row in rows:
         print(
             f"{row['name']}  [{row['status']}]  ICO {row['ico_registration'] or '-'}  "
-            f"{row['security_standard'] or '-'}"
+            f"{row['security_standard'] or '-'}  {row['nation'].replace('_', ' ')}"
         )
 
 
@@ -292,6 +307,46 @@ def contact_add(
         )
     roles = ", ".join(r.value for r in role or []) or "staff member"
     report(events, json_, [f"{email.strip().lower()} at {agency}: {roles}"])
+
+
+@contact_app.command(name="list")
+def contact_list(agency: str | None = None, *, json_: Json = False) -> None:
+    """List the people at every agency, or at AGENCY, with their roles."""
+    from models.tables import Agency, Contact, ContactRoleAssignment
+    from tasks.lookup import agency_by_name
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        stmt = (
+            select(Contact, Agency)
+            .join(Agency, col(Agency.id) == Contact.agency_id)
+            .order_by(col(Agency.name), col(Contact.name), col(Contact.email))
+        )
+        if agency is not None:
+            stmt = stmt.where(Contact.agency_id == agency_by_name(session, agency).id)
+        people = session.exec(stmt).all()
+        roles: dict[int, list[str]] = {}
+        for contact_id, role in session.exec(
+            select(ContactRoleAssignment.contact_id, ContactRoleAssignment.role)
+        ).all():
+            roles.setdefault(contact_id, []).append(str(role))
+        rows: list[dict[str, Any]] = [
+            {
+                "agency": home.name,
+                "email": person.email,
+                "name": person.name,
+                "roles": sorted(roles.get(person.id or 0, [])),
+                "left": person.left_at is not None,
+            }
+            for person, home in people
+        ]
+    if json_:
+        print(json.dumps(rows))
+        return
+    for row in rows:
+        what = ", ".join(row["roles"]) or "staff member"
+        left = " (left)" if row["left"] else ""
+        print(f"{row['agency']}  {row['name']} <{row['email']}>  {what}{left}")
 
 
 @chair_app.command(name="add")

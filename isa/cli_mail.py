@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from isa.cli import Context, Json, app, at_least, session_scope
 from models.errors import InvalidInput, IsaError
@@ -61,7 +61,7 @@ def mailsink(
 def outbox_list(
     *,
     status: OutboxStatus | None = None,
-    limit: int = 50,
+    limit: Annotated[int, Parameter(help="How many, newest first.")] = 50,
     json_: Json = False,
 ) -> None:
     """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
@@ -69,8 +69,11 @@ def outbox_list(
     ctx = Context()
     with session_scope(ctx) as session:
         stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(limit)
+        counting = select(func.count()).select_from(OutboxEmail)
         if status is not None:
             stmt = stmt.where(OutboxEmail.status == status)
+            counting = counting.where(OutboxEmail.status == status)
+        total = session.exec(counting).one()
         rows: list[dict[str, Any]] = [
             {
                 "id": row.id,
@@ -98,6 +101,8 @@ def outbox_list(
             f"#{row['id']:<6} {row['status']:<9} {row['attempts']} tries  {when}  {row['event']}  "
             f"{row['recipient']}  {row['subject']!r}" + (f"  ({note})" if note else "")
         )
+    if total > len(rows):
+        _say(f"showing the newest {len(rows)} of {total} emails; --limit N shows more")
 
 
 @outbox_app.command(name="deliver")

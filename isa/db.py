@@ -136,13 +136,24 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> None:
-    """Apply the migrations up to `revision`; `audit_key` seals an existing audit log (0008)."""
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database the register was never created in."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> str | None:
+    """Apply the migrations up to `revision`; `audit_key` seals an existing audit log (0008).
+    Returns the revision the database was at before (None: the register was created now)."""
     engine = make_engine(url)
     try:
         check_connection(engine)
+        before = current_revision(engine)
     finally:
         engine.dispose()
     cfg = alembic_config(url)
     cfg.attributes["audit_key"] = audit_key
     command.upgrade(cfg, revision)
+    return before

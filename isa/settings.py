@@ -1,15 +1,50 @@
 """Configuration, read once from the environment (prefix `ISA_`) and passed down."""
 
+from collections.abc import Mapping
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pendulum
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clocks import parse_datetime
+
+# Domains no mail is ever delivered to: the embedded mail sink's default, and their kin.
+NOT_DELIVERABLE = {"localhost", "local", "invalid", "test"}
+_SPECIAL_USE = (".local", ".localhost", ".invalid", ".test")
+
+
+def setting_problem(error: Mapping[str, Any]) -> str:
+    """One pydantic error about a setting as a line a person can act on: the variable, what it
+    must be, and what it was (not pydantic's "Input should be ...")."""
+    loc = error.get("loc") or ()
+    where = f"ISA_{str(loc[0]).upper()}: " if loc else ""
+    given = error.get("input")
+    shown = f", not {given!r}" if isinstance(given, str) else ""
+    bounds = error.get("ctx") or {}
+    kind = error["type"]
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        problem = f"must be a whole number{shown}"
+    elif kind in ("float_parsing", "float_type", "finite_number"):
+        problem = f"must be a number{shown}"
+    elif kind == "bool_parsing":
+        problem = f"must be true or false{shown}"
+    elif kind == "greater_than_equal":
+        problem = f"must be at least {bounds['ge']}{shown}"
+    elif kind == "greater_than":
+        problem = f"must be more than {bounds['gt']}{shown}"
+    elif kind == "less_than_equal":
+        problem = f"must be at most {bounds['le']}{shown}"
+    elif kind == "less_than":
+        problem = f"must be less than {bounds['lt']}{shown}"
+    elif kind == "literal_error":
+        problem = f"must be {str(bounds['expected']).replace(chr(39), '')}{shown}"
+    else:
+        problem = str(error["msg"]).removeprefix("Value error, ")
+    return where + problem
 
 
 class Settings(BaseSettings):
@@ -77,6 +112,18 @@ class Settings(BaseSettings):
         if not address or "@" not in address or any(c in value for c in "\r\n"):
             raise ValueError(f"not an email address: {value!r} (e.g. Register <isa@example.org>)")
         return str(Address(display_name=name, addr_spec=address))
+
+    @model_validator(mode="after")
+    def _a_real_relay_sends_from_a_real_mailbox(self) -> "Settings":
+        # A relay delivers to real inboxes: a From in a special-use domain (RFC 6761, RFC 6762)
+        # is refused or binned by every receiving server, and cannot take a reply.
+        domain = parseaddr(self.mail_from)[1].rpartition("@")[2].lower().rstrip(".")
+        if self.smtp_host and (domain in NOT_DELIVERABLE or domain.endswith(_SPECIAL_USE)):
+            raise ValueError(
+                f"ISA_MAIL_FROM: {parseaddr(self.mail_from)[1]} cannot receive mail, and a relay "
+                "is set (ISA_SMTP_HOST): set ISA_MAIL_FROM to the register's real mailbox"
+            )
+        return self
 
     @model_validator(mode="after")
     def _heartbeat_within_the_lease(self) -> "Settings":

@@ -14,6 +14,8 @@ from functools import lru_cache
 import holidays
 import pendulum
 
+from models.enums import Nation
+
 LONDON = pendulum.timezone("Europe/London")
 UTC = pendulum.timezone("UTC")
 
@@ -200,13 +202,34 @@ def days_overdue(due: pendulum.Date, as_of: pendulum.Date) -> int:
 # --- UK working days ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=64)
-def _uk_bank_holidays(year: int) -> frozenset[_dt.date]:
+# The holidays package's subdivisions of each nation whose public holidays an agency keeps.
+NATION_SUBDIVISIONS: dict[Nation, tuple[str, ...]] = {
+    Nation.ENGLAND_AND_WALES: ("ENG", "WLS"),
+    Nation.SCOTLAND: ("SCT",),
+    Nation.NORTHERN_IRELAND: ("NIR",),
+}
+
+
+@lru_cache(maxsize=256)
+def _bank_holidays(year: int, subdivisions: tuple[str, ...]) -> frozenset[_dt.date]:
     # The holidays package computes from rules bundled in the wheel, so this works offline.
     days: set[_dt.date] = set()
-    for subdiv in UK_SUBDIVISIONS:
+    for subdiv in subdivisions:
         days.update(holidays.country_holidays("GB", subdiv=subdiv, years=year).keys())
     return frozenset(days)
+
+
+def _uk_bank_holidays(year: int) -> frozenset[_dt.date]:
+    return _bank_holidays(year, UK_SUBDIVISIONS)
+
+
+def is_working_day_in(d: pendulum.Date, nation: Nation) -> bool:
+    """Monday to Friday and not a public holiday of that nation."""
+    day = _as_date(d)
+    plain = _dt.date(day.year, day.month, day.day)
+    return day.isoweekday() <= 5 and plain not in _bank_holidays(
+        day.year, NATION_SUBDIVISIONS[nation]
+    )
 
 
 def is_uk_bank_holiday(d: pendulum.Date) -> bool:
@@ -243,12 +266,14 @@ def foi_due_date(received_on: pendulum.Date) -> pendulum.Date:
     return add_uk_working_days(received_on, FOI_WORKING_DAYS)
 
 
-def sar_due_date(received_on: pendulum.Date) -> pendulum.Date:
+def sar_due_date(received_on: pendulum.Date, nation: Nation) -> pendulum.Date:
     """UK GDPR art.12(3) as the ICO reads it: the corresponding date next month (the last day of
-    that month when there is none), moved to the next working day if it is not one."""
+    that month when there is none), moved to the next working day if it is not one, where the
+    working days are the controller's own: its nation's public holidays, not every nation's.
+    (Freedom of information keeps FOIA s.10(6): a bank holiday anywhere in the UK.)"""
     # pendulum's month addition clamps to the month end, which is exactly the ICO rule.
     day = _as_date(received_on).add(months=1)
-    while not is_uk_working_day(day):
+    while not is_working_day_in(day, nation):
         day = day.add(days=1)
     return day
 

@@ -14,6 +14,15 @@ class SecurityStandard(StrEnum):
     OTHER = "other"
 
 
+class Nation(StrEnum):
+    """The UK jurisdiction whose public holidays an agency keeps: a subject access request's
+    deadline moves past the controller's own holidays, not every nation's (ICO guidance)."""
+
+    ENGLAND_AND_WALES = "england_and_wales"
+    SCOTLAND = "scotland"
+    NORTHERN_IRELAND = "northern_ireland"
+
+
 class ContactRole(StrEnum):
     """What a person may do for their agency under the protocol (§13, §25, §40, §42)."""
 

@@ -52,13 +52,31 @@ def paragraphs(value: str, *, limit: int = MAX_TEXT) -> str:
     return ""
 
 
+def name_key(name: str) -> str:
+    """A name as the register compares it: Unicode NFKC, case-folded, surrounding and repeated
+    whitespace collapsed. "YSBYTY Ó DÁLAIGH  NHS Trust" and "ysbyty ó dálaigh nhs trust" are one
+    key, as are a full-width and an ordinary letter; SQL's lower() folds ASCII only on SQLite."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
+
+
 def normalise_email(value: str) -> str:
     """The canonical lower-case form of an email address, or `InvalidInput` saying why not."""
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise InvalidInput(f"not a valid email address: {value!r} ({exc})") from None
+    if not checked.local_part.isascii():
+        raise InvalidInput(f"{value.strip()!r}: {NON_ASCII_MAILBOX}")
     return checked.normalized.lower()
+
+
+# A mailbox name outside ASCII travels only over SMTPUTF8, which relays cannot be relied on to
+# offer; an address with one could be recorded and then never reached.
+NON_ASCII_MAILBOX = (
+    "the mailbox name (before the @) is not ASCII, which only relays offering SMTPUTF8 "
+    "deliver: record the person's ASCII address"
+)
 
 
 def required_name(value: str | None, what: str, *, limit: int = MAX_NAME) -> str:

@@ -15,6 +15,7 @@ from models.enums import (
     ContactRole,
     DisposalTaskStatus,
     MeetingOutcome,
+    Nation,
     PartyRole,
     ProtectiveMarking,
     ReviewOutcome,
@@ -49,11 +50,27 @@ class Agency(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    # the name as it is compared (models.inputs.name_key): unique, so names differing only in
+    # case, spacing or character width are one agency, on either backend
+    name_key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    nation: Nation = Field(default=Nation.ENGLAND_AND_WALES, sa_column=enum_column(Nation))
     ico_registration: str | None = None
     security_standard: SecurityStandard | None = Field(
         default=None, sa_column=enum_column(SecurityStandard, nullable=True)
     )
     status: AgencyStatus = Field(default=AgencyStatus.MEMBER, sa_column=enum_column(AgencyStatus))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class Installation(SQLModel, table=True):
+    """This register's own identifier, made once when it is created: Message-IDs and calendar
+    UIDs carry it, so two registers never emit the same identifier for different things."""
+
+    __tablename__ = "installation"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    identifier: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=utc_column(nullable=False))
 
 

@@ -13,6 +13,11 @@ from email.utils import format_datetime, parseaddr
 
 import pendulum
 
+# RFC 2045 §6.7: a quoted-printable line is at most 76 characters. CPython's SMTP policies fold
+# at 78, and its quoted-printable encoder uses the policy's limit, so the policies are narrowed.
+_ASCII = SMTP.clone(max_line_length=76)
+_UTF8 = SMTPUTF8.clone(max_line_length=76)
+
 # The right-hand side of Message-IDs and calendar UIDs. Fixed, not configured: a resent email
 # or a moved meeting must carry the same identifier whatever the deployment's settings became.
 ID_DOMAIN = "isa.local"
@@ -21,6 +26,18 @@ ID_DOMAIN = "isa.local"
 def message_id(dedupe_key: str) -> str:
     """The same for every attempt at one outbox row, so a resend after a crash is recognisable."""
     return f"<outbox.{dedupe_key[:32]}@{ID_DOMAIN}>"
+
+
+def unsendable(recipient: str) -> str | None:
+    """Why no message can be built for this address, or None: a mailbox name outside ASCII
+    cannot be written in a header without SMTPUTF8 (RFC 6531), which relays cannot be relied
+    on to offer."""
+    if not recipient.partition("@")[0].isascii():
+        return (
+            f"cannot send to {recipient}: its mailbox name (before the @) is not ASCII, which "
+            "needs SMTPUTF8; record an ASCII address for this person"
+        )
+    return None
 
 
 def _one_line(value: str) -> str:
@@ -42,7 +59,7 @@ def compose(
     """The email without its From header (see `from_header`), dated `at`."""
     # An address outside ASCII can only travel with SMTPUTF8; anything else stays 7-bit, which
     # every relay accepts (headers as RFC 2047 words, bodies quoted-printable).
-    msg = EmailMessage(policy=SMTP if recipient.isascii() else SMTPUTF8)
+    msg = EmailMessage(policy=_ASCII if recipient.isascii() else _UTF8)
     msg["To"] = Address(display_name=_one_line(recipient_name), addr_spec=recipient)
     # EmailMessage refuses a CR or LF in a header value: a subject that somehow holds two lines
     # fails here rather than adding a header.
@@ -73,7 +90,7 @@ def serialise(message: EmailMessage) -> str:
 def from_header(mail_from: str) -> bytes:
     """The From header line, made once per delivery run and put in front of each stored
     message."""
-    head = EmailMessage(policy=SMTP if mail_from.isascii() else SMTPUTF8)
+    head = EmailMessage(policy=_ASCII if mail_from.isascii() else _UTF8)
     head["From"] = mail_from
     # the serialised header block, without the blank line that would end it
     return head.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"

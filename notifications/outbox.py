@@ -23,9 +23,9 @@ from notifications.context import (
     with_recipient,
 )
 from notifications.invitation import meeting_invitation
-from notifications.message import compose, message_id, serialise
+from notifications.message import compose, message_id, serialise, unsendable
 from notifications.register_view import SqlRegisterView
-from notifications.render import render_email
+from notifications.render import RenderedEmail, render_email
 from notifications.tables import OutboxEmail, OutboxMessage, OutboxStatus
 
 outbox: Table = OutboxEmail.__table__  # type: ignore[attr-defined]
@@ -111,6 +111,16 @@ def draft(
     key = dedupe_key(notice.event, shared["reference"], recipient.email, occurrence)
     rendered = render_email(notice.template, context)
     calendar = context.get("calendar")
+    problem = unsendable(recipient.email)
+    if problem is not None:
+        # one address that cannot be sent to (recorded before input refused it) must not stop
+        # the change: its row is queued failed, saying why, for `isa outbox list --status failed`
+        return {
+            **_row(notice, shared, recipient, key, occurrence, context, rendered, now),
+            "message": "",
+            "status": OutboxStatus.FAILED,
+            "last_error": problem,
+        }
     message = compose(
         recipient=recipient.email,
         recipient_name=recipient.name,
@@ -125,6 +135,25 @@ def draft(
         ),
     )
     return {
+        **_row(notice, shared, recipient, key, occurrence, context, rendered, now),
+        # not an outbox column: insert_rows puts it in outbox_message
+        "message": serialise(message),
+        "status": OutboxStatus.PENDING,
+        "last_error": None,
+    }
+
+
+def _row(
+    notice: Notice,
+    shared: Mapping[str, Any],
+    recipient: Recipient,
+    key: str,
+    occurrence: str,
+    context: Mapping[str, Any],
+    rendered: RenderedEmail,
+    now: pendulum.DateTime,
+) -> dict[str, Any]:
+    return {
         "dedupe_key": key,
         "event": notice.event,
         "subject_ref": shared["reference"],
@@ -135,10 +164,6 @@ def draft(
         "context": context,
         "subject": rendered.subject,
         "message_id": message_id(key),
-        # not an outbox column: insert_rows puts it in outbox_message
-        "message": serialise(message),
-        "status": OutboxStatus.PENDING,
-        "last_error": None,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,

@@ -8,12 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.enums import ContactRole
 from models.errors import NotFound, Refused
-from models.inputs import normalise_email
+from models.inputs import name_key, normalise_email
 from models.tables import (
     AccessGrant,
     Agency,
@@ -28,7 +27,7 @@ from models.tables import (
 
 
 def agency_by_name(session: Session, name: str, *, lock: bool = False) -> Agency:
-    stmt = select(Agency).where(func.lower(Agency.name) == name.strip().lower())
+    stmt = select(Agency).where(Agency.name_key == name_key(name))
     if lock:
         stmt = stmt.with_for_update()
     agency = session.exec(stmt).first()

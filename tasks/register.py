@@ -3,11 +3,11 @@
 import pendulum
 from sqlmodel import Session, select
 
-from models.enums import ContactRole, SecurityStandard
+from models.enums import ContactRole, Nation, SecurityStandard
 from models.errors import InvalidInput
 from models.events import AgencyRegistered, ChairAdded, ContactAdded, DomainEvent
 from models.inputs import ico_registration as checked_ico_registration
-from models.inputs import normalise_email, required_name
+from models.inputs import name_key, normalise_email, required_name
 from models.tables import Agency, Chair, Contact, ContactRoleAssignment
 from tasks.lookup import agency_by_name, resolve_actor
 from tasks.uow import is_operator, unit_of_work
@@ -26,6 +26,7 @@ def register_agency(
     name: str,
     ico_registration: str | None = None,
     security_standard: SecurityStandard | None = None,
+    nation: Nation = Nation.ENGLAND_AND_WALES,
     actor: str,
     now: pendulum.DateTime,
 ) -> list[DomainEvent]:
@@ -34,11 +35,15 @@ def register_agency(
     with unit_of_work(session, actor=actor, now=now, action="agency.register") as uow:
         uow.about("agency", name)
         require_registered(session, actor)
-        exists = session.exec(select(Agency).where(Agency.name == name)).first()
+        key = name_key(name)
+        exists = session.exec(select(Agency).where(Agency.name_key == key)).first()
         if exists is not None:
-            raise InvalidInput(f"agency {name!r} is already registered")
+            same = "" if exists.name == name else f" as {exists.name!r}"
+            raise InvalidInput(f"agency {name!r} is already registered{same}")
         agency = Agency(
             name=name,
+            name_key=key,
+            nation=nation,
             ico_registration=registration,
             security_standard=security_standard,
             created_at=now,
@@ -53,6 +58,7 @@ def register_agency(
                 "status": agency.status,
                 "ico_registration": agency.ico_registration,
                 "security_standard": security_standard,
+                "nation": nation,
             },
         )
         uow.emit(AgencyRegistered(agency=name))

@@ -23,6 +23,10 @@ from models.tables import metadata
 # The audit key every test's register is sealed with; the commands a test runs read it too.
 TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"
 os.environ["ISA_AUDIT_KEY"] = TEST_AUDIT_KEY
+# The From of every test's emails: a relay refuses to send from a special-use domain such as the
+# embedded default's isa.local, and the tests deliver to real SMTP servers.
+TEST_MAIL_FROM = "Information Sharing Register <isa-register@register.example>"
+os.environ["ISA_MAIL_FROM"] = TEST_MAIL_FROM
 TEST_SEAL = AuditSeal(key=TEST_AUDIT_KEY.encode(), channel="test", os_user="pytest")
 
 

@@ -32,7 +32,7 @@ from notifications.samples import SampleRegisterView, sample_event
 from notifications.tables import OutboxEmail, OutboxStatus
 from tasks.register import add_chair, add_contact, register_agency
 from tasks.suspensions import raise_suspension, schedule_meeting
-from tests.conftest import Database
+from tests.conftest import TEST_MAIL_FROM, Database
 from tests.utils import smtp
 from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, People, active, seed_agencies
 from tests.utils.smtp import SMTPServer
@@ -125,7 +125,7 @@ def test_a_raised_suspension_arrives_for_each_recipient_with_a_text_and_an_html_
             and r.message["Subject"] == row.subject
         ]
         assert got.rcpt_tos == [address]
-        assert got.mail_from == "isa-register@isa.local"
+        assert got.mail_from == "isa-register@register.example"
         message = got.message
         assert email.utils.parseaddr(str(message["To"]))[1] == address
         assert message.get_content_type() == "multipart/alternative"
@@ -524,8 +524,8 @@ def test_the_mail_sink_is_the_default_relay_and_stores_each_email_as_an_eml_file
     for path in stored:
         message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
         assert sent[message["Message-ID"]] == message["Delivered-To"]
-        assert message["Return-Path"] == "<isa-register@isa.local>"
-        assert message["From"] == "Information Sharing Register <isa-register@isa.local>"
+        assert message["Return-Path"] == "<isa-register@register.example>"
+        assert message["From"] == TEST_MAIL_FROM
     assert not list(mail.glob(".*"))
 
 

@@ -213,3 +213,47 @@ def test_migration_0008_refuses_to_seal_a_broken_chain_or_to_run_without_the_key
     else:
         with pytest.raises(IsaError, match="run `isa db upgrade`"):
             upgrade(url)
+
+
+def _agencies_at_0008(url: str, names: list[str]) -> None:
+    from isa.db import make_engine
+
+    upgrade(url, "0008")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for name in names:
+            conn.execute(
+                text("INSERT INTO agency (name, status, created_at) VALUES (:n, 'member', :t)"),
+                {"n": name, "t": NOW},
+            )
+    engine.dispose()
+
+
+def test_migration_0009_keys_each_agency_s_name_places_it_and_identifies_the_register(
+    postgres_or_sqlite_url: str,
+) -> None:
+    from isa.db import make_engine
+
+    url = postgres_or_sqlite_url
+    _agencies_at_0008(url, ["Ysbyty Ó Dálaigh NHS Trust", "Northshire  Police"])
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, name_key, nation FROM agency ORDER BY id")).all()
+        (identifier,) = conn.execute(text("SELECT identifier FROM installation")).one()
+    engine.dispose()
+    assert rows == [
+        ("Ysbyty Ó Dálaigh NHS Trust", "ysbyty ó dálaigh nhs trust", "england_and_wales"),
+        ("Northshire  Police", "northshire police", "england_and_wales"),
+    ]
+    assert len(identifier) == 16 and identifier.isalnum()
+
+
+def test_migration_0009_refuses_agencies_that_differ_only_in_case_or_spacing(
+    postgres_or_sqlite_url: str,
+) -> None:
+    from models.errors import IsaError
+
+    _agencies_at_0008(postgres_or_sqlite_url, ["Northshire Police", "NORTHSHIRE  police"])
+    with pytest.raises(IsaError, match="agencies 'Northshire Police' and 'NORTHSHIRE  police'"):
+        upgrade(postgres_or_sqlite_url)

@@ -19,6 +19,7 @@ from models.clocks import (
     foi_due_date,
     is_uk_bank_holiday,
     is_uk_working_day,
+    is_working_day_in,
     local_date,
     meeting_within_deadline,
     next_review_due,
@@ -32,6 +33,7 @@ from models.clocks import (
     suspension_meeting_deadline_date,
     to_utc,
 )
+from models.enums import Nation
 
 D = pendulum.date
 
@@ -327,28 +329,40 @@ def test_foi_skips_st_andrews_day() -> None:
     assert foi_due_date(D(2026, 11, 16)) == D(2026, 12, 15)
 
 
+EW, SCOTLAND, NI = Nation.ENGLAND_AND_WALES, Nation.SCOTLAND, Nation.NORTHERN_IRELAND
+
+
 def test_sar_due_is_corresponding_date_next_month() -> None:
-    assert sar_due_date(D(2026, 5, 10)) == D(2026, 6, 10)
-    assert sar_due_date(D(2026, 3, 31)) == D(2026, 4, 30)
+    assert sar_due_date(D(2026, 5, 10), EW) == D(2026, 6, 10)
+    assert sar_due_date(D(2026, 3, 31), EW) == D(2026, 4, 30)
 
 
 def test_sar_received_31_january_in_leap_year_is_due_29_february() -> None:
     assert D(2028, 2, 29).isoweekday() == 2
-    assert sar_due_date(D(2028, 1, 31)) == D(2028, 2, 29)
+    assert sar_due_date(D(2028, 1, 31), EW) == D(2028, 2, 29)
 
 
 def test_sar_due_on_weekend_moves_to_next_working_day() -> None:
     # 31 Jan 2026 -> 28 Feb 2026 (Saturday) -> Monday 2 Mar.
-    assert sar_due_date(D(2026, 1, 31)) == D(2026, 3, 2)
+    assert sar_due_date(D(2026, 1, 31), EW) == D(2026, 3, 2)
 
 
-def test_sar_due_on_bank_holiday_moves_past_the_holidays() -> None:
-    # 26 Dec 2026 is Saturday, 28 Dec the Boxing Day substitute -> Tue 29 Dec.
-    assert sar_due_date(D(2026, 11, 26)) == D(2026, 12, 29)
-    # 3 Apr 2026 is Good Friday, then the weekend and Easter Monday -> Tue 7 Apr.
-    assert sar_due_date(D(2026, 3, 3)) == D(2026, 4, 7)
-    # 30 Nov 2026 is St Andrew's Day -> Tue 1 Dec.
-    assert sar_due_date(D(2026, 10, 30)) == D(2026, 12, 1)
+def test_sar_due_on_bank_holiday_moves_past_the_controller_s_own_holidays() -> None:
+    # 26 Dec 2026 is Saturday, 28 Dec the Boxing Day substitute -> Tue 29 Dec, everywhere.
+    for nation in Nation:
+        assert sar_due_date(D(2026, 11, 26), nation) == D(2026, 12, 29)
+    # 3 Apr 2026 is Good Friday; Easter Monday is a holiday in England, Wales and Northern
+    # Ireland, not in Scotland.
+    assert sar_due_date(D(2026, 3, 3), EW) == D(2026, 4, 7)
+    assert sar_due_date(D(2026, 3, 3), NI) == D(2026, 4, 7)
+    assert sar_due_date(D(2026, 3, 3), SCOTLAND) == D(2026, 4, 6)
+    # 30 Nov 2026 is St Andrew's Day, Scotland's alone: received 31 October, an English
+    # controller owes the answer on Monday 30 November, a Scottish one on Tuesday 1 December.
+    assert sar_due_date(D(2026, 10, 31), EW) == D(2026, 11, 30)
+    assert sar_due_date(D(2026, 10, 31), SCOTLAND) == D(2026, 12, 1)
+    # 17 March is St Patrick's Day, Northern Ireland's alone (Tue 17 Mar 2026).
+    assert sar_due_date(D(2026, 2, 17), NI) == D(2026, 3, 18)
+    assert sar_due_date(D(2026, 2, 17), EW) == D(2026, 3, 17)
 
 
 # --- parsing ------------------------------------------------------------------------------
@@ -420,9 +434,12 @@ def test_add_working_days_lands_on_the_nth_working_day_after_start(
 @settings(deadline=None)
 @given(received=dates)
 def test_sar_due_is_a_working_day_within_a_month_and_5_days(received: pendulum.Date) -> None:
-    due = sar_due_date(received)
-    month_on = received.add(months=1)
-    assert is_uk_working_day(due)
+    for nation in Nation:
+        due = sar_due_date(received, nation)
+        month_on = received.add(months=1)
+        assert is_working_day_in(due, nation)
+        assert month_on <= due <= month_on.add(days=5)
+    due = sar_due_date(received, Nation.ENGLAND_AND_WALES)
     assert month_on <= due <= month_on.add(days=5)
 
 

@@ -17,12 +17,19 @@ from jinja2 import UndefinedError
 from isa.settings import Settings
 from models.events import DomainEvent
 from notifications.catalog import AUDIENCE_NEEDS, CATALOG, Notice, notice_for, templates
-from notifications.context import json_round_trip, lookup
+from notifications.context import (
+    event_fields,
+    json_round_trip,
+    lookup,
+    recipients_of,
+    shared_context,
+)
 from notifications.delivery import backoff, classify
 from notifications.invitation import meeting_invitation, meeting_uid
 from notifications.message import compose, from_header, message_id, serialise
+from notifications.outbox import draft
 from notifications.render import long_date, long_datetime, render_email, templates_on_disk
-from notifications.samples import SAMPLE_NOW, sample_contexts
+from notifications.samples import SAMPLE_NOW, SampleRegisterView, sample_contexts, sample_event
 
 
 def every_event_class() -> list[type[DomainEvent]]:
@@ -266,3 +273,25 @@ def test_a_5xx_is_permanent_and_a_4xx_or_a_dropped_connection_temporary() -> Non
     gone = classify(aiosmtplib.SMTPServerDisconnected("Connection lost"))
     assert (gone.verdict, gone.replied, gone.dropped) == ("retry", False, True)
     assert classify(aiosmtplib.SMTPReadTimeoutError("Timed out")).verdict == "retry"
+
+
+@pytest.mark.parametrize("cls", SENDING, ids=lambda c: c.name)
+def test_every_line_of_every_message_is_at_most_76_characters(cls: type[DomainEvent]) -> None:
+    # RFC 2045 §6.7: quoted-printable lines are at most 76 characters (CPython's SMTP policy
+    # folds at 78, which spam filters score); the headers fold there too
+    notice = notice_for(cls.name)
+    event = sample_event(cls)
+    fields = event_fields(event)
+    view = SampleRegisterView()
+    shared = shared_context(notice, fields, view, SAMPLE_NOW)
+    for person in recipients_of(notice, fields, view):
+        stored = draft(notice, shared, person, SAMPLE_NOW)["message"]
+        lines = stored.split("\r\n")
+        assert max(len(line) for line in lines) <= 76, max(lines, key=len)
+        parsed = email.message_from_string(stored, policy=default_policy)
+        encodings = {
+            str(part["Content-Transfer-Encoding"])
+            for part in parsed.walk()
+            if not part.is_multipart()
+        }
+        assert encodings == {"quoted-printable"}
