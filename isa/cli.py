@@ -261,7 +261,7 @@ def agency_list(*, json_: Json = False) -> None:
     ctx = Context()
     with session_scope(ctx) as session:
         agencies = session.exec(select(Agency).order_by(col(Agency.name))).all()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": a.name,
                 "status": a.status.value,
