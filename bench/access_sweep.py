@@ -59,7 +59,13 @@ def build_register(path: Path, grants: int) -> None:
             conn,
             Agency,
             [
-                {"id": a, "name": f"Agency {a}", "status": "member", "created_at": NOW}
+                {
+                    "id": a,
+                    "name": f"Agency {a}",
+                    "name_key": f"agency {a}",
+                    "status": "member",
+                    "created_at": NOW,
+                }
                 for a in range(1, AGENCIES + 1)
             ],
         )

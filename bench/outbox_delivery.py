@@ -69,7 +69,12 @@ def seed(engine: Engine, emails: int) -> None:
         conn.execute(
             insert(Agency),
             [
-                {"name": f"Agency {a:03d}", "status": "member", "created_at": NOW}
+                {
+                    "name": f"Agency {a:03d}",
+                    "name_key": f"agency {a:03d}",
+                    "status": "member",
+                    "created_at": NOW,
+                }
                 for a in range(agencies)
             ],
         )
@@ -186,7 +191,12 @@ def main() -> None:
         else:
             engine = make_engine(url, audit=BENCH_SEAL)
         upgrade(url)
-        overrides: dict[str, Any] = {"smtp_host": "127.0.0.1", "smtp_port": port.value}
+        overrides: dict[str, Any] = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port.value,
+            # a relay refuses a From that receives no mail, as the default isa.local
+            "mail_from": "Information Sharing Register <isa-register@bench.example>",
+        }
         if args.batch_size:
             overrides["outbox_batch_size"] = args.batch_size
         settings = Settings(**overrides)

@@ -58,7 +58,13 @@ def build_register(path: Path, size: int) -> None:
         conn.execute(
             insert(Agency.__table__),  # type: ignore[attr-defined]
             [
-                {"id": i, "name": f"Agency {i}", "status": "member", "created_at": NOW}
+                {
+                    "id": i,
+                    "name": f"Agency {i}",
+                    "name_key": f"agency {i}",
+                    "status": "member",
+                    "created_at": NOW,
+                }
                 for i in range(1, AGENCIES + 1)
             ],
         )

@@ -89,7 +89,11 @@ def session_scope(ctx: Context) -> Iterator[Session]:
     from isa.db import check_connection, make_engine
     from isa.keys import audit_seal
 
-    engine = make_engine(ctx.settings.database_url, audit=audit_seal(ctx.settings, "cli"))
+    engine = make_engine(
+        ctx.settings.database_url,
+        audit=audit_seal(ctx.settings, "cli"),
+        mailbox=ctx.settings.mail_from,
+    )
     try:
         check_connection(engine)
         with Session(engine, expire_on_commit=False) as session:
@@ -111,6 +115,10 @@ def session_scope(ctx: Context) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def _london(at: pendulum.DateTime) -> str:
+    return at.in_timezone("Europe/London").format("dddd D MMMM YYYY [at] HH:mm")
 
 
 def at_least(option: str, value: int | None, least: int = 1) -> None:
@@ -754,6 +762,7 @@ def meeting_record(
     json_: Json = False,
 ) -> None:
     """Record the meeting held: attendees, risk assessment, outcome (a chair)."""
+    from tasks.lookup import suspension_by_ref
     from tasks.suspensions import record_meeting
 
     ctx = Context()
@@ -767,7 +776,15 @@ def meeting_record(
             actor=as_,
             now=ctx.now,
         )
+        invited = suspension_by_ref(session, suspension).meeting_at
     lines = [f"meeting for {suspension.upper()} recorded: {outcome.value}"]
+    if invited is not None and ctx.now < invited:
+        # recorded as held now, so not at the time invited: the invitation is withdrawn
+        lines.append(
+            f"recorded as held on {_london(ctx.now)}, before the time invited "
+            f"({_london(pendulum.instance(invited))}): the invitation is cancelled in every "
+            "calendar"
+        )
     report(events, json_, lines + announce_raised(ctx, events) + announce_ended(ctx, events))
 
 

@@ -21,9 +21,21 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 AUDIT_SEAL = "isa_audit_seal"
 
 
-def make_engine(url: str, *, audit: AuditSeal | None = None, **kwargs: Any) -> Engine:
+# The execution option that carries the mailbox (ISA_MAIL_FROM) an engine's emails are from, to
+# the queueing that builds them: their Message-IDs and invitations name it.
+MAILBOX = "isa_mailbox"
+
+
+def make_engine(
+    url: str, *, audit: AuditSeal | None = None, mailbox: str | None = None, **kwargs: Any
+) -> Engine:
     engine = _engine(url, **kwargs)
-    return engine.execution_options(**{AUDIT_SEAL: audit}) if audit is not None else engine
+    options: dict[str, Any] = {}
+    if audit is not None:
+        options[AUDIT_SEAL] = audit
+    if mailbox is not None:
+        options[MAILBOX] = mailbox
+    return engine.execution_options(**options) if options else engine
 
 
 _USE = "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"

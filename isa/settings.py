@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clocks import parse_datetime
 
+# The embedded default: right for the mail sink, refused with a real relay (see below).
+DEFAULT_MAIL_FROM = "Information Sharing Register <isa-register@isa.local>"
+
 # Domains no mail is ever delivered to: the embedded mail sink's default, and their kin.
 NOT_DELIVERABLE = {"localhost", "local", "invalid", "test"}
 _SPECIAL_USE = (".local", ".localhost", ".invalid", ".test")
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     # The From of every email: "Name <address>" or a bare address.
-    mail_from: str = "Information Sharing Register <isa-register@isa.local>"
+    mail_from: str = DEFAULT_MAIL_FROM
     # Where the embedded mail sink stores each message it receives as an .eml file.
     mail_dir: Path = Path("var/mail")
     # Delivery tuning: rows claimed per transaction, attempts before a row is failed, the

@@ -151,7 +151,9 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
                 ],
                 env,
             )
-        engine = make_engine(settings.database_url, audit=audit_seal(settings, "cli"))
+        engine = make_engine(
+            settings.database_url, audit=audit_seal(settings, "cli"), mailbox=settings.mail_from
+        )
         with Session(engine, expire_on_commit=False) as session:
             if is_empty(session):
                 refs = load_sample_register(session, now=settings.current_time())

@@ -99,6 +99,9 @@ class Notice:
     occurrence: tuple[str, ...] = ()
     cancels: tuple[str, ...] = ()
     invitation: bool = False
+    # the email also withdraws the meeting invitation from every calendar (METHOD:CANCEL) when
+    # the meeting invited will not take place as invited (notifications.context.cancellation)
+    cancels_meeting: bool = False
     when: Callable[[Mapping[str, Any]], bool] | None = None
 
     def __post_init__(self) -> None:
@@ -229,6 +232,7 @@ _ENTRIES = (
         template="meeting_held",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         cancels=SUSPENSION_CHASERS,
+        cancels_meeting=True,
     ),
     Notice(
         "suspension.ended",
@@ -236,6 +240,7 @@ _ENTRIES = (
         template="suspension_ended",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         cancels=(*SUSPENSION_CHASERS, "suspension.ending_soon"),
+        cancels_meeting=True,
     ),
     # --- the suspension's checkers and the deadline sweep: day 7, day 14, day 25 ---
     Notice(
@@ -398,6 +403,8 @@ _ENTRIES = (
         subject="withdrawal",
         template="withdrawal_completed",
         audiences=WITHDRAWAL_AUDIENCES,
+        # a withdrawal ends the agency's open suspension: its meeting will not take place
+        cancels_meeting=True,
     ),
 )
 

@@ -12,6 +12,8 @@ import pendulum
 from models.events import DomainEvent
 from models.plain import plain
 from notifications.catalog import Audience, Notice
+from notifications.invitation import CANCEL, REQUEST, meeting_uid
+from notifications.message import Sender
 
 # The protocol sets no length for the §41 meeting; an hour is what the invitation blocks out.
 MEETING_LENGTH = timedelta(hours=1)
@@ -61,6 +63,10 @@ class RegisterView(Protocol):
 
     def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]: ...
 
+    def sender(self) -> Sender:
+        """This register's installation identifier and mailbox (Message-IDs, calendar UIDs)."""
+        ...
+
 
 def event_fields(event: DomainEvent) -> dict[str, Any]:
     fields: dict[str, Any] = plain(event.as_dict())
@@ -92,20 +98,57 @@ def invitation(
 ) -> dict[str, Any]:
     """What the .ics needs: one calendar entry per suspension, its SEQUENCE rising each time the
     meeting is set, so a moved meeting updates the entry people already have."""
-    starts = pendulum.parse(event["meeting_at"])
+    return _calendar(event["suspension"], event["meeting_at"], view, queued_at)
+
+
+def cancellation(
+    event: Mapping[str, Any], view: RegisterView, queued_at: pendulum.DateTime
+) -> dict[str, Any] | None:
+    """The CANCEL of the meeting invited, when it will not take place as invited: the matter
+    settled before the meeting (resumed, withdrawn, day 30), or the meeting recorded as held
+    before the time invited. None when there is nothing in anyone's calendar to withdraw."""
+    reference = event.get("suspension")
+    if reference is None and "withdrawal" in event:
+        reference = view.withdrawal(event["withdrawal"])["suspension"]
+    if reference is None:
+        return None
+    suspension = view.suspension(reference)
+    if not suspension["meeting_at"]:
+        return None
+    invited = pendulum.parse(suspension["meeting_at"])
+    assert isinstance(invited, pendulum.DateTime)
+    if queued_at >= invited:
+        return None  # held at (or after) the time invited, or past: the entry stands
+    calendar = _calendar(reference, suspension["meeting_at"], view, queued_at)
+    # RFC 5546 3.2.5: the CANCEL carries the entry's UID and a higher SEQUENCE
+    calendar["sequence"] += 1
+    calendar["method"] = CANCEL
+    return calendar
+
+
+def _calendar(
+    reference: str, meeting_at: str, view: RegisterView, queued_at: pendulum.DateTime
+) -> dict[str, Any]:
+    starts = pendulum.parse(meeting_at)
     assert isinstance(starts, pendulum.DateTime)
-    suspension = view.suspension(event["suspension"])
-    history = view.meeting_history(event["suspension"])
+    suspension = view.suspension(reference)
+    history = view.meeting_history(reference)
+    sender = view.sender()
+    chair = history["organizer"]
     return {
-        "suspension": event["suspension"],
+        "method": REQUEST,
+        "uid": meeting_uid(reference, sender),
+        "suspension": reference,
         "sequence": history["sequence"],
-        "organizer": history["organizer"],
+        # the register's mailbox organises, as the email's From says, for the chair who set it
+        "organizer": {"email": sender.address, "name": f"{sender.name} for {chair['name']}"},
+        "chair": chair,
         "starts_at": starts.in_timezone("UTC").isoformat(),
         "ends_at": (starts + MEETING_LENGTH).in_timezone("UTC").isoformat(),
         "stamp": queued_at.in_timezone("UTC").isoformat(),
         "summary": (
             f"Risk assessment and resolution meeting: {suspension['agency']} suspension "
-            f"{event['suspension']} (§41)"
+            f"{reference} (§41)"
         ),
     }
 
@@ -119,10 +162,13 @@ def shared_context(
         "event": dict(event),
         "reference": str(event[notice.subject]),
         "queued_at": queued_at.in_timezone("UTC").isoformat(),
+        "sender": view.sender().as_context(),
         **facts_about(event, view),
     }
     if notice.invitation:
         context["calendar"] = invitation(event, view, queued_at)
+    elif notice.cancels_meeting and (cancelled := cancellation(event, view, queued_at)):
+        context["calendar"] = cancelled
     result: dict[str, Any] = plain(context)
     return result
 

@@ -1,5 +1,10 @@
-"""The .ics invitation a §41 resolution meeting email carries: one calendar entry per suspension
-(a stable UID), whose SEQUENCE rises each time the meeting is set, so a move updates it."""
+"""The .ics a §41 resolution meeting email carries: one calendar entry per suspension (a UID
+unique to this register and stable across resends and moves), whose SEQUENCE rises each time the
+meeting is set, so a move updates it (METHOD:REQUEST), and one more when it will not take place
+as invited (METHOD:CANCEL), so it leaves every calendar (RFC 5545, RFC 5546).
+
+The register's mailbox organises, as the From of the email says, acting for the chair who set
+the meeting; every recipient is an attendee, so no one is asked as organiser and sole attendee."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,13 +12,14 @@ from typing import Any
 import pendulum
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from notifications.message import ID_DOMAIN
+from notifications.message import Sender
 
 PRODUCT_ID = "-//Information Sharing Register//ISA notifications//EN"
+REQUEST, CANCEL = "REQUEST", "CANCEL"
 
 
-def meeting_uid(suspension: str) -> str:
-    return f"{suspension.lower()}.resolution-meeting@{ID_DOMAIN}"
+def meeting_uid(suspension: str, sender: Sender) -> str:
+    return f"{suspension.lower()}.meeting.{sender.installation}@{sender.domain}"
 
 
 def _instant(text: str) -> pendulum.DateTime:
@@ -28,20 +34,21 @@ def _name(value: str) -> str:
 
 
 def meeting_invitation(calendar: Mapping[str, Any], *, recipient: Mapping[str, Any]) -> bytes:
-    """A METHOD:REQUEST calendar for one recipient, from an email's `calendar` context; the
-    organizer is the chair who set the meeting."""
+    """The calendar for one recipient, from an email's `calendar` context: a REQUEST, or the
+    CANCEL of the entry the last request made."""
+    method = str(calendar.get("method", REQUEST))
     cal = Calendar()
     cal.add("prodid", PRODUCT_ID)
     cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
+    cal.add("method", method)
     event = Event()
-    event.add("uid", meeting_uid(calendar["suspension"]))
+    event.add("uid", str(calendar["uid"]))
     event.add("sequence", int(calendar["sequence"]))
     event.add("dtstamp", _instant(calendar["stamp"]))
     event.add("dtstart", _instant(calendar["starts_at"]))
     event.add("dtend", _instant(calendar["ends_at"]))
     event.add("summary", vText(" ".join(str(calendar["summary"]).split())))
-    event.add("status", "CONFIRMED")
+    event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
     organizer = vCalAddress(f"mailto:{calendar['organizer']['email']}")
     organizer.params["cn"] = _name(calendar["organizer"]["name"])
     event.add("organizer", organizer)

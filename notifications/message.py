@@ -6,26 +6,59 @@ The message is built when it is queued and stored whole, so delivery sends store
 the From header, which is configuration, is added when it is sent.
 """
 
+import base64
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, parseaddr
+from typing import Any
 
 import pendulum
 
-# RFC 2045 §6.7: a quoted-printable line is at most 76 characters. CPython's SMTP policies fold
-# at 78, and its quoted-printable encoder uses the policy's limit, so the policies are narrowed.
+# RFC 2045 §6.7: a quoted-printable line is at most 76 characters. CPython's quoted-printable
+# encoder takes the message policy's limit, 78 in its SMTP policies, so a message is built under
+# a policy narrowed to 76 (bodies are encoded as they are set) and serialised under 78, RFC
+# 5322's limit for header lines, so headers fold where they always did.
 _ASCII = SMTP.clone(max_line_length=76)
 _UTF8 = SMTPUTF8.clone(max_line_length=76)
 
-# The right-hand side of Message-IDs and calendar UIDs. Fixed, not configured: a resent email
-# or a moved meeting must carry the same identifier whatever the deployment's settings became.
-ID_DOMAIN = "isa.local"
+
+@dataclass(frozen=True)
+class Sender:
+    """Which register sends, and from which mailbox: its installation identifier (made once by
+    migration 0009) and ISA_MAIL_FROM. Message-IDs and calendar UIDs carry both, so two
+    registers never emit the same identifier for different messages or meetings."""
+
+    installation: str
+    mailbox: str
+
+    @property
+    def address(self) -> str:
+        return parseaddr(self.mailbox)[1]
+
+    @property
+    def name(self) -> str:
+        return parseaddr(self.mailbox)[0] or "Information Sharing Register"
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2].lower()
+
+    def as_context(self) -> dict[str, str]:
+        return {"installation": self.installation, "mailbox": self.mailbox}
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any]) -> "Sender":
+        return cls(installation=str(context["installation"]), mailbox=str(context["mailbox"]))
 
 
-def message_id(dedupe_key: str) -> str:
-    """The same for every attempt at one outbox row, so a resend after a crash is recognisable."""
-    return f"<outbox.{dedupe_key[:32]}@{ID_DOMAIN}>"
+def message_id(dedupe_key: str, sender: Sender) -> str:
+    """The same for every attempt at one outbox row (it is stored with the row when queued), so a
+    resend after a crash is recognisable; 80 bits of the row's key, then this installation, at
+    the configured mail domain."""
+    token = base64.b32encode(bytes.fromhex(dedupe_key)[:10]).decode("ascii").lower()
+    return f"<{token}.{sender.installation}@{sender.domain}>"
 
 
 def unsendable(recipient: str) -> str | None:
@@ -55,6 +88,7 @@ def compose(
     reference: str,
     at: pendulum.DateTime,
     invitation: bytes | None = None,
+    invitation_method: str | None = None,
 ) -> EmailMessage:
     """The email without its From header (see `from_header`), dated `at`."""
     # An address outside ASCII can only travel with SMTPUTF8; anything else stays 7-bit, which
@@ -72,19 +106,24 @@ def compose(
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
     if invitation is not None:
-        msg.add_attachment(
+        # As Outlook and Gmail expect an invitation (RFC 6047): the calendar is a third
+        # alternative beside the text and the HTML, `text/calendar; method=...`, and the same
+        # calendar is attached as invite.ics for clients that only offer attachments.
+        method = invitation_method or "REQUEST"
+        msg.add_alternative(
             invitation.decode("utf-8"),
             subtype="calendar",
-            filename="invitation.ics",
-            params={"method": "REQUEST"},
+            params={"method": method},
             cte="quoted-printable",
         )
+        msg.add_attachment(invitation, maintype="application", subtype="ics", filename="invite.ics")
     return msg
 
 
 def serialise(message: EmailMessage) -> str:
-    """The message as stored in the outbox: CRLF line ends, as it goes on the wire."""
-    return message.as_string()
+    """The message as stored in the outbox: CRLF line ends, as it goes on the wire; headers
+    folded at 78 characters, bodies as encoded (at most 76)."""
+    return message.as_string(policy=message.policy.clone(max_line_length=78))
 
 
 def from_header(mail_from: str) -> bytes:

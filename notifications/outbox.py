@@ -23,7 +23,7 @@ from notifications.context import (
     with_recipient,
 )
 from notifications.invitation import meeting_invitation
-from notifications.message import compose, message_id, serialise, unsendable
+from notifications.message import Sender, compose, message_id, serialise, unsendable
 from notifications.register_view import SqlRegisterView
 from notifications.render import RenderedEmail, render_email
 from notifications.tables import OutboxEmail, OutboxMessage, OutboxStatus
@@ -111,12 +111,13 @@ def draft(
     key = dedupe_key(notice.event, shared["reference"], recipient.email, occurrence)
     rendered = render_email(notice.template, context)
     calendar = context.get("calendar")
+    sender = Sender.from_context(shared["sender"])
     problem = unsendable(recipient.email)
     if problem is not None:
         # one address that cannot be sent to (recorded before input refused it) must not stop
         # the change: its row is queued failed, saying why, for `isa outbox list --status failed`
         return {
-            **_row(notice, shared, recipient, key, occurrence, context, rendered, now),
+            **_row(notice, shared, recipient, key, occurrence, context, rendered, now, sender),
             "message": "",
             "status": OutboxStatus.FAILED,
             "last_error": problem,
@@ -127,15 +128,16 @@ def draft(
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        message_id=message_id(key),
+        message_id=message_id(key, sender),
         reference=shared["reference"],
         at=now,
         invitation=(
             meeting_invitation(calendar, recipient=context["recipient"]) if calendar else None
         ),
+        invitation_method=calendar["method"] if calendar else None,
     )
     return {
-        **_row(notice, shared, recipient, key, occurrence, context, rendered, now),
+        **_row(notice, shared, recipient, key, occurrence, context, rendered, now, sender),
         # not an outbox column: insert_rows puts it in outbox_message
         "message": serialise(message),
         "status": OutboxStatus.PENDING,
@@ -152,6 +154,7 @@ def _row(
     context: Mapping[str, Any],
     rendered: RenderedEmail,
     now: pendulum.DateTime,
+    sender: Sender,
 ) -> dict[str, Any]:
     return {
         "dedupe_key": key,
@@ -163,7 +166,7 @@ def _row(
         "template": notice.template,
         "context": context,
         "subject": rendered.subject,
-        "message_id": message_id(key),
+        "message_id": message_id(key, sender),
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,

@@ -7,6 +7,8 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
+from isa.db import MAILBOX
+from isa.settings import DEFAULT_MAIL_FROM
 from models.enums import AgencyStatus, AuditOutcome, ContactRole, PartyRole
 from models.tables import (
     AccessGrant,
@@ -17,11 +19,13 @@ from models.tables import (
     Chair,
     Contact,
     ContactRoleAssignment,
+    Installation,
     Suspension,
     Withdrawal,
 )
 from notifications.catalog import Audience
 from notifications.context import Recipient
+from notifications.message import Sender
 
 CHAIR_CAPACITY = "chair of the Information Governance Monitoring Group"
 DATA_OWNERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
@@ -45,6 +49,7 @@ class SqlRegisterView:
         self._arrangements: dict[str, Arrangement] = {}
         self._party_rows: dict[int | None, list[tuple[ArrangementParty, Agency]]] = {}
         self._contacts: dict[tuple[int | None, ContactRole], list[Contact]] = {}
+        self._sender: Sender | None = None
 
     def prefetch(self, references: Iterable[str]) -> None:
         """Load the arrangements named, their parties and those parties' people in a few
@@ -143,6 +148,7 @@ class SqlRegisterView:
             "meeting_deadline": _iso(matter.meeting_deadline),
             "ends_at": _iso(matter.ends_at),
             "meeting_at": _iso(matter.meeting_at),
+            "meeting_held_at": _iso(matter.meeting_held_at),
             "outcome": matter.outcome.value if matter.outcome else None,
         }
 
@@ -152,12 +158,15 @@ class SqlRegisterView:
             .join(Agency, col(Agency.id) == Withdrawal.agency_id)
             .where(Withdrawal.reference == reference)
         ).one()
+        ended = self.session.get(Suspension, notice.suspension_id) if notice.suspension_id else None
         return {
             "reference": notice.reference,
             "agency": agency.name,
             "reason": notice.reason,
             "noticed_at": _iso(notice.noticed_at),
             "effective_on": _iso(notice.effective_on),
+            # the suspension the withdrawal ended, if one was open
+            "suspension": ended.reference if ended else None,
         }
 
     def grant(self, reference: str) -> dict[str, Any]:
@@ -184,6 +193,16 @@ class SqlRegisterView:
     def agency(self, name: str) -> dict[str, Any]:
         found = self.session.exec(select(Agency).where(Agency.name == name)).one()
         return {"name": found.name, "status": found.status.value}
+
+    def sender(self) -> Sender:
+        if self._sender is None:
+            identifier = self.session.exec(select(Installation.identifier)).first()
+            if identifier is None:
+                raise RuntimeError("the register has no installation identifier: isa db upgrade")
+            bind = self.session.get_bind()
+            mailbox = bind.get_execution_options().get(MAILBOX) or DEFAULT_MAIL_FROM
+            self._sender = Sender(installation=identifier, mailbox=str(mailbox))
+        return self._sender
 
     def meeting_history(self, suspension: str) -> dict[str, Any]:
         # Read from the audit chain, the record of every time the meeting was set: SEQUENCE is 0

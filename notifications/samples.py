@@ -21,6 +21,7 @@ from notifications.context import (
     shared_context,
     with_recipient,
 )
+from notifications.message import Sender
 
 SAMPLE_NOW = pendulum.datetime(2026, 11, 25, 10, 0, tz="Europe/London").in_timezone("UTC")
 
@@ -105,8 +106,17 @@ _ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
 }
 
 
+SAMPLE_SENDER = Sender(
+    installation="samplesampleabcd",
+    mailbox="Information Sharing Register <isa-register@register.example>",
+)
+
+
 class SampleRegisterView:
     """A `RegisterView` with one made-up record of each kind and one person per audience."""
+
+    def sender(self) -> Sender:
+        return SAMPLE_SENDER
 
     def arrangement(self, reference: str) -> dict[str, Any]:
         return {
@@ -135,6 +145,7 @@ class SampleRegisterView:
             "meeting_deadline": SAMPLE_FIELDS["meeting_deadline"],
             "ends_at": SAMPLE_FIELDS["ends_at"],
             "meeting_at": SAMPLE_FIELDS["meeting_at"],
+            "meeting_held_at": None,
             "outcome": None,
         }
 
@@ -145,6 +156,7 @@ class SampleRegisterView:
             "reason": "The force is merging into a regional service.",
             "noticed_at": SAMPLE_NOW.isoformat(),
             "effective_on": SAMPLE_FIELDS["effective_on"],
+            "suspension": "SUS-2026-0001",
         }
 
     def grant(self, reference: str) -> dict[str, Any]:

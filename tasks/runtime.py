@@ -22,7 +22,11 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=4)
 def engine(url: str | None = None) -> Engine:
-    return make_engine(url or settings().database_url, audit=audit_seal(settings(), "prefect"))
+    return make_engine(
+        url or settings().database_url,
+        audit=audit_seal(settings(), "prefect"),
+        mailbox=settings().mail_from,
+    )
 
 
 def session() -> Session:

@@ -262,7 +262,12 @@ def test_a_record_inserted_by_hand_is_named(db: Database, history, now) -> None:
     with db.engine.begin() as conn:
         conn.execute(
             Agency.__table__.insert(),  # type: ignore[attr-defined]
-            {"name": "Shadow Agency", "status": "member", "created_at": now},
+            {
+                "name": "Shadow Agency",
+                "name_key": "shadow agency",
+                "status": "member",
+                "created_at": now,
+            },
         )
     assert _verified(db).broken == (
         "the register differs from its audit log: agency Shadow Agency is in the register but "

@@ -519,6 +519,9 @@ def test_a_meeting_that_decides_withdrawal_starts_the_withdrawal_flow(
     assert said.code == 0, said.err
     assert said.out.splitlines() == [
         "meeting for SUS-2026-0001 recorded: withdraw",
+        # recorded at 10:00 for a meeting invited for 16:00: its invitation is withdrawn
+        "recorded as held on Wednesday 25 November 2026 at 10:00, before the time invited "
+        "(Wednesday 25 November 2026 at 16:00): the invitation is cancelled in every calendar",
         "the Prefect server is not reachable: WDR-2026-0001 is recorded, and the daily deadline "
         "sweep starts its flow",
     ]

@@ -143,3 +143,31 @@ def test_a_real_relay_with_a_from_that_cannot_receive_mail_is_refused_at_start(
     # without a relay the embedded mail sink takes it, as `make up` runs
     monkeypatch.delenv("ISA_SMTP_HOST")
     assert isa("agency", "list").code == 0
+
+
+def test_recording_a_meeting_before_the_time_invited_says_its_invitation_is_cancelled(
+    db: Database, isa, register, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chair = ("--as", "chair@group.example")
+    assert isa("suspend", TRUST, "--reason", "A breach", "--as", "nia@trust.example").code == 0
+    assert isa("meeting", "schedule", "SUS-2026-0001", "--at", "2026-12-08T10:00", *chair).code == 0
+    monkeypatch.setenv("ISA_NOW", "2026-11-30T15:00")
+    recorded = isa(
+        "meeting",
+        "record",
+        "SUS-2026-0001",
+        "--outcome",
+        "continue",
+        "--attendee",
+        "chair@group.example",
+        "--risk-assessment",
+        "Contained",
+        *chair,
+    )
+    assert recorded.code == 0, recorded.err
+    assert recorded.out.splitlines()[:2] == [
+        "meeting for SUS-2026-0001 recorded: continue",
+        "recorded as held on Monday 30 November 2026 at 15:00, before the time invited (Tuesday "
+        "8 December 2026 at 10:00): the invitation is cancelled in every calendar",
+    ]
+    assert db.count("outbox", "event = 'suspension.meeting_held'") > 0

@@ -85,6 +85,9 @@ def two_registers(request: pytest.FixtureRequest, tmp_path: Path):  # type: igno
             engine = sealed_engine(url)
             stack.callback(engine.dispose)
             build_busy_register(engine, per_kind=PER_KIND)
+            # one register twice: one installation, so its Message-IDs can be compared
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE installation SET identifier = 'busyregisterone1'"))
             engines.append(engine)
         yield request.param, engines[0], engines[1]
 

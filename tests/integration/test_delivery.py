@@ -21,17 +21,24 @@ from sqlmodel import Session, col, select
 
 from isa.cli import main
 from isa.settings import Settings
-from models.enums import ContactRole
+from models.enums import ContactRole, MeetingOutcome
 from models.events import SuspensionRaised
+from models.inputs import name_key
 from notifications.catalog import CATALOG
 from notifications.context import Recipient, event_fields, shared_context
 from notifications.delivery import claim_due, deliver_outbox_sync
 from notifications.invitation import meeting_uid
+from notifications.message import Sender
 from notifications.outbox import draft, insert_rows
 from notifications.samples import SampleRegisterView, sample_event
 from notifications.tables import OutboxEmail, OutboxStatus
 from tasks.register import add_chair, add_contact, register_agency
-from tasks.suspensions import raise_suspension, schedule_meeting
+from tasks.suspensions import (
+    raise_suspension,
+    record_meeting,
+    schedule_meeting,
+    withdraw_agency,
+)
 from tests.conftest import TEST_MAIL_FROM, Database
 from tests.utils import smtp
 from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, People, active, seed_agencies
@@ -84,6 +91,32 @@ def queue_many(db: Database, count: int, now: pendulum.DateTime) -> None:
     with db.session() as session:
         insert_rows(session, rows)
         session.commit()
+
+
+def sender_of(db: Database) -> Sender:
+    with db.engine.connect() as conn:
+        identifier = conn.execute(text("SELECT identifier FROM installation")).scalar_one()
+    return Sender(installation=identifier, mailbox=TEST_MAIL_FROM)
+
+
+def calendar_of(message: email.message.EmailMessage, method: str) -> Calendar:
+    """The calendar of an email as Outlook and Gmail expect it: a `text/calendar; method=...`
+    alternative beside the text and the HTML, and the same attached as invite.ics."""
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    *_, ics = alternative.iter_parts()
+    assert ics.get_param("method") == method
+    assert attachment.get_content_type() == "application/ics"
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content() == ics.get_content().encode()
+    calendar = Calendar.from_ical(ics.get_content())
+    assert str(calendar["METHOD"]) == method
+    return calendar
 
 
 def parts(message: email.message.EmailMessage) -> dict[str, str]:
@@ -167,25 +200,87 @@ def test_a_meeting_invitation_carries_an_ics_that_a_move_updates_in_place(
         f"Moved: Resolution meeting on {TRUST}'s suspension ({ref}), "
         "Thursday 3 December 2026 at 09:30",
     ]
-    invitations = []
-    for received in to_chair:
-        message = received.message
-        assert message.get_content_type() == "multipart/mixed"
-        [ics] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
-        assert ics.get_param("method") == "REQUEST"
-        assert ics.get_filename() == "invitation.ics"
-        assert set(parts(message)) == {"text/plain", "text/html", "text/calendar"}
-        invitations.append(Calendar.from_ical(ics.get_content()))
+    invitations = [calendar_of(received.message, "REQUEST") for received in to_chair]
     events = [cal.walk("VEVENT")[0] for cal in invitations]
-    assert [str(e["UID"]) for e in events] == [meeting_uid(ref)] * 2
+    assert [str(e["UID"]) for e in events] == [meeting_uid(ref, sender_of(db))] * 2
     assert [int(e["SEQUENCE"]) for e in events] == [0, 1]
     assert [e.decoded("DTSTART") for e in events] == [first, moved]
-    assert [str(cal["METHOD"]) for cal in invitations] == ["REQUEST", "REQUEST"]
+    # the register's mailbox organises, as From says, for the chair; the chair attends
     assert str(events[0]["ATTENDEE"]) == f"mailto:{people.chair}"
-    assert str(events[0]["ORGANIZER"]) == f"mailto:{people.chair}"
-    assert events[0]["ORGANIZER"].params["CN"] == "Chris Chair"
+    assert str(events[0]["ORGANIZER"]) == "mailto:isa-register@register.example"
+    assert events[0]["ORGANIZER"].params["CN"] == "Information Sharing Register for Chris Chair"
+    assert to_chair[0].message["From"] == TEST_MAIL_FROM
     # every signatory got the same calendar entry
     assert len(smtp_server.received) == 8
+
+
+def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calendar(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    [raised] = raise_suspension(
+        session, agency=TRUST, reason="Server breach", actor=people.signatory[TRUST], now=now
+    )
+    ref = raised.as_dict()["suspension"]
+    invited = pendulum.datetime(2026, 12, 8, 10, 0, tz="Europe/London")
+    schedule_meeting(session, suspension=ref, at=invited, actor=people.chair, now=now)
+    settings = settings_for(smtp_server)
+    deliver_outbox_sync(db.engine, settings, now)
+    smtp_server.received.clear()
+
+    # held (and recorded) on 30 November, a week before the 8 December it was invited for
+    held = pendulum.datetime(2026, 11, 30, 15, 0, tz="Europe/London")
+    record_meeting(
+        session,
+        suspension=ref,
+        outcome=MeetingOutcome.CONTINUE,
+        attendees=[people.chair],
+        risk_assessment="Contained",
+        actor=people.chair,
+        now=held,
+    )
+    deliver_outbox_sync(db.engine, settings, held)
+
+    to_chair = smtp_server.recorder.to(people.chair)
+    assert [r.message["Subject"] for r in to_chair] == [
+        f"Resolution meeting held on {TRUST}'s suspension ({ref}): suspension continues"
+    ]
+    cancel = calendar_of(to_chair[0].message, "CANCEL")
+    [event] = cancel.walk("VEVENT")
+    assert str(event["UID"]) == meeting_uid(ref, sender_of(db))
+    assert int(event["SEQUENCE"]) == 1 and str(event["STATUS"]) == "CANCELLED"
+    assert event.decoded("DTSTART") == invited
+    text_part = parts(to_chair[0].message)["text/plain"]
+    assert (
+        "The meeting invited for Tuesday 8 December 2026 at 10:00 will not take place" in text_part
+    )
+
+
+def test_a_suspension_settled_before_its_meeting_cancels_the_invitation(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    [raised] = raise_suspension(
+        session, agency=TRUST, reason="Server breach", actor=people.signatory[TRUST], now=now
+    )
+    ref = raised.as_dict()["suspension"]
+    invited = pendulum.datetime(2026, 12, 8, 10, 0, tz="Europe/London")
+    schedule_meeting(session, suspension=ref, at=invited, actor=people.chair, now=now)
+    settings = settings_for(smtp_server)
+    deliver_outbox_sync(db.engine, settings, now)
+    smtp_server.received.clear()
+
+    later = now.add(days=2)
+    withdraw_agency(
+        session, agency=TRUST, reason="Leaving", actor=people.signatory[TRUST], now=later
+    )
+    deliver_outbox_sync(db.engine, settings, later)
+
+    cancels = [
+        r for r in smtp_server.recorder.to(people.chair) if "text/calendar" in parts(r.message)
+    ]
+    assert len(cancels) == 1
+    [event] = calendar_of(cancels[0].message, "CANCEL").walk("VEVENT")
+    assert str(event["UID"]) == meeting_uid(ref, sender_of(db))
+    assert int(event["SEQUENCE"]) == 1
 
 
 # --- outages and refusals ------------------------------------------------------------------------
@@ -346,7 +441,9 @@ def test_line_breaks_in_names_cannot_add_headers_or_recipients(
     )
     add_chair(session, email="chair@group.example", name="Chris", actor=ADMIN, now=now)
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE agency SET name = :n"), {"n": evil})
+        conn.execute(
+            text("UPDATE agency SET name = :n, name_key = :k"), {"n": evil, "k": name_key(evil)}
+        )
         conn.execute(
             text("UPDATE contact SET name = :n"),
             {"n": "Eve\r\nBcc: thief@evil.example\r\nX-Injected: yes"},

@@ -26,10 +26,16 @@ from notifications.context import (
 )
 from notifications.delivery import backoff, classify
 from notifications.invitation import meeting_invitation, meeting_uid
-from notifications.message import compose, from_header, message_id, serialise
+from notifications.message import Sender, compose, from_header, message_id, serialise
 from notifications.outbox import draft
 from notifications.render import long_date, long_datetime, render_email, templates_on_disk
-from notifications.samples import SAMPLE_NOW, SampleRegisterView, sample_contexts, sample_event
+from notifications.samples import (
+    SAMPLE_NOW,
+    SAMPLE_SENDER,
+    SampleRegisterView,
+    sample_contexts,
+    sample_event,
+)
 
 
 def every_event_class() -> list[type[DomainEvent]]:
@@ -190,7 +196,7 @@ def _message(**changes: object) -> EmailMessage:
         "subject": email.subject,
         "text": email.text,
         "html": email.html,
-        "message_id": message_id("ab" * 32),
+        "message_id": message_id("ab" * 32, SAMPLE_SENDER),
         "reference": context["reference"],
         "at": SAMPLE_NOW,
     }
@@ -198,9 +204,16 @@ def _message(**changes: object) -> EmailMessage:
     return compose(**parts)  # type: ignore[arg-type]
 
 
-def test_the_message_id_is_derived_from_the_dedupe_key() -> None:
-    assert message_id("ab" * 32) == f"<outbox.{'ab' * 16}@isa.local>"
-    assert _message()["Message-ID"] == message_id("ab" * 32)
+def test_the_message_id_is_the_row_s_key_this_installation_and_the_mail_domain() -> None:
+    assert (
+        message_id("ab" * 32, SAMPLE_SENDER)
+        == "<vov2xk5lvov2xk5l.samplesampleabcd@register.example>"
+    )
+    assert _message()["Message-ID"] == message_id("ab" * 32, SAMPLE_SENDER)
+    # another register (another installation, another domain) never emits the same one
+    other = Sender(installation="otherotherotherx", mailbox="Register <isa@county.example>")
+    assert message_id("ab" * 32, other) == "<vov2xk5lvov2xk5l.otherotherotherx@county.example>"
+    assert message_id("cd" * 32, SAMPLE_SENDER) != message_id("ab" * 32, SAMPLE_SENDER)
 
 
 def test_a_subject_with_a_line_break_is_refused_not_sent_as_a_header() -> None:
@@ -227,6 +240,7 @@ def test_the_from_header_is_one_header_line_put_before_the_stored_message() -> N
 
 def test_the_meeting_invitation_keeps_its_uid_and_counts_its_moves() -> None:
     calendar = {
+        "uid": meeting_uid("SUS-2026-0001", SAMPLE_SENDER),
         "suspension": "SUS-2026-0001",
         "sequence": 3,
         "starts_at": "2026-12-03T14:00:00+00:00",
@@ -234,15 +248,27 @@ def test_the_meeting_invitation_keeps_its_uid_and_counts_its_moves() -> None:
         "stamp": "2026-11-25T10:00:00+00:00",
         "summary": "Risk assessment and\nresolution meeting",
     }
-    calendar["organizer"] = {"email": "chair@group.example", "name": "Chris Chair"}
+    calendar["organizer"] = {
+        "email": "isa-register@register.example",
+        "name": "Information Sharing Register for Chris Chair",
+    }
     ics = meeting_invitation(calendar, recipient={"email": "a@b.example", "name": 'A "B"\nC'})
-    [event] = Calendar.from_ical(ics).walk("VEVENT")
-    assert str(event["UID"]) == "sus-2026-0001.resolution-meeting@isa.local"
-    assert str(event["UID"]) == meeting_uid("SUS-2026-0001")
+    cal = Calendar.from_ical(ics)
+    [event] = cal.walk("VEVENT")
+    assert str(cal["METHOD"]) == "REQUEST" and str(event["STATUS"]) == "CONFIRMED"
+    # unique to this register (its installation and mail domain), stable for the suspension
+    assert str(event["UID"]) == "sus-2026-0001.meeting.samplesampleabcd@register.example"
     assert int(event["SEQUENCE"]) == 3
     assert str(event["SUMMARY"]) == "Risk assessment and resolution meeting"
     assert event["ATTENDEE"].params["CN"] == "A 'B' C"
-    assert str(event["ORGANIZER"]) == "mailto:chair@group.example"
+    assert str(event["ORGANIZER"]) == "mailto:isa-register@register.example"
+    cancel = Calendar.from_ical(
+        meeting_invitation(
+            {**calendar, "method": "CANCEL"}, recipient={"email": "a@b.example", "name": "A"}
+        )
+    )
+    assert str(cancel["METHOD"]) == "CANCEL"
+    assert str(cancel.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
 
 
 # --- delivery decisions ------------------------------------------------------------------------
@@ -278,7 +304,7 @@ def test_a_5xx_is_permanent_and_a_4xx_or_a_dropped_connection_temporary() -> Non
 @pytest.mark.parametrize("cls", SENDING, ids=lambda c: c.name)
 def test_every_line_of_every_message_is_at_most_76_characters(cls: type[DomainEvent]) -> None:
     # RFC 2045 §6.7: quoted-printable lines are at most 76 characters (CPython's SMTP policy
-    # folds at 78, which spam filters score); the headers fold there too
+    # encodes at 78, which spam filters score)
     notice = notice_for(cls.name)
     event = sample_event(cls)
     fields = event_fields(event)
@@ -286,12 +312,21 @@ def test_every_line_of_every_message_is_at_most_76_characters(cls: type[DomainEv
     shared = shared_context(notice, fields, view, SAMPLE_NOW)
     for person in recipients_of(notice, fields, view):
         stored = draft(notice, shared, person, SAMPLE_NOW)["message"]
-        lines = stored.split("\r\n")
-        assert max(len(line) for line in lines) <= 76, max(lines, key=len)
         parsed = email.message_from_string(stored, policy=default_policy)
+        for part in parsed.walk():
+            if not part.is_multipart():
+                lines = str(part.get_payload()).split("\n")
+                assert max(len(line.rstrip("\r")) for line in lines) <= 76, max(lines, key=len)
+        # header lines within RFC 5322's 78
+        head = stored.split("\r\n\r\n", 1)[0].split("\r\n")
+        assert max(len(line) for line in head) <= 78, max(head, key=len)
         encodings = {
-            str(part["Content-Transfer-Encoding"])
+            part.get_content_type(): str(part["Content-Transfer-Encoding"])
             for part in parsed.walk()
             if not part.is_multipart()
         }
-        assert encodings == {"quoted-printable"}
+        # every text part quoted-printable, an invite.ics attachment base64 (76 a line too)
+        assert {t: e for t, e in encodings.items() if t.startswith("text/")} == {
+            t: "quoted-printable" for t in encodings if t.startswith("text/")
+        }
+        assert set(encodings) - {"text/plain", "text/html", "text/calendar"} <= {"application/ics"}

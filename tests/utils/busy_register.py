@@ -93,7 +93,13 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
     at = NOW.subtract(years=1)
     for agency in range(1, AGENCIES + 1):
         rows[Agency].append(
-            {"id": agency, "name": f"Agency {agency}", "status": "member", "created_at": at}
+            {
+                "id": agency,
+                "name": f"Agency {agency}",
+                "name_key": f"agency {agency}",
+                "status": "member",
+                "created_at": at,
+            }
         )
         for offset, role in enumerate(ROLES):
             contact = agency * 10 + offset
@@ -115,7 +121,13 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
     ):
         agency = AGENCIES + offset
         rows[Agency].append(
-            {"id": agency, "name": f"Agency {agency}", "status": status, "created_at": at}
+            {
+                "id": agency,
+                "name": f"Agency {agency}",
+                "name_key": f"agency {agency}",
+                "status": status,
+                "created_at": at,
+            }
         )
         if raised_days is not None:
             raised = _morning(DAY.subtract(days=raised_days))
