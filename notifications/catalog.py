@@ -102,6 +102,10 @@ class Notice:
     # the email also withdraws the meeting invitation from every calendar (METHOD:CANCEL) when
     # the meeting invited will not take place as invited (notifications.context.cancellation)
     cancels_meeting: bool = False
+    # one moment, one email: when the same unit of work also emits one of these events about the
+    # same record, this one sends nothing to whoever that one emails, and that email, which is
+    # given this event's fields as `merged[<this event>]`, tells both
+    merged_into: tuple[str, ...] = ()
     when: Callable[[Mapping[str, Any]], bool] | None = None
 
     def __post_init__(self) -> None:
@@ -241,6 +245,8 @@ _ENTRIES = (
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         cancels=(*SUSPENSION_CHASERS, "suspension.ending_soon"),
         cancels_meeting=True,
+        # a meeting that resumes the agency ends the suspension in the same moment
+        merged_into=("suspension.meeting_held",),
     ),
     # --- the suspension's checkers and the deadline sweep: day 7, day 14, day 25 ---
     Notice(
@@ -397,6 +403,8 @@ _ENTRIES = (
         subject="withdrawal",
         template="withdrawal_noticed",
         audiences=WITHDRAWAL_AUDIENCES,
+        # notice effective today takes effect in the same moment
+        merged_into=("withdrawal.completed",),
     ),
     Notice(
         "withdrawal.completed",

@@ -63,6 +63,11 @@ class RegisterView(Protocol):
 
     def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]: ...
 
+    def person(self, email: str) -> dict[str, Any]:
+        """A contact or chair by address: `name`, `agency` (None for a chair) and `shown`, how an
+        email names them ("Sam Patel (Northshire County Council)")."""
+        ...
+
     def sender(self) -> Sender:
         """This register's installation identifier and mailbox (Message-IDs, calendar UIDs)."""
         ...
@@ -82,6 +87,13 @@ def facts_about(event: Mapping[str, Any], view: RegisterView) -> dict[str, Any]:
         facts["arrangement"] = view.arrangement(event["arrangement"])
     if "arrangements" in event:
         facts["arrangements"] = [view.arrangement(ref) for ref in event["arrangements"]]
+    # an arrangement is listed with its title beside its reference
+    for listed in ("terminated", "left", "redrafted"):
+        if listed in event:
+            facts[listed] = [view.arrangement(ref) for ref in event[listed]]
+    # people are named, with their agency, not addressed
+    if "attendees" in event:
+        facts["attendees"] = [view.person(address) for address in event["attendees"]]
     if "suspension" in event:
         facts["suspension"] = view.suspension(event["suspension"])
     if "withdrawal" in event:
@@ -170,6 +182,13 @@ def shared_context(
     elif notice.cancels_meeting and (cancelled := cancellation(event, view, queued_at)):
         context["calendar"] = cancelled
     result: dict[str, Any] = plain(context)
+    return result
+
+
+def merged_facts(event: Mapping[str, Any], view: RegisterView) -> dict[str, Any]:
+    """What an email that carries another event's news needs of it: its fields and the facts
+    about the records it names (Notice.merged_into)."""
+    result: dict[str, Any] = plain({"event": dict(event), **facts_about(event, view)})
     return result
 
 

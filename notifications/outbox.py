@@ -5,6 +5,7 @@ or not at all, and a unique dedupe key means no rerun or race queues one email t
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import pendulum
@@ -17,6 +18,7 @@ from notifications.catalog import Notice, notice_for
 from notifications.context import (
     Recipient,
     event_fields,
+    merged_facts,
     occurrence_of,
     recipients_of,
     shared_context,
@@ -66,14 +68,27 @@ def queue_notifications(uow: QueueingUnit) -> int:
     )
     rows: list[dict[str, Any]] = []
     cancels: dict[tuple[str, tuple[str, ...]], set[str]] = {}
-    for event in uow.events:
+    merged = _merges(uow.events)
+    for index, event in enumerate(uow.events):
         notice = notice_for(event.name)
         fields = event_fields(event)
         subject = str(fields[notice.subject])
         new: list[dict[str, Any]] = []
         if notice.sends_to(fields):
             shared = shared_context(notice, fields, view, uow.now)
-            new = [draft(notice, shared, p, uow.now) for p in recipients_of(notice, fields, view)]
+            told = merged.absorbed.get(index)
+            if told:
+                shared["merged"] = {
+                    other.name: merged_facts(event_fields(other), view) for other in told
+                }
+            people = recipients_of(notice, fields, view)
+            into = merged.into.get(index)
+            if into is not None:
+                # whoever the merged email goes to reads this news there
+                absorber = notice_for(into.name)
+                covered = {p.email for p in recipients_of(absorber, event_fields(into), view)}
+                people = [p for p in people if p.email not in covered]
+            new = [draft(notice, shared, p, uow.now) for p in people]
         if notice.cancels:
             cancels.setdefault((notice.event, notice.cancels), set()).add(subject)
             # an email this same unit queued earlier is withdrawn just as a stored one would be,
@@ -97,6 +112,34 @@ def queue_notifications(uow: QueueingUnit) -> int:
             uow.session, events=events, subject_refs=sorted(subjects), by=by, keep=queued
         )
     return insert_rows(uow.session, rows)
+
+
+@dataclass
+class _Merges:
+    # event index -> the events whose news its email also carries
+    absorbed: dict[int, list[DomainEvent]] = field(default_factory=dict)
+    # event index -> the event whose email carries its news
+    into: dict[int, DomainEvent] = field(default_factory=dict)
+
+
+def _merges(events: Sequence[DomainEvent]) -> _Merges:
+    """Which of a unit of work's events are one moment (Notice.merged_into): the same record,
+    in the same transaction."""
+    merges = _Merges()
+    for index, event in enumerate(events):
+        notice = notice_for(event.name)
+        if not notice.merged_into or not notice.sends_to(event_fields(event)):
+            continue
+        subject = event_fields(event)[notice.subject]
+        for other_index, other in enumerate(events):
+            if other.name not in notice.merged_into:
+                continue
+            absorber, fields = notice_for(other.name), event_fields(other)
+            if absorber.sends_to(fields) and fields.get(absorber.subject) == subject:
+                merges.into[index] = other
+                merges.absorbed.setdefault(other_index, []).append(event)
+                break
+    return merges
 
 
 def draft(

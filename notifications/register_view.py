@@ -39,6 +39,11 @@ def _iso(value: Any) -> str | None:
     return str(value.isoformat())
 
 
+def _person(email: str, name: str, agency: str | None) -> dict[str, Any]:
+    of = agency or "chair of the Information Governance Monitoring Group"
+    return {"email": email, "name": name, "agency": agency, "shown": f"{name} ({of})"}
+
+
 class SqlRegisterView:
     """A `RegisterView` over a session; reads see the use case's own unflushed changes."""
 
@@ -193,6 +198,18 @@ class SqlRegisterView:
     def agency(self, name: str) -> dict[str, Any]:
         found = self.session.exec(select(Agency).where(Agency.name == name)).one()
         return {"name": found.name, "status": found.status.value}
+
+    def person(self, email: str) -> dict[str, Any]:
+        found = self.session.exec(
+            select(Contact, Agency)
+            .join(Agency, col(Agency.id) == Contact.agency_id)
+            .where(Contact.email == email)
+        ).first()
+        if found is not None:
+            contact, agency = found
+            return _person(email, contact.name, agency.name)
+        chair = self.session.exec(select(Chair).where(Chair.email == email)).first()
+        return _person(email, chair.name if chair else email, None)
 
     def sender(self) -> Sender:
         if self._sender is None:

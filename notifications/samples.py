@@ -118,6 +118,18 @@ class SampleRegisterView:
     def sender(self) -> Sender:
         return SAMPLE_SENDER
 
+    def person(self, email: str) -> dict[str, Any]:
+        if email.startswith("chair"):
+            of, name, agency = (
+                "chair of the Information Governance Monitoring Group",
+                "Chris Chair",
+                None,
+            )
+        else:
+            name, agency = "Sam Patel", "Northshire County Council"
+            of = agency
+        return {"email": email, "name": name, "agency": agency, "shown": f"{name} ({of})"}
+
     def arrangement(self, reference: str) -> dict[str, Any]:
         return {
             "reference": reference,

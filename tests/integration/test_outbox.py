@@ -214,10 +214,13 @@ def test_withdrawal_is_the_written_notice_to_the_chairs_and_goes_to_every_partne
         session, agency=POLICE, reason="Merging forces", actor=people.signatory[POLICE], now=now
     )
 
-    rows = emails(session, "withdrawal.noticed")
+    # effective today: the notice and its taking effect are one email to each person
+    assert emails(session, "withdrawal.noticed") == []
+    rows = emails(session, "withdrawal.completed")
     assert recipients(rows) == all_signatories(people, COUNCIL, TRUST, POLICE) | {people.chair}
     chair = next(r for r in rows if r.recipient == people.chair)
     assert "the written notice to the chairs that §42 requires" in text_of(chair)
+    assert "Merging forces" in text_of(chair)
     own = next(r for r in rows if r.recipient == people.signatory[POLICE])
     assert "This confirms your agency's notice" in text_of(own)
 
