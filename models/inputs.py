@@ -81,20 +81,23 @@ NON_ASCII_MAILBOX = (
 
 def required_name(value: str | None, what: str, *, limit: int = MAX_NAME) -> str:
     """A name or other one-line value the register shows in listings: non-blank, one line."""
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"{what} is required")
-    if problem := one_line(text, limit=limit):
-        raise InvalidInput(f"{what} {problem}")
-    return text
+    return _required(value, what, one_line(_stripped(value), limit=limit))
 
 
 def required_text(value: str | None, what: str, *, limit: int = MAX_TEXT) -> str:
     """Free text the protocol requires (a reason, a justification): non-blank, printable."""
-    text = (value or "").strip()
+    return _required(value, what, paragraphs(_stripped(value), limit=limit))
+
+
+def _stripped(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _required(value: str | None, what: str, problem: str) -> str:
+    text = _stripped(value)
     if not text:
         raise InvalidInput(f"{what} is required")
-    if problem := paragraphs(text, limit=limit):
+    if problem:
         raise InvalidInput(f"{what} {problem}")
     return text
 

@@ -214,18 +214,26 @@ def test_a_meeting_invitation_carries_an_ics_that_a_move_updates_in_place(
     assert len(smtp_server.received) == 8
 
 
-def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calendar(
-    db: Database, session, people, now, smtp_server: SMTPServer
-) -> None:
+def _invited_for_8_december(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, smtp: SMTPServer
+) -> tuple[str, pendulum.DateTime, Settings]:
+    """A suspension of the trust whose meeting everyone has been invited to for 8 December."""
     [raised] = raise_suspension(
         session, agency=TRUST, reason="Server breach", actor=people.signatory[TRUST], now=now
     )
     ref = raised.as_dict()["suspension"]
     invited = pendulum.datetime(2026, 12, 8, 10, 0, tz="Europe/London")
     schedule_meeting(session, suspension=ref, at=invited, actor=people.chair, now=now)
-    settings = settings_for(smtp_server)
+    settings = settings_for(smtp)
     deliver_outbox_sync(db.engine, settings, now)
-    smtp_server.received.clear()
+    smtp.received.clear()
+    return ref, invited, settings
+
+
+def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calendar(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    ref, invited, settings = _invited_for_8_december(db, session, people, now, smtp_server)
 
     # held (and recorded) on 30 November, a week before the 8 December it was invited for
     held = pendulum.datetime(2026, 11, 30, 15, 0, tz="Europe/London")
@@ -258,15 +266,7 @@ def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calend
 def test_a_suspension_settled_before_its_meeting_cancels_the_invitation(
     db: Database, session, people, now, smtp_server: SMTPServer
 ) -> None:
-    [raised] = raise_suspension(
-        session, agency=TRUST, reason="Server breach", actor=people.signatory[TRUST], now=now
-    )
-    ref = raised.as_dict()["suspension"]
-    invited = pendulum.datetime(2026, 12, 8, 10, 0, tz="Europe/London")
-    schedule_meeting(session, suspension=ref, at=invited, actor=people.chair, now=now)
-    settings = settings_for(smtp_server)
-    deliver_outbox_sync(db.engine, settings, now)
-    smtp_server.received.clear()
+    ref, _, settings = _invited_for_8_december(db, session, people, now, smtp_server)
 
     later = now.add(days=2)
     withdraw_agency(

@@ -41,6 +41,20 @@ def _emails(db: Database) -> list[tuple[str, str, str]]:
     return [(r, e, m) for r, e, m in rows]
 
 
+def _between_the_council_and_the_trust(
+    session: Session, people: People, now: pendulum.DateTime
+) -> str:
+    """An active arrangement the council discloses under and the trust receives under."""
+    pair = parties(("Northshire County Council", "discloser"), (TRUST, "recipient"))
+    return active(session, people, now, parties=pair)
+
+
+def _forget_the_emails_so_far(db: Database) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM outbox_message"))
+        conn.execute(text("DELETE FROM outbox"))
+
+
 def _text(message: str) -> str:
     parsed = email.message_from_string(message, policy=default_policy)
     body = parsed.get_body(("plain",))
@@ -51,15 +65,8 @@ def _text(message: str) -> str:
 def test_a_withdrawal_effective_today_is_one_email_to_each_person(
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
-    ref = active(
-        session,
-        people,
-        now,
-        parties=parties(("Northshire County Council", "discloser"), (TRUST, "recipient")),
-    )
-    with db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM outbox_message"))
-        conn.execute(text("DELETE FROM outbox"))
+    ref = _between_the_council_and_the_trust(session, people, now)
+    _forget_the_emails_so_far(db)
     withdraw_agency(
         session,
         agency=TRUST,
@@ -102,21 +109,14 @@ def test_a_notice_for_a_later_date_is_still_its_own_email(
 def test_a_meeting_that_resumes_the_agency_is_one_email_listing_what_is_active_again(
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
-    ref = active(
-        session,
-        people,
-        now,
-        parties=parties(("Northshire County Council", "discloser"), (TRUST, "recipient")),
-    )
+    ref = _between_the_council_and_the_trust(session, people, now)
     [raised] = raise_suspension(
         session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now
     )
     suspension = raised.as_dict()["suspension"]
     at = now.add(hours=2)
     schedule_meeting(session, suspension=suspension, at=at, actor=people.chair, now=now)
-    with db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM outbox_message"))
-        conn.execute(text("DELETE FROM outbox"))
+    _forget_the_emails_so_far(db)
     record_meeting(
         session,
         suspension=suspension,
