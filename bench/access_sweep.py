@@ -25,7 +25,7 @@ from fresh_copy import timed
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
-from isa.db import make_engine, upgrade
+from core.db import make_engine, upgrade
 from models.tables import (
     AccessGrant,
     Agency,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from isa.db import make_engine
+from core.db import make_engine
 from models.audit import AuditSeal
 
 # What the benchmarks' use cases seal their audit events with.

@@ -23,8 +23,8 @@ from fresh_copy import BENCH_SEAL
 from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import Session
 
-from isa.db import make_engine, upgrade
-from isa.settings import Settings
+from core.db import make_engine, upgrade
+from core.settings import Settings
 from models.enums import ContactRole
 from models.tables import Agency, Contact, ContactRoleAssignment
 from notifications.delivery import deliver_outbox

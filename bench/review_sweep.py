@@ -27,7 +27,7 @@ from fresh_copy import timed
 from sqlalchemy import Engine, insert, literal, select, union_all
 from sqlmodel import Session, col
 
-from isa.db import make_engine, upgrade
+from core.db import make_engine, upgrade
 from models.enums import ArrangementStatus, ContactRole, PartyRole, ReviewStatus
 from models.tables import (
     Agency,

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
-from isa.settings import Settings, setting_problem
+from core.settings import Settings, setting_problem
 from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
 from models.clocks import local_date, parse_date, parse_datetime
 from models.enums import (
@@ -86,8 +86,8 @@ class Context:
 
 @contextmanager
 def session_scope(ctx: Context) -> Iterator[Session]:
-    from isa.db import check_connection, make_engine
-    from isa.keys import audit_seal
+    from core.db import check_connection, make_engine
+    from core.keys import audit_seal
 
     engine = make_engine(
         ctx.settings.database_url,
@@ -105,7 +105,7 @@ def session_scope(ctx: Context) -> Iterator[Session]:
                     "the register's database is not set up: run `isa db upgrade`"
                 ) from None
             session.rollback()
-            from isa.db import head_revision
+            from core.db import head_revision
 
             if current != head_revision():
                 raise IsaError(
@@ -131,7 +131,7 @@ def default_actor(as_: str | None) -> str:
     """On whose behalf: the `--as` given, which must be an email address (the use case checks
     it is a registered one), else the operator, named by their operating-system user."""
     if as_ is None:
-        from isa.keys import os_user
+        from core.keys import os_user
 
         return f"cli:{os_user()}"
     try:
@@ -211,8 +211,8 @@ def announce_arrangements_ended(ctx: "Context", references: Sequence[str]) -> li
 @db_app.command(name="upgrade")
 def db_upgrade(*, json_: Json = False) -> None:
     """Create the register, or apply the migrations it lacks (creates the SQLite file if needed)."""
-    from isa.db import head_revision, upgrade
-    from isa.keys import audit_key
+    from core.db import head_revision, upgrade
+    from core.keys import audit_key
 
     ctx = Context()
     before = upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))

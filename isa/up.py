@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isa.db import upgrade
+from core.db import upgrade
+from core.files import append_private_file, private_directory
+from core.settings import Settings
 from isa.deployments import read_specs
-from isa.files import append_private_file, private_directory
 from isa.prefect_events import server_healthy
-from isa.settings import Settings
 from models.errors import IsaError
 
 HOST = "127.0.0.1"
@@ -98,8 +98,8 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     """Start everything, print where to look, and wait for Ctrl-C."""
     from sqlmodel import Session
 
-    from isa.db import make_engine
-    from isa.keys import audit_key, audit_seal
+    from core.db import make_engine
+    from core.keys import audit_key, audit_seal
     from tasks.sample import is_empty, load_sample_register
 
     # what the Prefect server and the runners write (its database, their logs) is the owner's

@@ -5,7 +5,7 @@ from sqlalchemy import Connection
 
 import models.tables  # noqa: F401  (registers every table on the metadata)
 import notifications.tables  # noqa: F401  (the outbox)
-from isa.db import make_engine
+from core.db import make_engine
 from models.tables import metadata
 
 config = context.config

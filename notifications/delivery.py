@@ -31,8 +31,8 @@ from sqlalchemy import Connection, Engine, bindparam, case, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from isa.db import WRITE_TRANSACTION
-from isa.settings import Settings
+from core.db import WRITE_TRANSACTION
+from core.settings import Settings
 from models.types import UTCDateTime
 from notifications.message import envelope_sender, from_header
 from notifications.outbox import outbox, outbox_message

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from isa.files import private_directory, write_private_file
+from core.files import private_directory, write_private_file
 
 SINK_HOST = "127.0.0.1"
 SINK_PORT = 8025

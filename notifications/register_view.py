@@ -7,8 +7,8 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from isa.db import MAILBOX
-from isa.settings import DEFAULT_MAIL_FROM
+from core.db import MAILBOX
+from core.settings import DEFAULT_MAIL_FROM
 from models.enums import AgencyStatus, AuditOutcome, ContactRole, PartyRole
 from models.tables import (
     AccessGrant,

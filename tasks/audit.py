@@ -18,7 +18,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from isa.files import private_directory, write_private_file
+from core.files import private_directory, write_private_file
 from models.audit import GENESIS_HASH, Checkpoint, audit_hash
 from models.errors import InvalidInput, IsaError
 from models.events import AuditCheckpointed

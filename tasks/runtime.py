@@ -7,9 +7,9 @@ import pendulum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from isa.db import make_engine
-from isa.keys import audit_seal
-from isa.settings import Settings
+from core.db import make_engine
+from core.keys import audit_seal
+from core.settings import Settings
 from models.clocks import local_date, parse_date
 
 SYSTEM_ACTOR = "system:prefect"

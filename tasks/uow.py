@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from isa.db import AUDIT_SEAL, WRITE_TRANSACTION
+from core.db import AUDIT_SEAL, WRITE_TRANSACTION
 from models.audit import AuditSeal, audit_hash
 from models.enums import AuditOutcome
 from models.errors import InvalidInput, Refused
@@ -171,7 +171,7 @@ def append_audit(
 
 
 def audit_seal_of(session: Session) -> AuditSeal:
-    """The seal of the engine this session writes through (isa.db.make_engine's `audit`)."""
+    """The seal of the engine this session writes through (core.db.make_engine's `audit`)."""
     seal = session.connection().get_execution_options().get(AUDIT_SEAL)
     if not isinstance(seal, AuditSeal):
         raise RuntimeError(

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, MetaData, create_engine, inspect, text
 from sqlmodel import Session
 
-from isa.db import make_engine, upgrade
+from core.db import make_engine, upgrade
 from models.audit import GENESIS_HASH, AuditSeal
 from models.tables import metadata
 

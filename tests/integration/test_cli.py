@@ -298,7 +298,7 @@ def test_the_installed_isa_command_exits_1_with_one_line(tmp_path: Path) -> None
 def test_a_database_behind_the_latest_migration_says_to_upgrade(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from isa.db import head_revision, upgrade
+    from core.db import head_revision, upgrade
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0001")

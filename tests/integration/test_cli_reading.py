@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from isa.db import head_revision
+from core.db import head_revision
 from tests.conftest import Database, empty_postgres_schema
 from tests.integration.conftest import COUNCIL, TRUST
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from isa.db import upgrade
-from isa.settings import Settings
+from core.db import upgrade
+from core.settings import Settings
 from notifications.delivery import deliver_outbox_sync
 from tasks.daily import Sweep, run_sweep
 from tests.conftest import empty_postgres_schema, sealed_engine

@@ -19,8 +19,8 @@ from icalendar import Calendar
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from core.settings import Settings
 from isa.cli import main
-from isa.settings import Settings
 from models.enums import ContactRole, MeetingOutcome
 from models.events import SuspensionRaised
 from models.inputs import name_key

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, text
 
-from isa.settings import Settings
+from core.settings import Settings
 from notifications.delivery import DeliveryReport, claim_due, deliver_outbox_sync, renew_claims
 from notifications.mailsink import SMTPServerThread
 from notifications.outbox import outbox
@@ -97,8 +97,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 # The deliverer the drill kills: the library's own entry point, configured from the environment
 # as `isa outbox deliver` and the flow are.
 DELIVERER = """
-from isa.db import make_engine
-from isa.settings import Settings
+from core.db import make_engine
+from core.settings import Settings
 from notifications.delivery import deliver_outbox_sync
 
 settings = Settings()

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import Session
 
-from isa.db import upgrade
+from core.db import upgrade
 from models.tables import metadata
 from tests.conftest import Database, empty_postgres_schema
 
@@ -39,7 +39,7 @@ def test_the_audit_chain_starts_at_the_genesis_head(db: Database) -> None:
 
 
 def _populate_at_first_revision(url: str) -> None:
-    from isa.db import make_engine
+    from core.db import make_engine
 
     upgrade(url, "0001")
     engine = make_engine(url)
@@ -99,7 +99,7 @@ def _populate_at_first_revision(url: str) -> None:
 def test_a_populated_register_upgrades_from_the_first_migration_to_the_latest(
     postgres_or_sqlite_url: str,
 ) -> None:
-    from isa.db import make_engine
+    from core.db import make_engine
 
     _populate_at_first_revision(postgres_or_sqlite_url)
     upgrade(postgres_or_sqlite_url)
@@ -131,7 +131,7 @@ def _old_chain(url: str, events: int) -> None:
     import hashlib
     import json
 
-    from isa.db import make_engine
+    from core.db import make_engine
 
     upgrade(url, "0007")
     engine = make_engine(url)
@@ -197,7 +197,7 @@ def test_migration_0008_seals_an_intact_old_chain_with_the_audit_key(
 def test_migration_0008_refuses_to_seal_a_broken_chain_or_to_run_without_the_key(
     postgres_or_sqlite_url: str, broken: bool
 ) -> None:
-    from isa.db import make_engine
+    from core.db import make_engine
     from models.errors import IsaError
     from tests.conftest import TEST_AUDIT_KEY
 
@@ -216,7 +216,7 @@ def test_migration_0008_refuses_to_seal_a_broken_chain_or_to_run_without_the_key
 
 
 def _agencies_at_0008(url: str, names: list[str]) -> None:
-    from isa.db import make_engine
+    from core.db import make_engine
 
     upgrade(url, "0008")
     engine = make_engine(url)
@@ -232,7 +232,7 @@ def _agencies_at_0008(url: str, names: list[str]) -> None:
 def test_migration_0009_keys_each_agency_s_name_places_it_and_identifies_the_register(
     postgres_or_sqlite_url: str,
 ) -> None:
-    from isa.db import make_engine
+    from core.db import make_engine
 
     url = postgres_or_sqlite_url
     _agencies_at_0008(url, ["Ysbyty Ó Dálaigh NHS Trust", "Northshire  Police"])

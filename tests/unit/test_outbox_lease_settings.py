@@ -4,7 +4,7 @@ wait about a minute, and a heartbeat that could not keep a claim alive is refuse
 import pytest
 from pydantic import ValidationError
 
-from isa.settings import Settings
+from core.settings import Settings
 
 
 def test_by_default_a_claim_lasts_a_minute_and_is_renewed_every_fifteen_seconds(

@@ -14,7 +14,7 @@ import pytest
 from icalendar import Calendar
 from jinja2 import UndefinedError
 
-from isa.settings import Settings
+from core.settings import Settings
 from models.events import DomainEvent
 from notifications.catalog import AUDIENCE_NEEDS, CATALOG, Notice, notice_for, templates
 from notifications.context import (

@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from isa.files import create_private_file, private_directory
+from core.files import create_private_file, private_directory
 from models.audit import AuditSeal
 from models.errors import IsaError
 

@@ -6,8 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
-from isa.files import private_directory, write_private_file
-from isa.settings import Settings
+from core.files import private_directory, write_private_file
+from core.settings import Settings
 from models.audit import MIN_KEY_LENGTH, AuditSeal
 from models.errors import IsaError
 
