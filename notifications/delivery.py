@@ -434,6 +434,7 @@ class _Run:
         self.head = from_header(settings.mail_from)
         self.relay = Relay(settings)
         self.report = DeliveryReport()
+        self.released_ids: set[int] = set()
 
     async def run(self) -> DeliveryReport:
         stop = asyncio.Event()
@@ -531,7 +532,10 @@ class _Run:
         """Rows claimed but not tried: due again at once (they were due when this run began),
         with no attempt counted."""
         why = self.report.relay_error or "not tried before this deliverer's claim lapsed"
-        self.report.released += len(rows)
+        # Counted once each: the next batch is claimed while this one is sent, so a row released
+        # when the relay fails can be claimed again by that claim, and released again.
+        self.released_ids.update(row["id"] for row in rows)
+        self.report.released = len(self.released_ids)
         return [
             _Outcome(row["id"], OutboxStatus.PENDING, 0, self.clock.start, f"not tried: {why}")
             for row in rows

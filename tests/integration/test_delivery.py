@@ -659,3 +659,31 @@ def test_a_relay_that_lacks_the_configured_security_is_refused_and_nothing_is_se
     assert expected in report.relay_error
     assert smtp_server.received == []
     assert {(r.status, r.attempts) for r in emails(session)} == {(OutboxStatus.PENDING, 0)}
+
+
+def test_rows_released_when_the_relay_is_down_are_counted_once_even_if_claimed_again(
+    db: Database, now, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The next batch is claimed while this one is sent. When the relay is down, this batch is
+    # released and recorded; a claim that runs after that record takes the same rows again and
+    # releases them again. Seen under load as "not tried 4" for 2 emails; forced here by
+    # holding back every claim after the first until the release has been recorded.
+    import time as _time
+
+    from notifications import delivery
+
+    queue_many(db, 2, now)
+    smtp_server.go_down()
+    real_claim, calls = delivery.claim_due, []
+
+    def late_claim(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) > 1:
+            _time.sleep(0.5)
+        return real_claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delivery, "claim_due", late_claim)
+    report = deliver_outbox_sync(db.engine, settings_for(smtp_server), now)
+    assert report.relay_error is not None
+    assert (report.sent, report.released) == (0, 2)
+    assert db.count("outbox", "status = 'pending' AND attempts = 0") == 2
