@@ -1,13 +1,8 @@
 """End-to-end flow runs under the Prefect test harness: the approval chase, the review ladder,
 lapse, idempotency, replay with `as_of`, run names, artifacts, and the emails arriving."""
 
-from typing import Any
-from uuid import UUID
-
 import pendulum
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from sqlmodel import Session
 
 from flows.approval import approval
@@ -18,6 +13,7 @@ from tasks import runtime
 from tasks.arrangements import approve_arrangement, submit_arrangement
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
+from tests.utils.prefect_runs import artifacts_of, run_flow
 from tests.utils.smtp import SMTPServer
 
 NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
@@ -38,45 +34,29 @@ def register(
     return flow_db, people, ref
 
 
-def _run(flow: Any, **parameters: Any) -> tuple[Any, str, UUID]:
-    state = flow(**parameters, return_state=True)
-    assert state.is_completed(), state
-    run_id = state.state_details.flow_run_id
-    with get_client(sync_client=True) as client:
-        name = client.read_flow_run(run_id).name
-    return state.result(), name, run_id
-
-
-def _artifacts(run_id: UUID) -> list[Any]:
-    with get_client(sync_client=True) as client:
-        return client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
-        )
-
-
 def test_the_review_sweep_reminds_delivers_and_publishes_what_it_did(
     register, smtp_server: SMTPServer
 ) -> None:
     _db, people, ref = register
     smtp_server.received.clear()
-    result, name, run_id = _run(review_sweep, as_of=DUE.subtract(days=7))
+    result, name, run_id = run_flow(review_sweep, as_of=DUE.subtract(days=7))
     assert name == "review-sweep-2027-11-18"
     assert result["phases"]["reminders"] == 1
     assert result["queued"] == 4
     assert result["delivery"]["sent"] >= 4
     reminded = {r for m in smtp_server.received for r in m.rcpt_tos if ref in m.message["Subject"]}
     assert people.signatory[TRUST] in reminded and people.poc[COUNCIL] in reminded
-    tables = [a for a in _artifacts(run_id) if a.key == "review-sweep"]
+    tables = [a for a in artifacts_of(run_id) if a.key == "review-sweep"]
     assert len(tables) == 1
     assert ref in str(tables[0].data)
 
 
 def test_the_review_sweep_run_twice_the_same_day_queues_nothing_new(register) -> None:
     db, _people, _ref = register
-    first, _, _ = _run(review_sweep, as_of=DUE.add(days=31))
+    first, _, _ = run_flow(review_sweep, as_of=DUE.add(days=31))
     assert first["queued"] > 0
     outbox = db.count("outbox")
-    second, _, _ = _run(review_sweep, as_of=DUE.add(days=31))
+    second, _, _ = run_flow(review_sweep, as_of=DUE.add(days=31))
     assert second["queued"] == 0
     assert all(count == 0 for count in second["phases"].values())
     assert db.count("outbox") == outbox
@@ -95,22 +75,22 @@ def test_every_rung_then_opening_then_escalation_then_lapse_through_the_flow(
         (DUE.add(days=1), "overdue"),
         (DUE.add(days=30), "overdue"),
     ):
-        result, name, _ = _run(review_sweep, as_of=day)
+        result, name, _ = run_flow(review_sweep, as_of=day)
         assert result["phases"][phase] == 1, (day, result)
         assert name == f"review-sweep-{day.isoformat()}"
     # rehearsed before its day the lapse, which cannot be undone, is held back and said so
-    rehearsal, _, run_id = _run(review_sweep, as_of=lapse_day)
+    rehearsal, _, run_id = run_flow(review_sweep, as_of=lapse_day)
     assert rehearsal["phases"]["overdue"] == 0
     assert rehearsal["held"] == [
         {"reference": ref, "action": "lapse", "detail": f"lapses {lapse_day}", "phase": "overdue"}
     ]
     assert db.count("arrangement", f"reference = '{ref}' AND status = 'under_review'") == 1
-    (table,) = [a for a in _artifacts(run_id) if a.key == "review-sweep"]
+    (table,) = [a for a in artifacts_of(run_id) if a.key == "review-sweep"]
     assert "held back until the clock reaches it: lapse" in str(table.data)
     # once the clock reaches the day it lapses
     monkeypatch.setenv("ISA_NOW", f"{lapse_day.isoformat()}T07:00")
     runtime.settings.cache_clear()
-    result, _, _ = _run(review_sweep, as_of=lapse_day)
+    result, _, _ = run_flow(review_sweep, as_of=lapse_day)
     assert result["phases"]["overdue"] == 1, result
     assert db.count("arrangement", f"reference = '{ref}' AND status = 'lapsed'") == 1
     assert db.count("outbox", "event = 'arrangement.lapsed'") > 0
@@ -128,16 +108,20 @@ def test_the_approval_flow_chases_missing_sign_offs_on_days_7_and_14(
         submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
         approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=NOW)
     today = pendulum.date(2026, 11, 25)
-    first, name, _ = _run(approval, arrangement=ref, as_of=today, schedule_checks=False)
+    first, name, _ = run_flow(approval, arrangement=ref, as_of=today, schedule_checks=False)
     assert name == f"approval-{ref}-2026-11-25"
     assert first["chased"] == []
     # the approval request reached the trust's signatory at submission
     assert smtp_server.recorder.to(people.signatory[TRUST])
-    day7, _, _ = _run(approval, arrangement=ref, as_of=today.add(days=7), schedule_checks=False)
+    day7, _, _ = run_flow(approval, arrangement=ref, as_of=today.add(days=7), schedule_checks=False)
     assert [c["action"] for c in day7["chased"]] == ["signatories reminded"]
-    again, _, _ = _run(approval, arrangement=ref, as_of=today.add(days=7), schedule_checks=False)
+    again, _, _ = run_flow(
+        approval, arrangement=ref, as_of=today.add(days=7), schedule_checks=False
+    )
     assert again["chased"] == []
-    day14, _, _ = _run(approval, arrangement=ref, as_of=today.add(days=14), schedule_checks=False)
+    day14, _, _ = run_flow(
+        approval, arrangement=ref, as_of=today.add(days=14), schedule_checks=False
+    )
     assert [c["action"] for c in day14["chased"]] == ["escalated to the chairs"]
     assert smtp_server.recorder.to(people.chair)
 
@@ -146,10 +130,10 @@ def test_the_monitoring_review_publishes_a_markdown_summary_and_emails_the_chair
     register, smtp_server: SMTPServer
 ) -> None:
     _db, people, _ref = register
-    result, name, run_id = _run(monitoring_review, as_of=pendulum.date(2027, 3, 31))
+    result, name, run_id = run_flow(monitoring_review, as_of=pendulum.date(2027, 3, 31))
     assert name == "monitoring-review-2027-03-31"
     assert "| active | 1 |" in result["markdown"]
-    markdown = [a for a in _artifacts(run_id) if a.key == "monitoring-review"]
+    markdown = [a for a in artifacts_of(run_id) if a.key == "monitoring-review"]
     assert markdown and "Register summary" in str(markdown[0].data)
     assert any(
         "monitoring" in m.message["Subject"].lower() for m in smtp_server.recorder.to(people.chair)
@@ -160,7 +144,7 @@ def test_the_delivery_flow_sends_what_is_due(register, smtp_server: SMTPServer) 
     db, _people, _ref = register
     pending = db.count("outbox", "status = 'pending'")
     assert pending > 0
-    result, _, _ = _run(deliver_outbox)
+    result, _, _ = run_flow(deliver_outbox)
     assert result["sent"] == pending
     assert db.count("outbox", "status = 'pending'") == 0
 
@@ -178,7 +162,7 @@ def test_a_relay_outage_fails_the_delivery_run_and_keeps_every_email(
     )
     assert db.count("outbox", "status = 'pending'") == pending
     smtp_server.come_back()
-    result, _, _ = _run(deliver_outbox)
+    result, _, _ = run_flow(deliver_outbox)
     assert result["sent"] == pending
 
 
@@ -191,13 +175,13 @@ def test_the_access_sweep_revokes_a_leavers_access_and_publishes_it(register) ->
     with Session(db.engine, expire_on_commit=False) as session:
         grant = granted(session, people, ref, TRUST, NOW)
         mark_leaver(session, email=people.staff[TRUST], actor=people.poc[TRUST], now=NOW)
-    result, name, run_id = _run(access_sweep, as_of=pendulum.date(2026, 11, 26))
+    result, name, run_id = run_flow(access_sweep, as_of=pendulum.date(2026, 11, 26))
     assert name == "access-sweep-2026-11-26"
     assert result["phases"]["revoked"] == 1
     assert db.count("access_grant", f"reference = '{grant}' AND status = 'revoked'") == 1
-    tables = [a for a in _artifacts(run_id) if a.key == "access-sweep"]
+    tables = [a for a in artifacts_of(run_id) if a.key == "access-sweep"]
     assert tables and grant in str(tables[0].data)
-    again, _, _ = _run(access_sweep, as_of=pendulum.date(2026, 11, 26))
+    again, _, _ = run_flow(access_sweep, as_of=pendulum.date(2026, 11, 26))
     assert again["queued"] == 0 and all(n == 0 for n in again["phases"].values())
 
 
@@ -217,14 +201,14 @@ def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
             actor=people.signatory[COUNCIL],
             now=NOW,
         )
-    result, name, run_id = _run(disposal_sweep, as_of=pendulum.date(2026, 11, 25))
+    result, name, run_id = run_flow(disposal_sweep, as_of=pendulum.date(2026, 11, 25))
     assert name == "disposal-sweep-2026-11-25"
     assert result["phases"]["scheduled"] == 1
     # the artifact counts the scheduling emails too
     assert result["queued"] == db.count("outbox", "event = 'disposal.scheduled'") > 0
     assert db.count("disposal_task", "status = 'pending' AND due_on = '2028-11-25'") == 1
     assert smtp_server.recorder.to(people.rep[TRUST])
-    tables = [a for a in _artifacts(run_id) if a.key == "disposal-sweep"]
+    tables = [a for a in artifacts_of(run_id) if a.key == "disposal-sweep"]
     assert tables and ref in str(tables[0].data)
 
 
@@ -238,9 +222,9 @@ def test_the_daily_checkpoint_is_published_as_an_artifact_kept_and_emailed_to_th
     monkeypatch.setenv("ISA_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
     runtime.settings.cache_clear()
     smtp_server.received.clear()
-    result, name, run_id = _run(audit_checkpoint)
+    result, name, run_id = run_flow(audit_checkpoint)
     assert name == "audit-checkpoint-2026-11-25"
-    (artifact,) = [a for a in _artifacts(run_id) if a.key == "audit-checkpoint"]
+    (artifact,) = [a for a in artifacts_of(run_id) if a.key == "audit-checkpoint"]
     assert f'"seq": {result["seq"]}' in str(artifact.data)
     assert result["signature"] in str(artifact.data)
     (mail,) = smtp_server.recorder.to(people.chair)

@@ -33,7 +33,6 @@ from tasks import runtime
 from tasks.arrangements import submit_arrangement
 from tasks.suspensions import raise_suspension, withdraw_agency
 from tests.conftest import Database
-from tests.flows.test_flows import _artifacts, _run
 from tests.utils.factories import (
     COUNCIL,
     POLICE,
@@ -44,6 +43,7 @@ from tests.utils.factories import (
     granted,
     seed_agencies,
 )
+from tests.utils.prefect_runs import artifacts_of, run_flow
 from tests.utils.smtp import SMTPServer
 
 NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
@@ -104,7 +104,7 @@ def test_a_suspension_flow_schedules_its_checks_for_days_7_14_25_and_30_once(
         raise_suspension(
             session, agency=TRUST, reason="Laptop stolen", actor=people.signatory[TRUST], now=NOW
         )
-    result, name, run_id = _run(suspension_flow, suspension=SUS)
+    result, name, run_id = run_flow(suspension_flow, suspension=SUS)
     assert name == f"suspension-{SUS}-2026-11-25"
     assert result["first_run"] is True and result["done"] == []
     # every signatory and the chairs are told the reason, the day-14 deadline and the end
@@ -142,10 +142,10 @@ def test_a_suspension_flow_schedules_its_checks_for_days_7_14_25_and_30_once(
     ]
     # run again (a retried trigger, a hand-started run): the same four checks, no new mail
     sent = len(smtp_server.received)
-    again, _, _ = _run(suspension_flow, suspension=SUS)
+    again, _, _ = run_flow(suspension_flow, suspension=SUS)
     assert again["first_run"] is False and upcoming() == expected
     assert len(smtp_server.received) == sent
-    (artifact,) = _artifacts(run_id)
+    (artifact,) = artifacts_of(run_id)
     assert artifact.key == "suspension-sus-2026-0001"
 
 
@@ -160,7 +160,7 @@ def test_the_approval_flow_schedules_its_day_7_and_day_14_checks_once(
         ref = drafted(session, people, NOW)
         submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
     for _ in range(2):
-        result, _, _ = _run(approval, arrangement=ref)
+        result, _, _ = run_flow(approval, arrangement=ref)
         assert len(result["checks"]) == 2
     runs = sorted(
         (run.expected_start_time.astimezone(LONDON).isoformat(), run.parameters["as_of"])
@@ -181,19 +181,25 @@ def test_a_checker_run_on_day_14_escalates_and_the_day_30_run_ends_it(
             session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
         )
     _clock(monkeypatch, NOW.add(days=14).subtract(hours=1))
-    day14, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-09", schedule_checks=False)
+    day14, _, _ = run_flow(
+        suspension_flow, suspension=SUS, as_of="2026-12-09", schedule_checks=False
+    )
     assert day14["done"] == ["day 14: no meeting held, every signatory and the chairs told"]
     subjects = [m.message["Subject"] for m in smtp_server.recorder.to(people.signatory[COUNCIL])]
     assert any(s.startswith("Resolution meeting not held") for s in subjects)
     _clock(monkeypatch, NOW.add(days=30))
-    day30, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-25", schedule_checks=False)
+    day30, _, _ = run_flow(
+        suspension_flow, suspension=SUS, as_of="2026-12-25", schedule_checks=False
+    )
     # the day-25 notice had not gone (its run never happened): it is skipped, the end is not
     assert day30["done"] == [
         "day 30: ended, the agency's obligations, arrangements and access resumed"
     ]
     assert db.count("agency", f"name = '{TRUST}' AND status = 'member'") == 1
     assert db.count("arrangement", f"reference = '{ref}' AND status = 'active'") == 1
-    again, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-25", schedule_checks=False)
+    again, _, _ = run_flow(
+        suspension_flow, suspension=SUS, as_of="2026-12-25", schedule_checks=False
+    )
     assert again["done"] == []
 
 
@@ -210,7 +216,7 @@ def test_a_withdrawal_flow_schedules_its_effective_date_and_then_carries_it_out(
             now=NOW,
             effective_on=pendulum.date(2026, 12, 31),
         )
-    first, _, _ = _run(withdrawal_flow, withdrawal=WDR)
+    first, _, _ = run_flow(withdrawal_flow, withdrawal=WDR)
     assert first["status"] == "notified"
     (check,) = _runs("withdrawal")
     assert check.parameters == {
@@ -225,7 +231,7 @@ def test_a_withdrawal_flow_schedules_its_effective_date_and_then_carries_it_out(
     (notice,) = smtp_server.recorder.to(people.chair)
     assert "Moving to a regional body" in notice.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     _clock(monkeypatch, pendulum.datetime(2026, 12, 31, 0, 1, tz="Europe/London"))
-    done, _, run_id = _run(
+    done, _, run_id = run_flow(
         withdrawal_flow, withdrawal=WDR, as_of="2026-12-31", schedule_check=False
     )
     assert done["status"] == "completed"
@@ -235,9 +241,11 @@ def test_a_withdrawal_flow_schedules_its_effective_date_and_then_carries_it_out(
     assert db.count("disposal_task") == 1
     subjects = [m.message["Subject"] for m in smtp_server.recorder.to(people.signatory[COUNCIL])]
     assert f"{TRUST} has withdrawn from the Protocol ({WDR})" in subjects
-    (artifact,) = _artifacts(run_id)
+    (artifact,) = artifacts_of(run_id)
     assert artifact.key == "withdrawal-wdr-2026-0001"
-    again, _, _ = _run(withdrawal_flow, withdrawal=WDR, as_of="2026-12-31", schedule_check=False)
+    again, _, _ = run_flow(
+        withdrawal_flow, withdrawal=WDR, as_of="2026-12-31", schedule_check=False
+    )
     assert again["did"] == []
 
 
@@ -250,10 +258,10 @@ def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_ser
             session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
         )
     # at once, the trigger may still start it; an hour later, the sweep does
-    at_once, _, _ = _run(deadline_sweep)
+    at_once, _, _ = run_flow(deadline_sweep)
     assert at_once["phases"]["flows started"] == 0
     _clock(monkeypatch, NOW.add(hours=1))
-    first, name, run_id = _run(deadline_sweep)
+    first, name, run_id = run_flow(deadline_sweep)
     assert name == "deadline-sweep-2026-11-25"
     # its run is created, but with no runner serving the deployment it is not started, and the
     # sweep says so rather than counting it as started
@@ -265,15 +273,15 @@ def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_ser
     }
     (started,) = _runs("suspension")
     assert started.parameters == {"suspension": SUS}
-    (table,) = [a for a in _artifacts(run_id) if a.key == "deadline-sweep"]
+    (table,) = [a for a in artifacts_of(run_id) if a.key == "deadline-sweep"]
     assert "no runner is serving suspension/suspension" in str(table.data)
     # the next sweep that day does not create a second run
-    again, _, _ = _run(deadline_sweep)
+    again, _, _ = run_flow(deadline_sweep)
     assert again["phases"]["flows not started"] == 1
     assert [run.id for run in _runs("suspension")] == [started.id]
     # a start that never ran (no runner, or it failed before marking) is tried again next day
     _clock(monkeypatch, NOW.add(days=1))
-    _run(deadline_sweep)
+    run_flow(deadline_sweep)
     assert len(_runs("suspension")) == 2
 
 
@@ -286,9 +294,11 @@ def test_the_deadline_sweep_and_the_checkers_never_repeat_each_other(
             session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
         )
     _clock(monkeypatch, NOW.add(days=7))
-    swept, _, _ = _run(deadline_sweep, as_of="2026-12-02")
+    swept, _, _ = run_flow(deadline_sweep, as_of="2026-12-02")
     assert swept["phases"]["suspensions"] == 1
-    checked, _, _ = _run(suspension_flow, suspension=SUS, as_of="2026-12-02", schedule_checks=False)
+    checked, _, _ = run_flow(
+        suspension_flow, suspension=SUS, as_of="2026-12-02", schedule_checks=False
+    )
     assert checked["done"] == []
     assert db.count("outbox", "event = 'suspension.meeting_reminder'") == 1
 

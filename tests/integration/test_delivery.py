@@ -22,15 +22,10 @@ from sqlmodel import Session, col, select
 from core.settings import Settings
 from isa.cli import main
 from models.enums import ContactRole, MeetingOutcome
-from models.events import SuspensionRaised
 from models.inputs import name_key
-from notifications.catalog import CATALOG
-from notifications.context import Recipient, event_fields, shared_context
 from notifications.delivery import claim_due, deliver_outbox_sync
 from notifications.invitation import meeting_uid
 from notifications.message import Sender
-from notifications.outbox import draft, insert_rows
-from notifications.samples import SampleRegisterView, sample_event
 from notifications.tables import OutboxEmail, OutboxStatus
 from tasks.register import add_chair, add_contact, register_agency
 from tasks.suspensions import (
@@ -42,6 +37,7 @@ from tasks.suspensions import (
 from tests.conftest import TEST_MAIL_FROM, Database
 from tests.utils import smtp
 from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, People, active, seed_agencies
+from tests.utils.outbox import queue_many
 from tests.utils.smtp import SMTPServer
 
 smtp_server = smtp.smtp_server  # the fixture: a real aiosmtpd server on a free port
@@ -66,31 +62,6 @@ def emails(session: Session, **where: object) -> list[OutboxEmail]:
     for key, value in where.items():
         stmt = stmt.where(getattr(OutboxEmail, key) == value)
     return list(session.exec(stmt).all())
-
-
-def queue_many(db: Database, count: int, now: pendulum.DateTime) -> None:
-    """`count` suspension emails to made-up partners, rendered and queued as a use case would."""
-    notice = CATALOG["suspension.raised"]
-    fields = event_fields(sample_event(SuspensionRaised))
-    shared = shared_context(notice, fields, SampleRegisterView(), now)
-    rows = [
-        draft(
-            notice,
-            shared,
-            Recipient(
-                email=f"signatory{i}@agency{i}.example",
-                name=f"Signatory {i}",
-                role="signatory",
-                capacity=f"signatory for Agency {i}",
-                agency=f"Agency {i}",
-            ),
-            now,
-        )
-        for i in range(count)
-    ]
-    with db.session() as session:
-        insert_rows(session, rows)
-        session.commit()
 
 
 def sender_of(db: Database) -> Sender:

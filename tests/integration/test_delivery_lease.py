@@ -25,7 +25,7 @@ from notifications.delivery import DeliveryReport, claim_due, deliver_outbox_syn
 from notifications.mailsink import SMTPServerThread
 from notifications.outbox import outbox
 from tests.conftest import Database
-from tests.integration.test_delivery import queue_many
+from tests.utils.outbox import queue_many
 from tests.utils.smtp import Recorder, SMTPServer
 
 # Short enough that a test waits seconds for a lapse, long enough that a loaded machine (two
