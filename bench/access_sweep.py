@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from fresh_copy import timed
+from fresh_copy import sender_context, timed
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
@@ -212,6 +212,7 @@ def baseline(engine: Engine) -> int:
             {"now": NOW.isoformat(), "ids": "[" + ",".join(str(r[0]) for r in rows) + "]"},
         )
         drafts = []
+        sender = sender_context(session)
         for _, grant, isa, email, name, home, reason, poc, poc_name, rep, rep_name, owner in rows:
             shared = {
                 "event_name": notice.event,
@@ -230,6 +231,7 @@ def baseline(engine: Engine) -> int:
                     "expires_on": None,
                     "revoked_reason": reason,
                 },
+                "sender": sender,
             }
             for person in (
                 Recipient(email, name, "staff_member", f"staff member at {home}", home),

@@ -7,12 +7,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from core.db import make_engine
+from core.settings import DEFAULT_MAIL_FROM
 from models.audit import AuditSeal
+from models.tables import Installation
+from notifications.message import Sender
 
 # What the benchmarks' use cases seal their audit events with.
 BENCH_SEAL = AuditSeal(key=b"bench-audit-key-" * 4, channel="bench", os_user="bench")
+
+
+def sender_context(session: Session) -> dict[str, str]:
+    """What a hand-built email context needs to name its sender, read once as the outbox does."""
+    identifier = session.exec(select(Installation.identifier)).one()
+    return Sender(installation=identifier, mailbox=DEFAULT_MAIL_FROM).as_context()
 
 
 def timed(template: Path, work: Callable[[Engine], int]) -> tuple[float, int]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from fresh_copy import timed
+from fresh_copy import sender_context, timed
 from sqlalchemy import Engine, insert, literal, select, union_all
 from sqlmodel import Session, col
 
@@ -176,6 +176,7 @@ def baseline(engine: Engine) -> int:
     )
     with Session(engine) as session:
         rows = session.execute(query).all()
+        sender = sender_context(session)
         drafts: list[dict[str, Any]] = []
         for due_on, rung, ref, title, email, name, role, agency in rows:
             event = "review.reminder" if rung else "review.opened"
@@ -191,6 +192,7 @@ def baseline(engine: Engine) -> int:
                     "lapses_on": due_on.isoformat(),
                 },
                 "arrangement": {"reference": ref, "title": title, "parties": []},
+                "sender": sender,
             }
             person = Recipient(email, name, role, f"{role} for {agency}", agency)
             # the same row building, rendering and message composing the outbox does
