@@ -116,9 +116,10 @@ def invitation(
 def cancellation(
     event: Mapping[str, Any], view: RegisterView, queued_at: pendulum.DateTime
 ) -> dict[str, Any] | None:
-    """The CANCEL of the meeting invited, when it will not take place as invited: the matter
-    settled before the meeting (resumed, withdrawn, day 30), or the meeting recorded as held
-    before the time invited. None when there is nothing in anyone's calendar to withdraw."""
+    """The CANCEL of the meeting invited, when it did not or will not take place as invited:
+    the matter settled without the meeting being held (withdrawn, day 30), or the meeting
+    recorded as held before the time invited (a resume included). None when the entry in
+    everyone's calendar stands."""
     reference = event.get("suspension")
     if reference is None and "withdrawal" in event:
         reference = view.withdrawal(event["withdrawal"])["suspension"]
@@ -129,8 +130,9 @@ def cancellation(
         return None
     invited = pendulum.parse(suspension["meeting_at"])
     assert isinstance(invited, pendulum.DateTime)
-    if queued_at >= invited:
-        return None  # held at (or after) the time invited, or past: the entry stands
+    held = suspension.get("meeting_held_at")
+    if held is not None and pendulum.parse(held) >= invited:
+        return None  # held at (or after) the time invited: the entry stands
     calendar = _calendar(reference, suspension["meeting_at"], view, queued_at)
     # RFC 5546 3.2.5: the CANCEL carries the entry's UID and a higher SEQUENCE
     calendar["sequence"] += 1

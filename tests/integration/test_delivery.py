@@ -29,6 +29,7 @@ from notifications.message import Sender
 from notifications.tables import OutboxEmail, OutboxStatus
 from tasks.register import add_chair, add_contact, register_agency
 from tasks.suspensions import (
+    end_suspension,
     raise_suspension,
     record_meeting,
     schedule_meeting,
@@ -252,6 +253,42 @@ def test_a_suspension_settled_before_its_meeting_cancels_the_invitation(
     [event] = calendar_of(cancels[0].message, "CANCEL").walk("VEVENT")
     assert str(event["UID"]) == meeting_uid(ref, sender_of(db))
     assert int(event["SEQUENCE"]) == 1
+
+
+def test_a_suspension_that_reaches_day_30_without_its_meeting_held_cancels_the_invitation(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    ref, invited, settings = _invited_for_8_december(db, session, people, now, smtp_server)
+    day_30 = now.add(days=30)
+    end_suspension(session, suspension=ref, actor="system:test", now=day_30)
+    deliver_outbox_sync(db.engine, settings, day_30)
+
+    [ended] = smtp_server.recorder.to(people.chair)
+    [event] = calendar_of(ended.message, "CANCEL").walk("VEVENT")
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (meeting_uid(ref, sender_of(db)), 1)
+    assert event.decoded("DTSTART") == invited
+    assert "will not take place as invited" in parts(ended.message)["text/plain"]
+
+
+def test_a_meeting_held_as_invited_leaves_the_calendar_entry_alone(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    ref, invited, settings = _invited_for_8_december(db, session, people, now, smtp_server)
+    record_meeting(
+        session,
+        suspension=ref,
+        outcome=MeetingOutcome.CONTINUE,
+        attendees=[people.chair],
+        risk_assessment="Contained",
+        actor=people.chair,
+        now=invited.add(hours=1),
+    )
+    day_30 = now.add(days=30)
+    end_suspension(session, suspension=ref, actor="system:test", now=day_30)
+    deliver_outbox_sync(db.engine, settings, day_30)
+    received = smtp_server.recorder.to(people.chair)
+    assert len(received) == 2
+    assert all("text/calendar" not in parts(r.message) for r in received)
 
 
 # --- outages and refusals ------------------------------------------------------------------------
