@@ -130,8 +130,8 @@ def cancellation(
         return None
     invited = pendulum.parse(suspension["meeting_at"])
     assert isinstance(invited, pendulum.DateTime)
-    held = suspension.get("meeting_held_at")
-    if held is not None and pendulum.parse(held) >= invited:
+    held = pendulum.parse(suspension["meeting_held_at"]) if suspension["meeting_held_at"] else None
+    if isinstance(held, pendulum.DateTime) and held >= invited:
         return None  # held at (or after) the time invited: the entry stands
     calendar = _calendar(reference, suspension["meeting_at"], view, queued_at)
     # RFC 5546 3.2.5: the CANCEL carries the entry's UID and a higher SEQUENCE
