@@ -202,13 +202,10 @@ def _invited_for_8_december(
     return ref, invited, settings
 
 
-def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calendar(
-    db: Database, session, people, now, smtp_server: SMTPServer
+def _chair_records_it_held(
+    session: Session, people: People, ref: str, at: pendulum.DateTime
 ) -> None:
-    ref, invited, settings = _invited_for_8_december(db, session, people, now, smtp_server)
-
-    # held (and recorded) on 30 November, a week before the 8 December it was invited for
-    held = pendulum.datetime(2026, 11, 30, 15, 0, tz="Europe/London")
+    """The chair records the meeting as held at `at`, the suspension to continue."""
     record_meeting(
         session,
         suspension=ref,
@@ -216,8 +213,18 @@ def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calend
         attendees=[people.chair],
         risk_assessment="Contained",
         actor=people.chair,
-        now=held,
+        now=at,
     )
+
+
+def test_a_meeting_recorded_before_the_time_invited_is_cancelled_in_every_calendar(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    ref, invited, settings = _invited_for_8_december(db, session, people, now, smtp_server)
+
+    # held (and recorded) on 30 November, a week before the 8 December it was invited for
+    held = pendulum.datetime(2026, 11, 30, 15, 0, tz="Europe/London")
+    _chair_records_it_held(session, people, ref, held)
     deliver_outbox_sync(db.engine, settings, held)
 
     to_chair = smtp_server.recorder.to(people.chair)
@@ -274,15 +281,7 @@ def test_a_meeting_held_as_invited_leaves_the_calendar_entry_alone(
     db: Database, session, people, now, smtp_server: SMTPServer
 ) -> None:
     ref, invited, settings = _invited_for_8_december(db, session, people, now, smtp_server)
-    record_meeting(
-        session,
-        suspension=ref,
-        outcome=MeetingOutcome.CONTINUE,
-        attendees=[people.chair],
-        risk_assessment="Contained",
-        actor=people.chair,
-        now=invited.add(hours=1),
-    )
+    _chair_records_it_held(session, people, ref, invited.add(hours=1))
     day_30 = now.add(days=30)
     end_suspension(session, suspension=ref, actor="system:test", now=day_30)
     deliver_outbox_sync(db.engine, settings, day_30)
