@@ -35,13 +35,9 @@ def private_directory(path: Path) -> Path:
 def create_private_file(path: Path) -> bool:
     """Create `path` empty as 0600 unless it exists; True if this call created it."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        write_private_file(path, b"")
     except FileExistsError:
         return False
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-    finally:
-        os.close(fd)
     return True
 
 

@@ -16,8 +16,8 @@ from models.clocks import parse_datetime
 DEFAULT_MAIL_FROM = "Information Sharing Register <isa-register@isa.local>"
 
 # Domains no mail is ever delivered to: the embedded mail sink's default, and their kin.
-NOT_DELIVERABLE = {"localhost", "local", "invalid", "test"}
-_SPECIAL_USE = (".local", ".localhost", ".invalid", ".test")
+NOT_DELIVERABLE = ("localhost", "local", "invalid", "test")
+_SPECIAL_USE = tuple(f".{domain}" for domain in NOT_DELIVERABLE)
 
 
 def setting_problem(error: Mapping[str, Any]) -> str:

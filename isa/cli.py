@@ -117,10 +117,6 @@ def session_scope(ctx: Context) -> Iterator[Session]:
         engine.dispose()
 
 
-def _london(at: pendulum.DateTime) -> str:
-    return at.in_timezone("Europe/London").format("dddd D MMMM YYYY [at] HH:mm")
-
-
 def at_least(option: str, value: int | None, least: int = 1) -> None:
     """A count the command line takes (a limit, a batch size) is refused below `least`."""
     if value is not None and value < least:
@@ -762,6 +758,7 @@ def meeting_record(
     json_: Json = False,
 ) -> None:
     """Record the meeting held: attendees, risk assessment, outcome (a chair)."""
+    from notifications.render import long_datetime
     from tasks.lookup import suspension_by_ref
     from tasks.suspensions import record_meeting
 
@@ -781,9 +778,8 @@ def meeting_record(
     if invited is not None and ctx.now < invited:
         # recorded as held now, so not at the time invited: the invitation is withdrawn
         lines.append(
-            f"recorded as held on {_london(ctx.now)}, before the time invited "
-            f"({_london(pendulum.instance(invited))}): the invitation is cancelled in every "
-            "calendar"
+            f"recorded as held on {long_datetime(ctx.now)}, before the time invited "
+            f"({long_datetime(invited)}): the invitation is cancelled in every calendar"
         )
     report(events, json_, lines + announce_raised(ctx, events) + announce_ended(ctx, events))
 

@@ -223,13 +223,16 @@ def _uk_bank_holidays(year: int) -> frozenset[_dt.date]:
     return _bank_holidays(year, UK_SUBDIVISIONS)
 
 
-def is_working_day_in(d: pendulum.Date, nation: Nation) -> bool:
-    """Monday to Friday and not a public holiday of that nation."""
+def _is_working_day(d: pendulum.Date, subdivisions: tuple[str, ...]) -> bool:
+    """Monday to Friday and not a holiday of any of these subdivisions."""
     day = _as_date(d)
     plain = _dt.date(day.year, day.month, day.day)
-    return day.isoweekday() <= 5 and plain not in _bank_holidays(
-        day.year, NATION_SUBDIVISIONS[nation]
-    )
+    return day.isoweekday() <= 5 and plain not in _bank_holidays(day.year, subdivisions)
+
+
+def is_working_day_in(d: pendulum.Date, nation: Nation) -> bool:
+    """Monday to Friday and not a public holiday of that nation."""
+    return _is_working_day(d, NATION_SUBDIVISIONS[nation])
 
 
 def is_uk_bank_holiday(d: pendulum.Date) -> bool:
@@ -244,8 +247,7 @@ def is_uk_bank_holiday(d: pendulum.Date) -> bool:
 
 def is_uk_working_day(d: pendulum.Date) -> bool:
     """Monday to Friday and not a bank holiday anywhere in the UK."""
-    day = _as_date(d)
-    return day.isoweekday() <= 5 and not is_uk_bank_holiday(day)
+    return _is_working_day(d, UK_SUBDIVISIONS)
 
 
 def add_uk_working_days(start: pendulum.Date, n: int) -> pendulum.Date:

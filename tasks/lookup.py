@@ -26,11 +26,16 @@ from models.tables import (
 )
 
 
-def agency_by_name(session: Session, name: str, *, lock: bool = False) -> Agency:
+def find_agency(session: Session, name: str, *, lock: bool = False) -> Agency | None:
+    """The agency of that name as the register compares names (models.inputs.name_key)."""
     stmt = select(Agency).where(Agency.name_key == name_key(name))
     if lock:
         stmt = stmt.with_for_update()
-    agency = session.exec(stmt).first()
+    return session.exec(stmt).first()
+
+
+def agency_by_name(session: Session, name: str, *, lock: bool = False) -> Agency:
+    agency = find_agency(session, name, lock=lock)
     if agency is None:
         raise NotFound(f"no agency named {name!r} is registered (see `isa agency list`)")
     return agency

@@ -9,7 +9,7 @@ from models.events import AgencyRegistered, ChairAdded, ContactAdded, DomainEven
 from models.inputs import ico_registration as checked_ico_registration
 from models.inputs import name_key, normalise_email, required_name
 from models.tables import Agency, Chair, Contact, ContactRoleAssignment
-from tasks.lookup import agency_by_name, resolve_actor
+from tasks.lookup import agency_by_name, find_agency, resolve_actor
 from tasks.uow import is_operator, unit_of_work
 
 
@@ -35,14 +35,13 @@ def register_agency(
     with unit_of_work(session, actor=actor, now=now, action="agency.register") as uow:
         uow.about("agency", name)
         require_registered(session, actor)
-        key = name_key(name)
-        exists = session.exec(select(Agency).where(Agency.name_key == key)).first()
+        exists = find_agency(session, name)
         if exists is not None:
             same = "" if exists.name == name else f" as {exists.name!r}"
             raise InvalidInput(f"agency {name!r} is already registered{same}")
         agency = Agency(
             name=name,
-            name_key=key,
+            name_key=name_key(name),
             nation=nation,
             ico_registration=registration,
             security_standard=security_standard,
