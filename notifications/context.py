@@ -79,6 +79,20 @@ def event_fields(event: DomainEvent) -> dict[str, Any]:
     return fields
 
 
+CHAIR_CAPACITY = "chair of the Information Governance Monitoring Group"
+
+
+def person_facts(email: str, name: str, agency: str | None) -> dict[str, Any]:
+    """How an email names a person: `shown` is "Sam Patel (Northshire County Council)", or for a
+    chair (no agency) "Chris Chair (chair of the Information Governance Monitoring Group)"."""
+    return {
+        "email": email,
+        "name": name,
+        "agency": agency,
+        "shown": f"{name} ({agency or CHAIR_CAPACITY})",
+    }
+
+
 def facts_about(event: Mapping[str, Any], view: RegisterView) -> dict[str, Any]:
     """The register's facts about every record the event names, by the field's name: an event
     with an `arrangement` field gets `arrangement` facts, and so on."""
@@ -106,34 +120,33 @@ def facts_about(event: Mapping[str, Any], view: RegisterView) -> dict[str, Any]:
 
 
 def invitation(
-    event: Mapping[str, Any], view: RegisterView, queued_at: pendulum.DateTime
+    facts: Mapping[str, Any], view: RegisterView, queued_at: pendulum.DateTime
 ) -> dict[str, Any]:
     """What the .ics needs: one calendar entry per suspension, its SEQUENCE rising each time the
-    meeting is set, so a moved meeting updates the entry people already have."""
-    return _calendar(event["suspension"], event["meeting_at"], view, queued_at)
+    meeting is set, so a moved meeting updates the entry people already have. `facts` is the
+    email's context so far: the event and the suspension it names, already read."""
+    return _calendar(facts["suspension"], facts["event"]["meeting_at"], view, queued_at)
 
 
 def cancellation(
-    event: Mapping[str, Any], view: RegisterView, queued_at: pendulum.DateTime
+    facts: Mapping[str, Any], view: RegisterView, queued_at: pendulum.DateTime
 ) -> dict[str, Any] | None:
     """The CANCEL of the meeting invited, when it did not or will not take place as invited:
     the matter settled without the meeting being held (withdrawn, day 30), or the meeting
     recorded as held before the time invited (a resume included). None when the entry in
     everyone's calendar stands."""
-    reference = event.get("suspension")
-    if reference is None and "withdrawal" in event:
-        reference = view.withdrawal(event["withdrawal"])["suspension"]
-    if reference is None:
-        return None
-    suspension = view.suspension(reference)
-    if not suspension["meeting_at"]:
+    suspension = facts.get("suspension")
+    if suspension is None and "withdrawal" in facts and facts["withdrawal"]["suspension"]:
+        # the suspension the withdrawal ended
+        suspension = view.suspension(facts["withdrawal"]["suspension"])
+    if suspension is None or not suspension["meeting_at"]:
         return None
     invited = pendulum.parse(suspension["meeting_at"])
     assert isinstance(invited, pendulum.DateTime)
     held = pendulum.parse(suspension["meeting_held_at"]) if suspension["meeting_held_at"] else None
     if isinstance(held, pendulum.DateTime) and held >= invited:
         return None  # held at (or after) the time invited: the entry stands
-    calendar = _calendar(reference, suspension["meeting_at"], view, queued_at)
+    calendar = _calendar(suspension, suspension["meeting_at"], view, queued_at)
     # RFC 5546 3.2.5: the CANCEL carries the entry's UID and a higher SEQUENCE
     calendar["sequence"] += 1
     calendar["method"] = CANCEL
@@ -141,11 +154,14 @@ def cancellation(
 
 
 def _calendar(
-    reference: str, meeting_at: str, view: RegisterView, queued_at: pendulum.DateTime
+    suspension: Mapping[str, Any],
+    meeting_at: str,
+    view: RegisterView,
+    queued_at: pendulum.DateTime,
 ) -> dict[str, Any]:
     starts = pendulum.parse(meeting_at)
     assert isinstance(starts, pendulum.DateTime)
-    suspension = view.suspension(reference)
+    reference = str(suspension["reference"])
     history = view.meeting_history(reference)
     sender = view.sender()
     chair = history["organizer"]
@@ -180,8 +196,8 @@ def shared_context(
         **facts_about(event, view),
     }
     if notice.invitation:
-        context["calendar"] = invitation(event, view, queued_at)
-    elif notice.cancels_meeting and (cancelled := cancellation(event, view, queued_at)):
+        context["calendar"] = invitation(context, view, queued_at)
+    elif notice.cancels_meeting and (cancelled := cancellation(context, view, queued_at)):
         context["calendar"] = cancelled
     result: dict[str, Any] = plain(context)
     return result

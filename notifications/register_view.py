@@ -24,10 +24,9 @@ from models.tables import (
     Withdrawal,
 )
 from notifications.catalog import Audience
-from notifications.context import Recipient
+from notifications.context import CHAIR_CAPACITY, Recipient, person_facts
 from notifications.message import Sender
 
-CHAIR_CAPACITY = "chair of the Information Governance Monitoring Group"
 DATA_OWNERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
 
 
@@ -37,11 +36,6 @@ def _iso(value: Any) -> str | None:
     if hasattr(value, "tzinfo"):
         return pendulum.instance(value).in_timezone("UTC").isoformat()
     return str(value.isoformat())
-
-
-def _person(email: str, name: str, agency: str | None) -> dict[str, Any]:
-    of = agency or "chair of the Information Governance Monitoring Group"
-    return {"email": email, "name": name, "agency": agency, "shown": f"{name} ({of})"}
 
 
 class SqlRegisterView:
@@ -207,9 +201,9 @@ class SqlRegisterView:
         ).first()
         if found is not None:
             contact, agency = found
-            return _person(email, contact.name, agency.name)
+            return person_facts(email, contact.name, agency.name)
         chair = self.session.exec(select(Chair).where(Chair.email == email)).first()
-        return _person(email, chair.name if chair else email, None)
+        return person_facts(email, chair.name if chair else email, None)
 
     def sender(self) -> Sender:
         if self._sender is None:

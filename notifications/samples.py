@@ -17,6 +17,7 @@ from notifications.catalog import Audience, notice_for
 from notifications.context import (
     Recipient,
     event_fields,
+    person_facts,
     recipients_of,
     shared_context,
     with_recipient,
@@ -120,15 +121,8 @@ class SampleRegisterView:
 
     def person(self, email: str) -> dict[str, Any]:
         if email.startswith("chair"):
-            of, name, agency = (
-                "chair of the Information Governance Monitoring Group",
-                "Chris Chair",
-                None,
-            )
-        else:
-            name, agency = "Sam Patel", "Northshire County Council"
-            of = agency
-        return {"email": email, "name": name, "agency": agency, "shown": f"{name} ({of})"}
+            return person_facts(email, "Chris Chair", None)
+        return person_facts(email, "Sam Patel", "Northshire County Council")
 
     def arrangement(self, reference: str) -> dict[str, Any]:
         return {
