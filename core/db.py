@@ -116,6 +116,9 @@ def check_connection(engine: Engine) -> None:
 
 
 WRITE_TRANSACTION = "isa_write_transaction"
+# the key a session's `info` carries once a unit of work on it has staged Prefect events in the
+# event outbox, so whoever commits publishes them (notifications/publication.py)
+EVENTS_STAGED = "isa_events_staged"
 
 
 def _sqlite_begin(conn: Any) -> None:

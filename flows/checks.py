@@ -9,8 +9,18 @@ from typing import Any
 
 import pendulum
 from prefect import get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterName,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
+from prefect.states import Cancelled
 
 from models.clocks import LONDON
 
@@ -24,10 +34,6 @@ class Check:
     at: pendulum.DateTime
     parameters: dict[str, Any]
     key: str
-
-
-def at_local(day: pendulum.Date, hour: int) -> pendulum.DateTime:
-    return pendulum.datetime(day.year, day.month, day.day, hour, tz=LONDON)
 
 
 def schedule_runs(
@@ -55,3 +61,26 @@ def schedule_runs(
         when = check.at.in_timezone(LONDON).to_datetime_string()
         scheduled.append(f"{check.label}: {when} London ({run.id})")  # type: ignore[union-attr]
     return scheduled
+
+
+def cancel_checks(deployment: str, parameter: str, reference: str, why: str) -> list[str]:
+    """Cancel the checker runs of `deployment` still scheduled for `reference` (the value of
+    their `parameter`), each with `why` as its state message; returns their names. Without that
+    deployment there is nothing to cancel."""
+    name = deployment.split("/")[1]
+    cancelled: list[str] = []
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[name])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING])
+                )
+            ),
+        )
+        for run in runs:
+            if run.parameters.get(parameter) != reference or "as_of" not in run.parameters:
+                continue
+            client.set_flow_run_state(run.id, Cancelled(message=why), force=True)
+            cancelled.append(run.name)
+    return sorted(cancelled)

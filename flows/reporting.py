@@ -21,15 +21,17 @@ def publish_sweep(
         for row in summary["held"]
     ]
     counts = summary["phases"]
+    description = (
+        f"{key.replace('-', ' ').capitalize()} for {day.isoformat()}: "
+        + ", ".join(f"{name} {count}" for name, count in counts.items())
+        + f"; emails queued {summary['queued']}, sent {delivery['sent']}"
+        + (f"; held back {len(summary['held'])}" if summary["held"] else "")
+    )
     create_table_artifact(
         key=key,
         table=rows or [{"phase": "-", "reference": "-", "action": "nothing was due", "detail": ""}],
-        description=(
-            f"{key.replace('-', ' ').capitalize()} for {day.isoformat()}: "
-            + ", ".join(f"{name} {count}" for name, count in counts.items())
-            + f"; emails queued {summary['queued']}, sent {delivery['sent']}"
-            + (f"; held back {len(summary['held'])}" if summary["held"] else "")
-        ),
+        description=description,
     )
-    get_run_logger().info("%s %s: %s; delivery %s", key, day, counts, delivery)
+    # the run's one summary line, in the artifact's words
+    get_run_logger().info(description)
     return summary

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 from prefect import flow
-from prefect.events import emit_event
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
@@ -48,15 +47,7 @@ def review_sweep(
         open_reviews(day, policy),
         escalate_reviews(day, policy),
     ]
+    # a lapsed arrangement's `isa.arrangement.ended` goes out with the emails (the event
+    # outbox): the disposal flow's trigger schedules the destruction of its data
     delivery = deliver_emails()
-    for row in phases[-1]["acted"]:
-        if row["action"] == "lapsed":
-            # the disposal flow's trigger: the lapsed arrangement's data is to be destroyed
-            emit_event(
-                event="isa.arrangement.ended",
-                resource={
-                    "prefect.resource.id": f"isa.arrangement.{row['reference']}",
-                    "isa.reference": row["reference"],
-                },
-            )
     return publish_sweep("review-sweep", day, phases, delivery)

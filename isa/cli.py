@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pendulum
 from cyclopts import App, Parameter
@@ -30,6 +30,9 @@ from models.enums import (
 from models.errors import InvalidInput, IsaError
 from models.events import DomainEvent
 from models.inputs import normalise_email
+
+if TYPE_CHECKING:
+    from notifications.publication import Publication
 
 app = App(
     name="isa",
@@ -82,11 +85,17 @@ class Context:
         except ValidationError as exc:
             raise InvalidInput(setting_problem(exc.errors()[0])) from None
         self.now = self.settings.current_time()
+        # what publishing the command's Prefect events did (set as its session closes)
+        self.publication: Publication | None = None
+
+    def published(self, event: str, reference: str) -> bool:
+        """Whether the server took the Prefect event this command's change published."""
+        return self.publication is not None and self.publication.took(event, reference)
 
 
 @contextmanager
 def session_scope(ctx: Context) -> Iterator[Session]:
-    from core.db import check_connection, make_engine
+    from core.db import EVENTS_STAGED, check_connection, make_engine
     from core.keys import audit_seal
 
     engine = make_engine(
@@ -113,6 +122,13 @@ def session_scope(ctx: Context) -> Iterator[Session]:
                     f"{head_revision()}: run `isa db upgrade`"
                 )
             yield session
+            if session.info.get(EVENTS_STAGED):
+                # the change is committed: the events that start its flows go out now
+                from notifications.publication import publish_pending
+
+                ctx.publication = publish_pending(
+                    session, api_url=ctx.settings.prefect_api_url, now=ctx.now
+                )
     finally:
         engine.dispose()
 
@@ -158,24 +174,19 @@ def _events_of(events: Sequence[DomainEvent], name: str) -> list[DomainEvent]:
 
 
 def announce_raised(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
-    """Tell Prefect a suspension or withdrawal was raised, so its flow starts at once. The
-    register is already written: if the server is down the daily deadline sweep starts the
-    flow (nothing is lost), and the command says so."""
-    from isa.prefect_events import emit
-
+    """Say whether the flow of a suspension or withdrawal just raised is starting: its event
+    went out with the commit, or, with the server down, waits in the event outbox until the
+    next delivery run or `isa up` publishes it (nothing is lost)."""
     lines: list[str] = []
-    for name, field, prefect_event in (
-        ("suspension.raised", "suspension", "isa.suspension.raised"),
-        ("withdrawal.noticed", "withdrawal", "isa.withdrawal.raised"),
-    ):
+    for name, field in (("suspension.raised", "suspension"), ("withdrawal.noticed", "withdrawal")):
         for event in _events_of(events, name):
             ref = str(event.as_dict()[field])
-            if emit(ctx.settings.prefect_api_url, prefect_event, ref):
+            if ctx.published(f"isa.{field}.raised", ref):
                 lines.append(f"the {field} flow for {ref} is starting (see the Prefect UI)")
             else:
                 lines.append(
-                    f"the Prefect server is not reachable: {ref} is recorded, and the daily "
-                    f"deadline sweep starts its flow"
+                    f"the Prefect server is not reachable: {ref} is recorded, and its flow "
+                    "starts when the server is back (at `isa up`, or the next delivery run)"
                 )
     return lines
 
@@ -187,16 +198,12 @@ def announce_ended(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
 
 
 def announce_arrangements_ended(ctx: "Context", references: Sequence[str]) -> list[str]:
-    """Tell Prefect which arrangements ended, so the disposal flow schedules their destruction
-    at once; if the server is down, the daily disposal sweep does it (nothing is lost)."""
-    from isa.prefect_events import emit
-
-    if references and not all(
-        emit(ctx.settings.prefect_api_url, "isa.arrangement.ended", ref) for ref in references
-    ):
+    """Whether the disposal flow heard at once that these arrangements ended; if the server is
+    down, the event waits in the outbox and the daily disposal sweep acts anyway."""
+    if any(not ctx.published("isa.arrangement.ended", ref) for ref in references):
         return [
             "the Prefect server is not reachable: the daily disposal sweep schedules the "
-            "destruction of the data"
+            "destruction of the data, or its flow does once the server is back"
         ]
     return []
 
@@ -420,12 +427,10 @@ def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
     ctx = Context()
     with session_scope(ctx) as session:
         events = submit_arrangement(session, reference=id, actor=as_, now=ctx.now)
-    from isa.prefect_events import emit
-
     ref = id.strip().upper()
     lines = [f"submitted {ref}: awaiting approval by every party's signatory"]
     # the register is already written; the event only starts the approval flow sooner
-    if not emit(ctx.settings.prefect_api_url, "isa.arrangement.submitted", ref):
+    if not ctx.published("isa.arrangement.submitted", ref):
         lines.append(
             "the Prefect server is not reachable: the approval requests wait in the outbox and "
             "the daily review sweep chases the sign-offs"

@@ -59,8 +59,6 @@ def _run_sweep(
                     session, which, as_of=today, now=ctx.now, actor=actor, batch_size=batch_size
                 )
             )
-            if which == "deadlines":
-                phases += _start_missed_flows(ctx, session, today)
             delivery = deliver_outbox_sync(_engine(session), ctx.settings, ctx.now).as_dict()
         except IsaError:
             raise
@@ -77,10 +75,6 @@ def _run_sweep(
     if delivery["relay_error"]:
         sent += " (the SMTP relay is unreachable: the emails wait in the outbox)"
     print(f"{which} sweep {result['as_of']}: {counts}; emails queued {result['queued']}, {sent}")
-    for phase in phases:
-        if phase["phase"] == "flows not started":
-            for row in phase["acted"]:
-                print(f"  flow not started for {row['reference']}: {row['detail']}")
     for row in result["held"]:
         print(
             f"  held back until the clock reaches it: {row['action']} of {row['reference']} "
@@ -118,27 +112,6 @@ def _monitoring(ctx: Context, session: Any, day: date, json_: bool) -> None:
         )
     else:
         print(summary.markdown(), end="")
-
-
-def _start_missed_flows(ctx: Context, session: Any, day: date) -> list[dict[str, Any]]:
-    """Hand the matters whose flow never ran to Prefect, when its server answers; a start that
-    does not happen is reported as not started, with why."""
-    from flows.deadline_sweep import hand_over, started_phases
-    from isa.prefect_events import server_healthy
-    from tasks.suspensions import unstarted_matters
-
-    matters = unstarted_matters(session, ctx.now)
-    session.rollback()
-    url = ctx.settings.prefect_api_url
-    if matters and not server_healthy(url):
-        why = f"the Prefect server at {url} is not reachable: the next sweep tries again"
-        return started_phases(
-            [{"reference": ref, "action": "not started", "detail": why} for _, ref in matters]
-        )
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: url}):
-        return started_phases([hand_over(kind, ref, day) for kind, ref in matters])
 
 
 def _announce_lapses(ctx: Context, phases: list[dict[str, Any]]) -> list[str]:

@@ -107,22 +107,30 @@ def outbox_list(
 
 @outbox_app.command(name="deliver")
 def outbox_deliver(*, limit: int | None = None, json_: Json = False) -> None:
-    """Send the emails that are due now over one SMTP connection (ISA_SMTP_*; the mail sink if
-    unset)."""
+    """Publish the Prefect events still owed, then send the emails that are due now over one
+    SMTP connection (ISA_SMTP_*; the mail sink if unset)."""
     from notifications.delivery import deliver_outbox_sync
+    from notifications.publication import publish_pending
 
     at_least("--limit", limit)
     ctx = Context()
     with session_scope(ctx) as session:
+        # as a delivery run does: the Prefect events still owed go first
+        events = publish_pending(session, api_url=ctx.settings.prefect_api_url, now=ctx.now)
         engine = session.get_bind()
         assert isinstance(engine, Engine)
         report = deliver_outbox_sync(engine, ctx.settings, ctx.now, limit=limit)
     if json_:
-        _say(json.dumps(report.as_dict()))
+        _say(json.dumps({**report.as_dict(), "events": events.as_dict()}))
     else:
         _say(
             f"sent {report.sent}, to retry {report.retrying}, failed {report.failed}"
             + (f", not tried {report.released}" if report.released else "")
         )
+        if events.published or events.left:
+            _say(
+                f"Prefect events published {len(events.published)}, waiting {events.left}"
+                + (f" ({events.error})" if events.error else "")
+            )
     if report.relay_error is not None:
         raise IsaError(f"{report.relay_error}; the emails not sent stay queued")

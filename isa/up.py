@@ -3,7 +3,8 @@
 Migrate the register; start `prefect server start` (its own SQLite under var/prefect, the UI,
 the scheduler and the automations) and wait for its health check; start the mail sink when no
 SMTP relay is configured; load the sample register into an empty database; serve every
-deployment in prefect.yaml; start one review sweep so there is something to see at once.
+deployment in prefect.yaml; publish the Prefect events owed by changes made while it was down
+(their flows start now); start the daily sweeps so there is something to see at once.
 """
 
 import os
@@ -21,6 +22,7 @@ from core.settings import Settings
 from isa.deployments import read_specs
 from isa.prefect_events import server_healthy
 from models.errors import IsaError
+from notifications.publication import Publication
 
 HOST = "127.0.0.1"
 
@@ -166,6 +168,15 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
             120,
             "the served deployments",
         )
+        wait_until(
+            lambda: _triggers_ready(settings.prefect_api_url),
+            supervisor,
+            60,
+            "the deployments' triggers",
+        )
+        published = publish_leftovers(settings)
+        if published.published:
+            say(f"published {len(published.published)} event(s) raised while Prefect was down")
         _start_first_sweep(env)
         say(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
         say(
@@ -193,6 +204,53 @@ def _deployments_ready(api_url: str) -> bool:
         return False
     names = {d["name"] for d in response.json()} if response.status_code == 200 else set()
     return {spec.name for spec in read_specs()} <= names
+
+
+def _triggers_ready(api_url: str) -> bool:
+    """Every trigger in prefect.yaml is an automation the server holds, and a moment has
+    passed for its triggers service to load them: an event published before then would be
+    seen, remembered by its id, and start nothing."""
+    import httpx
+
+    wanted = {
+        f"{spec.name}__automation_{i}"
+        for spec in read_specs()
+        for i in range(1, len(spec.triggers) + 1)
+    }
+    try:
+        response = httpx.post(f"{api_url}/automations/filter", json={"limit": 200}, timeout=3)
+    except httpx.HTTPError:
+        return False
+    names = {a["name"] for a in response.json()} if response.status_code == 200 else set()
+    if not wanted <= names:
+        return False
+    time.sleep(AUTOMATIONS_SETTLE)
+    return True
+
+
+# how long the triggers service is given to load automations just created
+AUTOMATIONS_SETTLE = 3.0
+
+
+def publish_leftovers(settings: Settings) -> "Publication":
+    """Publish the Prefect events the register still owes: changes committed while the server
+    was down (a suspension raised then starts its flow now, not at the next morning's sweep)."""
+    from sqlmodel import Session
+
+    from core.db import make_engine
+    from core.keys import audit_seal
+    from notifications.publication import publish_pending
+
+    engine = make_engine(
+        settings.database_url, audit=audit_seal(settings, "cli"), mailbox=settings.mail_from
+    )
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return publish_pending(
+                session, api_url=settings.prefect_api_url, now=settings.current_time()
+            )
+    finally:
+        engine.dispose()
 
 
 def _start_first_sweep(env: dict[str, str]) -> None:

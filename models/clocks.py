@@ -122,6 +122,45 @@ def meeting_within_deadline(raised_at: pendulum.DateTime, meeting_at: pendulum.D
     return _aware(raised_at) <= _aware(meeting_at) <= suspension_meeting_deadline(raised_at)
 
 
+# --- checker runs: when each long wait is looked at again (DESIGN §7) -----------------------
+
+# a checker run on day N of a wait runs at 09:00 London that day
+CHECK_HOUR = 9
+# what day N of a suspension owes: the chairs reminded (day 7, no meeting set), every signatory
+# and the chairs told (day 14, none held), notice that it ends (day 25), its end (day 30)
+SUSPENSION_REMIND_CHAIRS_DAY = 7
+SUSPENSION_ESCALATE_DAY = MEETING_WITHIN_DAYS
+SUSPENSION_END_NOTICE_DAY = SUSPENSION_DAYS - 5
+
+
+def check_time(day: _dt.date) -> pendulum.DateTime:
+    """When the checker run for a day runs: CHECK_HOUR London on that day."""
+    return pendulum.datetime(day.year, day.month, day.day, CHECK_HOUR, tz=LONDON)
+
+
+def suspension_check_times(
+    raised_at: pendulum.DateTime, ends_at: pendulum.DateTime
+) -> dict[int, pendulum.DateTime]:
+    """Day N of a suspension -> when its checker run runs: 09:00 London on days 7, 14 and 25,
+    and the very moment it ends on day 30."""
+    raised_on = local_date(raised_at)
+    times = {
+        day: check_time(raised_on.add(days=day))
+        for day in (
+            SUSPENSION_REMIND_CHAIRS_DAY,
+            SUSPENSION_ESCALATE_DAY,
+            SUSPENSION_END_NOTICE_DAY,
+        )
+    }
+    times[SUSPENSION_DAYS] = _aware(ends_at).in_timezone(LONDON)
+    return times
+
+
+def withdrawal_takes_effect(effective_on: _dt.date) -> pendulum.DateTime:
+    """A withdrawal takes effect at the start of its effective date, London time (§42)."""
+    return pendulum.datetime(effective_on.year, effective_on.month, effective_on.day, tz=LONDON)
+
+
 # --- reviews and reminders ----------------------------------------------------------------
 
 

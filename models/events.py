@@ -241,6 +241,8 @@ class WithdrawalCompleted(DomainEvent):
     left: tuple[str, ...]
     # not yet in force: drafts without it (one awaiting approval returns to draft)
     redrafted: tuple[str, ...]
+    # the agency's open suspension, which its withdrawal ended ("" when it had none)
+    suspension: str = ""
 
 
 # --- what the sweeps find: chasing sign-offs and reviews (§6, §31) -----------------------------

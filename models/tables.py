@@ -375,8 +375,7 @@ class Suspension(SQLModel, table=True):
         default=None, sa_column=enum_column(MeetingOutcome, nullable=True)
     )
     ended_at: datetime | None = Field(default=None, sa_column=utc_column())
-    # what the suspension flow, its checkers and the deadline sweep have done, each once
-    flow_started_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # what the suspension's checkers and the deadline sweep have done, each once
     chairs_reminded_at: datetime | None = Field(default=None, sa_column=utc_column())
     escalated_at: datetime | None = Field(default=None, sa_column=utc_column())
     end_noticed_at: datetime | None = Field(default=None, sa_column=utc_column())
@@ -412,7 +411,6 @@ class Withdrawal(SQLModel, table=True):
         default=WithdrawalStatus.NOTIFIED, sa_column=enum_column(WithdrawalStatus)
     )
     suspension_id: int | None = Field(default=None, foreign_key="suspension.id")
-    flow_started_at: datetime | None = Field(default=None, sa_column=utc_column())
     completed_at: datetime | None = Field(default=None, sa_column=utc_column())
 
 

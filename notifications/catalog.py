@@ -82,6 +82,16 @@ WITHDRAWAL_AUDIENCES = (
 
 
 @dataclass(frozen=True)
+class Publish:
+    """A Prefect event a committed change publishes (through the event outbox), about the record
+    its domain event names in `field`: a deployment's trigger in prefect.yaml starts a flow on
+    it. An empty field (no such record this time) publishes nothing."""
+
+    event: str
+    field: str
+
+
+@dataclass(frozen=True)
 class Notice:
     """The catalog's row for one event.
 
@@ -107,6 +117,7 @@ class Notice:
     # given this event's fields as `merged[<this event>]`, tells both
     merged_into: tuple[str, ...] = ()
     when: Callable[[Mapping[str, Any]], bool] | None = None
+    publishes: tuple[Publish, ...] = ()
 
     def __post_init__(self) -> None:
         if bool(self.template) != bool(self.audiences):
@@ -114,6 +125,13 @@ class Notice:
 
     def sends_to(self, event: Mapping[str, Any]) -> bool:
         return bool(self.audiences) and (self.when is None or self.when(event))
+
+
+# An arrangement ended: the disposal flow schedules the destruction of its data.
+ENDED = Publish("isa.arrangement.ended", "arrangement")
+# A suspension settled (ended, resumed, or ended by its agency's withdrawal): its flow cancels
+# the checker runs still scheduled for it.
+SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
 
 
 def _still_awaiting(event: Mapping[str, Any]) -> bool:
@@ -135,6 +153,7 @@ _ENTRIES = (
         template="arrangement_submitted",
         audiences=(Audience.PARTY_SIGNATORIES,),
         occurrence=("event.version",),
+        publishes=(Publish("isa.arrangement.submitted", "arrangement"),),
     ),
     Notice(
         "arrangement.approved",
@@ -192,6 +211,7 @@ _ENTRIES = (
         template="arrangement_terminated",
         audiences=PARTIES,
         cancels=SIGN_OFF_CHASERS + REVIEW_CHASERS,
+        publishes=(ENDED,),
     ),
     # --- need-to-know access (§10, §25) ---
     Notice(
@@ -217,6 +237,7 @@ _ENTRIES = (
         subject="suspension",
         template="suspension_raised",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
+        publishes=(Publish("isa.suspension.raised", "suspension"),),
     ),
     Notice(
         "suspension.meeting_scheduled",
@@ -247,6 +268,7 @@ _ENTRIES = (
         cancels_meeting=True,
         # a meeting that resumes the agency ends the suspension in the same moment
         merged_into=("suspension.meeting_held",),
+        publishes=(SUSPENSION_SETTLED,),
     ),
     # --- the suspension's checkers and the deadline sweep: day 7, day 14, day 25 ---
     Notice(
@@ -322,6 +344,7 @@ _ENTRIES = (
         audiences=(*PARTIES, Audience.CHAIRS),
         occurrence=("event.due_on",),
         cancels=("review.reminder", "review.opened", "review.overdue", "review.escalated"),
+        publishes=(ENDED,),
     ),
     # --- need to know (§10) and training (§12): the daily access sweep ---
     Notice("staff.left", subject="email"),
@@ -405,6 +428,7 @@ _ENTRIES = (
         audiences=WITHDRAWAL_AUDIENCES,
         # notice effective today takes effect in the same moment
         merged_into=("withdrawal.completed",),
+        publishes=(Publish("isa.withdrawal.raised", "withdrawal"),),
     ),
     Notice(
         "withdrawal.completed",
@@ -413,6 +437,7 @@ _ENTRIES = (
         audiences=WITHDRAWAL_AUDIENCES,
         # a withdrawal ends the agency's open suspension: its meeting will not take place
         cancels_meeting=True,
+        publishes=(SUSPENSION_SETTLED,),
     ),
 )
 
@@ -430,6 +455,11 @@ def notice_for(event_name: str) -> Notice:
             f"event {event_name!r} has no entry in notifications/catalog.py: add one (with no "
             "audiences if it sends no email)"
         ) from None
+
+
+def published_events() -> frozenset[str]:
+    """Every Prefect event the catalog publishes (each is some deployment's trigger)."""
+    return frozenset(p.event for n in CATALOG.values() for p in n.publishes)
 
 
 def templates() -> frozenset[str]:

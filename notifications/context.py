@@ -108,7 +108,7 @@ def facts_about(event: Mapping[str, Any], view: RegisterView) -> dict[str, Any]:
     # people are named, with their agency, not addressed
     if "attendees" in event:
         facts["attendees"] = [view.person(address) for address in event["attendees"]]
-    if "suspension" in event:
+    if event.get("suspension"):
         facts["suspension"] = view.suspension(event["suspension"])
     if "withdrawal" in event:
         facts["withdrawal"] = view.withdrawal(event["withdrawal"])

@@ -86,3 +86,32 @@ class OutboxMessage(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True)
     )
     message: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OutboxEvent(SQLModel, table=True):
+    """One Prefect event a committed change owes (DESIGN §6): written in the change's own
+    transaction beside its emails, posted after the commit, marked once the server took it.
+    `event_id` is made with the row, so a republish carries the id the server has seen."""
+
+    __tablename__ = "event_outbox"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        # The publisher's question: what is still to be published, oldest first.
+        Index(
+            "ix_event_outbox_unpublished",
+            "id",
+            sqlite_where=text("published_at IS NULL"),
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    # the Prefect event (`isa.suspension.raised`) and the domain event that owes it
+    event: str = Field(sa_column=Column(Text, nullable=False))
+    cause: str = Field(sa_column=Column(Text, nullable=False))
+    reference: str = Field(sa_column=Column(Text, nullable=False))
+    occurred_at: datetime = Field(sa_column=utc_column(nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=utc_column())
+    attempts: int = Field(default=0, nullable=False)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))

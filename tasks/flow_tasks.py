@@ -8,9 +8,17 @@ from typing import Any
 from prefect import task
 
 from models.errors import IsaError
+from notifications.publication import Publication, publish_pending
 from tasks import runtime
 from tasks.access_sweep import AccessPolicy, sweep_access
 from tasks.disposal import DisposalPolicy, sweep_disposals
+from tasks.matters import (
+    MatterStory,
+    SignOffWait,
+    sign_off_wait,
+    suspension_story,
+    withdrawal_story,
+)
 from tasks.sweeps import (
     PhaseReport,
     ReviewPolicy,
@@ -25,16 +33,42 @@ def _report(phase: PhaseReport) -> dict[str, Any]:
     return asdict(phase)
 
 
-@task(retries=2, retry_delay_seconds=10)
+def _worth_retrying(task: Any, run: Any, state: Any) -> bool:
+    """A refusal or an unknown reference fails at once; a lost connection is retried."""
+    try:
+        state.result()
+    except IsaError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+# what every task below retries: lost connections, a locked database; never a refusal
+RETRYING: dict[str, Any] = dict(
+    retries=2, retry_delay_seconds=10, retry_condition_fn=_worth_retrying
+)
+
+
+@task(**RETRYING)
 def deliver_emails(limit: int | None = None) -> dict[str, Any]:
-    """Send what the outbox holds that is due; safe to retry (rows are claimed, sent once)."""
+    """Publish the Prefect events still owed (this run's and any left over from a time the
+    server was down), then send what the outbox holds that is due; safe to retry (rows are
+    claimed, sent once; an event published twice carries one id)."""
     from notifications.delivery import deliver_outbox_sync
 
+    events = publish_events()
     report = deliver_outbox_sync(runtime.engine(), runtime.settings(), runtime.now(), limit=limit)
-    return report.as_dict()
+    return {**report.as_dict(), "events": events.as_dict()}
 
 
-@task(retries=2, retry_delay_seconds=10)
+def publish_events() -> Publication:
+    """Post the event outbox's unpublished rows to the server this run reports to."""
+    with runtime.session() as session:
+        return publish_pending(session, api_url=runtime.prefect_api_url(), now=runtime.now())
+
+
+@task(**RETRYING)
 def chase_missing_sign_offs(
     as_of: date, batch_size: int, only: str | None = None
 ) -> dict[str, Any]:
@@ -52,7 +86,7 @@ def chase_missing_sign_offs(
         )
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def remind_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
     """Send each review's latest reminder rung that has come due."""
     with runtime.session() as session:
@@ -63,7 +97,7 @@ def remind_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
         )
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def open_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
     """Open every review whose due date has come."""
     with runtime.session() as session:
@@ -74,7 +108,7 @@ def open_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
         )
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def escalate_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
     """Escalate overdue reviews and lapse those past the lapse period."""
     with runtime.session() as session:
@@ -85,7 +119,7 @@ def escalate_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
         )
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def sweep_access_grants(as_of: date, policy: AccessPolicy) -> list[dict[str, Any]]:
     """Revoke access whose need has ended; remind attestations and lapsing training."""
     with runtime.session() as session:
@@ -97,7 +131,7 @@ def sweep_access_grants(as_of: date, policy: AccessPolicy) -> list[dict[str, Any
         ]
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, Any]]:
     """Schedule the disposal of what ended; remind and escalate the destruction owed."""
     with runtime.session() as session:
@@ -109,29 +143,7 @@ def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, 
         ]
 
 
-def _worth_retrying(task: Any, run: Any, state: Any) -> bool:
-    """A refusal or an unknown reference fails at once; a lost connection is retried."""
-    try:
-        state.result()
-    except IsaError:
-        return False
-    except Exception:
-        return True
-    return False
-
-
-@task(retries=2, retry_delay_seconds=10, retry_condition_fn=_worth_retrying)
-def start_matter(kind: str, reference: str) -> bool:
-    """Mark a suspension's or withdrawal's flow as started (False: it had been already)."""
-    from tasks.suspensions import flow_started
-
-    with runtime.session() as session:
-        return flow_started(
-            session, kind=kind, reference=reference, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
-        )
-
-
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
     """Whatever the day owes the suspension (reminder, escalation, notice, end), each once."""
     from tasks.suspensions import check_suspension
@@ -146,7 +158,7 @@ def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
         )
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
     """Make the withdrawal take effect if its date has come; nothing if not yet or done."""
     from tasks.suspensions import complete_withdrawal
@@ -162,7 +174,7 @@ def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
     return [event.as_dict() for event in events]
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
     """Disposal tasks for every arrangement that has ended and has none yet."""
     from tasks.disposal import schedule_ended_arrangements
@@ -175,7 +187,7 @@ def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
         )
 
 
-@task(retries=2, retry_delay_seconds=10)
+@task(**RETRYING)
 def sweep_matter_deadlines(as_of: date) -> list[dict[str, Any]]:
     """Every open suspension checked, every withdrawal due carried out."""
     from tasks.suspensions import sweep_deadlines
@@ -187,3 +199,24 @@ def sweep_matter_deadlines(as_of: date) -> list[dict[str, Any]]:
                 session, as_of=as_of, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
             )
         ]
+
+
+@task(**RETRYING)
+def read_suspension(suspension: str) -> MatterStory:
+    """The suspension as its flow reports it (an unknown reference fails at once, saying so)."""
+    with runtime.session() as session:
+        return suspension_story(session, suspension)
+
+
+@task(**RETRYING)
+def read_withdrawal(withdrawal: str) -> MatterStory:
+    """The withdrawal as its flow reports it."""
+    with runtime.session() as session:
+        return withdrawal_story(session, withdrawal)
+
+
+@task(**RETRYING)
+def read_sign_off_wait(arrangement: str) -> SignOffWait | None:
+    """The arrangement's wait for sign-offs, if it is awaiting approval."""
+    with runtime.session() as session:
+        return sign_off_wait(session, arrangement)

@@ -33,6 +33,14 @@ def session() -> Session:
     return Session(engine(), expire_on_commit=False)
 
 
+def prefect_api_url() -> str:
+    """The API of the Prefect server this process reports to (a flow run's own), else the
+    configured one (`ISA_PREFECT_API_URL`)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value() or settings().prefect_api_url)
+
+
 def now() -> pendulum.DateTime:
     """The run's clock: `ISA_NOW` when rehearsing a timeline, else the real time."""
     return settings().current_time()

@@ -8,8 +8,9 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import (
-    MEETING_WITHIN_DAYS,
-    SUSPENSION_DAYS,
+    SUSPENSION_END_NOTICE_DAY,
+    SUSPENSION_ESCALATE_DAY,
+    SUSPENSION_REMIND_CHAIRS_DAY,
     local_date,
     meeting_within_deadline,
     suspension_end,
@@ -501,6 +502,7 @@ def _take_effect(uow: UnitOfWork, notice: Withdrawal, home: Agency) -> None:
             terminated=tuple(terminated),
             left=tuple(left),
             redrafted=tuple(redrafted),
+            suspension=suspension.reference if suspension is not None else "",
         )
     )
 
@@ -577,10 +579,6 @@ def _leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> Departure
 
 # --- the long waits: checker runs and the daily deadline sweep (DESIGN §7) ----------------------
 
-REMIND_CHAIRS_DAY = 7
-ESCALATE_DAY = MEETING_WITHIN_DAYS
-END_NOTICE_DAY = SUSPENSION_DAYS - 5
-
 
 def check_suspension(
     session: Session, *, suspension: str, as_of: date, actor: str, now: pendulum.DateTime
@@ -610,7 +608,7 @@ def _check(uow: UnitOfWork, matter: Suspension, as_of: date) -> list[str]:
     deadline = pendulum.instance(matter.meeting_deadline).isoformat()
     done: list[str] = []
     if (
-        REMIND_CHAIRS_DAY <= day < ESCALATE_DAY
+        SUSPENSION_REMIND_CHAIRS_DAY <= day < SUSPENSION_ESCALATE_DAY
         and matter.status == SuspensionStatus.RAISED
         and matter.chairs_reminded_at is None
     ):
@@ -619,7 +617,7 @@ def _check(uow: UnitOfWork, matter: Suspension, as_of: date) -> list[str]:
         uow.emit(SuspensionMeetingReminder(matter.reference, home.name, deadline))
         done.append(f"day {day}: no meeting set, chairs reminded")
     if (
-        day >= ESCALATE_DAY
+        day >= SUSPENSION_ESCALATE_DAY
         and matter.status != SuspensionStatus.MEETING_HELD
         and matter.escalated_at is None
     ):
@@ -627,7 +625,7 @@ def _check(uow: UnitOfWork, matter: Suspension, as_of: date) -> list[str]:
         _note(uow, matter, "escalate", day)
         uow.emit(SuspensionEscalated(matter.reference, home.name, deadline))
         done.append(f"day {day}: no meeting held, every signatory and the chairs told")
-    if day >= END_NOTICE_DAY and matter.end_noticed_at is None:
+    if day >= SUSPENSION_END_NOTICE_DAY and matter.end_noticed_at is None:
         matter.end_noticed_at = uow.now
         _note(uow, matter, "notice_end", day)
         uow.emit(SuspensionEndingSoon(matter.reference, home.name, ends_at.isoformat()))
@@ -643,51 +641,6 @@ def _note(uow: UnitOfWork, matter: Suspension, what: str, day: int) -> None:
         subject_ref=matter.reference,
         after={"day": day, "status": matter.status},
     )
-
-
-def flow_started(
-    session: Session, *, kind: str, reference: str, actor: str, now: pendulum.DateTime
-) -> bool:
-    """Mark a suspension's or withdrawal's flow as started; False if it already was. Unknown
-    reference: NotFound, so a run started by hand with a typo fails saying so."""
-    with unit_of_work(session, actor=actor, now=now, action=f"{kind}.flow_start") as uow:
-        uow.about(kind, reference)
-        matter: Suspension | Withdrawal = (
-            suspension_by_ref(session, reference, lock=True)
-            if kind == "suspension"
-            else withdrawal_by_ref(session, reference, lock=True)
-        )
-        if matter.flow_started_at is not None:
-            return False
-        matter.flow_started_at = now
-        session.add(matter)
-        uow.record(f"{kind}.flow_start", subject_type=kind, subject_ref=matter.reference)
-        return True
-
-
-# how long the event's trigger has to start a matter's flow before the deadline sweep does
-TRIGGER_GRACE = pendulum.duration(minutes=15)
-
-
-def unstarted_matters(session: Session, now: pendulum.DateTime) -> list[tuple[str, str]]:
-    """(kind, reference) of every open suspension and every withdrawal whose flow never ran,
-    raised more than TRIGGER_GRACE ago (so a sweep does not race the trigger of a matter just
-    raised): raised while the Prefect server was down. The deadline sweep starts their flows."""
-    before = now - TRIGGER_GRACE
-    suspensions = session.exec(
-        select(Suspension.reference)
-        .where(col(Suspension.flow_started_at).is_(None))
-        .where(Suspension.status != SuspensionStatus.ENDED)
-        .where(col(Suspension.raised_at) <= before)
-        .order_by(col(Suspension.id))
-    ).all()
-    withdrawals = session.exec(
-        select(Withdrawal.reference)
-        .where(col(Withdrawal.flow_started_at).is_(None))
-        .where(col(Withdrawal.noticed_at) <= before)
-        .order_by(col(Withdrawal.id))
-    ).all()
-    return [("suspension", r) for r in suspensions] + [("withdrawal", r) for r in withdrawals]
 
 
 def sweep_deadlines(

@@ -1,5 +1,6 @@
 """The unit of work every use case runs in: one transaction that applies the change, appends
-its audit events and commits, or on a refusal rolls back and records only the refusal (§8)."""
+its audit events, queues its emails and the Prefect events it owes, and commits; or on a
+refusal rolls back and records only the refusal (§8)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from models.inputs import normalise_email
 from models.plain import plain
 from models.tables import AuditEvent, AuditHead, ReferenceCounter
 from notifications.outbox import queue_notifications
+from notifications.publication import stage_events
 
 
 @dataclass
@@ -31,8 +33,10 @@ class UnitOfWork:
     subject_type: str | None = None
     subject_ref: str | None = None
     events: list[DomainEvent] = field(default_factory=list)
-    # how many new emails the events put in the outbox (set at commit)
+    # how many new emails the events put in the outbox, and how many Prefect events they owe
+    # (set at commit)
     queued: int = 0
+    staged: int = 0
 
     def about(self, subject_type: str, subject_ref: str | None) -> None:
         """Name what this action is about, so a refusal is recorded against it too."""
@@ -81,8 +85,10 @@ def unit_of_work(
     session.connection(execution_options={WRITE_TRANSACTION: True})
     try:
         yield uow
-        # the events' emails go into the outbox in this same transaction (DESIGN §6)
+        # the events' emails, and the Prefect events that start their flows, go into the
+        # outboxes in this same transaction (DESIGN §6): published after the commit
         uow.queued = queue_notifications(uow)
+        uow.staged = stage_events(session, uow.events, now)
         session.commit()
     except Refused as refusal:
         session.rollback()

@@ -1,8 +1,8 @@
 """The suspension, withdrawal and deadline-sweep flows under the Prefect test harness: the checker
-runs a suspension schedules for days 7, 14, 25 and 30 (listed as upcoming runs, once), a
-withdrawal carried out on its effective date, the sweep starting the flow of a matter raised
-while the server was down, and `isa suspend` and `isa withdraw` emitting the events whose
-triggers start their flows."""
+runs a suspension schedules for days 7, 14, 25 and 30 (listed as upcoming runs, once) and cancels
+once it is settled, a withdrawal carried out on its effective date and told in the register's
+words, `isa suspend` and `isa withdraw` publishing the events whose triggers start their flows,
+and a suspension raised while the server was down starting its flow when it is back."""
 
 import os
 import subprocess
@@ -29,9 +29,10 @@ from flows.suspension import suspension_flow
 from flows.withdrawal import withdrawal_flow
 from isa.deployments import runner_deployments
 from models.clocks import LONDON
+from models.enums import MeetingOutcome
 from tasks import runtime
 from tasks.arrangements import submit_arrangement
-from tasks.suspensions import raise_suspension, withdraw_agency
+from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting, withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,
@@ -84,10 +85,11 @@ def _runs(deployment: str) -> list[FlowRun]:
 @pytest.fixture
 def deployed() -> Iterator[None]:
     """The approval, suspension and withdrawal deployments registered as prefect.yaml declares
-    them, with no runner (their checker runs stay scheduled) and no runs left from a test
-    before."""
+    them, with no runner (their checker runs stay scheduled), no trigger (a flow run here
+    publishes its events, which must not start others) and no runs left from a test before."""
     for deployment in runner_deployments():
         if deployment.name in CHECKED:
+            deployment.triggers = []
             deployment.apply()
     for name in CHECKED:
         with get_client(sync_client=True) as client:
@@ -106,7 +108,7 @@ def test_a_suspension_flow_schedules_its_checks_for_days_7_14_25_and_30_once(
         )
     result, name, run_id = run_flow(suspension_flow, suspension=SUS)
     assert name == f"suspension-{SUS}-2026-11-25"
-    assert result["first_run"] is True and result["done"] == []
+    assert result["status"] == "raised" and result["done"] == []
     # every signatory and the chairs are told the reason, the day-14 deadline and the end
     (to_chair,) = smtp_server.recorder.to(people.chair)
     text = to_chair.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -143,7 +145,7 @@ def test_a_suspension_flow_schedules_its_checks_for_days_7_14_25_and_30_once(
     # run again (a retried trigger, a hand-started run): the same four checks, no new mail
     sent = len(smtp_server.received)
     again, _, _ = run_flow(suspension_flow, suspension=SUS)
-    assert again["first_run"] is False and upcoming() == expected
+    assert again["done"] == [] and upcoming() == expected
     assert len(smtp_server.received) == sent
     (artifact,) = artifacts_of(run_id)
     assert artifact.key == "suspension-sus-2026-0001"
@@ -249,40 +251,64 @@ def test_a_withdrawal_flow_schedules_its_effective_date_and_then_carries_it_out(
     assert again["did"] == []
 
 
-def test_the_deadline_sweep_starts_the_flow_of_a_suspension_raised_while_the_server_was_down(
+def test_a_resumed_suspension_leaves_no_checker_run_scheduled_and_says_why(
     register, deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db, people, _ = register
+    db, people, ref = register
     with Session(db.engine) as session:
         raise_suspension(
             session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
         )
-    # at once, the trigger may still start it; an hour later, the sweep does
-    at_once, _, _ = run_flow(deadline_sweep)
-    assert at_once["phases"]["flows started"] == 0
-    _clock(monkeypatch, NOW.add(hours=1))
-    first, name, run_id = run_flow(deadline_sweep)
-    assert name == "deadline-sweep-2026-11-25"
-    # its run is created, but with no runner serving the deployment it is not started, and the
-    # sweep says so rather than counting it as started
-    assert first["phases"] == {
-        "suspensions": 0,
-        "withdrawals": 0,
-        "flows started": 0,
-        "flows not started": 1,
-    }
-    (started,) = _runs("suspension")
-    assert started.parameters == {"suspension": SUS}
-    (table,) = [a for a in artifacts_of(run_id) if a.key == "deadline-sweep"]
-    assert "no runner is serving suspension/suspension" in str(table.data)
-    # the next sweep that day does not create a second run
-    again, _, _ = run_flow(deadline_sweep)
-    assert again["phases"]["flows not started"] == 1
-    assert [run.id for run in _runs("suspension")] == [started.id]
-    # a start that never ran (no runner, or it failed before marking) is tried again next day
-    _clock(monkeypatch, NOW.add(days=1))
-    run_flow(deadline_sweep)
-    assert len(_runs("suspension")) == 2
+    first, _, _ = run_flow(suspension_flow, suspension=SUS)
+    assert len(first["checks"]) == 4
+    later = NOW.add(days=3)
+    with Session(db.engine) as session:
+        schedule_meeting(session, suspension=SUS, at=later, actor=people.chair, now=NOW.add(days=1))
+        record_meeting(
+            session,
+            suspension=SUS,
+            outcome=MeetingOutcome.RESUME,
+            attendees=[people.signatory[COUNCIL], people.chair],
+            risk_assessment="Controls re-tested",
+            actor=people.chair,
+            now=later,
+        )
+    # the settled event's run (its trigger's parameters: the reference alone)
+    _clock(monkeypatch, later)
+    settled, _, run_id = run_flow(suspension_flow, suspension=SUS)
+    assert settled["status"] == "ended" and settled["checks"] == []
+    assert settled["cancelled"] == [
+        f"suspension-{SUS}-day-14-check",
+        f"suspension-{SUS}-day-25-check",
+        f"suspension-{SUS}-day-30-check",
+        f"suspension-{SUS}-day-7-check",
+    ]
+    states = [(r.state_type.value, r.state.message) for r in _runs("suspension")]  # type: ignore[union-attr]
+    assert states == [("CANCELLED", f"{SUS} is settled (ended): nothing left to check")] * 4
+    # the artifact tells it in the register's words
+    (artifact,) = artifacts_of(run_id)
+    told = str(artifact.data)
+    assert "resolution meeting held: resume" in told and f"resumed: {ref}" in told
+    assert f"suspended: {ref}" in told and "emails: " in told
+    assert f"of {TRUST} (Breach): ended" in str(artifact.description)
+
+
+def test_a_withdrawal_that_took_effect_at_once_is_told_in_the_register_s_words(
+    register, deployed
+) -> None:
+    db, people, ref = register
+    with Session(db.engine) as session:
+        withdraw_agency(
+            session, agency=TRUST, reason="Merged", actor=people.signatory[TRUST], now=NOW
+        )
+    done, _, run_id = run_flow(withdrawal_flow, withdrawal=WDR)
+    assert done["status"] == "completed"
+    (artifact,) = artifacts_of(run_id)
+    told = str(artifact.data)
+    assert "nothing due yet" not in told
+    assert f"terminated: {ref}" in told and "disposal tasks: DSP-2026-0001" in told
+    assert "took effect" in told
+    assert f"Withdrawal {WDR} of {TRUST} (Merged): completed" in str(artifact.description)
 
 
 def test_the_deadline_sweep_and_the_checkers_never_repeat_each_other(
@@ -351,7 +377,12 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
                 ),
                 120,
             )
-            assert db.count(kind, "flow_started_at IS NOT NULL") == 1
+            assert (
+                db.count(
+                    "event_outbox", f"event = 'isa.{kind}.raised' AND published_at IS NOT NULL"
+                )
+                == 1
+            )
 
         raise_and_wait(
             "suspension",
@@ -380,11 +411,23 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
         runner.wait(timeout=30)
 
 
-def test_isa_suspend_with_the_server_down_keeps_the_record_and_says_the_flow_starts_later(
-    register,
+@pytest.mark.timeout(240)
+def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_is_back(
+    register, smtp_server: SMTPServer
 ) -> None:
+    """`isa suspend` with the server down keeps the record and its event; when the server and
+    a runner are back, the next delivery run publishes the event and its trigger starts the
+    flow, which schedules the day 7/14/25/30 checks, within a minute."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deliver_outbox import deliver_outbox
+
     db, people, _ = register
-    env = dict(os.environ, ISA_PREFECT_API_URL="http://127.0.0.1:9/api")
+    if _deployment_exists("suspension"):
+        with get_client(sync_client=True) as client:
+            for run in _runs("suspension"):
+                client.delete_flow_run(run.id)
+    down = dict(os.environ, ISA_PREFECT_API_URL="http://127.0.0.1:9/api")
     said = subprocess.run(
         [
             sys.executable,
@@ -397,17 +440,54 @@ def test_isa_suspend_with_the_server_down_keeps_the_record_and_says_the_flow_sta
             "--as",
             people.signatory[TRUST],
         ],
-        env=env,
+        env=down,
         capture_output=True,
         text=True,
         check=False,
     )
     assert said.returncode == 0, said.stderr
     assert (
-        f"the Prefect server is not reachable: {SUS} is recorded, and the daily deadline sweep "
-        "starts its flow" in said.stdout
+        f"the Prefect server is not reachable: {SUS} is recorded, and its flow starts when the "
+        "server is back (at `isa up`, or the next delivery run)" in said.stdout
     )
-    assert db.count("suspension", "flow_started_at IS NULL AND status = 'raised'") == 1
+    raised = "event = 'isa.suspension.raised'"
+    assert db.count("event_outbox", f"{raised} AND published_at IS NULL AND attempts = 1") == 1
+    # (the register's arrangement was submitted by the factories, which publish nothing)
+    owed = db.count("event_outbox", "published_at IS NULL")
+    # the server and a runner come back
+    api = str(PREFECT_API_URL.value())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "isa.deployments", "suspension"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait("the suspension trigger", lambda: _automation_exists("suspension"), 90)
+        time.sleep(2)  # the triggers service picks up a new automation within a moment
+        delivered, _, _ = run_flow(deliver_outbox)
+        assert delivered["events"] == {"published": owed, "left": 0, "error": None}
+        back = time.monotonic()
+        _wait(
+            "the suspension flow run its event starts",
+            lambda: any(
+                r.state_type and r.state_type.value == "COMPLETED" for r in _runs("suspension")
+            ),
+            60,
+        )
+        assert time.monotonic() - back < 60
+        scheduled = [r for r in _runs("suspension") if r.state_type.value == "SCHEDULED"]  # type: ignore[union-attr]
+        assert len(scheduled) == 4
+        assert db.count("event_outbox", f"{raised} AND published_at IS NOT NULL") == 1
+        # published once: a second delivery run posts nothing again
+        again, _, _ = run_flow(deliver_outbox)
+        assert again["events"] == {"published": 0, "left": 0, "error": None}
+    finally:
+        os.killpg(runner.pid, 15)
+        runner.wait(timeout=30)
 
 
 def _deployment_exists(name: str) -> bool:

@@ -446,8 +446,8 @@ def test_suspend_records_and_says_the_flow_starts_later_and_a_second_is_refused(
     assert said.out.splitlines() == [
         f"SUS-2026-0001: {TRUST} suspended; the resolution meeting must be held by 2026-12-09; "
         "the suspension ends 2026-12-25",
-        "the Prefect server is not reachable: SUS-2026-0001 is recorded, and the daily deadline "
-        "sweep starts its flow",
+        "the Prefect server is not reachable: SUS-2026-0001 is recorded, and its flow starts "
+        "when the server is back (at `isa up`, or the next delivery run)",
     ]
     before = db.snapshot(exclude=("audit_event", "audit_head"))
     again = isa("suspend", TRUST, "--reason", "Again", "--as", "nia@trust.example")
@@ -522,31 +522,35 @@ def test_a_meeting_that_decides_withdrawal_starts_the_withdrawal_flow(
         # recorded at 10:00 for a meeting invited for 16:00: its invitation is withdrawn
         "recorded as held on Wednesday 25 November 2026 at 10:00, before the time invited "
         "(Wednesday 25 November 2026 at 16:00): the invitation is cancelled in every calendar",
-        "the Prefect server is not reachable: WDR-2026-0001 is recorded, and the daily deadline "
-        "sweep starts its flow",
+        "the Prefect server is not reachable: WDR-2026-0001 is recorded, and its flow starts "
+        "when the server is back (at `isa up`, or the next delivery run)",
     ]
-    assert db.count("withdrawal", "status = 'completed' AND flow_started_at IS NULL") == 1
+    assert db.count("withdrawal", "status = 'completed'") == 1
+    # the event that starts its flow waits, with why, for the next publication
+    assert (
+        db.count(
+            "event_outbox",
+            "event = 'isa.withdrawal.raised' AND reference = 'WDR-2026-0001' "
+            "AND published_at IS NULL AND attempts = 1 AND last_error LIKE '%not reachable%'",
+        )
+        == 1
+    )
 
 
 def test_every_sweep_runs_from_the_command_line_with_the_prefect_server_down(
     db: Database, isa, register, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The sweeps are the safety net for the server: they run their use cases here, and a flow
-    they could not start is reported as not started, with why."""
+    """The sweeps are the safety net for the server: they run their use cases here; the event
+    that starts a matter's flow waits in the event outbox, not in the sweep."""
     assert isa("suspend", TRUST, "--reason", "Breach", "--as", "nia@trust.example").code == 0
     monkeypatch.setenv("ISA_NOW", "2026-11-25T12:00")
     swept = isa("sweep", "deadlines")
     assert swept.code == 0, swept.err
-    lines = swept.out.splitlines()
-    assert lines[0] == (
-        "deadlines sweep 2026-11-25: suspensions 0, withdrawals 0, flows started 0, "
-        "flows not started 1; emails queued 0, sent 0 (the SMTP relay is unreachable: "
-        "the emails wait in the outbox)"
-    )
-    assert lines[1] == (
-        "  flow not started for SUS-2026-0001: the Prefect server at http://127.0.0.1:9/api is "
-        "not reachable: the next sweep tries again"
-    )
+    assert swept.out.splitlines() == [
+        "deadlines sweep 2026-11-25: suspensions 0, withdrawals 0; emails queued 0, sent 0 "
+        "(the SMTP relay is unreachable: the emails wait in the outbox)"
+    ]
+    assert db.count("event_outbox", "published_at IS NULL") == 1
     for which in ("reviews", "access", "disposal", "monitoring", "all"):
         result = isa("sweep", which)
         assert result.code == 0, (which, result.err)

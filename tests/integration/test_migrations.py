@@ -112,13 +112,14 @@ def test_a_populated_register_upgrades_from_the_first_migration_to_the_latest(
             1:
         ] == (0, None)
         assert conn.execute(text("SELECT count(*) FROM arrangement_party")).scalar() == 2
-        # the old notice took effect when given; the open suspension's flow is still to start
+        # the old notice took effect when given; the open suspension's flow is still to start,
+        # so the event that starts it waits in the event outbox (0010)
         assert conn.execute(
-            text(
-                "SELECT status, completed_at IS NOT NULL, flow_started_at IS NOT NULL FROM withdrawal"
-            )
-        ).one() == ("completed", True, True)
-        assert conn.execute(text("SELECT flow_started_at FROM suspension")).scalar() is None
+            text("SELECT status, completed_at IS NOT NULL FROM withdrawal")
+        ).one() == ("completed", True)
+        assert conn.execute(
+            text("SELECT event, cause, reference, published_at FROM event_outbox")
+        ).all() == [("isa.suspension.raised", "suspension.raised", "SUS-2026-0001", None)]
         differences = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), metadata
         )

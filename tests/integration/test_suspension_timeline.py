@@ -22,12 +22,10 @@ from models.tables import AccessGrant, Agency, Arrangement, Suspension, Withdraw
 from tasks.suspensions import (
     check_suspension,
     complete_withdrawal,
-    flow_started,
     raise_suspension,
     record_meeting,
     schedule_meeting,
     sweep_deadlines,
-    unstarted_matters,
     withdraw_agency,
 )
 from tests.conftest import Database
@@ -318,32 +316,3 @@ def test_withdrawal_from_two_and_three_party_arrangements_says_what_ended_and_wh
     assert (completed["terminated"], completed["left"]) == ((two,), (three,))
     assert _status(session, Arrangement, reference=two) == ArrangementStatus.TERMINATED
     assert _status(session, Arrangement, reference=three) == ArrangementStatus.UNDER_REVIEW
-
-
-# --- which flows have started ----------------------------------------------------------------------
-
-
-def test_a_matter_raised_while_the_server_was_down_waits_for_its_flow_to_be_started_once(
-    session, people, now
-) -> None:
-    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
-    withdraw_agency(
-        session,
-        agency=POLICE,
-        reason="Merged",
-        actor=people.signatory[POLICE],
-        now=now,
-        effective_on=now.add(days=40).date(),
-    )
-    # the trigger has a quarter of an hour to start them before the sweep does
-    assert unstarted_matters(session, now.add(minutes=14)) == []
-    later = now.add(minutes=15)
-    assert unstarted_matters(session, later) == [
-        ("suspension", SUS),
-        ("withdrawal", "WDR-2026-0001"),
-    ]
-    assert flow_started(session, kind="suspension", reference=SUS, actor=SYSTEM, now=later)
-    assert not flow_started(session, kind="suspension", reference=SUS, actor=SYSTEM, now=later)
-    assert unstarted_matters(session, later) == [("withdrawal", "WDR-2026-0001")]
-    with pytest.raises(NotFound, match="no withdrawal 'WDR-2099-0009'"):
-        flow_started(session, kind="withdrawal", reference="WDR-2099-0009", actor=SYSTEM, now=now)

@@ -53,7 +53,9 @@ def test_raising_a_suspension_or_withdrawal_triggers_its_flow_with_the_reference
     deployments = {d.name: d for d in runner_deployments()}
     for kind in ("suspension", "withdrawal"):
         (trigger,) = deployments[kind].triggers
-        assert trigger.expect == {f"isa.{kind}.raised"}
+        # a suspension's flow is started again once it is settled, to cancel its checks
+        settled = {"isa.suspension.settled"} if kind == "suspension" else set()
+        assert trigger.expect == {f"isa.{kind}.raised", *settled}
         assert trigger.match.model_dump()["prefect.resource.id"] == f"isa.{kind}.*"
         assert trigger.parameters == {kind: "{{ event.resource['isa.reference'] }}"}
         assert not deployments[kind].schedules
@@ -71,3 +73,26 @@ def test_the_ui_run_form_asks_for_the_matter_and_offers_a_replay_day() -> None:
         schema = deployments[kind]._parameter_openapi_schema.model_dump()
         assert schema["required"] == [kind]
         assert list(schema["properties"]) == [kind, "as_of", switch]
+
+
+def test_every_event_the_catalog_publishes_starts_a_deployment_and_no_trigger_waits_in_vain() -> (
+    None
+):
+    """The catalog says which Prefect event each change publishes (the event outbox); each must
+    be some deployment's trigger, and each trigger's event must be one the register publishes."""
+    from notifications.catalog import published_events
+
+    expected = {
+        event
+        for deployment in runner_deployments()
+        for trigger in deployment.triggers
+        for event in trigger.expect
+    }
+    assert published_events() == expected
+    assert published_events() >= {
+        "isa.arrangement.submitted",
+        "isa.arrangement.ended",
+        "isa.suspension.raised",
+        "isa.suspension.settled",
+        "isa.withdrawal.raised",
+    }

@@ -80,6 +80,9 @@ def test_each_entry_reads_only_fields_its_event_has(cls: type[DomainEvent]) -> N
     assert notice.subject in fields
     for audience in notice.audiences:
         assert set(AUDIENCE_NEEDS[audience]) <= fields, (cls.name, audience)
+    # a Prefect event the change publishes is about a record the event names
+    for publish in notice.publishes:
+        assert publish.field in fields, (cls.name, publish.event)
 
 
 def test_an_entry_with_audiences_needs_a_template_and_one_without_none() -> None:

@@ -141,7 +141,6 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
                     "meeting_deadline": raised.add(days=14),
                     "ends_at": raised.add(days=30),
                     "status": "raised",
-                    "flow_started_at": raised,
                 }
             )
         else:
@@ -154,7 +153,6 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
                     "noticed_at": _morning(DAY.subtract(days=20)),
                     "effective_on": DAY,
                     "status": "notified",
-                    "flow_started_at": _morning(DAY.subtract(days=20)),
                 }
             )
     staff = 0

@@ -1,0 +1,142 @@
+"""The event outbox: the Prefect events a change owes, written in its own transaction (by the
+unit of work, beside its emails) and posted to the Prefect server's events API after the commit
+by whoever committed; whatever is left over (the server was down) goes with the next delivery
+run or at `isa up`. Each row carries the event id it was made with, so a republish is one the
+server has already seen, and the flows it starts are idempotent besides."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pendulum
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, col, select
+
+from core.db import EVENTS_STAGED
+from models.events import DomainEvent
+from notifications.catalog import notice_for
+from notifications.context import event_fields
+from notifications.tables import OutboxEvent
+
+# a session that staged events carries EVENTS_STAGED, so whoever commits knows to publish them
+# (CLI, flow task, web) without asking the database every time
+STAGED = EVENTS_STAGED
+# how many rows one publication posts at most; the rest wait for the next one
+BATCH = 200
+
+
+def stage_events(session: Session, events: Sequence[DomainEvent], now: pendulum.DateTime) -> int:
+    """Write the Prefect events that `events` publish (the catalog's `publishes`) as rows of the
+    event outbox, in the caller's transaction; returns how many."""
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        fields = event_fields(event)
+        for publish in notice_for(event.name).publishes:
+            reference = str(fields.get(publish.field) or "")
+            if reference:
+                rows.append(
+                    {
+                        "event_id": str(uuid.uuid4()),
+                        "event": publish.event,
+                        "cause": event.name,
+                        "reference": reference,
+                        "occurred_at": now,
+                        "attempts": 0,
+                    }
+                )
+    if rows:
+        session.execute(insert(OutboxEvent), rows)
+        session.info[STAGED] = True
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publication did: the (event, reference) pairs the server took, how many rows
+    are still unpublished, and why the server did not take them, if it did not."""
+
+    published: tuple[tuple[str, str], ...] = ()
+    left: int = 0
+    error: str | None = None
+
+    def took(self, event: str, reference: str) -> bool:
+        return (event, reference) in self.published
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"published": len(self.published), "left": self.left, "error": self.error}
+
+
+def publish_pending(
+    session: Session, *, api_url: str, now: pendulum.DateTime, timeout: float = 3.0
+) -> Publication:
+    """Post every unpublished row, oldest first, and mark those the server took. Concurrent
+    publishers skip each other's rows on PostgreSQL; on SQLite one may post a row another is
+    posting too, which the server recognises by its event id."""
+    if session.in_transaction():
+        session.commit()
+    published: list[tuple[str, str]] = []
+    error: str | None = None
+    while error is None:
+        rows = session.exec(
+            select(OutboxEvent)
+            .where(col(OutboxEvent.published_at).is_(None))
+            .order_by(col(OutboxEvent.id))
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            break
+        error = post_events(api_url, rows, timeout=timeout)
+        ids = [row.id for row in rows]
+        if error is None:
+            session.execute(
+                update(OutboxEvent).where(col(OutboxEvent.id).in_(ids)).values(published_at=now)
+            )
+            published += [(row.event, row.reference) for row in rows]
+        else:
+            session.execute(
+                update(OutboxEvent)
+                .where(col(OutboxEvent.id).in_(ids))
+                .values(attempts=col(OutboxEvent.attempts) + 1, last_error=error)
+            )
+        session.commit()
+        if len(rows) < BATCH:
+            break
+    left = session.exec(
+        select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
+    ).one()
+    session.commit()
+    session.info.pop(STAGED, None)
+    return Publication(published=tuple(published), left=left, error=error)
+
+
+def post_events(api_url: str, rows: Iterable[OutboxEvent], *, timeout: float) -> str | None:
+    """POST the rows to the server's events API; None when it took them, else why not."""
+    payload = [prefect_event(row) for row in rows]
+    try:
+        response = httpx.post(f"{api_url.rstrip('/')}/events", json=payload, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return f"the Prefect server at {api_url} is not reachable ({type(exc).__name__})"
+    if response.status_code >= 300:
+        return f"the Prefect server at {api_url} answered {response.status_code}"
+    return None
+
+
+def prefect_event(row: OutboxEvent) -> dict[str, Any]:
+    """The event as Prefect's API takes it: about the resource `isa.<kind>.<reference>`, whose
+    `isa.reference` label the deployments' triggers pass to the flow they start."""
+    kind = row.event.split(".")[1]
+    return {
+        "id": row.event_id,
+        "occurred": pendulum.instance(row.occurred_at).in_timezone("UTC").isoformat(),
+        "event": row.event,
+        "resource": {
+            "prefect.resource.id": f"isa.{kind}.{row.reference}",
+            "prefect.resource.name": row.reference,
+            "isa.reference": row.reference,
+        },
+        "related": [],
+        "payload": {"reference": row.reference, "because": row.cause},
+    }

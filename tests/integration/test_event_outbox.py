@@ -1,0 +1,178 @@
+"""The event outbox: a change's Prefect events are rows written in its own transaction, published
+after the commit to a real HTTP events endpoint, marked once it took them, kept (with why) while
+it is down, and published again under the same event id."""
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pendulum
+import pytest
+from sqlmodel import Session, select
+
+from core.db import EVENTS_STAGED
+from models.errors import Refused
+from notifications.publication import publish_pending
+from notifications.tables import OutboxEvent
+from tasks.suspensions import end_suspension, raise_suspension, withdraw_agency
+from tests.conftest import Database
+from tests.utils.factories import POLICE, TRUST, People, active, seed_agencies
+
+SUS = "SUS-2026-0001"
+WDR = "WDR-2026-0001"
+
+
+class EventsEndpoint:
+    """A Prefect-like `POST /api/events`: records every batch, answers `status`."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[dict[str, Any]]] = []
+        self.status = 204
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path == "/api/events":
+                    endpoint.batches.append(json.loads(body))
+                self.send_response(endpoint.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict[str, Any]]:
+        return [event for batch in self.batches for event in batch]
+
+
+@pytest.fixture
+def endpoint() -> Iterator[EventsEndpoint]:
+    served = EventsEndpoint()
+    yield served
+    served.server.shutdown()
+
+
+@pytest.fixture
+def people(session: Session, now: pendulum.DateTime) -> People:
+    return seed_agencies(session, now)
+
+
+def _rows(session: Session) -> list[OutboxEvent]:
+    session.expire_all()
+    rows = list(session.exec(select(OutboxEvent).order_by(OutboxEvent.id)).all())  # type: ignore[arg-type]
+    session.commit()
+    return rows
+
+
+def test_raising_a_matter_writes_its_event_in_the_same_transaction_and_a_refusal_writes_none(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    withdraw_agency(
+        session,
+        agency=POLICE,
+        reason="Merged",
+        actor=people.signatory[POLICE],
+        now=now,
+        effective_on=now.add(days=40).date(),
+    )
+    assert session.info[EVENTS_STAGED] is True
+    assert [(r.event, r.cause, r.reference, r.published_at) for r in _rows(session)] == [
+        ("isa.suspension.raised", "suspension.raised", SUS, None),
+        ("isa.withdrawal.raised", "withdrawal.noticed", WDR, None),
+    ]
+    # refused (a second suspension): no event row, beside the refusal's audit event
+    with pytest.raises(Refused):
+        raise_suspension(
+            session, agency=TRUST, reason="Again", actor=people.signatory[TRUST], now=now
+        )
+    assert db.count("event_outbox") == 2
+    # a change that starts no flow publishes nothing
+    with pytest.raises(Refused):
+        end_suspension(session, suspension=SUS, actor="system:prefect", now=now)
+    assert db.count("event_outbox") == 2
+
+
+def test_publishing_marks_what_the_server_took_and_keeps_the_rest_with_why(
+    db: Database,
+    session: Session,
+    people: People,
+    now: pendulum.DateTime,
+    endpoint: EventsEndpoint,
+) -> None:
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    # the server is down: nothing is marked, the row says why and how often it was tried
+    down = publish_pending(session, api_url="http://127.0.0.1:9/api", now=now, timeout=1)
+    assert down.published == () and down.left == 1
+    assert down.error is not None and "not reachable" in down.error
+    (row,) = _rows(session)
+    assert (row.published_at, row.attempts) == (None, 1) and "not reachable" in str(row.last_error)
+    # it answers, but refuses: still kept
+    endpoint.status = 503
+    refused = publish_pending(session, api_url=endpoint.url, now=now)
+    assert (
+        refused.left == 1 and refused.error == f"the Prefect server at {endpoint.url} answered 503"
+    )
+    # it takes it: marked published, and the event names the suspension as the trigger reads it
+    endpoint.status = 204
+    later = now.add(minutes=5)
+    took = publish_pending(session, api_url=endpoint.url, now=later)
+    assert took.published == (("isa.suspension.raised", SUS),) and took.left == 0
+    assert took.took("isa.suspension.raised", SUS)
+    first, second = endpoint.events()
+    # a republish carries the id the server saw first, so its trigger fires once
+    assert first["id"] == second["id"] == row.event_id
+    assert second["event"] == "isa.suspension.raised"
+    assert second["resource"] == {
+        "prefect.resource.id": f"isa.suspension.{SUS}",
+        "prefect.resource.name": SUS,
+        "isa.reference": SUS,
+    }
+    (row,) = _rows(session)
+    assert pendulum.instance(row.published_at) == later and row.attempts == 2
+    # nothing is left to publish: nothing is posted again
+    assert publish_pending(session, api_url=endpoint.url, now=later).published == ()
+    assert len(endpoint.events()) == 2
+
+
+def test_a_withdrawal_that_ends_a_suspension_settles_it_and_ends_its_arrangements(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = active(session, people, now)
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    withdraw_agency(session, agency=TRUST, reason="Leaving", actor=people.signatory[TRUST], now=now)
+    assert [(r.event, r.reference) for r in _rows(session)] == [
+        # its submission started the approval flow
+        ("isa.arrangement.submitted", ref),
+        ("isa.suspension.raised", SUS),
+        ("isa.withdrawal.raised", WDR),
+        ("isa.arrangement.ended", ref),
+        ("isa.suspension.settled", SUS),
+    ]
+
+
+def test_isa_up_publishes_what_was_raised_while_the_server_was_down(
+    db: Database,
+    session: Session,
+    people: People,
+    now: pendulum.DateTime,
+    endpoint: EventsEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.settings import Settings
+    from isa.up import publish_leftovers
+
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    monkeypatch.setenv("ISA_DATABASE_URL", db.url)
+    monkeypatch.setenv("ISA_PREFECT_API_URL", endpoint.url)
+    published = publish_leftovers(Settings())
+    assert published.published == (("isa.suspension.raised", SUS),)
+    assert [event["resource"]["isa.reference"] for event in endpoint.events()] == [SUS]
+    assert db.count("event_outbox", "published_at IS NULL") == 0
