@@ -9,23 +9,11 @@ email of it to each chair. `isa audit verify` then proves the log still extends 
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.naming import dated
-from tasks import runtime
-from tasks.audit import save_checkpoint, take_checkpoint
-from tasks.flow_tasks import deliver_emails
-
-
-@task
-def sign_the_audit_head() -> dict[str, Any]:
-    """Sign the chain's head, record it, keep its file and queue it to the chairs. Not retried:
-    a retry after the commit would only publish a second checkpoint."""
-    with runtime.session() as session:
-        checkpoint = take_checkpoint(session, actor=runtime.SYSTEM_ACTOR, now=runtime.now())
-    path = save_checkpoint(checkpoint, runtime.settings().checkpoint_dir)
-    return {**checkpoint.as_dict(), "file": str(path), "document": checkpoint.to_json()}
+from tasks.flow_tasks import deliver_emails, sign_the_audit_head
 
 
 @flow(name="audit-checkpoint", flow_run_name=dated("audit-checkpoint"))
@@ -44,4 +32,10 @@ def audit_checkpoint() -> dict[str, Any]:
         description=f"Audit log checkpoint of event #{checkpoint['seq']}",
     )
     checkpoint["delivery"] = deliver_emails()
+    get_run_logger().info(
+        "Audit log checkpoint of event #%s, kept in %s; emails sent %d",
+        checkpoint["seq"],
+        checkpoint["file"],
+        checkpoint["delivery"]["sent"],
+    )
     return checkpoint

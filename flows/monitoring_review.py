@@ -8,24 +8,12 @@ Writes: an audit event, a markdown artifact of the register summary, and one ema
 from datetime import date
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.naming import dated
-from tasks import runtime
-from tasks.flow_tasks import deliver_emails
-from tasks.monitoring import publish_monitoring_report
+from tasks.flow_tasks import deliver_emails, summarise_the_year
 from tasks.runtime import resolve_as_of
-
-
-@task(retries=2, retry_delay_seconds=10)
-def summarise_the_year(period_end: date) -> dict[str, Any]:
-    """Count the year's register activity and queue the summary to the chairs."""
-    with runtime.session() as session:
-        summary, _ = publish_monitoring_report(
-            session, period_end=period_end, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
-        )
-    return {"period": summary.period, "markdown": summary.markdown(), "figures": summary.flat()}
 
 
 @flow(name="monitoring-review", flow_run_name=dated("monitoring-review"))
@@ -39,4 +27,9 @@ def monitoring_review(as_of: date | None = None) -> dict[str, Any]:
         description=f"Register summary for the monitoring group, year to {day.isoformat()}",
     )
     summary["delivery"] = deliver_emails()
+    get_run_logger().info(
+        "Register summary for the monitoring group, year to %s; emails sent %d",
+        day.isoformat(),
+        summary["delivery"]["sent"],
+    )
     return summary

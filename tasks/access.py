@@ -166,19 +166,18 @@ def grant_access(
 
 def end_grant(uow: UnitOfWork, grant: AccessGrant, event: str, reason: str | None = None) -> None:
     """Move a grant through its table (pause, restore, revoke) and record it."""
-    before = {"status": grant.status}
-    grant.status = ACCESS_GRANT.fire(grant.status, event, grant.reference)
     if event == "revoke":
         grant.revoked_at = uow.now
         grant.revoked_by = uow.actor
         grant.revoked_reason = reason
-    uow.session.add(grant)
-    uow.record(
-        f"access.{event}",
+    uow.move(
+        grant,
+        ACCESS_GRANT,
+        event,
+        action=f"access.{event}",
         subject_type="access_grant",
         subject_ref=grant.reference,
-        before=before,
-        after={"status": grant.status, "reason": reason},
+        reason=reason,
     )
 
 

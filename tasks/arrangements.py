@@ -66,16 +66,16 @@ def arrangement_state(arrangement: Arrangement) -> dict[str, Any]:
 
 def transition(uow: UnitOfWork, arrangement: Arrangement, event: str, **detail: Any) -> None:
     """Move an arrangement through its table and record the move in the audit chain."""
-    before = arrangement_state(arrangement)
-    arrangement.status = ARRANGEMENT.fire(arrangement.status, event, arrangement.reference)
     arrangement.updated_at = uow.now
-    uow.session.add(arrangement)
-    uow.record(
-        f"arrangement.{event}",
+    uow.move(
+        arrangement,
+        ARRANGEMENT,
+        event,
+        action=f"arrangement.{event}",
         subject_type="arrangement",
         subject_ref=arrangement.reference,
-        before=before,
-        after={**arrangement_state(arrangement), **detail},
+        state=arrangement_state,
+        **detail,
     )
 
 
@@ -384,15 +384,16 @@ def current_review(session: Session, arrangement: Arrangement) -> Review | None:
 
 
 def _review_transition(uow: UnitOfWork, review: Review, event: str, ref: str) -> None:
-    before = {"status": review.status, "due_on": review.due_on}
-    review.status = REVIEW.fire(review.status, event, f"of {ref} due {review.due_on}")
-    uow.session.add(review)
-    uow.record(
-        f"review.{event}",
+    uow.move(
+        review,
+        REVIEW,
+        event,
+        action=f"review.{event}",
         subject_type="review",
         subject_ref=f"{ref}@{review.due_on}",
-        before=before,
-        after={"status": review.status, "outcome": review.outcome},
+        named=f"of {ref} due {review.due_on}",
+        before={"status": review.status, "due_on": review.due_on},
+        outcome=review.outcome,
     )
 
 

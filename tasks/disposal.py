@@ -145,17 +145,17 @@ def confirm_disposal(
         require_role_at(
             who, agency, ContactRole.NOMINATED_REPRESENTATIVE, to=f"confirm {held.reference}"
         )
-        before = {"status": held.status}
-        held.status = DISPOSAL_TASK.fire(held.status, "confirm", held.reference)
         held.method, held.certificate = method, certificate
         held.confirmed_at, held.confirmed_by = now, who.email
-        session.add(held)
-        uow.record(
-            "disposal.confirm",
+        uow.move(
+            held,
+            DISPOSAL_TASK,
+            "confirm",
+            action="disposal.confirm",
             subject_type="disposal_task",
             subject_ref=held.reference,
-            before=before,
-            after={"status": held.status, "method": method, "certificate": certificate},
+            method=method,
+            certificate=certificate,
         )
         uow.emit(
             DisposalConfirmed(

@@ -8,10 +8,12 @@ from typing import Any
 from prefect import task
 
 from models.errors import IsaError
+from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
 from tasks import runtime
 from tasks.access_sweep import AccessPolicy, sweep_access
-from tasks.disposal import DisposalPolicy, sweep_disposals
+from tasks.audit import save_checkpoint, take_checkpoint
+from tasks.disposal import DisposalPolicy, schedule_ended_arrangements, sweep_disposals
 from tasks.matters import (
     MatterStory,
     SignOffWait,
@@ -19,6 +21,8 @@ from tasks.matters import (
     suspension_story,
     withdrawal_story,
 )
+from tasks.monitoring import publish_monitoring_report
+from tasks.suspensions import check_suspension, complete_withdrawal, sweep_deadlines
 from tasks.sweeps import (
     PhaseReport,
     ReviewPolicy,
@@ -55,7 +59,6 @@ def deliver_emails(limit: int | None = None) -> dict[str, Any]:
     """Publish the Prefect events still owed (this run's and any left over from a time the
     server was down), then send what the outbox holds that is due; safe to retry (rows are
     claimed, sent once; an event published twice carries one id)."""
-    from notifications.delivery import deliver_outbox_sync
 
     events = publish_events()
     report = deliver_outbox_sync(runtime.engine(), runtime.settings(), runtime.now(), limit=limit)
@@ -146,7 +149,6 @@ def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, 
 @task(**RETRYING)
 def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
     """Whatever the day owes the suspension (reminder, escalation, notice, end), each once."""
-    from tasks.suspensions import check_suspension
 
     with runtime.session() as session:
         return check_suspension(
@@ -161,7 +163,6 @@ def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
 @task(**RETRYING)
 def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
     """Make the withdrawal take effect if its date has come; nothing if not yet or done."""
-    from tasks.suspensions import complete_withdrawal
 
     with runtime.session() as session:
         events = complete_withdrawal(
@@ -177,7 +178,6 @@ def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
 @task(**RETRYING)
 def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
     """Disposal tasks for every arrangement that has ended and has none yet."""
-    from tasks.disposal import schedule_ended_arrangements
 
     with runtime.session() as session:
         return _report(
@@ -190,7 +190,6 @@ def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
 @task(**RETRYING)
 def sweep_matter_deadlines(as_of: date) -> list[dict[str, Any]]:
     """Every open suspension checked, every withdrawal due carried out."""
-    from tasks.suspensions import sweep_deadlines
 
     with runtime.session() as session:
         return [
@@ -220,3 +219,25 @@ def read_sign_off_wait(arrangement: str) -> SignOffWait | None:
     """The arrangement's wait for sign-offs, if it is awaiting approval."""
     with runtime.session() as session:
         return sign_off_wait(session, arrangement)
+
+
+@task
+def sign_the_audit_head() -> dict[str, Any]:
+    """Sign the chain's head, record it, keep its file and queue it to the chairs. Not retried:
+    a retry after the commit would only publish a second checkpoint."""
+
+    with runtime.session() as session:
+        checkpoint = take_checkpoint(session, actor=runtime.SYSTEM_ACTOR, now=runtime.now())
+    path = save_checkpoint(checkpoint, runtime.settings().checkpoint_dir)
+    return {**checkpoint.as_dict(), "file": str(path), "document": checkpoint.to_json()}
+
+
+@task(**RETRYING)
+def summarise_the_year(period_end: date) -> dict[str, Any]:
+    """Count the year's register activity and queue the summary to the chairs."""
+
+    with runtime.session() as session:
+        summary, _ = publish_monitoring_report(
+            session, period_end=period_end, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
+        )
+    return {"period": summary.period, "markdown": summary.markdown(), "figures": summary.flat()}

@@ -2,7 +2,7 @@
 withdrawal from the Protocol by written notice to the chairs (§42)."""
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import pendulum
 from sqlmodel import Session, col, select
@@ -79,29 +79,27 @@ LIVE = (
 )
 
 
-def _move_agency(uow: UnitOfWork, agency: Agency, event: str, **detail: str) -> None:
-    before = {"status": agency.status}
-    agency.status = AGENCY_MEMBERSHIP.fire(agency.status, event, agency.name)
-    uow.session.add(agency)
-    uow.record(
-        f"agency.{event}",
+def _move_agency(uow: UnitOfWork, agency: Agency, event: str, **detail: Any) -> None:
+    uow.move(
+        agency,
+        AGENCY_MEMBERSHIP,
+        event,
+        action=f"agency.{event}",
         subject_type="agency",
         subject_ref=agency.name,
-        before=before,
-        after={"status": agency.status, **detail},
+        **detail,
     )
 
 
-def _move_suspension(uow: UnitOfWork, suspension: Suspension, event: str, **detail: str) -> None:
-    before = {"status": suspension.status}
-    suspension.status = SUSPENSION.fire(suspension.status, event, suspension.reference)
-    uow.session.add(suspension)
-    uow.record(
-        f"suspension.{event}",
+def _move_suspension(uow: UnitOfWork, suspension: Suspension, event: str, **detail: Any) -> None:
+    uow.move(
+        suspension,
+        SUSPENSION,
+        event,
+        action=f"suspension.{event}",
         subject_type="suspension",
         subject_ref=suspension.reference,
-        before=before,
-        after={"status": suspension.status, **detail},
+        **detail,
     )
 
 
@@ -478,21 +476,17 @@ def _take_effect(uow: UnitOfWork, notice: Withdrawal, home: Agency) -> None:
     for arrangement in _live_arrangements(session, home.id):
         outcomes[_leave(uow, arrangement, home)].append(arrangement.reference)
     terminated, left, redrafted = outcomes["terminated"], outcomes["left"], outcomes["redrafted"]
-    before = {"status": notice.status}
-    notice.status = WITHDRAWAL.fire(notice.status, "complete", notice.reference)
     notice.completed_at = uow.now
-    session.add(notice)
-    uow.record(
-        "withdrawal.complete",
+    uow.move(
+        notice,
+        WITHDRAWAL,
+        "complete",
+        action="withdrawal.complete",
         subject_type="withdrawal",
         subject_ref=notice.reference,
-        before=before,
-        after={
-            "status": notice.status,
-            "terminated": terminated,
-            "left": left,
-            "redrafted": redrafted,
-        },
+        terminated=terminated,
+        left=left,
+        redrafted=redrafted,
     )
     uow.emit(
         WithdrawalCompleted(

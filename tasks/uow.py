@@ -2,7 +2,7 @@
 its audit events, queues its emails and the Prefect events it owes, and commits; or on a
 refusal rolls back and records only the refusal (§8)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from models.enums import AuditOutcome
 from models.errors import InvalidInput, Refused
 from models.events import DomainEvent
 from models.inputs import normalise_email
+from models.lifecycles import Lifecycle
 from models.plain import plain
 from models.tables import AuditEvent, AuditHead, ReferenceCounter
 from notifications.outbox import queue_notifications
@@ -68,8 +69,42 @@ class UnitOfWork:
             detail=detail,
         )
 
+    def move(
+        self,
+        record: Any,
+        lifecycle: Lifecycle[Any],
+        event: str,
+        *,
+        action: str,
+        subject_type: str,
+        subject_ref: str,
+        named: str | None = None,
+        state: Callable[[Any], dict[str, Any]] | None = None,
+        before: dict[str, Any] | None = None,
+        **detail: Any,
+    ) -> None:
+        """Fire `event` on `record`'s status through its transition table (an illegal move
+        raises before anything is written), add the record, and record the move in the audit
+        chain as `action`: before and after it as `state` shows it (its status, unless given),
+        the after with `detail`. Set any other field the move changes before calling this."""
+        shown = state or _status_of
+        was = before if before is not None else shown(record)
+        record.status = lifecycle.fire(record.status, event, named or subject_ref)
+        self.session.add(record)
+        self.record(
+            action,
+            subject_type=subject_type,
+            subject_ref=subject_ref,
+            before=was,
+            after={**shown(record), **detail},
+        )
+
     def next_reference(self, prefix: str) -> str:
         return next_reference(self.session, prefix, self.now.year)
+
+
+def _status_of(record: Any) -> dict[str, Any]:
+    return {"status": record.status}
 
 
 @contextmanager
