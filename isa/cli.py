@@ -794,7 +794,7 @@ def withdraw(
     agency: str, *, reason: str, as_: As, effective: str | None = None, json_: Json = False
 ) -> None:
     """Withdraw your agency from the Protocol by notice to the chairs (§42; a signatory)."""
-    from tasks.suspensions import withdraw_agency
+    from tasks.withdrawals import withdraw_agency
 
     effective_on = _date(effective, "--effective")
     ctx = Context()

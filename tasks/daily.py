@@ -10,8 +10,8 @@ import pendulum
 from sqlmodel import Session
 
 from tasks.access_sweep import AccessPolicy, sweep_access
+from tasks.deadlines import sweep_deadlines
 from tasks.disposal import DisposalPolicy, sweep_disposals
-from tasks.suspensions import sweep_deadlines
 from tasks.sweeps import PhaseReport, ReviewPolicy, sweep_reviews
 
 Sweep = Literal["reviews", "access", "disposal", "deadlines"]

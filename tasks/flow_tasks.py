@@ -13,6 +13,7 @@ from notifications.publication import Publication, publish_pending
 from tasks import runtime
 from tasks.access_sweep import AccessPolicy, sweep_access
 from tasks.audit import save_checkpoint, take_checkpoint
+from tasks.deadlines import sweep_deadlines
 from tasks.disposal import DisposalPolicy, schedule_ended_arrangements, sweep_disposals
 from tasks.matters import (
     MatterStory,
@@ -22,7 +23,7 @@ from tasks.matters import (
     withdrawal_story,
 )
 from tasks.monitoring import publish_monitoring_report
-from tasks.suspensions import check_suspension, complete_withdrawal, sweep_deadlines
+from tasks.suspensions import check_suspension
 from tasks.sweeps import (
     PhaseReport,
     ReviewPolicy,
@@ -31,6 +32,7 @@ from tasks.sweeps import (
     open_due_reviews,
     remind_upcoming_reviews,
 )
+from tasks.withdrawals import complete_withdrawal
 
 
 def _report(phase: PhaseReport) -> dict[str, Any]:

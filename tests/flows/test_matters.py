@@ -32,7 +32,8 @@ from models.clocks import LONDON
 from models.enums import MeetingOutcome
 from tasks import runtime
 from tasks.arrangements import submit_arrangement
-from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting, withdraw_agency
+from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
+from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,

@@ -26,13 +26,8 @@ from models.tables import (
 )
 from tasks.access import grant_access, record_training, revoke_access
 from tasks.arrangements import approve_arrangement, submit_arrangement
-from tasks.suspensions import (
-    end_suspension,
-    raise_suspension,
-    record_meeting,
-    schedule_meeting,
-    withdraw_agency,
-)
+from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
+from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,

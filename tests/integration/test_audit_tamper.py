@@ -23,7 +23,8 @@ from tasks.audit import (
     verify_audit,
 )
 from tasks.disposal import schedule_disposal
-from tasks.suspensions import raise_suspension, withdraw_agency
+from tasks.suspensions import raise_suspension
+from tasks.withdrawals import withdraw_agency
 from tests.conftest import TEST_AUDIT_KEY, Database
 from tests.utils.factories import (
     ADMIN,

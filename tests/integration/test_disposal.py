@@ -219,7 +219,7 @@ def test_a_confirmed_task_is_no_longer_chased(session, people, now) -> None:
 def test_a_recipient_leaving_a_continuing_arrangement_gets_its_own_task(
     session, people, now
 ) -> None:
-    from tasks.suspensions import withdraw_agency
+    from tasks.withdrawals import withdraw_agency
 
     three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
     ref = active(session, people, now, parties=three)

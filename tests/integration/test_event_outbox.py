@@ -16,7 +16,8 @@ from core.db import EVENTS_STAGED
 from models.errors import Refused
 from notifications.publication import publish_pending
 from notifications.tables import OutboxEvent
-from tasks.suspensions import end_suspension, raise_suspension, withdraw_agency
+from tasks.suspensions import end_suspension, raise_suspension
+from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import POLICE, TRUST, People, active, seed_agencies
 

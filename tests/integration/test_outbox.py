@@ -22,14 +22,9 @@ from notifications.tables import OutboxEmail, OutboxMessage, OutboxStatus
 from tasks.access import revoke_access
 from tasks.arrangements import approve_arrangement, submit_arrangement
 from tasks.register import add_contact
-from tasks.suspensions import (
-    end_suspension,
-    raise_suspension,
-    record_meeting,
-    schedule_meeting,
-    withdraw_agency,
-)
+from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
 from tasks.uow import unit_of_work
+from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     ADMIN,

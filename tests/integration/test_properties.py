@@ -21,7 +21,8 @@ from tasks.arrangements import (
     submit_arrangement,
 )
 from tasks.audit import verify_audit
-from tasks.suspensions import end_suspension, raise_suspension, withdraw_agency
+from tasks.suspensions import end_suspension, raise_suspension
+from tasks.withdrawals import withdraw_agency
 from tests.conftest import (
     POSTGRES_URL,
     Database,

@@ -19,15 +19,9 @@ from models.enums import (
 )
 from models.errors import NotFound, Refused
 from models.tables import AccessGrant, Agency, Arrangement, Suspension, Withdrawal
-from tasks.suspensions import (
-    check_suspension,
-    complete_withdrawal,
-    raise_suspension,
-    record_meeting,
-    schedule_meeting,
-    sweep_deadlines,
-    withdraw_agency,
-)
+from tasks.deadlines import sweep_deadlines
+from tasks.suspensions import check_suspension, raise_suspension, record_meeting, schedule_meeting
+from tasks.withdrawals import complete_withdrawal, withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,
