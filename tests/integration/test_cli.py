@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from isa.cli import _printable, main
+from isa.cli import main
+from isa.cli.audit import printable
 from models.appendix_j import TEMPLATE
 from tests.conftest import Database
 from tests.integration.conftest import COUNCIL, NOW, TRUST
@@ -642,7 +643,7 @@ def test_the_audit_log_names_its_channel_and_os_user_and_prints_no_control_chara
     assert all(row["os_user"] for row in rows)
     assert "[cli, os user " in log.out.splitlines()[0]
     # and should a value with a control character ever reach the log, it prints escaped
-    assert _printable("X\n#9999\x1b[2J") == "X\\n#9999\\x1b[2J"
+    assert printable("X\n#9999\x1b[2J") == "X\\n#9999\\x1b[2J"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """`isa mailsink` and `isa outbox list|deliver`: the embedded mail sink and the operator's view of
-the outbox, registered on the `isa` app by the import at the foot of isa/cli.py."""
+the outbox, registered on the `isa`
+app when isa/cli/__init__.py imports this module."""
 
 import json
 import signal
@@ -11,7 +12,7 @@ from cyclopts import App, Parameter
 from sqlalchemy import Engine
 from sqlmodel import col, func, select
 
-from isa.cli import Context, Json, app, at_least, session_scope
+from isa.cli.common import Context, Json, app, at_least, session_scope
 from models.errors import InvalidInput, IsaError
 from notifications.tables import OutboxEmail, OutboxStatus
 
@@ -20,7 +21,7 @@ app.command(outbox_app)
 
 
 def _say(line: str) -> None:
-    # this module is part of the command line, like isa/cli.py: its output is the point
+    # this module is part of the command line, like the rest of isa/cli/: its output is the point
     print(line)
 
 

@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from cyclopts import App, Parameter
 from sqlalchemy import Engine
 
-from isa.cli import (
+from isa.cli.common import (
     Context,
     Json,
-    _date,
     announce_arrangements_ended,
     app,
     at_least,
     default_actor,
+    option_date,
     session_scope,
 )
 from models.clocks import local_date
@@ -41,7 +41,7 @@ def _run_sweep(
 ) -> None:
     """Run a sweep's use cases here and send their emails: no Prefect server is needed (the
     scheduled deployments run the same use cases as flows, which the UI shows)."""
-    day = _date(as_of, "--as-of")
+    day = option_date(as_of, "--as-of")
     at_least("--batch-size", batch_size)
     ctx = Context()
     today = day or local_date(ctx.now)

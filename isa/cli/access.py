@@ -1,0 +1,114 @@
+"""`isa training`, `isa access`, `isa staff`: staff training, need-to-know access to shared data
+and its re-attestation, and leavers (§10, §12)."""
+
+from isa.cli.common import (
+    As,
+    Context,
+    Json,
+    OptionalAs,
+    access_app,
+    default_actor,
+    option_date,
+    report,
+    session_scope,
+    staff_app,
+    training_app,
+)
+
+# --- training, access, staff ---
+
+
+@training_app.command(name="record")
+def training_record(
+    email: str,
+    *,
+    course: str,
+    completed: str,
+    expires: str | None = None,
+    as_: OptionalAs = None,
+    json_: Json = False,
+) -> None:
+    """Record training a staff member completed."""
+    from tasks.access import record_training
+
+    completed_on = option_date(completed, "--completed")
+    expires_on = option_date(expires, "--expires")
+    assert completed_on is not None
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = record_training(
+            session,
+            email=email,
+            course=course,
+            completed_on=completed_on,
+            expires_on=expires_on,
+            actor=default_actor(as_),
+            now=ctx.now,
+        )
+    report(events, json_, [f"training recorded for {email.strip().lower()}: {course}"])
+
+
+@access_app.command(name="grant")
+def access_grant(
+    arrangement: str,
+    email: str,
+    *,
+    justification: str,
+    as_: As,
+    expires: str | None = None,
+    json_: Json = False,
+) -> None:
+    """Grant a trained staff member need-to-know access to an arrangement's data."""
+    from tasks.access import grant_access
+
+    expires_on = option_date(expires, "--expires")
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = grant_access(
+            session,
+            arrangement=arrangement,
+            email=email,
+            justification=justification,
+            expires_on=expires_on,
+            actor=as_,
+            now=ctx.now,
+        )
+    grant = events[0].as_dict()["grant"]
+    report(events, json_, [f"granted {grant}: {email.strip().lower()} on {arrangement.upper()}"])
+
+
+@access_app.command(name="revoke")
+def access_revoke(grant: str, *, reason: str, as_: As, json_: Json = False) -> None:
+    """Revoke an access grant, with the reason."""
+    from tasks.access import revoke_access
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = revoke_access(session, grant=grant, reason=reason, actor=as_, now=ctx.now)
+    report(events, json_, [f"revoked {grant.upper()}"])
+
+
+@access_app.command(name="attest")
+def access_attest(grant: str, *, as_: As, json_: Json = False) -> None:
+    """Confirm a grant is still needed (the point of contact of the staff member's agency)."""
+    from tasks.access import attest_access
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = attest_access(session, grant=grant, actor=as_, now=ctx.now)
+    report(events, json_, [f"need to know for {grant.upper()} attested"])
+
+
+@staff_app.command(name="leaver")
+def staff_leaver(email: str, *, as_: As, json_: Json = False) -> None:
+    """Record that a staff member has left; the access sweep revokes their access."""
+    from tasks.access import mark_leaver
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = mark_leaver(session, email=email, actor=as_, now=ctx.now)
+    report(
+        events,
+        json_,
+        [f"{email.strip().lower()} recorded as a leaver: the access sweep revokes their access"],
+    )

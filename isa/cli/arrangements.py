@@ -1,0 +1,203 @@
+"""`isa arrangement` and `isa review`: an arrangement from its Appendix J draft to approval by
+every party's signatory, and its periodic review's outcome (§6, §31)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, select
+
+from isa.cli.common import (
+    As,
+    Context,
+    Json,
+    announce_ended,
+    arrangement_app,
+    events_of,
+    report,
+    review_app,
+    session_scope,
+)
+from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
+from models.enums import (
+    ArrangementStatus,
+)
+from models.errors import InvalidInput
+
+# --- arrangements -----------------------------------------------------------------------------
+
+
+@arrangement_app.command(name="template")
+def arrangement_template() -> None:
+    """Print a commented Appendix J form with every field, to fill in and draft from."""
+    print(TEMPLATE, end="")
+
+
+def _read_form(path: Path) -> Any:
+    # one byte past the limit is enough to refuse it: /dev/zero is not read to the end
+    try:
+        with path.open("rb") as handle:
+            content = handle.read(MAX_FORM_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_arrangement_draft(str(path), content)
+
+
+@arrangement_app.command(name="draft")
+def arrangement_draft(file: Path, *, as_: As, json_: Json = False) -> None:
+    """Draft an arrangement from an Appendix J file."""
+    from tasks.arrangements import draft_arrangement
+
+    form = _read_form(file)
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = draft_arrangement(session, draft=form, actor=as_, now=ctx.now)
+    ref = events[0].as_dict()["arrangement"]
+    report(
+        events,
+        json_,
+        [f"drafted {ref} (version 1): submit it with `isa arrangement submit {ref} --as EMAIL`"],
+    )
+
+
+@arrangement_app.command(name="revise")
+def arrangement_revise(id: str, file: Path, *, as_: As, json_: Json = False) -> None:
+    """Replace a draft's content from a revised Appendix J file."""
+    from tasks.arrangements import revise_draft
+
+    form = _read_form(file)
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = revise_draft(session, reference=id, draft=form, actor=as_, now=ctx.now)
+    report(events, json_, [f"revised draft {id.upper()}"])
+
+
+@arrangement_app.command(name="submit")
+def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
+    """Submit a draft for approval by every party's signatory."""
+    from tasks.arrangements import submit_arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = submit_arrangement(session, reference=id, actor=as_, now=ctx.now)
+    ref = id.strip().upper()
+    lines = [f"submitted {ref}: awaiting approval by every party's signatory"]
+    # the register is already written; the event only starts the approval flow sooner
+    if not ctx.published("isa.arrangement.submitted", ref):
+        lines.append(
+            "the Prefect server is not reachable: the approval requests wait in the outbox and "
+            "the daily review sweep chases the sign-offs"
+        )
+    report(events, json_, lines)
+
+
+@arrangement_app.command(name="approve")
+def arrangement_approve(id: str, *, as_: As, json_: Json = False) -> None:
+    """Approve the current version for your agency (a signatory of a party)."""
+    from tasks.arrangements import approve_arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = approve_arrangement(session, reference=id, actor=as_, now=ctx.now)
+    lines = []
+    for event in events:
+        data = event.as_dict()
+        if event.name == "arrangement.approved":
+            waiting = ", ".join(data["awaiting"]) or "nobody"
+            lines.append(
+                f"{data['agency']} approved {data['arrangement']} version "
+                f"{data['version']}; awaiting: {waiting}"
+            )
+        if event.name == "arrangement.activated":
+            lines.append(
+                f"{data['arrangement']} is active; next review due {data['next_review_due']}"
+            )
+    report(events, json_, lines)
+
+
+@arrangement_app.command(name="reject")
+def arrangement_reject(id: str, *, reason: str, as_: As, json_: Json = False) -> None:
+    """Reject the current version; the arrangement returns to draft at a new version."""
+    from tasks.arrangements import reject_arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = reject_arrangement(session, reference=id, reason=reason, actor=as_, now=ctx.now)
+    report(events, json_, [f"rejected {id.upper()}: it is a draft again"])
+
+
+@arrangement_app.command(name="show")
+def arrangement_show(id: str, *, json_: Json = False) -> None:
+    """Show an arrangement: parties, sign-offs of the current version, data, review date."""
+    from tasks.queries import arrangement_detail
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        detail = arrangement_detail(session, id)
+    if json_:
+        print(json.dumps(detail, default=str))
+        return
+    print(f"{detail['reference']}  {detail['title']}")
+    print(
+        f"  status: {detail['status']}   version: {detail['version']}   "
+        f"next review due: {detail['next_review_due'] or '-'}"
+    )
+    print(f"  lawful basis: {detail['lawful_basis'] or '(none recorded)'}")
+    print("  purposes: " + "; ".join(detail["purposes"]))
+    for party in detail["parties"]:
+        signed = party["sign_off"] or "awaiting sign-off"
+        left = f" (left {party['left_at']})" if party["left_at"] else ""
+        print(f"  party: {party['agency']} ({party['role']}){left}: {signed}")
+    for item in detail["data_items"]:
+        print(f"  data: {item['name']} [{item['protective_marking']}]")
+    for transfer in detail["transfers_outside_eea"]:
+        print(f"  transfer outside EEA: {transfer['country']} (adequacy: {transfer['adequacy']})")
+    print(
+        f"  retention: {detail['retention_months']} months; {detail['retention_rule'] or '-'}; "
+        f"disposal: {detail['disposal_method'] or '-'}"
+    )
+
+
+@arrangement_app.command(name="list")
+def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:
+    """List arrangements, optionally only those in one status."""
+    from models.tables import Arrangement
+
+    ctx = Context()
+    with session_scope(ctx) as session:
+        stmt = select(Arrangement).order_by(col(Arrangement.reference))
+        if status is not None:
+            stmt = stmt.where(Arrangement.status == status)
+        rows = [
+            {
+                "reference": a.reference,
+                "title": a.title,
+                "status": a.status.value,
+                "version": a.version,
+                "next_review_due": a.next_review_due.isoformat() if a.next_review_due else None,
+            }
+            for a in session.exec(stmt).all()
+        ]
+    if json_:
+        print(json.dumps(rows))
+        return
+    for row in rows:
+        print(
+            f"{row['reference']}  {row['status']:<17} v{row['version']}  "
+            f"review {row['next_review_due'] or '-':<10}  {row['title']}"
+        )
+
+
+@review_app.command(name="complete")
+def review_complete(id: str, *, outcome: str, as_: As, json_: Json = False) -> None:
+    """Record a review's outcome: renew, amend or terminate."""
+    from tasks.arrangements import complete_review, parse_outcome
+
+    chosen = parse_outcome(outcome)
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = complete_review(session, reference=id, outcome=chosen, actor=as_, now=ctx.now)
+    done = events_of(events, "review.completed")[0].as_dict()
+    tail = f"; next review due {done['next_review_due']}" if done["next_review_due"] else ""
+    lines = [f"review of {id.upper()} completed: {chosen.value}{tail}"]
+    report(events, json_, lines + announce_ended(ctx, events))

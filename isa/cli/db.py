@@ -1,0 +1,31 @@
+"""`isa db`: create or upgrade the register's database."""
+
+import json
+
+from isa.cli.common import (
+    Context,
+    Json,
+    db_app,
+)
+
+# --- db ---------------------------------------------------------------------------------------
+
+
+@db_app.command(name="upgrade")
+def db_upgrade(*, json_: Json = False) -> None:
+    """Create the register, or apply the migrations it lacks (creates the SQLite file if needed)."""
+    from core.db import head_revision, upgrade
+    from core.keys import audit_key
+
+    ctx = Context()
+    before = upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
+    after = head_revision()
+    where = ctx.settings.sqlite_path() or "the database at ISA_DATABASE_URL"
+    if json_:
+        print(json.dumps({"created": before is None, "from": before, "to": after}))
+    elif before is None:
+        print(f"created the register in {where} (revision {after})")
+    elif before != after:
+        print(f"upgraded the register in {where} from revision {before} to {after}")
+    else:
+        print(f"the register in {where} is up to date (revision {after})")
