@@ -17,15 +17,18 @@ from tasks.access_sweep import AccessPolicy
 from tasks.flow_tasks import deliver_emails, sweep_access_grants
 from tasks.runtime import resolve_as_of
 
+# the form's defaults are the policy's, declared once there
+DEFAULT = AccessPolicy()
+
 
 @flow(name="access-sweep", flow_run_name=dated("access-sweep"))
 def access_sweep(
     as_of: date | None = None,
-    attest_every_months: int = 6,
-    attestation_reminder_days: int = 14,
-    attestation_grace_days: int = 14,
-    training_reminder_days: int = 30,
-    batch_size: int = 1000,
+    attest_every_months: int = DEFAULT.attest_every_months,
+    attestation_reminder_days: int = DEFAULT.attestation_reminder_days,
+    attestation_grace_days: int = DEFAULT.attestation_grace_days,
+    training_reminder_days: int = DEFAULT.training_reminder_days,
+    batch_size: int = DEFAULT.batch_size,
 ) -> dict[str, Any]:
     """Revoke access that is no longer needed, remind what is coming due, send the emails."""
     day = resolve_as_of(as_of)

@@ -18,13 +18,16 @@ from tasks.disposal import DisposalPolicy
 from tasks.flow_tasks import deliver_emails, sweep_disposal_tasks
 from tasks.runtime import resolve_as_of
 
+# the form's defaults are the policy's, declared once there
+DEFAULT = DisposalPolicy()
+
 
 @flow(name="disposal-sweep", flow_run_name=dated("disposal-sweep"))
 def disposal_sweep(
     as_of: date | None = None,
-    reminder_days: list[int] = [30, 7],  # noqa: B006  (Prefect shows it in the form)
-    escalate_to_chairs_after_days: int = 30,
-    batch_size: int = 1000,
+    reminder_days: list[int] = list(DEFAULT.reminder_days),  # noqa: B006  (shown in the form)
+    escalate_to_chairs_after_days: int = DEFAULT.escalate_to_chairs_after_days,
+    batch_size: int = DEFAULT.batch_size,
 ) -> dict[str, Any]:
     """Schedule the destruction of what ended, remind what is coming due, escalate the overdue,
     then send the emails."""

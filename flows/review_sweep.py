@@ -21,16 +21,19 @@ from tasks.flow_tasks import (
     remind_reviews,
 )
 from tasks.runtime import resolve_as_of
-from tasks.sweeps import DEFAULT_LADDER, ReviewPolicy
+from tasks.sweeps import ReviewPolicy
+
+# the form's defaults are the policy's, declared once there
+DEFAULT = ReviewPolicy()
 
 
 @flow(name="review-sweep", flow_run_name=dated("review-sweep"), log_prints=False)
 def review_sweep(
     as_of: date | None = None,
-    reminder_days: list[int] = list(DEFAULT_LADDER),  # noqa: B006  (Prefect shows it in the form)
-    escalate_to_chairs_after_days: int = 30,
-    lapse_after_days: int = 90,
-    batch_size: int = 1000,
+    reminder_days: list[int] = list(DEFAULT.ladder),  # noqa: B006  (Prefect shows it in the form)
+    escalate_to_chairs_after_days: int = DEFAULT.escalate_to_chairs_after_days,
+    lapse_after_days: int = DEFAULT.lapse_after_days,
+    batch_size: int = DEFAULT.batch_size,
 ) -> dict[str, Any]:
     """Chase missing sign-offs, remind before reviews fall due, open them when due, escalate
     the overdue and lapse the long overdue, then send the emails."""

@@ -27,7 +27,10 @@ MEETING_WITHIN_DAYS = 14
 # the date of receipt".
 FOI_WORKING_DAYS = 20
 
+# how many days before a review falls due its reminders go (0: on the day), and before a
+# disposal task falls due; each sweep's deployment may set its own
 DEFAULT_REMINDER_LADDER: tuple[int, ...] = (90, 30, 7, 0)
+DISPOSAL_REMINDER_DAYS: tuple[int, ...] = (30, 7)
 
 # Agencies under the protocol sit in more than one nation, so a day off anywhere in the UK is
 # treated as a non-working day for statutory counts.

@@ -369,6 +369,10 @@ class Suspension(SQLModel, table=True):
         default=SuspensionStatus.RAISED, sa_column=enum_column(SuspensionStatus)
     )
     meeting_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # how many times the meeting was moved after it was first set (its invitation's SEQUENCE,
+    # RFC 5545: 0 for the first), and the chair who set it last (the invitation's organizer)
+    meeting_sequence: int | None = None
+    meeting_set_by: str | None = None
     meeting_held_at: datetime | None = Field(default=None, sa_column=utc_column())
     risk_assessment: str | None = Field(default=None, sa_column=Column(Text))
     outcome: MeetingOutcome | None = Field(

@@ -9,13 +9,12 @@ from sqlmodel import Session, col, select
 
 from core.db import MAILBOX
 from core.settings import DEFAULT_MAIL_FROM
-from models.enums import AgencyStatus, AuditOutcome, ContactRole, PartyRole
+from models.enums import AgencyStatus, ContactRole, PartyRole
 from models.tables import (
     AccessGrant,
     Agency,
     Arrangement,
     ArrangementParty,
-    AuditEvent,
     Chair,
     Contact,
     ContactRoleAssignment,
@@ -216,21 +215,18 @@ class SqlRegisterView:
         return self._sender
 
     def meeting_history(self, suspension: str) -> dict[str, Any]:
-        # Read from the audit chain, the record of every time the meeting was set: SEQUENCE is 0
-        # for the first invitation and one more for each move (RFC 5545), and the chair who set
-        # it last organizes it.
-        times = self.session.exec(
-            select(AuditEvent.actor)
-            .where(AuditEvent.subject_type == "suspension")
-            .where(AuditEvent.subject_ref == suspension)
-            .where(AuditEvent.action == "suspension.schedule_meeting")
-            .where(AuditEvent.outcome == AuditOutcome.DONE)
-            .order_by(col(AuditEvent.seq))
-        ).all()
-        organizer = times[-1] if times else ""
+        # Kept on the suspension each time the meeting is set: SEQUENCE is 0 for the first
+        # invitation and one more for each move (RFC 5545), and the chair who set it last
+        # organizes it.
+        sequence, organizer = self.session.exec(
+            select(Suspension.meeting_sequence, Suspension.meeting_set_by).where(
+                Suspension.reference == suspension
+            )
+        ).one()
+        organizer = organizer or ""
         chair = self.session.exec(select(Chair).where(Chair.email == organizer)).first()
         return {
-            "sequence": max(0, len(times) - 1),
+            "sequence": sequence or 0,
             "organizer": {"email": organizer, "name": chair.name if chair else organizer},
         }
 

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models.clocks import local_date
+from models.clocks import DISPOSAL_REMINDER_DAYS, local_date
 from models.enums import ArrangementStatus, ContactRole, DisposalTaskStatus, PartyRole
 from models.errors import NotFound
 from models.events import (
@@ -201,7 +201,7 @@ def schedule_for_leaver(uow: UnitOfWork, arrangement: Arrangement, agency: Agenc
 class DisposalPolicy:
     """How destruction is chased; every field can be set on the sweep's deployment."""
 
-    reminder_days: tuple[int, ...] = (30, 7)
+    reminder_days: tuple[int, ...] = DISPOSAL_REMINDER_DAYS
     escalate_to_chairs_after_days: int = 30
     batch_size: int = 1000
 

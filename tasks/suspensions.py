@@ -146,6 +146,10 @@ def schedule_meeting(
             )
         rescheduled = matter.meeting_at is not None
         matter.meeting_at = at
+        matter.meeting_sequence = (
+            0 if matter.meeting_sequence is None else matter.meeting_sequence + 1
+        )
+        matter.meeting_set_by = who.email
         move_suspension(uow, matter, "schedule_meeting", meeting_at=at.isoformat())
         home = session.get(Agency, matter.agency_id)
         assert home is not None

@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models.clocks import LONDON, days_overdue, local_date
+from models.clocks import DEFAULT_REMINDER_LADDER, LONDON, days_overdue, local_date
 from models.enums import ArrangementStatus, ReviewStatus
 from models.events import (
     ApprovalEscalated,
@@ -40,7 +40,6 @@ from tasks.uow import UnitOfWork, unit_of_work
 REVIEW = Review.__table__  # type: ignore[attr-defined]
 ARRANGEMENT_TABLE = Arrangement.__table__  # type: ignore[attr-defined]
 
-DEFAULT_LADDER = (90, 30, 7, 0)
 APPROVAL_REMINDER_DAY = 7
 APPROVAL_ESCALATION_DAY = 14
 
@@ -49,7 +48,7 @@ APPROVAL_ESCALATION_DAY = 14
 class ReviewPolicy:
     """How reviews are chased; every field can be set on the sweep's deployment."""
 
-    ladder: tuple[int, ...] = DEFAULT_LADDER
+    ladder: tuple[int, ...] = DEFAULT_REMINDER_LADDER
     escalate_to_chairs_after_days: int = 30
     lapse_after_days: int = 90
     batch_size: int = 1000

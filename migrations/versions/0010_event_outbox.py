@@ -1,4 +1,5 @@
-"""The event outbox: the Prefect events a change owes, written in its transaction.
+"""The event outbox: the Prefect events a change owes, written in its transaction; and the
+meeting invitation's SEQUENCE and organizer kept on the suspension.
 
 A suspension or withdrawal whose flow never started (`flow_started_at` empty, raised while the
 Prefect server was down) gets the event that starts it, unpublished, so the next publication
@@ -82,9 +83,40 @@ def upgrade() -> None:
     for table in ("suspension", "withdrawal"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("flow_started_at")
+    # the meeting's invitation SEQUENCE and organizer, kept on the suspension rather than
+    # counted from the audit log each time an email is queued
+    with op.batch_alter_table("suspension", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("meeting_sequence", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("meeting_set_by", sa.String(), nullable=True))
+    for reference, times, last in _meeting_history(bind):
+        bind.execute(
+            sa.text(
+                "UPDATE suspension SET meeting_sequence = :n, meeting_set_by = :by "
+                "WHERE reference = :ref"
+            ),
+            {"n": times - 1, "by": last, "ref": reference},
+        )
+
+
+def _meeting_history(bind: sa.Connection) -> list[tuple[str, int, str]]:
+    """(suspension, times its meeting was set, by whom last) from the audit log."""
+    rows = bind.execute(
+        sa.text(
+            "SELECT subject_ref, actor FROM audit_event WHERE subject_type = 'suspension' "
+            "AND action = 'suspension.schedule_meeting' AND outcome = 'done' ORDER BY seq"
+        )
+    ).all()
+    history: dict[str, tuple[int, str]] = {}
+    for reference, actor in rows:
+        times, _ = history.get(reference, (0, ""))
+        history[reference] = (times + 1, actor)
+    return [(reference, times, last) for reference, (times, last) in history.items()]
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("suspension", schema=None) as batch_op:
+        batch_op.drop_column("meeting_set_by")
+        batch_op.drop_column("meeting_sequence")
     for table in ("suspension", "withdrawal"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("flow_started_at", UTCDateTime(), nullable=True))

@@ -105,7 +105,9 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             found = httpx.post(
                 f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": [key]}}}
             ).json()
-            return str(found[0]["data"]) if found else ""
+            # every version under the key: the sweep started at start-up and the one the
+            # published `isa.arrangement.ended` of the sample register's ended arrangement starts
+            return " ".join(str(version["data"]) for version in found)
 
         # the sample register's leaver loses their access, its ended arrangement's disposal is due
         _wait("the access sweep's revocation", lambda: '"revoked"' in artifact("access-sweep"))

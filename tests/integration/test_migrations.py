@@ -258,3 +258,54 @@ def test_migration_0009_refuses_agencies_that_differ_only_in_case_or_spacing(
     _agencies_at_0008(postgres_or_sqlite_url, ["Northshire Police", "NORTHSHIRE  police"])
     with pytest.raises(IsaError, match="agencies 'Northshire Police' and 'NORTHSHIRE  police'"):
         upgrade(postgres_or_sqlite_url)
+
+
+def test_migration_0010_keeps_the_meeting_s_sequence_and_organizer_on_the_suspension(
+    postgres_or_sqlite_url: str,
+) -> None:
+    """Counted once from the audit log: a meeting set twice (and once refused) is at SEQUENCE 1,
+    organised by the chair who moved it; a suspension whose meeting was never set has none."""
+    from core.db import make_engine
+
+    url = postgres_or_sqlite_url
+    _agencies_at_0008(url, ["Trust", "Police"])
+    upgrade(url, "0009")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for ref, agency in (("SUS-2026-0001", 1), ("SUS-2026-0002", 2)):
+            conn.execute(
+                text(
+                    "INSERT INTO suspension (reference, agency_id, reason, raised_by, raised_at, "
+                    "meeting_deadline, ends_at, status) VALUES (:ref, :a, 'Breach', "
+                    "'s@trust.example', :t, :deadline, :ends, 'raised')"
+                ),
+                {
+                    "ref": ref,
+                    "a": agency,
+                    "t": NOW,
+                    "deadline": "2026-12-09 23:59:59",
+                    "ends": "2026-12-25 10:00:00",
+                },
+            )
+        for seq, (actor, outcome) in enumerate(
+            (("a@chairs.example", "done"), ("b@chairs.example", "done"), ("c@x", "refused")),
+            start=1,
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (seq, occurred_at, actor, channel, action, outcome, "
+                    "subject_type, subject_ref, prev_hash, hash) VALUES (:seq, :t, :actor, "
+                    "'cli', 'suspension.schedule_meeting', :outcome, 'suspension', "
+                    "'SUS-2026-0001', 'x', :hash)"
+                ),
+                {"seq": seq, "t": NOW, "actor": actor, "outcome": outcome, "hash": f"h{seq}"},
+            )
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT reference, meeting_sequence, meeting_set_by FROM suspension ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert rows == [("SUS-2026-0001", 1, "b@chairs.example"), ("SUS-2026-0002", None, None)]
