@@ -14,7 +14,7 @@ from prefect import flow
 from flows.naming import dated
 from flows.reporting import publish_sweep
 from tasks.access_sweep import AccessPolicy
-from tasks.flow_tasks import deliver_emails, sweep_access_grants
+from tasks.flow_tasks import deliver_emails, sweep_access
 from tasks.runtime import resolve_as_of
 
 # the form's defaults are the policy's, declared once there
@@ -39,6 +39,6 @@ def access_sweep(
         training_reminder_days=training_reminder_days,
         batch_size=batch_size,
     )
-    phases = sweep_access_grants(day, policy)
+    phases = sweep_access(day, policy)
     delivery = deliver_emails()
     return publish_sweep("access-sweep", day, phases, delivery)

@@ -17,7 +17,7 @@ from prefect import flow
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
-from tasks.flow_tasks import deliver_emails, sweep_matter_deadlines
+from tasks.flow_tasks import deliver_emails, sweep_deadlines
 from tasks.runtime import resolve_as_of
 
 
@@ -25,6 +25,6 @@ from tasks.runtime import resolve_as_of
 def deadline_sweep(as_of: date | None = None) -> dict[str, Any]:
     """Act on every suspension and withdrawal deadline due by `as_of`, then send the emails."""
     day = resolve_as_of(as_of)
-    phases = sweep_matter_deadlines(day)
+    phases = sweep_deadlines(day)
     delivery = deliver_emails()
     return publish_sweep("deadline-sweep", day, phases, delivery)

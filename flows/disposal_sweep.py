@@ -15,7 +15,7 @@ from prefect import flow
 from flows.naming import dated
 from flows.reporting import publish_sweep
 from tasks.disposal import DisposalPolicy
-from tasks.flow_tasks import deliver_emails, sweep_disposal_tasks
+from tasks.flow_tasks import deliver_emails, sweep_disposals
 from tasks.runtime import resolve_as_of
 
 # the form's defaults are the policy's, declared once there
@@ -37,6 +37,6 @@ def disposal_sweep(
         escalate_to_chairs_after_days=escalate_to_chairs_after_days,
         batch_size=batch_size,
     )
-    phases = sweep_disposal_tasks(day, policy)
+    phases = sweep_disposals(day, policy)
     delivery = deliver_emails()
     return publish_sweep("disposal-sweep", day, phases, delivery)

@@ -1,8 +1,32 @@
 """The errors the register raises; each message is one line a person can act on."""
 
+from collections.abc import Callable, Mapping
+
 
 class IsaError(Exception):
-    """Anything the register refuses or cannot find; the CLI prints its message and exits 1."""
+    """Anything the register refuses or cannot find; the CLI prints its message and exits 1.
+
+    A message about an input names it as a `{name}` marker (the use case's parameter name) and
+    `inputs` gives each its words, so each way in names it its own way: `str()` in words ("the
+    reason is required"), the command line as its option (`--reason is required`) by
+    `shown(option)`, a web form by its field's label."""
+
+    def __init__(self, message: str = "", *, inputs: Mapping[str, str] | None = None) -> None:
+        self.message = message
+        self.inputs = dict(inputs or {})
+        super().__init__(self.shown(lambda name: self.inputs[name]))
+
+    def shown(self, name: Callable[[str], str]) -> str:
+        """The message with each input named by `name(parameter)`."""
+        text = self.message
+        for parameter in self.inputs:
+            text = text.replace("{" + parameter + "}", name(parameter))
+        return text
+
+
+def as_option(parameter: str) -> str:
+    """How the command line names a use case's input: `risk_assessment` is `--risk-assessment`."""
+    return "--" + parameter.replace("_", "-")
 
 
 class InvalidInput(IsaError):

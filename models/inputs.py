@@ -79,26 +79,32 @@ NON_ASCII_MAILBOX = (
 )
 
 
-def required_name(value: str | None, what: str, *, limit: int = MAX_NAME) -> str:
-    """A name or other one-line value the register shows in listings: non-blank, one line."""
-    return _required(value, what, one_line(_stripped(value), limit=limit))
+def required_name(
+    value: str | None, what: str, *, limit: int = MAX_NAME, field: str | None = None
+) -> str:
+    """A name or other one-line value the register shows in listings: non-blank, one line.
+    `field`: the use case's parameter, so each way in names it its own way (IsaError)."""
+    return _required(value, what, one_line(_stripped(value), limit=limit), field)
 
 
-def required_text(value: str | None, what: str, *, limit: int = MAX_TEXT) -> str:
+def required_text(
+    value: str | None, what: str, *, limit: int = MAX_TEXT, field: str | None = None
+) -> str:
     """Free text the protocol requires (a reason, a justification): non-blank, printable."""
-    return _required(value, what, paragraphs(_stripped(value), limit=limit))
+    return _required(value, what, paragraphs(_stripped(value), limit=limit), field)
 
 
 def _stripped(value: str | None) -> str:
     return (value or "").strip()
 
 
-def _required(value: str | None, what: str, problem: str) -> str:
+def _required(value: str | None, what: str, problem: str, field: str | None) -> str:
     text = _stripped(value)
+    named, inputs = (f"{{{field}}}", {field: what}) if field else (what, None)
     if not text:
-        raise InvalidInput(f"{what} is required")
+        raise InvalidInput(f"{named} is required", inputs=inputs)
     if problem:
-        raise InvalidInput(f"{what} {problem}")
+        raise InvalidInput(f"{named} {problem}", inputs=inputs)
     return text
 
 
@@ -114,7 +120,8 @@ def ico_registration(value: str | None) -> str | None:
     if not _ICO_REGISTRATION.fullmatch(text):
         shown = value if len(value or "") <= 12 else f"{(value or '')[:11]}…"
         raise InvalidInput(
-            f"--ico-registration {shown!r} is not an ICO registration number "
-            "(Z and 7 digits, or Z, a letter and 6 digits: e.g. Z1234567, ZA123456)"
+            f"{{ico_registration}} {shown!r} is not an ICO registration number "
+            "(Z and 7 digits, or Z, a letter and 6 digits: e.g. Z1234567, ZA123456)",
+            inputs={"ico_registration": "the ICO registration number"},
         )
     return text

@@ -43,11 +43,17 @@ def record_training(
     actor: str,
     now: pendulum.DateTime,
 ) -> list[DomainEvent]:
-    course = required_name(course, "--course")
+    course = required_name(course, "the course", field="course")
     if completed_on > local_date(now):
-        raise InvalidInput(f"--completed {completed_on} is in the future")
+        raise InvalidInput(
+            f"{{completed}} {completed_on} is in the future",
+            inputs={"completed": "the completion date"},
+        )
     if expires_on is not None and expires_on <= completed_on:
-        raise InvalidInput(f"--expires {expires_on} is not after --completed {completed_on}")
+        raise InvalidInput(
+            f"{{expires}} {expires_on} is not after {{completed}} {completed_on}",
+            inputs={"expires": "the expiry date", "completed": "the completion date"},
+        )
     with unit_of_work(session, actor=actor, now=now, action="training.record") as uow:
         uow.about("contact", email)
         require_registered(session, actor)
@@ -104,10 +110,13 @@ def grant_access(
     now: pendulum.DateTime,
 ) -> list[DomainEvent]:
     """Give a trained staff member of a receiving party access, for a stated need (§10)."""
-    justification = required_text(justification, "--justification")
+    justification = required_text(justification, "the justification", field="justification")
     today = local_date(now)
     if expires_on is not None and expires_on <= today:
-        raise InvalidInput(f"--expires {expires_on} is not in the future")
+        raise InvalidInput(
+            f"{{expires}} {expires_on} is not in the future",
+            inputs={"expires": "the expiry date"},
+        )
     with unit_of_work(session, actor=actor, now=now, action="access.grant") as uow:
         uow.about("arrangement", arrangement)
         isa = arrangement_by_ref(session, arrangement, lock=True)
@@ -197,7 +206,7 @@ def revoke_access(
     session: Session, *, grant: str, reason: str, actor: str, now: pendulum.DateTime
 ) -> list[DomainEvent]:
     """Remove access that is no longer necessary (§10), with the reason recorded."""
-    reason = required_text(reason, "--reason")
+    reason = required_text(reason, "the reason", field="reason")
     with unit_of_work(session, actor=actor, now=now, action="access.revoke") as uow:
         uow.about("access_grant", grant)
         held = grant_by_ref(session, grant, lock=True)

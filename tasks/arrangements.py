@@ -479,4 +479,7 @@ def parse_outcome(value: str) -> ReviewOutcome:
     try:
         return ReviewOutcome(value)
     except ValueError:
-        raise InvalidInput(f"--outcome must be renew, amend or terminate, not {value!r}") from None
+        raise InvalidInput(
+            f"{{outcome}} must be renew, amend or terminate, not {value!r}",
+            inputs={"outcome": "the outcome"},
+        ) from None

@@ -127,8 +127,8 @@ def confirm_disposal(
 ) -> list[DomainEvent]:
     """That agency's nominated representative records the destruction (§36); the last one
     closes the arrangement."""
-    method = required_name(method, "--method", limit=MAX_TEXT)
-    certificate = required_name(certificate, "--certificate")
+    method = required_name(method, "the method", limit=MAX_TEXT, field="method")
+    certificate = required_name(certificate, "the certificate reference", field="certificate")
     with unit_of_work(session, actor=actor, now=now, action="disposal.confirm") as uow:
         uow.about("disposal_task", task)
         held = session.exec(

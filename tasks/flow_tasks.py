@@ -1,5 +1,6 @@
 """Thin Prefect tasks over the use cases: each takes primitives, opens its own session, and
-returns plain data. Retries only where the step is idempotent."""
+returns plain data or a read model; a sweep's task has its use case's name. Retries only lost
+connections, never a refusal, and only where the step is idempotent."""
 
 from dataclasses import asdict
 from datetime import date
@@ -10,11 +11,10 @@ from prefect import task
 from models.errors import IsaError
 from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
-from tasks import runtime
-from tasks.access_sweep import AccessPolicy, sweep_access
+from tasks import access_sweep, deadlines, disposal, runtime
+from tasks.access_sweep import AccessPolicy
 from tasks.audit import save_checkpoint, take_checkpoint
-from tasks.deadlines import sweep_deadlines
-from tasks.disposal import DisposalPolicy, schedule_ended_arrangements, sweep_disposals
+from tasks.disposal import DisposalPolicy, schedule_ended_arrangements
 from tasks.matters import (
     MatterStory,
     SignOffWait,
@@ -125,24 +125,24 @@ def escalate_reviews(as_of: date, policy: ReviewPolicy) -> dict[str, Any]:
 
 
 @task(**RETRYING)
-def sweep_access_grants(as_of: date, policy: AccessPolicy) -> list[dict[str, Any]]:
+def sweep_access(as_of: date, policy: AccessPolicy) -> list[dict[str, Any]]:
     """Revoke access whose need has ended; remind attestations and lapsing training."""
     with runtime.session() as session:
         return [
             _report(phase)
-            for phase in sweep_access(
+            for phase in access_sweep.sweep_access(
                 session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
             )
         ]
 
 
 @task(**RETRYING)
-def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, Any]]:
+def sweep_disposals(as_of: date, policy: DisposalPolicy) -> list[dict[str, Any]]:
     """Schedule the disposal of what ended; remind and escalate the destruction owed."""
     with runtime.session() as session:
         return [
             _report(phase)
-            for phase in sweep_disposals(
+            for phase in disposal.sweep_disposals(
                 session, as_of=as_of, policy=policy, now=runtime.now(), actor=runtime.SYSTEM_ACTOR
             )
         ]
@@ -151,7 +151,6 @@ def sweep_disposal_tasks(as_of: date, policy: DisposalPolicy) -> list[dict[str, 
 @task(**RETRYING)
 def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
     """Whatever the day owes the suspension (reminder, escalation, notice, end), each once."""
-
     with runtime.session() as session:
         return check_suspension(
             session,
@@ -165,7 +164,6 @@ def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
 @task(**RETRYING)
 def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
     """Make the withdrawal take effect if its date has come; nothing if not yet or done."""
-
     with runtime.session() as session:
         events = complete_withdrawal(
             session,
@@ -180,7 +178,6 @@ def carry_out_withdrawal(withdrawal: str, as_of: date) -> list[dict[str, Any]]:
 @task(**RETRYING)
 def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
     """Disposal tasks for every arrangement that has ended and has none yet."""
-
     with runtime.session() as session:
         return _report(
             schedule_ended_arrangements(
@@ -190,13 +187,12 @@ def schedule_ended_disposals(as_of: date) -> dict[str, Any]:
 
 
 @task(**RETRYING)
-def sweep_matter_deadlines(as_of: date) -> list[dict[str, Any]]:
+def sweep_deadlines(as_of: date) -> list[dict[str, Any]]:
     """Every open suspension checked, every withdrawal due carried out."""
-
     with runtime.session() as session:
         return [
             _report(phase)
-            for phase in sweep_deadlines(
+            for phase in deadlines.sweep_deadlines(
                 session, as_of=as_of, actor=runtime.SYSTEM_ACTOR, now=runtime.now()
             )
         ]
@@ -237,7 +233,6 @@ def sign_the_audit_head() -> dict[str, Any]:
 @task(**RETRYING)
 def summarise_the_year(period_end: date) -> dict[str, Any]:
     """Count the year's register activity and queue the summary to the chairs."""
-
     with runtime.session() as session:
         summary, _ = publish_monitoring_report(
             session, period_end=period_end, actor=runtime.SYSTEM_ACTOR, now=runtime.now()

@@ -128,7 +128,10 @@ def resolve_actor(session: Session, email: str) -> Actor:
     try:
         address = normalise_email(email)
     except Exception:
-        raise Refused(f"--as {email!r} is not a valid email address") from None
+        raise Refused(
+            f"{{as}} {email!r} is not a valid email address",
+            inputs={"as": "the person acting"},
+        ) from None
     contact = session.exec(select(Contact).where(Contact.email == address)).first()
     chair = session.exec(select(Chair).where(Chair.email == address)).first()
     if contact is None and chair is None:

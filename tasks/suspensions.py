@@ -67,7 +67,7 @@ def raise_suspension(
     session: Session, *, agency: str, reason: str, actor: str, now: pendulum.DateTime
 ) -> list[DomainEvent]:
     """A signatory suspends their agency's obligations for 30 days (§41)."""
-    reason = required_text(reason, "--reason")
+    reason = required_text(reason, "the reason", field="reason")
     with unit_of_work(session, actor=actor, now=now, action="suspension.raise") as uow:
         uow.about("agency", agency)
         home = agency_by_name(session, agency, lock=True)
@@ -200,9 +200,9 @@ def record_meeting(
     now: pendulum.DateTime,
 ) -> list[DomainEvent]:
     """A chair records the meeting held: who attended, the risk assessment and the outcome."""
-    risk_assessment = required_text(risk_assessment, "--risk-assessment")
+    risk_assessment = required_text(risk_assessment, "the risk assessment", field="risk_assessment")
     if not attendees:
-        raise InvalidInput("at least one --attendee is required")
+        raise InvalidInput("at least one {attendee} is required", inputs={"attendee": "attendee"})
     with unit_of_work(session, actor=actor, now=now, action="meeting.record") as uow:
         uow.about("suspension", suspension)
         matter = suspension_by_ref(session, suspension, lock=True)

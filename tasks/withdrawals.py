@@ -54,9 +54,12 @@ def withdraw_agency(
     """The agency's signatory gives the chairs written notice of withdrawal, with reason (§42).
     Effective today (the default) it takes effect at once; a later date is carried out on that
     date by the withdrawal flow's check, or by the daily deadline sweep."""
-    reason = required_text(reason, "--reason")
+    reason = required_text(reason, "the reason", field="reason")
     if effective_on is not None and effective_on < local_date(now):
-        raise InvalidInput(f"--effective {effective_on} is in the past")
+        raise InvalidInput(
+            f"{{effective}} {effective_on} is in the past",
+            inputs={"effective": "the effective date"},
+        )
     with unit_of_work(session, actor=actor, now=now, action="withdrawal.notify") as uow:
         uow.about("agency", agency)
         home = agency_by_name(session, agency, lock=True)

@@ -21,7 +21,7 @@ from isa.cli import (  # noqa: F401  (each registers its commands on the app)
     register,
 )
 from isa.cli.common import app
-from models.errors import IsaError
+from models.errors import IsaError, as_option
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"isa: error: {message}", file=sys.stderr)
         sys.exit(1)
     except IsaError as exc:
-        print(f"isa: error: {exc}", file=sys.stderr)
+        print(f"isa: error: {exc.shown(as_option)}", file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
 

@@ -29,7 +29,7 @@ from notifications.invitation import meeting_invitation, meeting_uid
 from notifications.message import Sender, compose, from_header, message_id, serialise
 from notifications.outbox import draft
 from notifications.render import long_date, long_datetime, render_email, templates_on_disk
-from notifications.samples import (
+from tests.utils.samples import (
     SAMPLE_NOW,
     SAMPLE_SENDER,
     SampleRegisterView,

@@ -7,8 +7,8 @@ from models.events import SuspensionRaised
 from notifications.catalog import CATALOG
 from notifications.context import Recipient, event_fields, shared_context
 from notifications.outbox import draft, insert_rows
-from notifications.samples import SampleRegisterView, sample_event
 from tests.conftest import Database
+from tests.utils.samples import SampleRegisterView, sample_event
 
 
 def queue_many(db: Database, count: int, now: pendulum.DateTime) -> None:

@@ -1,5 +1,5 @@
 """A sample register and sample events, so every email can be rendered without a database: by
-the template tests, by the delivery benchmark, and by anyone previewing a template.
+the template tests and the outbox helpers (test-only code, so it lives with the tests).
 
 A sample event is built from its dataclass fields by name, so a new event that reuses the usual
 field names (arrangement, agency, reason, ...) needs nothing here; a new field name needs a
