@@ -20,9 +20,8 @@ from notifications.catalog import notice_for
 from notifications.context import event_fields
 from notifications.tables import OutboxEvent
 
-# a session that staged events carries EVENTS_STAGED, so whoever commits knows to publish them
-# (CLI, flow task, web) without asking the database every time
-STAGED = EVENTS_STAGED
+# a session that staged events carries EVENTS_STAGED (core.db), so whoever commits knows to
+# publish them (CLI, flow task, web) without asking the database every time
 # how many rows one publication posts at most; the rest wait for the next one
 BATCH = 200
 
@@ -48,7 +47,7 @@ def stage_events(session: Session, events: Sequence[DomainEvent], now: pendulum.
                 )
     if rows:
         session.execute(insert(OutboxEvent), rows)
-        session.info[STAGED] = True
+        session.info[EVENTS_STAGED] = True
     return len(rows)
 
 
@@ -108,7 +107,7 @@ def publish_pending(
         select(func.count()).select_from(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
     ).one()
     session.commit()
-    session.info.pop(STAGED, None)
+    session.info.pop(EVENTS_STAGED, None)
     return Publication(published=tuple(published), left=left, error=error)
 
 

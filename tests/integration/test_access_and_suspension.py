@@ -114,7 +114,7 @@ def test_access_needs_a_justification(db: Database, session, people, now) -> Non
     ref = active(session, people, now)
     trained(session, people, TRUST, now)
     before = db.snapshot()
-    with pytest.raises(InvalidInput, match="--justification is required"):
+    with pytest.raises(InvalidInput, match="the justification is required"):
         grant_access(
             session,
             arrangement=ref,
@@ -382,7 +382,7 @@ def test_withdrawal_needs_a_reason_and_a_signatory_of_that_agency(
     db: Database, session, people, now
 ) -> None:
     before = db.snapshot()
-    with pytest.raises(InvalidInput, match="--reason is required"):
+    with pytest.raises(InvalidInput, match="the reason is required"):
         withdraw_agency(session, agency=TRUST, reason="", actor=people.signatory[TRUST], now=now)
     assert db.snapshot() == before
     with pytest.raises(Refused, match=f"is not a signatory of {TRUST}"):

@@ -96,7 +96,7 @@ def test_only_that_agencys_nominated_representative_confirms(
                 actor=wrong,
                 now=now,
             )
-    with pytest.raises(InvalidInput, match="--certificate is required"):
+    with pytest.raises(InvalidInput, match="the certificate reference is required"):
         confirm_disposal(
             session,
             task="DSP-2026-0001",
