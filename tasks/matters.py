@@ -123,9 +123,8 @@ def suspension_story(session: Session, reference: str) -> MatterStory:
         if ended and matter.ended_at is not None
         else (matter.ends_at, "ends (30 days)")
     )
-    moves = ("arrangement.suspend", "arrangement.resume")
-    suspended = _moves(session, raised, moves[:1], "suspension", matter.reference)
-    resumed = _moves(session, raised, moves[1:], "suspension", matter.reference)
+    suspended = _moves(session, raised, ("arrangement.suspend",), "suspension", matter.reference)
+    resumed = _moves(session, raised, ("arrangement.resume",), "suspension", matter.reference)
     checks = suspension_check_times(raised, pendulum.instance(matter.ends_at))
     return MatterStory(
         kind="suspension",
