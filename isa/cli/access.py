@@ -3,14 +3,13 @@ and its re-attestation, and leavers (§10, §12)."""
 
 from isa.cli.common import (
     As,
-    Context,
     Json,
     OptionalAs,
     access_app,
+    act,
     default_actor,
     option_date,
     report,
-    session_scope,
     staff_app,
     training_app,
 )
@@ -34,17 +33,14 @@ def training_record(
     completed_on = option_date(completed, "--completed")
     expires_on = option_date(expires, "--expires")
     assert completed_on is not None
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = record_training(
-            session,
-            email=email,
-            course=course,
-            completed_on=completed_on,
-            expires_on=expires_on,
-            actor=default_actor(as_),
-            now=ctx.now,
-        )
+    _ctx, events = act(
+        record_training,
+        email=email,
+        course=course,
+        completed_on=completed_on,
+        expires_on=expires_on,
+        actor=default_actor(as_),
+    )
     report(events, json_, [f"training recorded for {email.strip().lower()}: {course}"])
 
 
@@ -62,17 +58,14 @@ def access_grant(
     from tasks.access import grant_access
 
     expires_on = option_date(expires, "--expires")
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = grant_access(
-            session,
-            arrangement=arrangement,
-            email=email,
-            justification=justification,
-            expires_on=expires_on,
-            actor=as_,
-            now=ctx.now,
-        )
+    _ctx, events = act(
+        grant_access,
+        arrangement=arrangement,
+        email=email,
+        justification=justification,
+        expires_on=expires_on,
+        actor=as_,
+    )
     grant = events[0].as_dict()["grant"]
     report(events, json_, [f"granted {grant}: {email.strip().lower()} on {arrangement.upper()}"])
 
@@ -82,9 +75,7 @@ def access_revoke(grant: str, *, reason: str, as_: As, json_: Json = False) -> N
     """Revoke an access grant, with the reason."""
     from tasks.access import revoke_access
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = revoke_access(session, grant=grant, reason=reason, actor=as_, now=ctx.now)
+    _ctx, events = act(revoke_access, grant=grant, reason=reason, actor=as_)
     report(events, json_, [f"revoked {grant.upper()}"])
 
 
@@ -93,9 +84,7 @@ def access_attest(grant: str, *, as_: As, json_: Json = False) -> None:
     """Confirm a grant is still needed (the point of contact of the staff member's agency)."""
     from tasks.access import attest_access
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = attest_access(session, grant=grant, actor=as_, now=ctx.now)
+    _ctx, events = act(attest_access, grant=grant, actor=as_)
     report(events, json_, [f"need to know for {grant.upper()} attested"])
 
 
@@ -104,9 +93,7 @@ def staff_leaver(email: str, *, as_: As, json_: Json = False) -> None:
     """Record that a staff member has left; the access sweep revokes their access."""
     from tasks.access import mark_leaver
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = mark_leaver(session, email=email, actor=as_, now=ctx.now)
+    _ctx, events = act(mark_leaver, email=email, actor=as_)
     report(
         events,
         json_,

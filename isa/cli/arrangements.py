@@ -5,12 +5,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select
-
 from isa.cli.common import (
     As,
     Context,
     Json,
+    act,
     announce_ended,
     arrangement_app,
     events_of,
@@ -49,9 +48,7 @@ def arrangement_draft(file: Path, *, as_: As, json_: Json = False) -> None:
     from tasks.arrangements import draft_arrangement
 
     form = _read_form(file)
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = draft_arrangement(session, draft=form, actor=as_, now=ctx.now)
+    _ctx, events = act(draft_arrangement, draft=form, actor=as_)
     ref = events[0].as_dict()["arrangement"]
     report(
         events,
@@ -66,9 +63,7 @@ def arrangement_revise(id: str, file: Path, *, as_: As, json_: Json = False) -> 
     from tasks.arrangements import revise_draft
 
     form = _read_form(file)
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = revise_draft(session, reference=id, draft=form, actor=as_, now=ctx.now)
+    _ctx, events = act(revise_draft, reference=id, draft=form, actor=as_)
     report(events, json_, [f"revised draft {id.upper()}"])
 
 
@@ -77,9 +72,7 @@ def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
     """Submit a draft for approval by every party's signatory."""
     from tasks.arrangements import submit_arrangement
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = submit_arrangement(session, reference=id, actor=as_, now=ctx.now)
+    ctx, events = act(submit_arrangement, reference=id, actor=as_)
     ref = id.strip().upper()
     lines = [f"submitted {ref}: awaiting approval by every party's signatory"]
     # the register is already written; the event only starts the approval flow sooner
@@ -96,9 +89,7 @@ def arrangement_approve(id: str, *, as_: As, json_: Json = False) -> None:
     """Approve the current version for your agency (a signatory of a party)."""
     from tasks.arrangements import approve_arrangement
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = approve_arrangement(session, reference=id, actor=as_, now=ctx.now)
+    _ctx, events = act(approve_arrangement, reference=id, actor=as_)
     lines = []
     for event in events:
         data = event.as_dict()
@@ -120,9 +111,7 @@ def arrangement_reject(id: str, *, reason: str, as_: As, json_: Json = False) ->
     """Reject the current version; the arrangement returns to draft at a new version."""
     from tasks.arrangements import reject_arrangement
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = reject_arrangement(session, reference=id, reason=reason, actor=as_, now=ctx.now)
+    _ctx, events = act(reject_arrangement, reference=id, reason=reason, actor=as_)
     report(events, json_, [f"rejected {id.upper()}: it is a draft again"])
 
 
@@ -161,23 +150,11 @@ def arrangement_show(id: str, *, json_: Json = False) -> None:
 @arrangement_app.command(name="list")
 def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:
     """List arrangements, optionally only those in one status."""
-    from models.tables import Arrangement
+    from tasks.listings import arrangements, as_dicts
 
     ctx = Context()
     with session_scope(ctx) as session:
-        stmt = select(Arrangement).order_by(col(Arrangement.reference))
-        if status is not None:
-            stmt = stmt.where(Arrangement.status == status)
-        rows = [
-            {
-                "reference": a.reference,
-                "title": a.title,
-                "status": a.status.value,
-                "version": a.version,
-                "next_review_due": a.next_review_due.isoformat() if a.next_review_due else None,
-            }
-            for a in session.exec(stmt).all()
-        ]
+        rows = as_dicts(arrangements(session, status))
     if json_:
         print(json.dumps(rows))
         return
@@ -194,9 +171,7 @@ def review_complete(id: str, *, outcome: str, as_: As, json_: Json = False) -> N
     from tasks.arrangements import complete_review, parse_outcome
 
     chosen = parse_outcome(outcome)
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = complete_review(session, reference=id, outcome=chosen, actor=as_, now=ctx.now)
+    ctx, events = act(complete_review, reference=id, outcome=chosen, actor=as_)
     done = events_of(events, "review.completed")[0].as_dict()
     tail = f"; next review due {done['next_review_due']}" if done["next_review_due"] else ""
     lines = [f"review of {id.upper()} completed: {chosen.value}{tail}"]

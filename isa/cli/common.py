@@ -3,10 +3,10 @@ command (`Context`), its session (with the migration check, and the Prefect even
 published), the `--as` and `--json` options, and the lines that say whether a flow starts."""
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from cyclopts import App, Parameter
 from pydantic import ValidationError
@@ -120,6 +120,18 @@ def session_scope(ctx: Context) -> Iterator[Session]:
                 )
     finally:
         engine.dispose()
+
+
+def act(
+    use_case: Callable[..., list[DomainEvent]], **inputs: Any
+) -> tuple[Context, list[DomainEvent]]:
+    """Run one use case in its own session at the command's one clock reading (its session
+    publishing the Prefect events the change owes as it closes); the command's context, for
+    what publishing did, and the events the change emitted."""
+    ctx = Context()
+    with session_scope(ctx) as session:
+        events = use_case(session, now=ctx.now, **inputs)
+    return ctx, events
 
 
 def at_least(option: str, value: int | None, least: int = 1) -> None:

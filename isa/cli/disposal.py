@@ -2,12 +2,11 @@
 
 import json
 
-from sqlmodel import col, select
-
 from isa.cli.common import (
     As,
     Context,
     Json,
+    act,
     disposal_app,
     events_of,
     report,
@@ -25,11 +24,9 @@ def disposal_confirm(
     """Record the destruction of the data (a nominated representative of that agency)."""
     from tasks.disposal import confirm_disposal
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = confirm_disposal(
-            session, task=task, method=method, certificate=certificate, actor=as_, now=ctx.now
-        )
+    _ctx, events = act(
+        confirm_disposal, task=task, method=method, certificate=certificate, actor=as_
+    )
     lines = [f"disposal {task.upper()} confirmed"]
     lines += [
         f"{e.as_dict()['arrangement']} is closed" for e in events_of(events, "arrangement.closed")
@@ -40,30 +37,12 @@ def disposal_confirm(
 @disposal_app.command(name="list")
 def disposal_list(*, overdue: bool = False, json_: Json = False) -> None:
     """List disposal tasks, or only those past their due date and not confirmed."""
-    from models.tables import Agency, Arrangement, DisposalTask
+    from tasks.listings import as_dicts, disposal_tasks
 
     ctx = Context()
-    today = local_date(ctx.now)
     with session_scope(ctx) as session:
-        stmt = (
-            select(DisposalTask, Arrangement.reference, Agency.name)
-            .join(Arrangement, col(Arrangement.id) == DisposalTask.arrangement_id)
-            .join(Agency, col(Agency.id) == DisposalTask.agency_id)
-            .order_by(col(DisposalTask.due_on), col(DisposalTask.id))
-        )
-        if overdue:
-            stmt = stmt.where(DisposalTask.status == "pending").where(DisposalTask.due_on < today)
-        rows = [
-            {
-                "task": t.reference,
-                "arrangement": ref,
-                "agency": agency,
-                "due_on": t.due_on.isoformat(),
-                "status": t.status.value,
-                "certificate": t.certificate,
-            }
-            for t, ref, agency in session.exec(stmt).all()
-        ]
+        found = disposal_tasks(session, overdue_on=local_date(ctx.now) if overdue else None)
+        rows = as_dicts(found)
     if json_:
         print(json.dumps(rows))
         return

@@ -6,15 +6,14 @@ import json
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from cyclopts import App, Parameter
 from sqlalchemy import Engine
-from sqlmodel import col, func, select
 
 from isa.cli.common import Context, Json, app, at_least, session_scope
 from models.errors import InvalidInput, IsaError
-from notifications.tables import OutboxEmail, OutboxStatus
+from notifications.tables import OutboxStatus
 
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 app.command(outbox_app)
@@ -67,31 +66,12 @@ def outbox_list(
 ) -> None:
     """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
     at_least("--limit", limit)
+    from tasks.listings import as_dicts, emails
+
     ctx = Context()
     with session_scope(ctx) as session:
-        stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(limit)
-        counting = select(func.count()).select_from(OutboxEmail)
-        if status is not None:
-            stmt = stmt.where(OutboxEmail.status == status)
-            counting = counting.where(OutboxEmail.status == status)
-        total = session.exec(counting).one()
-        rows: list[dict[str, Any]] = [
-            {
-                "id": row.id,
-                "status": row.status.value,
-                "event": row.event,
-                "about": row.subject_ref,
-                "recipient": row.recipient,
-                "subject": row.subject,
-                "attempts": row.attempts,
-                "next_attempt_at": row.next_attempt_at.isoformat(),
-                "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-                "message_id": row.message_id,
-                "smtp_reply": row.smtp_reply,
-                "last_error": row.last_error,
-            }
-            for row in session.exec(stmt).all()
-        ]
+        found, total = emails(session, status=status, limit=limit)
+        rows = as_dicts(found)
     if json_:
         _say(json.dumps(rows))
         return

@@ -10,6 +10,7 @@ from isa.cli.common import (
     As,
     Context,
     Json,
+    act,
     announce_ended,
     announce_raised,
     app,
@@ -33,9 +34,7 @@ def suspend(agency: str, *, reason: str, as_: As, json_: Json = False) -> None:
     """Suspend your agency's obligations for 30 days (§41; a signatory of that agency)."""
     from tasks.suspensions import raise_suspension
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = raise_suspension(session, agency=agency, reason=reason, actor=as_, now=ctx.now)
+    ctx, events = act(raise_suspension, agency=agency, reason=reason, actor=as_)
     raised = events_of(events, "suspension.raised")[0].as_dict()
     deadline = local_date(pendulum.parse(raised["meeting_deadline"]))  # type: ignore[arg-type]
     ends = local_date(pendulum.parse(raised["ends_at"]))  # type: ignore[arg-type]
@@ -59,9 +58,7 @@ def meeting_schedule(suspension: str, *, at: str, as_: As, json_: Json = False) 
         when = parse_datetime(at)
     except ValueError as exc:
         raise InvalidInput(f"--at: {exc}") from None
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = schedule_meeting(session, suspension=suspension, at=when, actor=as_, now=ctx.now)
+    _ctx, events = act(schedule_meeting, suspension=suspension, at=when, actor=as_)
     report(
         events,
         json_,

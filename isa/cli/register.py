@@ -2,15 +2,15 @@
 the monitoring group's chairs."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from cyclopts import Parameter
-from sqlmodel import col, select
 
 from isa.cli.common import (
     Context,
     Json,
     OptionalAs,
+    act,
     agency_app,
     chair_app,
     contact_app,
@@ -43,38 +43,25 @@ def agency_add(
     """Register a partner agency that has signed the Protocol."""
     from tasks.register import register_agency
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = register_agency(
-            session,
-            name=name,
-            ico_registration=ico_registration,
-            security_standard=security_standard,
-            nation=nation,
-            actor=default_actor(as_),
-            now=ctx.now,
-        )
+    _ctx, events = act(
+        register_agency,
+        name=name,
+        ico_registration=ico_registration,
+        security_standard=security_standard,
+        nation=nation,
+        actor=default_actor(as_),
+    )
     report(events, json_, [f"registered agency {name.strip()}"])
 
 
 @agency_app.command(name="list")
 def agency_list(*, json_: Json = False) -> None:
     """List the partner agencies and their membership status."""
-    from models.tables import Agency
+    from tasks.listings import agencies, as_dicts
 
     ctx = Context()
     with session_scope(ctx) as session:
-        agencies = session.exec(select(Agency).order_by(col(Agency.name))).all()
-        rows: list[dict[str, Any]] = [
-            {
-                "name": a.name,
-                "status": a.status.value,
-                "ico_registration": a.ico_registration,
-                "security_standard": a.security_standard.value if a.security_standard else None,
-                "nation": a.nation.value,
-            }
-            for a in agencies
-        ]
+        rows = as_dicts(agencies(session))
     if json_:
         print(json.dumps(rows))
         return
@@ -98,17 +85,14 @@ def contact_add(
     """Add a person at an agency with roles; with no --role, a staff member."""
     from tasks.register import add_contact
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = add_contact(
-            session,
-            agency=agency,
-            email=email,
-            name=name,
-            roles=list(role or []),
-            actor=default_actor(as_),
-            now=ctx.now,
-        )
+    _ctx, events = act(
+        add_contact,
+        agency=agency,
+        email=email,
+        name=name,
+        roles=list(role or []),
+        actor=default_actor(as_),
+    )
     roles = ", ".join(r.value for r in role or []) or "staff member"
     report(events, json_, [f"{email.strip().lower()} at {agency}: {roles}"])
 
@@ -116,34 +100,11 @@ def contact_add(
 @contact_app.command(name="list")
 def contact_list(agency: str | None = None, *, json_: Json = False) -> None:
     """List the people at every agency, or at AGENCY, with their roles."""
-    from models.tables import Agency, Contact, ContactRoleAssignment
-    from tasks.lookup import agency_by_name
+    from tasks.listings import as_dicts, contacts
 
     ctx = Context()
     with session_scope(ctx) as session:
-        stmt = (
-            select(Contact, Agency)
-            .join(Agency, col(Agency.id) == Contact.agency_id)
-            .order_by(col(Agency.name), col(Contact.name), col(Contact.email))
-        )
-        if agency is not None:
-            stmt = stmt.where(Contact.agency_id == agency_by_name(session, agency).id)
-        people = session.exec(stmt).all()
-        roles: dict[int, list[str]] = {}
-        for contact_id, role in session.exec(
-            select(ContactRoleAssignment.contact_id, ContactRoleAssignment.role)
-        ).all():
-            roles.setdefault(contact_id, []).append(str(role))
-        rows: list[dict[str, Any]] = [
-            {
-                "agency": home.name,
-                "email": person.email,
-                "name": person.name,
-                "roles": sorted(roles.get(person.id or 0, [])),
-                "left": person.left_at is not None,
-            }
-            for person, home in people
-        ]
+        rows = as_dicts(contacts(session, agency))
     if json_:
         print(json.dumps(rows))
         return
@@ -158,7 +119,5 @@ def chair_add(email: str, *, name: str, as_: OptionalAs = None, json_: Json = Fa
     """Add a chair of the Information Governance Monitoring Group."""
     from tasks.register import add_chair
 
-    ctx = Context()
-    with session_scope(ctx) as session:
-        events = add_chair(session, email=email, name=name, actor=default_actor(as_), now=ctx.now)
+    _ctx, events = act(add_chair, email=email, name=name, actor=default_actor(as_))
     report(events, json_, [f"{email.strip().lower()} is a chair"])
