@@ -176,7 +176,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
         )
         published = publish_leftovers(settings)
         if published.published:
-            say(f"published {len(published.published)} event(s) raised while Prefect was down")
+            say(f"published {len(published.published)} Prefect event(s) the register owed")
         _start_first_sweep(env)
         say(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
         say(
