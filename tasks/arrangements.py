@@ -40,13 +40,7 @@ from models.tables import (
     Review,
     SignOff,
 )
-from tasks.lookup import (
-    Actor,
-    agency_by_name,
-    arrangement_by_ref,
-    current_parties,
-    resolve_actor,
-)
+from tasks.lookup import Actor, agency_by_name, arrangement_by_ref, current_parties, resolve_actor
 from tasks.uow import UnitOfWork, unit_of_work
 
 OFFICER_ROLES = (

@@ -6,23 +6,11 @@ from datetime import date
 import pendulum
 from sqlmodel import Session, col, select
 
-from models.clocks import (
-    local_date,
-)
-from models.enums import (
-    SuspensionStatus,
-    WithdrawalStatus,
-)
-from models.events import (
-    WithdrawalCompleted,
-)
-from models.tables import (
-    Suspension,
-    Withdrawal,
-)
-from tasks.lookup import (
-    suspension_by_ref,
-)
+from models.clocks import local_date
+from models.enums import SuspensionStatus, WithdrawalStatus
+from models.events import WithdrawalCompleted
+from models.tables import Suspension, Withdrawal
+from tasks.lookup import suspension_by_ref
 from tasks.suspensions import check_matter
 from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work

@@ -9,13 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from models.enums import ArrangementStatus
-from models.tables import (
-    Agency,
-    Arrangement,
-    Contact,
-    ContactRoleAssignment,
-    DisposalTask,
-)
+from models.tables import Agency, Arrangement, Contact, ContactRoleAssignment, DisposalTask
 from notifications.tables import OutboxEmail, OutboxStatus
 from tasks.lookup import agency_by_name
 

@@ -7,34 +7,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.clocks import (
-    local_date,
-)
-from models.enums import (
-    AccessGrantStatus,
-    AgencyStatus,
-    ArrangementStatus,
-    SuspensionStatus,
-)
-from models.events import (
-    ArrangementPartyLeft,
-)
+from models.clocks import local_date
+from models.enums import AccessGrantStatus, AgencyStatus, ArrangementStatus, SuspensionStatus
+from models.events import ArrangementPartyLeft
 from models.lifecycles import AGENCY_MEMBERSHIP, REVIEW, SUSPENSION
 from models.matters import Departure, departure
-from models.tables import (
-    AccessGrant,
-    Agency,
-    Arrangement,
-    ArrangementParty,
-    Review,
-    Suspension,
-)
+from models.tables import AccessGrant, Agency, Arrangement, ArrangementParty, Review, Suspension
 from tasks.access import end_grant, revoke
 from tasks.arrangements import current_review, terminate, transition
 from tasks.disposal import schedule_for_leaver
-from tasks.lookup import (
-    current_parties,
-)
+from tasks.lookup import current_parties
 from tasks.uow import UnitOfWork
 
 LIVE = (

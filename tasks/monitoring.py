@@ -11,21 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.clocks import LONDON
-from models.enums import (
-    AccessGrantStatus,
-    ArrangementStatus,
-    DisposalTaskStatus,
-    ReviewStatus,
-)
+from models.enums import AccessGrantStatus, ArrangementStatus, DisposalTaskStatus, ReviewStatus
 from models.events import DomainEvent, MonitoringReportPublished
-from models.tables import (
-    AccessGrant,
-    Arrangement,
-    DisposalTask,
-    Review,
-    Suspension,
-    Withdrawal,
-)
+from models.tables import AccessGrant, Arrangement, DisposalTask, Review, Suspension, Withdrawal
 from tasks.uow import unit_of_work
 
 

@@ -6,31 +6,14 @@ from datetime import date
 import pendulum
 from sqlmodel import Session, select
 
-from models.clocks import (
-    local_date,
-)
-from models.enums import (
-    ContactRole,
-    WithdrawalStatus,
-)
+from models.clocks import local_date
+from models.enums import ContactRole, WithdrawalStatus
 from models.errors import InvalidInput, Refused
-from models.events import (
-    DomainEvent,
-    WithdrawalCompleted,
-    WithdrawalNoticed,
-)
+from models.events import DomainEvent, WithdrawalCompleted, WithdrawalNoticed
 from models.inputs import required_text
 from models.lifecycles import AGENCY_MEMBERSHIP, WITHDRAWAL
-from models.tables import (
-    Agency,
-    Withdrawal,
-)
-from tasks.lookup import (
-    agency_by_name,
-    require_role_at,
-    resolve_actor,
-    withdrawal_by_ref,
-)
+from models.tables import Agency, Withdrawal
+from tasks.lookup import agency_by_name, require_role_at, resolve_actor, withdrawal_by_ref
 from tasks.membership import (
     Departure,
     leave,

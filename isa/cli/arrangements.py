@@ -18,9 +18,7 @@ from isa.cli.common import (
     session_scope,
 )
 from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
-from models.enums import (
-    ArrangementStatus,
-)
+from models.enums import ArrangementStatus
 from models.errors import InvalidInput
 
 # --- arrangements -----------------------------------------------------------------------------

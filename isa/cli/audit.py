@@ -7,14 +7,7 @@ import pendulum
 from cyclopts import Parameter
 from sqlalchemy import Engine
 
-from isa.cli.common import (
-    Context,
-    Json,
-    at_least,
-    audit_app,
-    default_actor,
-    session_scope,
-)
+from isa.cli.common import Context, Json, at_least, audit_app, default_actor, session_scope
 from models.errors import IsaError
 
 # --- audit ------------------------------------------------------------------------------------

@@ -2,11 +2,7 @@
 
 import json
 
-from isa.cli.common import (
-    Context,
-    Json,
-    db_app,
-)
+from isa.cli.common import Context, Json, db_app
 
 # --- db ---------------------------------------------------------------------------------------
 

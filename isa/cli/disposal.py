@@ -2,16 +2,7 @@
 
 import json
 
-from isa.cli.common import (
-    As,
-    Context,
-    Json,
-    act,
-    disposal_app,
-    events_of,
-    report,
-    session_scope,
-)
+from isa.cli.common import As, Context, Json, act, disposal_app, events_of, report, session_scope
 from models.clocks import local_date
 
 # --- disposal ---

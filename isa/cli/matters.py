@@ -21,9 +21,7 @@ from isa.cli.common import (
     session_scope,
 )
 from models.clocks import local_date, parse_datetime
-from models.enums import (
-    MeetingOutcome,
-)
+from models.enums import MeetingOutcome
 from models.errors import InvalidInput
 
 # --- suspension and withdrawal ----------------------------------------------------------------

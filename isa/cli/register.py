@@ -18,11 +18,7 @@ from isa.cli.common import (
     report,
     session_scope,
 )
-from models.enums import (
-    ContactRole,
-    Nation,
-    SecurityStandard,
-)
+from models.enums import ContactRole, Nation, SecurityStandard
 
 # --- agencies, contacts, chairs ---------------------------------------------------------------
 
