@@ -8,7 +8,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.clocks import local_date
-from models.enums import AccessGrantStatus, AgencyStatus, ArrangementStatus, SuspensionStatus
+from models.enums import (
+    AccessGrantStatus,
+    AgencyStatus,
+    ArrangementStatus,
+    PartyRole,
+    SuspensionStatus,
+)
 from models.events import ArrangementPartyLeft
 from models.lifecycles import AGENCY_MEMBERSHIP, REVIEW, SUSPENSION
 from models.matters import Departure, departure
@@ -103,10 +109,13 @@ def leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> Departure:
     draft at a new version, because sign-offs of the version that named it no longer count."""
     session = uow.session
     assert arrangement.id is not None
+    remaining: list[PartyRole] = []
     for party, agency in current_parties(session, arrangement.id):
         if agency.id == home.id:
             party.left_at = uow.now
             session.add(party)
+        else:
+            remaining.append(party.role)
     uow.record(
         "arrangement.party_leave",
         subject_type="arrangement",
@@ -117,9 +126,7 @@ def leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> Departure:
         for grant in grants_of(session, arrangement.id, status):
             if grant.agency_id == home.id:
                 revoke(uow, grant, f"{home.name} withdrew from the Protocol")
-    fate = departure(
-        arrangement.status, [party.role for party, _ in current_parties(session, arrangement.id)]
-    )
+    fate = departure(arrangement.status, remaining)
     if fate == "redrafted":
         if arrangement.activated_at is not None:
             # a draft amending an arrangement once in force: it may hold what was shared then

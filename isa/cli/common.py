@@ -178,11 +178,16 @@ def announce_raised(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
     """Say whether the flow of a suspension or withdrawal just raised is starting: its event
     went out with the commit, or, with the server down, waits in the event outbox until the
     next delivery run or `isa up` publishes it (nothing is lost)."""
+    from notifications.catalog import notice_for
+
     lines: list[str] = []
-    for name, field in (("suspension.raised", "suspension"), ("withdrawal.noticed", "withdrawal")):
-        for event in events_of(events, name):
-            ref = str(event.as_dict()[field])
-            if ctx.published(f"isa.{field}.raised", ref):
+    # the catalog says which events raise a matter: those publishing `isa.<matter>.raised`
+    for event in events:
+        for publish in notice_for(event.name).publishes:
+            if not publish.event.endswith(".raised"):
+                continue
+            field, ref = publish.field, str(event.as_dict()[publish.field])
+            if ctx.published(publish.event, ref):
                 lines.append(f"the {field} flow for {ref} is starting (see the Prefect UI)")
             else:
                 lines.append(
