@@ -26,6 +26,7 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
 from core.db import make_engine, upgrade
+from models.policies import AccessPolicy
 from models.tables import (
     AccessGrant,
     Agency,
@@ -38,7 +39,7 @@ from models.tables import (
 from notifications.catalog import notice_for
 from notifications.context import Recipient
 from notifications.outbox import draft, insert_rows
-from tasks.access_sweep import AccessPolicy, sweep_access
+from tasks.access_sweep import sweep_access
 
 AS_OF = pendulum.date(2026, 12, 1)
 NOW = pendulum.datetime(2026, 12, 1, 6, 30, tz="Europe/London").in_timezone("UTC")

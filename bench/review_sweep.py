@@ -29,6 +29,7 @@ from sqlmodel import Session, col
 
 from core.db import make_engine, upgrade
 from models.enums import ArrangementStatus, ContactRole, PartyRole, ReviewStatus
+from models.policies import ReviewPolicy
 from models.tables import (
     Agency,
     Arrangement,
@@ -40,7 +41,7 @@ from models.tables import (
 from notifications.catalog import notice_for
 from notifications.context import Recipient
 from notifications.outbox import draft, insert_rows
-from tasks.sweeps import ReviewPolicy, sweep_reviews
+from tasks.sweeps import sweep_reviews
 
 AS_OF = pendulum.date(2026, 12, 1)
 NOW = pendulum.datetime(2026, 12, 1, 7, tz="Europe/London").in_timezone("UTC")

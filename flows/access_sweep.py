@@ -13,9 +13,8 @@ from prefect import flow
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
-from tasks.access_sweep import AccessPolicy
-from tasks.flow_tasks import deliver_emails, sweep_access
-from tasks.runtime import resolve_as_of
+from models.policies import AccessPolicy
+from tasks.flow_tasks import deliver_emails, resolve_as_of, sweep_access
 
 # the form's defaults are the policy's, declared once there
 DEFAULT = AccessPolicy()

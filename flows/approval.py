@@ -16,10 +16,14 @@ from prefect import flow, get_run_logger, task
 from flows.checks import Check, schedule_runs
 from flows.naming import about
 from models.clocks import check_time
-from tasks.flow_tasks import chase_missing_sign_offs, deliver_emails, read_sign_off_wait
+from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY
+from tasks.flow_tasks import (
+    chase_missing_sign_offs,
+    deliver_emails,
+    read_sign_off_wait,
+    resolve_as_of,
+)
 from tasks.matters import SignOffWait
-from tasks.runtime import resolve_as_of
-from tasks.sweeps import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY
 
 
 @task

@@ -17,8 +17,7 @@ from prefect import flow
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
-from tasks.flow_tasks import deliver_emails, sweep_deadlines
-from tasks.runtime import resolve_as_of
+from tasks.flow_tasks import deliver_emails, resolve_as_of, sweep_deadlines
 
 
 @flow(name="deadline-sweep", flow_run_name=dated("deadline-sweep"))

@@ -14,9 +14,8 @@ from prefect import flow
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
-from tasks.disposal import DisposalPolicy
-from tasks.flow_tasks import deliver_emails, sweep_disposals
-from tasks.runtime import resolve_as_of
+from models.policies import DisposalPolicy
+from tasks.flow_tasks import deliver_emails, resolve_as_of, sweep_disposals
 
 # the form's defaults are the policy's, declared once there
 DEFAULT = DisposalPolicy()

@@ -12,8 +12,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.naming import dated
-from tasks.flow_tasks import deliver_emails, summarise_the_year
-from tasks.runtime import resolve_as_of
+from tasks.flow_tasks import deliver_emails, resolve_as_of, summarise_the_year
 
 
 @flow(name="monitoring-review", flow_run_name=dated("monitoring-review"))

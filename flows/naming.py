@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from prefect.runtime import flow_run
 
-from tasks.runtime import resolve_as_of
+from tasks.flow_tasks import now, resolve_as_of
 
 
 def dated(prefix: str) -> Callable[[], str]:
@@ -19,8 +19,6 @@ def at_minute(prefix: str) -> Callable[[], str]:
     """For runs that act on "now": `deliver-outbox-2026-11-25T15:58`."""
 
     def name() -> str:
-        from tasks.runtime import now
-
         return f"{prefix}-{now().in_timezone('Europe/London'):%Y-%m-%dT%H:%M}"
 
     return name

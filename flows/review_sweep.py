@@ -13,15 +13,15 @@ from prefect import flow
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
+from models.policies import ReviewPolicy
 from tasks.flow_tasks import (
     chase_missing_sign_offs,
     deliver_emails,
     escalate_reviews,
     open_reviews,
     remind_reviews,
+    resolve_as_of,
 )
-from tasks.runtime import resolve_as_of
-from tasks.sweeps import ReviewPolicy
 
 # the form's defaults are the policy's, declared once there
 DEFAULT = ReviewPolicy()

@@ -20,10 +20,13 @@ from prefect.artifacts import create_table_artifact
 from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
-from tasks import runtime
-from tasks.flow_tasks import check_suspension_deadlines, deliver_emails, read_suspension
+from tasks.flow_tasks import (
+    check_suspension_deadlines,
+    deliver_emails,
+    read_suspension,
+    resolve_as_of,
+)
 from tasks.matters import MatterStory
-from tasks.runtime import resolve_as_of
 
 DEPLOYMENT = "suspension/suspension"
 
@@ -32,9 +35,6 @@ DEPLOYMENT = "suspension/suspension"
 def schedule_suspension_checks(story: MatterStory) -> list[str]:
     """Schedule this flow for days 7, 14 and 25 (09:00 London) and for the exact end; a check
     whose time has passed is left to this run and the deadline sweep."""
-    if story.settled:
-        return []
-    now = runtime.now()
     checks = [
         Check(
             label=label,
@@ -46,8 +46,7 @@ def schedule_suspension_checks(story: MatterStory) -> list[str]:
             },
             key=f"suspension-{story.reference}-{label.replace(' ', '')}",
         )
-        for label, at in story.checks.items()
-        if at > now
+        for label, at in story.checks_to_come().items()
     ]
     return schedule_runs(
         DEPLOYMENT, story.reference, checks, f"the daily deadline sweep checks {story.reference}"

@@ -21,15 +21,14 @@ from prefect.artifacts import create_table_artifact
 from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
-from tasks import runtime
 from tasks.flow_tasks import (
     carry_out_withdrawal,
     deliver_emails,
     read_withdrawal,
+    resolve_as_of,
     schedule_ended_disposals,
 )
 from tasks.matters import MatterStory
-from tasks.runtime import resolve_as_of
 
 DEPLOYMENT = "withdrawal/withdrawal"
 
@@ -37,8 +36,8 @@ DEPLOYMENT = "withdrawal/withdrawal"
 @task
 def schedule_effective_check(story: MatterStory) -> list[str]:
     """Schedule this flow for the start of the effective date, if that is still to come."""
-    at = story.checks["effective date"]
-    if story.settled or at <= runtime.now():
+    at = story.checks_to_come().get("effective date")
+    if at is None:
         return []
     check = Check(
         label="effective date",

@@ -306,3 +306,15 @@ retention:
 # §31: how often the arrangement is reviewed, in months.
 review_interval_months: 12
 """
+
+
+def template_with(source: str, **changes: Any) -> ArrangementDraft:
+    """The template's Appendix J form with fields replaced (a field given as None is removed),
+    checked as any file is: the sample register and the tests build their drafts this way."""
+    raw = yaml.safe_load(TEMPLATE)
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key, None)
+        else:
+            raw[key] = value
+    return parse_arrangement_draft(source, yaml.safe_dump(raw))

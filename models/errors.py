@@ -9,18 +9,27 @@ class IsaError(Exception):
     A message about an input names it as a `{name}` marker (the use case's parameter name) and
     `inputs` gives each its words, so each way in names it its own way: `str()` in words ("the
     reason is required"), the command line as its option (`--reason is required`) by
-    `shown(option)`, a web form by its field's label."""
+    `shown(option)`, a web form by its field's label.
 
-    def __init__(self, message: str = "", *, inputs: Mapping[str, str] | None = None) -> None:
+    `command` is the operator's next step on the command line (`isa agency list`); only the
+    command line shows it, so a partner on the web never reads an instruction for a shell."""
+
+    def __init__(
+        self, message: str = "", *, inputs: Mapping[str, str] | None = None, command: str = ""
+    ) -> None:
         self.message = message
         self.inputs = dict(inputs or {})
+        self.command = command
         super().__init__(self.shown(lambda name: self.inputs[name]))
 
-    def shown(self, name: Callable[[str], str]) -> str:
-        """The message with each input named by `name(parameter)`."""
+    def shown(self, name: Callable[[str], str], *, command: bool = False) -> str:
+        """The message with each input named by `name(parameter)`, and with the command line's
+        next step in brackets when `command` is set."""
         text = self.message
         for parameter in self.inputs:
             text = text.replace("{" + parameter + "}", name(parameter))
+        if command and self.command:
+            text += f" (see `{self.command}`)"
         return text
 
 

@@ -5,7 +5,7 @@ run or at `isa up`. Each row carries the event id it was made with, so a republi
 server has already seen, and the flows it starts are idempotent besides."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ import pendulum
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
-from core.db import EVENTS_STAGED
+from core.db import EVENTS_STAGED, WRITE_TRANSACTION
 from models.events import DomainEvent
 from notifications.catalog import notice_for
 from notifications.context import event_fields
@@ -87,13 +87,24 @@ def publish_pending(
         ).all()
         if not rows:
             break
-        error = post_events(api_url, rows, timeout=timeout)
         ids = [row.id for row in rows]
+        took = [(row.event, row.reference) for row in rows]
+        payload = [prefect_event(row) for row in rows]
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if sqlite:
+            # SQLite: a read held across the POST would deadlock with the flow the POST starts
+            # (it waits for our shared lock to commit, we for its to write): let go, then write
+            # in a transaction that waits its turn. A row another publisher posts meanwhile is
+            # posted twice, and the server knows it by its event id.
+            session.commit()
+        error = post_events(api_url, payload, timeout=timeout)
+        if sqlite:
+            session.connection(execution_options={WRITE_TRANSACTION: True})
         if error is None:
             session.execute(
                 update(OutboxEvent).where(col(OutboxEvent.id).in_(ids)).values(published_at=now)
             )
-            published += [(row.event, row.reference) for row in rows]
+            published += took
         else:
             session.execute(
                 update(OutboxEvent)
@@ -111,9 +122,8 @@ def publish_pending(
     return Publication(published=tuple(published), left=left, error=error)
 
 
-def post_events(api_url: str, rows: Iterable[OutboxEvent], *, timeout: float) -> str | None:
-    """POST the rows to the server's events API; None when it took them, else why not."""
-    payload = [prefect_event(row) for row in rows]
+def post_events(api_url: str, payload: list[dict[str, Any]], *, timeout: float) -> str | None:
+    """POST the events to the server's events API; None when it took them, else why not."""
     try:
         response = httpx.post(f"{api_url.rstrip('/')}/events", json=payload, timeout=timeout)
     except httpx.HTTPError as exc:

@@ -7,7 +7,6 @@ Like the review sweep it works set-wise in batches, and what it did is stored on
 (the grant revoked, the reminder sent), so a second run the same day finds nothing.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,6 +19,7 @@ from models.clocks import LONDON, local_date
 from models.enums import AccessGrantStatus, ArrangementStatus
 from models.events import AccessAttestationDue, AccessRevoked, DomainEvent, TrainingExpiring
 from models.lifecycles import ACCESS_GRANT
+from models.policies import AccessPolicy
 from models.tables import AccessGrant, Arrangement, Contact, TrainingRecord
 from tasks.sweeps import Claim, PhaseReport, in_batches, record_batch
 from tasks.uow import UnitOfWork
@@ -34,30 +34,6 @@ ENDED = (
     ArrangementStatus.CLOSED,
 )
 HELD = (AccessGrantStatus.ACTIVE, AccessGrantStatus.PAUSED)
-
-
-@dataclass(frozen=True)
-class AccessPolicy:
-    """How need to know is kept up; every field can be set on the sweep's deployment."""
-
-    attest_every_months: int = 6
-    attestation_reminder_days: int = 14
-    attestation_grace_days: int = 14
-    training_reminder_days: int = 30
-    batch_size: int = 1000
-
-    def __post_init__(self) -> None:
-        if self.attest_every_months < 1 or self.batch_size < 1:
-            raise ValueError("attestation interval and batch size must be at least 1")
-        if (
-            min(
-                self.attestation_reminder_days,
-                self.attestation_grace_days,
-                self.training_reminder_days,
-            )
-            < 0
-        ):
-            raise ValueError("reminder and grace periods cannot be negative")
 
 
 def _midnight(day: date) -> pendulum.DateTime:

@@ -271,7 +271,8 @@ def checkpoints_to_check(source: str | None, directory: Path) -> list[tuple[str,
         kept = stored_checkpoints(directory)
         if not kept:
             raise InvalidInput(
-                f"no checkpoint is kept in {directory}: take one with `isa audit checkpoint`"
+                f"no checkpoint is kept in {directory}: take one first",
+                command="isa audit checkpoint",
             )
         return [max(kept, key=lambda c: c[1].seq)]
     path = Path(source)

@@ -9,10 +9,11 @@ from typing import Any, Literal
 import pendulum
 from sqlmodel import Session
 
-from tasks.access_sweep import AccessPolicy, sweep_access
+from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
+from tasks.access_sweep import sweep_access
 from tasks.deadlines import sweep_deadlines
-from tasks.disposal import DisposalPolicy, sweep_disposals
-from tasks.sweeps import PhaseReport, ReviewPolicy, sweep_reviews
+from tasks.disposal import sweep_disposals
+from tasks.sweeps import PhaseReport, sweep_reviews
 
 Sweep = Literal["reviews", "access", "disposal", "deadlines"]
 

@@ -2,7 +2,6 @@
 per recipient agency, due at the arrangement's end plus its retention period, confirmed with a
 certificate by that agency's nominated representative; the last confirmation closes it."""
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models.clocks import DISPOSAL_REMINDER_DAYS, local_date
+from models.clocks import local_date
 from models.enums import ArrangementStatus, ContactRole, DisposalTaskStatus, PartyRole
 from models.errors import NotFound
 from models.events import (
@@ -25,6 +24,7 @@ from models.events import (
 )
 from models.inputs import MAX_TEXT, required_name
 from models.lifecycles import DISPOSAL_TASK
+from models.policies import DisposalPolicy
 from models.tables import Agency, Arrangement, ArrangementParty, DisposalTask
 from tasks.arrangements import transition
 from tasks.lookup import arrangement_by_ref, require_role_at, resolve_actor
@@ -137,7 +137,7 @@ def confirm_disposal(
             .with_for_update()
         ).first()
         if held is None:
-            raise NotFound(f"no disposal task {task!r} (see `isa disposal list`)")
+            raise NotFound(f"no disposal task {task!r}", command="isa disposal list")
         agency = session.get(Agency, held.agency_id)
         isa = session.get(Arrangement, held.arrangement_id)
         assert agency is not None and isa is not None
@@ -195,23 +195,6 @@ def schedule_for_leaver(uow: UnitOfWork, arrangement: Arrangement, agency: Agenc
     ).first()
     if already is None:
         _add_task(uow, arrangement, agency, due)
-
-
-@dataclass(frozen=True)
-class DisposalPolicy:
-    """How destruction is chased; every field can be set on the sweep's deployment."""
-
-    reminder_days: tuple[int, ...] = DISPOSAL_REMINDER_DAYS
-    escalate_to_chairs_after_days: int = 30
-    batch_size: int = 1000
-
-    def __post_init__(self) -> None:
-        if any(r <= 0 for r in self.reminder_days) or len(set(self.reminder_days)) != len(
-            self.reminder_days
-        ):
-            raise ValueError(f"disposal reminder days {list(self.reminder_days)}: distinct, > 0")
-        if self.escalate_to_chairs_after_days < 1 or self.batch_size < 1:
-            raise ValueError("escalation period and batch size must be at least 1")
 
 
 def schedule_ended_arrangements(

@@ -9,12 +9,12 @@ from typing import Any
 from prefect import task
 
 from models.errors import IsaError
+from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
 from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
 from tasks import access_sweep, deadlines, disposal, runtime
-from tasks.access_sweep import AccessPolicy
 from tasks.audit import save_checkpoint, take_checkpoint
-from tasks.disposal import DisposalPolicy, schedule_ended_arrangements
+from tasks.disposal import schedule_ended_arrangements
 from tasks.matters import (
     MatterStory,
     SignOffWait,
@@ -26,13 +26,16 @@ from tasks.monitoring import publish_monitoring_report
 from tasks.suspensions import check_suspension
 from tasks.sweeps import (
     PhaseReport,
-    ReviewPolicy,
     chase_approvals,
     escalate_overdue_reviews,
     open_due_reviews,
     remind_upcoming_reviews,
 )
 from tasks.withdrawals import complete_withdrawal
+
+# the run's clock, for flows: the day a run is for, and now (both honour `ISA_NOW`)
+resolve_as_of = runtime.resolve_as_of
+now = runtime.now
 
 
 def _report(phase: PhaseReport) -> dict[str, Any]:
@@ -202,14 +205,14 @@ def sweep_deadlines(as_of: date) -> list[dict[str, Any]]:
 def read_suspension(suspension: str) -> MatterStory:
     """The suspension as its flow reports it (an unknown reference fails at once, saying so)."""
     with runtime.session() as session:
-        return suspension_story(session, suspension)
+        return suspension_story(session, suspension, runtime.now())
 
 
 @task(**RETRYING)
 def read_withdrawal(withdrawal: str) -> MatterStory:
     """The withdrawal as its flow reports it."""
     with runtime.session() as session:
-        return withdrawal_story(session, withdrawal)
+        return withdrawal_story(session, withdrawal, runtime.now())
 
 
 @task(**RETRYING)

@@ -37,7 +37,7 @@ def find_agency(session: Session, name: str, *, lock: bool = False) -> Agency | 
 def agency_by_name(session: Session, name: str, *, lock: bool = False) -> Agency:
     agency = find_agency(session, name, lock=lock)
     if agency is None:
-        raise NotFound(f"no agency named {name!r} is registered (see `isa agency list`)")
+        raise NotFound(f"no agency named {name!r} is registered", command="isa agency list")
     return agency
 
 
@@ -45,14 +45,19 @@ Referenced = TypeVar("Referenced", Arrangement, Suspension, Withdrawal, AccessGr
 
 
 def _by_reference(
-    session: Session, model: type[Referenced], reference: str, lock: bool, missing: str
+    session: Session,
+    model: type[Referenced],
+    reference: str,
+    lock: bool,
+    missing: str,
+    command: str = "",
 ) -> Referenced:
     stmt = select(model).where(model.reference == reference.strip().upper())
     if lock:
         stmt = stmt.with_for_update()
     found = session.exec(stmt).first()
     if found is None:
-        raise NotFound(missing.format(reference=repr(reference)))
+        raise NotFound(missing.format(reference=repr(reference)), command=command)
     return found
 
 
@@ -62,7 +67,8 @@ def arrangement_by_ref(session: Session, reference: str, *, lock: bool = False) 
         Arrangement,
         reference,
         lock,
-        "no arrangement {reference} (see `isa arrangement list`)",
+        "no arrangement {reference}",
+        "isa arrangement list",
     )
 
 
@@ -82,7 +88,7 @@ def contact_by_email(session: Session, email: str) -> Contact:
     address = normalise_email(email)
     contact = session.exec(select(Contact).where(Contact.email == address)).first()
     if contact is None:
-        raise NotFound(f"no contact with email {address} (see `isa contact add`)")
+        raise NotFound(f"no contact with email {address}", command="isa contact add")
     return contact
 
 

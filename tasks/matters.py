@@ -35,6 +35,18 @@ class MatterStory:
     emails: dict[str, int] = field(default_factory=dict)
     # when its checker runs are due (still to come, or past), by label ("day 7")
     checks: dict[str, pendulum.DateTime] = field(default_factory=dict)
+    # the run's clock when the story was read
+    read_at: pendulum.DateTime | None = None
+
+    def checks_to_come(self) -> dict[str, pendulum.DateTime]:
+        """The checker runs still owed: none once settled, else those after the reading."""
+        if self.settled:
+            return {}
+        return {
+            label: at
+            for label, at in self.checks.items()
+            if self.read_at is None or at > self.read_at
+        }
 
     def summary(self) -> str:
         """The one line a flow logs: the matter in the register's words."""
@@ -96,7 +108,7 @@ def _moves(session: Session, since: Any, actions: tuple[str, ...], key: str, ref
     return [str(subject) for subject, after in rows if (after or {}).get(key) == ref]
 
 
-def suspension_story(session: Session, reference: str) -> MatterStory:
+def suspension_story(session: Session, reference: str, now: pendulum.DateTime) -> MatterStory:
     matter = suspension_by_ref(session, reference)
     home = session.get(Agency, matter.agency_id)
     assert home is not None
@@ -137,10 +149,11 @@ def suspension_story(session: Session, reference: str) -> MatterStory:
         arrangements={"suspended": tuple(suspended), "resumed": tuple(resumed)},
         emails=_emails(session, matter.reference),
         checks={f"day {day}": at for day, at in checks.items()},
+        read_at=now,
     )
 
 
-def withdrawal_story(session: Session, reference: str) -> MatterStory:
+def withdrawal_story(session: Session, reference: str, now: pendulum.DateTime) -> MatterStory:
     notice = withdrawal_by_ref(session, reference)
     home = session.get(Agency, notice.agency_id)
     assert home is not None
@@ -182,6 +195,7 @@ def withdrawal_story(session: Session, reference: str) -> MatterStory:
         disposal_tasks=tasks,
         emails=_emails(session, notice.reference),
         checks={"effective date": effective},
+        read_at=now,
     )
 
 

@@ -5,10 +5,9 @@ different stages, with reviews and sign-offs coming due. Built through the real 
 from typing import Any
 
 import pendulum
-import yaml
 from sqlmodel import Session, select
 
-from models.appendix_j import TEMPLATE, parse_arrangement_draft
+from models.appendix_j import ArrangementDraft, template_with
 from models.enums import ContactRole, ReviewOutcome, SecurityStandard
 from models.tables import Agency
 from tasks.access import grant_access, mark_leaver, record_training
@@ -44,12 +43,13 @@ def is_empty(session: Session) -> bool:
     return session.exec(select(Agency.id).limit(1)).first() is None
 
 
-def _form(title: str, parties: list[tuple[str, str]], **changes: Any) -> Any:
-    raw = yaml.safe_load(TEMPLATE)
-    raw["title"] = f"{PREFIX}{title}"
-    raw["parties"] = [{"agency": AGENCIES[a][0], "role": role} for a, role in parties]
-    raw.update(changes)
-    return parse_arrangement_draft("sample register", yaml.safe_dump(raw))
+def _form(title: str, parties: list[tuple[str, str]], **changes: Any) -> ArrangementDraft:
+    return template_with(
+        "sample register",
+        title=f"{PREFIX}{title}",
+        parties=[{"agency": AGENCIES[a][0], "role": role} for a, role in parties],
+        **changes,
+    )
 
 
 def load_sample_register(session: Session, *, now: pendulum.DateTime) -> list[str]:

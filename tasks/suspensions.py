@@ -210,8 +210,8 @@ def record_meeting(
         require_chair(who, to=f"record the meeting for {matter.reference}")
         if matter.status == SuspensionStatus.RAISED:
             raise Refused(
-                f"no meeting has been set for {matter.reference}: set it first with "
-                f"`isa meeting schedule {matter.reference} --at DATETIME`"
+                f"no meeting has been set for {matter.reference}: set it first",
+                command=f"isa meeting schedule {matter.reference} --at DATETIME",
             )
         SUSPENSION.fire(matter.status, "hold_meeting", matter.reference)
         if not meeting_within_deadline(pendulum.instance(matter.raised_at), now):

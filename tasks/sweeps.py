@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from models.clocks import DEFAULT_REMINDER_LADDER, LONDON, days_overdue, local_date
+from models.clocks import LONDON, days_overdue, local_date
 from models.enums import ArrangementStatus, ReviewStatus
 from models.events import (
     ApprovalEscalated,
@@ -32,6 +32,7 @@ from models.events import (
 )
 from models.lifecycles import ARRANGEMENT
 from models.lifecycles import REVIEW as REVIEW_LIFECYCLE
+from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY, ReviewPolicy
 from models.tables import Arrangement, Review
 from tasks.arrangements import awaiting_signatures
 from tasks.uow import UnitOfWork, unit_of_work
@@ -39,36 +40,6 @@ from tasks.uow import UnitOfWork, unit_of_work
 # bulk statements go through the tables (Core), not the ORM: no identity-map bookkeeping
 REVIEW = Review.__table__  # type: ignore[attr-defined]
 ARRANGEMENT_TABLE = Arrangement.__table__  # type: ignore[attr-defined]
-
-APPROVAL_REMINDER_DAY = 7
-APPROVAL_ESCALATION_DAY = 14
-
-
-@dataclass(frozen=True)
-class ReviewPolicy:
-    """How reviews are chased; every field can be set on the sweep's deployment."""
-
-    ladder: tuple[int, ...] = DEFAULT_REMINDER_LADDER
-    escalate_to_chairs_after_days: int = 30
-    lapse_after_days: int = 90
-    batch_size: int = 1000
-
-    def __post_init__(self) -> None:
-        if (
-            not self.ladder
-            or any(r < 0 for r in self.ladder)
-            or len(set(self.ladder)) != len(self.ladder)
-        ):
-            raise ValueError(f"reminder ladder {list(self.ladder)}: days must be distinct, >= 0")
-        if not 0 < self.escalate_to_chairs_after_days < self.lapse_after_days:
-            raise ValueError("escalation to the chairs must come after 1 day and before lapse")
-        if self.batch_size < 1:
-            raise ValueError("batch size must be at least 1")
-
-    @property
-    def reminder_rungs(self) -> tuple[int, ...]:
-        """The rungs before the due date, nearest first; rung 0 is the review opening itself."""
-        return tuple(sorted(r for r in self.ladder if r > 0))
 
 
 @dataclass

@@ -1,34 +1,91 @@
 """`isa`: the command line over the register's use cases. A thin layer: it parses, reads the clock
 once, calls one use case and prints what happened; any refusal is one line on stderr, exit 1.
 
-One module per group of commands, each registering its commands on the app in
-`isa/cli/common.py` when imported here; none imports another but `common`."""
+One module per group of commands; none imports another but `common`. Each command is named
+here by its import path, so a command loads only its own module and what that imports (`isa
+agency list` never imports Prefect); `isa --help` lists them all."""
 
 import sys
 from collections.abc import Sequence
 
+from cyclopts import App
 from cyclopts.exceptions import CycloptsError
 
-from isa.cli import (  # noqa: F401  (each registers its commands on the app)
-    access,
-    arrangements,
-    audit,
-    db,
-    disposal,
-    flows,
-    mail,
-    matters,
-    register,
+from isa.cli.common import (
+    access_app,
+    agency_app,
+    app,
+    arrangement_app,
+    audit_app,
+    chair_app,
+    contact_app,
+    db_app,
+    disposal_app,
+    meeting_app,
+    outbox_app,
+    review_app,
+    staff_app,
+    sweep_app,
+    training_app,
 )
-from isa.cli.common import app
 from models.errors import IsaError, as_option
+
+# (group, command, where its function is): loaded when the command runs
+COMMANDS: tuple[tuple[App, str, str], ...] = (
+    (agency_app, "add", "isa.cli.register:agency_add"),
+    (agency_app, "list", "isa.cli.register:agency_list"),
+    (contact_app, "add", "isa.cli.register:contact_add"),
+    (contact_app, "list", "isa.cli.register:contact_list"),
+    (chair_app, "add", "isa.cli.register:chair_add"),
+    (arrangement_app, "template", "isa.cli.arrangements:arrangement_template"),
+    (arrangement_app, "draft", "isa.cli.arrangements:arrangement_draft"),
+    (arrangement_app, "revise", "isa.cli.arrangements:arrangement_revise"),
+    (arrangement_app, "submit", "isa.cli.arrangements:arrangement_submit"),
+    (arrangement_app, "approve", "isa.cli.arrangements:arrangement_approve"),
+    (arrangement_app, "reject", "isa.cli.arrangements:arrangement_reject"),
+    (arrangement_app, "show", "isa.cli.arrangements:arrangement_show"),
+    (arrangement_app, "list", "isa.cli.arrangements:arrangement_list"),
+    (review_app, "complete", "isa.cli.arrangements:review_complete"),
+    (training_app, "record", "isa.cli.access:training_record"),
+    (access_app, "grant", "isa.cli.access:access_grant"),
+    (access_app, "revoke", "isa.cli.access:access_revoke"),
+    (access_app, "attest", "isa.cli.access:access_attest"),
+    (staff_app, "leaver", "isa.cli.access:staff_leaver"),
+    (disposal_app, "confirm", "isa.cli.disposal:disposal_confirm"),
+    (disposal_app, "list", "isa.cli.disposal:disposal_list"),
+    (app, "suspend", "isa.cli.matters:suspend"),
+    (app, "withdraw", "isa.cli.matters:withdraw"),
+    (app, "mailsink", "isa.cli.mail:mailsink"),
+    (app, "up", "isa.cli.up:up_command"),
+    (meeting_app, "schedule", "isa.cli.matters:meeting_schedule"),
+    (meeting_app, "record", "isa.cli.matters:meeting_record"),
+    (audit_app, "log", "isa.cli.audit:audit_log"),
+    (audit_app, "verify", "isa.cli.audit:audit_verify"),
+    (audit_app, "checkpoint", "isa.cli.audit:audit_checkpoint"),
+    (db_app, "upgrade", "isa.cli.db:db_upgrade"),
+    (outbox_app, "list", "isa.cli.mail:outbox_list"),
+    (outbox_app, "deliver", "isa.cli.mail:outbox_deliver"),
+    (sweep_app, "reviews", "isa.cli.flows:sweep_reviews"),
+    (sweep_app, "access", "isa.cli.flows:sweep_access"),
+    (sweep_app, "disposal", "isa.cli.flows:sweep_disposal"),
+    (sweep_app, "deadlines", "isa.cli.flows:sweep_deadlines"),
+    (sweep_app, "monitoring", "isa.cli.flows:sweep_monitoring"),
+    (sweep_app, "all", "isa.cli.flows:sweep_all"),
+)
+for group, name, target in COMMANDS:
+    group.command(target, name=name)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one line on stderr and exit 1 for anything refused or malformed."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if "--help" in args or "-h" in args or not args:
+        # help lists each command's first docstring line: load them all (only for help)
+        for group, _name, _target in COMMANDS:
+            group.resolved_commands()
     try:
         app(
-            list(argv) if argv is not None else None,
+            args,
             exit_on_error=False,
             print_error=False,
             help_on_error=False,
@@ -39,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"isa: error: {message}", file=sys.stderr)
         sys.exit(1)
     except IsaError as exc:
-        print(f"isa: error: {exc.shown(as_option)}", file=sys.stderr)
+        print(f"isa: error: {exc.shown(as_option, command=True)}", file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
 

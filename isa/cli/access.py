@@ -5,19 +5,16 @@ from isa.cli.common import (
     As,
     Json,
     OptionalAs,
-    access_app,
     act,
     default_actor,
     option_date,
     report,
-    staff_app,
-    training_app,
 )
+from tasks.access import attest_access, grant_access, mark_leaver, record_training, revoke_access
 
 # --- training, access, staff ---
 
 
-@training_app.command(name="record")
 def training_record(
     email: str,
     *,
@@ -28,8 +25,6 @@ def training_record(
     json_: Json = False,
 ) -> None:
     """Record training a staff member completed."""
-    from tasks.access import record_training
-
     completed_on = option_date(completed, "--completed")
     expires_on = option_date(expires, "--expires")
     assert completed_on is not None
@@ -44,7 +39,6 @@ def training_record(
     report(events, json_, [f"training recorded for {email.strip().lower()}: {course}"])
 
 
-@access_app.command(name="grant")
 def access_grant(
     arrangement: str,
     email: str,
@@ -55,8 +49,6 @@ def access_grant(
     json_: Json = False,
 ) -> None:
     """Grant a trained staff member need-to-know access to an arrangement's data."""
-    from tasks.access import grant_access
-
     expires_on = option_date(expires, "--expires")
     _ctx, events = act(
         grant_access,
@@ -70,29 +62,20 @@ def access_grant(
     report(events, json_, [f"granted {grant}: {email.strip().lower()} on {arrangement.upper()}"])
 
 
-@access_app.command(name="revoke")
 def access_revoke(grant: str, *, reason: str, as_: As, json_: Json = False) -> None:
     """Revoke an access grant, with the reason."""
-    from tasks.access import revoke_access
-
     _ctx, events = act(revoke_access, grant=grant, reason=reason, actor=as_)
     report(events, json_, [f"revoked {grant.upper()}"])
 
 
-@access_app.command(name="attest")
 def access_attest(grant: str, *, as_: As, json_: Json = False) -> None:
     """Confirm a grant is still needed (the point of contact of the staff member's agency)."""
-    from tasks.access import attest_access
-
     _ctx, events = act(attest_access, grant=grant, actor=as_)
     report(events, json_, [f"need to know for {grant.upper()} attested"])
 
 
-@staff_app.command(name="leaver")
 def staff_leaver(email: str, *, as_: As, json_: Json = False) -> None:
     """Record that a staff member has left; the access sweep revokes their access."""
-    from tasks.access import mark_leaver
-
     _ctx, events = act(mark_leaver, email=email, actor=as_)
     report(
         events,

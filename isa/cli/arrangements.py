@@ -11,20 +11,28 @@ from isa.cli.common import (
     Json,
     act,
     announce_ended,
-    arrangement_app,
     events_of,
     report,
-    review_app,
     session_scope,
 )
 from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
 from models.enums import ArrangementStatus
 from models.errors import InvalidInput
+from tasks.arrangements import (
+    approve_arrangement,
+    complete_review,
+    draft_arrangement,
+    parse_outcome,
+    reject_arrangement,
+    revise_draft,
+    submit_arrangement,
+)
+from tasks.listings import arrangements, as_dicts
+from tasks.queries import arrangement_detail
 
 # --- arrangements -----------------------------------------------------------------------------
 
 
-@arrangement_app.command(name="template")
 def arrangement_template() -> None:
     """Print a commented Appendix J form with every field, to fill in and draft from."""
     print(TEMPLATE, end="")
@@ -40,11 +48,8 @@ def _read_form(path: Path) -> Any:
     return parse_arrangement_draft(str(path), content)
 
 
-@arrangement_app.command(name="draft")
 def arrangement_draft(file: Path, *, as_: As, json_: Json = False) -> None:
     """Draft an arrangement from an Appendix J file."""
-    from tasks.arrangements import draft_arrangement
-
     form = _read_form(file)
     _ctx, events = act(draft_arrangement, draft=form, actor=as_)
     ref = events[0].as_dict()["arrangement"]
@@ -55,21 +60,15 @@ def arrangement_draft(file: Path, *, as_: As, json_: Json = False) -> None:
     )
 
 
-@arrangement_app.command(name="revise")
 def arrangement_revise(id: str, file: Path, *, as_: As, json_: Json = False) -> None:
     """Replace a draft's content from a revised Appendix J file."""
-    from tasks.arrangements import revise_draft
-
     form = _read_form(file)
     _ctx, events = act(revise_draft, reference=id, draft=form, actor=as_)
     report(events, json_, [f"revised draft {id.upper()}"])
 
 
-@arrangement_app.command(name="submit")
 def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
     """Submit a draft for approval by every party's signatory."""
-    from tasks.arrangements import submit_arrangement
-
     ctx, events = act(submit_arrangement, reference=id, actor=as_)
     ref = id.strip().upper()
     lines = [f"submitted {ref}: awaiting approval by every party's signatory"]
@@ -82,11 +81,8 @@ def arrangement_submit(id: str, *, as_: As, json_: Json = False) -> None:
     report(events, json_, lines)
 
 
-@arrangement_app.command(name="approve")
 def arrangement_approve(id: str, *, as_: As, json_: Json = False) -> None:
     """Approve the current version for your agency (a signatory of a party)."""
-    from tasks.arrangements import approve_arrangement
-
     _ctx, events = act(approve_arrangement, reference=id, actor=as_)
     lines = []
     for event in events:
@@ -104,20 +100,14 @@ def arrangement_approve(id: str, *, as_: As, json_: Json = False) -> None:
     report(events, json_, lines)
 
 
-@arrangement_app.command(name="reject")
 def arrangement_reject(id: str, *, reason: str, as_: As, json_: Json = False) -> None:
     """Reject the current version; the arrangement returns to draft at a new version."""
-    from tasks.arrangements import reject_arrangement
-
     _ctx, events = act(reject_arrangement, reference=id, reason=reason, actor=as_)
     report(events, json_, [f"rejected {id.upper()}: it is a draft again"])
 
 
-@arrangement_app.command(name="show")
 def arrangement_show(id: str, *, json_: Json = False) -> None:
     """Show an arrangement: parties, sign-offs of the current version, data, review date."""
-    from tasks.queries import arrangement_detail
-
     ctx = Context()
     with session_scope(ctx) as session:
         detail = arrangement_detail(session, id)
@@ -145,11 +135,8 @@ def arrangement_show(id: str, *, json_: Json = False) -> None:
     )
 
 
-@arrangement_app.command(name="list")
 def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:
     """List arrangements, optionally only those in one status."""
-    from tasks.listings import arrangements, as_dicts
-
     ctx = Context()
     with session_scope(ctx) as session:
         rows = as_dicts(arrangements(session, status))
@@ -163,11 +150,8 @@ def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = F
         )
 
 
-@review_app.command(name="complete")
 def review_complete(id: str, *, outcome: str, as_: As, json_: Json = False) -> None:
     """Record a review's outcome: renew, amend or terminate."""
-    from tasks.arrangements import complete_review, parse_outcome
-
     chosen = parse_outcome(outcome)
     ctx, events = act(complete_review, reference=id, outcome=chosen, actor=as_)
     done = events_of(events, "review.completed")[0].as_dict()

@@ -7,8 +7,16 @@ import pendulum
 from cyclopts import Parameter
 from sqlalchemy import Engine
 
-from isa.cli.common import Context, Json, at_least, audit_app, default_actor, session_scope
+from isa.cli.common import Context, Json, at_least, default_actor, session_scope
 from models.errors import IsaError
+from notifications.delivery import deliver_outbox_sync
+from tasks.audit import (
+    audit_events,
+    checkpoints_to_check,
+    save_checkpoint,
+    take_checkpoint,
+    verify_audit,
+)
 
 # --- audit ------------------------------------------------------------------------------------
 
@@ -19,11 +27,8 @@ def printable(value: object) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 
 
-@audit_app.command(name="log")
 def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
     """Print the audit log, oldest first (the newest --limit events)."""
-    from tasks.audit import audit_events
-
     at_least("--limit", limit)
     ctx = Context()
     with session_scope(ctx) as session:
@@ -58,7 +63,6 @@ def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
         )
 
 
-@audit_app.command(name="verify")
 def audit_verify(
     *,
     checkpoint: Annotated[
@@ -73,8 +77,6 @@ def audit_verify(
 ) -> None:
     """Prove the audit log whole: the keyed chain, its head, the checkpoints published of it,
     and the register's state against a replay of the log. Fails naming the first problem."""
-    from tasks.audit import checkpoints_to_check, verify_audit
-
     ctx = Context()
     against = checkpoints_to_check(checkpoint, ctx.settings.checkpoint_dir)
     with session_scope(ctx) as session:
@@ -107,13 +109,9 @@ def audit_verify(
         )
 
 
-@audit_app.command(name="checkpoint")
 def audit_checkpoint(*, json_: Json = False) -> None:
     """Sign the audit log's head, keep it in ISA_CHECKPOINT_DIR and email it to the chairs (the
     daily `audit-checkpoint` deployment does this each morning)."""
-    from notifications.delivery import deliver_outbox_sync
-    from tasks.audit import save_checkpoint, take_checkpoint
-
     ctx = Context()
     with session_scope(ctx) as session:
         taken = take_checkpoint(session, actor=default_actor(None), now=ctx.now)

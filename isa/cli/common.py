@@ -44,6 +44,8 @@ staff_app = App(name="staff", help="Staff members who handle shared data.")
 disposal_app = App(
     name="disposal", help="Destroying shared data when an arrangement ends (§35-§37)."
 )
+sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
+outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 for sub in (
     db_app,
     agency_app,
@@ -57,6 +59,8 @@ for sub in (
     audit_app,
     staff_app,
     disposal_app,
+    sweep_app,
+    outbox_app,
 ):
     app.command(sub)
 

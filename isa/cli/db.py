@@ -2,17 +2,15 @@
 
 import json
 
-from isa.cli.common import Context, Json, db_app
+from core.db import head_revision, upgrade
+from core.keys import audit_key
+from isa.cli.common import Context, Json
 
 # --- db ---------------------------------------------------------------------------------------
 
 
-@db_app.command(name="upgrade")
 def db_upgrade(*, json_: Json = False) -> None:
     """Create the register, or apply the migrations it lacks (creates the SQLite file if needed)."""
-    from core.db import head_revision, upgrade
-    from core.keys import audit_key
-
     ctx = Context()
     before = upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
     after = head_revision()

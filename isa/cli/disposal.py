@@ -2,19 +2,18 @@
 
 import json
 
-from isa.cli.common import As, Context, Json, act, disposal_app, events_of, report, session_scope
+from isa.cli.common import As, Context, Json, act, events_of, report, session_scope
 from models.clocks import local_date
+from tasks.disposal import confirm_disposal
+from tasks.listings import as_dicts, disposal_tasks
 
 # --- disposal ---
 
 
-@disposal_app.command(name="confirm")
 def disposal_confirm(
     task: str, *, method: str, certificate: str, as_: As, json_: Json = False
 ) -> None:
     """Record the destruction of the data (a nominated representative of that agency)."""
-    from tasks.disposal import confirm_disposal
-
     _ctx, events = act(
         confirm_disposal, task=task, method=method, certificate=certificate, actor=as_
     )
@@ -25,11 +24,8 @@ def disposal_confirm(
     report(events, json_, lines)
 
 
-@disposal_app.command(name="list")
 def disposal_list(*, overdue: bool = False, json_: Json = False) -> None:
     """List disposal tasks, or only those past their due date and not confirmed."""
-    from tasks.listings import as_dicts, disposal_tasks
-
     ctx = Context()
     with session_scope(ctx) as session:
         found = disposal_tasks(session, overdue_on=local_date(ctx.now) if overdue else None)

@@ -1,17 +1,16 @@
-"""`isa up` and `isa sweep`: bring the system up, or run a sweep at once for any day."""
+"""`isa sweep`: run a sweep at once, for today or any day, with no Prefect server needed."""
 
 import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from cyclopts import App, Parameter
+from cyclopts import Parameter
 from sqlalchemy import Engine
 
 from isa.cli.common import (
     Context,
     Json,
     announce_arrangements_ended,
-    app,
     at_least,
     default_actor,
     option_date,
@@ -19,18 +18,9 @@ from isa.cli.common import (
 )
 from models.clocks import local_date
 from models.errors import IsaError
-
-sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
-app.command(sweep_app)
-
-
-@app.command(name="up")
-def up_command() -> None:
-    """Start the Prefect server and UI, the mail sink, and serve every deployment (Ctrl-C stops)."""
-    from isa.up import up
-
-    ctx = Context()
-    up(ctx.settings, print)
+from notifications.delivery import deliver_outbox_sync
+from tasks.daily import phase_dicts, run_sweep, summarise
+from tasks.monitoring import publish_monitoring_report
 
 
 def _run_sweep(
@@ -46,9 +36,6 @@ def _run_sweep(
     ctx = Context()
     today = day or local_date(ctx.now)
     actor = default_actor(None)
-    from notifications.delivery import deliver_outbox_sync
-    from tasks.daily import phase_dicts, run_sweep, summarise
-
     with session_scope(ctx) as session:
         try:
             if which == "monitoring":
@@ -91,9 +78,6 @@ def _engine(session: Any) -> Engine:
 
 
 def _monitoring(ctx: Context, session: Any, day: date, json_: bool) -> None:
-    from notifications.delivery import deliver_outbox_sync
-    from tasks.monitoring import publish_monitoring_report
-
     summary, _ = publish_monitoring_report(
         session, period_end=day, actor=default_actor(None), now=ctx.now
     )
@@ -127,7 +111,6 @@ BatchSize = Annotated[
 ]
 
 
-@sweep_app.command(name="reviews")
 def sweep_reviews(
     *,
     as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
@@ -138,7 +121,6 @@ def sweep_reviews(
     _run_sweep("reviews", as_of, json_, batch_size)
 
 
-@sweep_app.command(name="access")
 def sweep_access(
     *,
     as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
@@ -149,7 +131,6 @@ def sweep_access(
     _run_sweep("access", as_of, json_, batch_size)
 
 
-@sweep_app.command(name="disposal")
 def sweep_disposal(
     *,
     as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
@@ -160,7 +141,6 @@ def sweep_disposal(
     _run_sweep("disposal", as_of, json_, batch_size)
 
 
-@sweep_app.command(name="deadlines")
 def sweep_deadlines(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
 ) -> None:
@@ -169,7 +149,6 @@ def sweep_deadlines(
     _run_sweep("deadlines", as_of, json_)
 
 
-@sweep_app.command(name="monitoring")
 def sweep_monitoring(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
 ) -> None:
@@ -177,7 +156,6 @@ def sweep_monitoring(
     _run_sweep("monitoring", as_of, json_)
 
 
-@sweep_app.command(name="all")
 def sweep_all(
     *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
 ) -> None:

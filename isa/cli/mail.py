@@ -1,6 +1,5 @@
 """`isa mailsink` and `isa outbox list|deliver`: the embedded mail sink and the operator's view of
-the outbox, registered on the `isa`
-app when isa/cli/__init__.py imports this module."""
+the outbox."""
 
 import json
 import signal
@@ -8,15 +7,16 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-from cyclopts import App, Parameter
+from cyclopts import Parameter
 from sqlalchemy import Engine
 
-from isa.cli.common import Context, Json, app, at_least, session_scope
+from isa.cli.common import Context, Json, at_least, session_scope
 from models.errors import InvalidInput, IsaError
+from notifications.delivery import deliver_outbox_sync
+from notifications.mailsink import mail_sink
+from notifications.publication import publish_pending
 from notifications.tables import OutboxStatus
-
-outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
-app.command(outbox_app)
+from tasks.listings import as_dicts, emails
 
 
 def _say(line: str) -> None:
@@ -24,7 +24,6 @@ def _say(line: str) -> None:
     print(line)
 
 
-@app.command(name="mailsink")
 def mailsink(
     *,
     dir_: Annotated[Path | None, Parameter(name="--dir")] = None,
@@ -32,8 +31,6 @@ def mailsink(
     host: str = "127.0.0.1",
 ) -> None:
     """Run the local SMTP server that stores each message as an .eml file (Ctrl-C stops it)."""
-    from notifications.mailsink import mail_sink
-
     if not 1 <= port <= 65535:
         raise InvalidInput(f"--port must be 1 to 65535, not {port}")
     ctx = Context()
@@ -57,7 +54,6 @@ def mailsink(
     _say("mail sink stopped")
 
 
-@outbox_app.command(name="list")
 def outbox_list(
     *,
     status: OutboxStatus | None = None,
@@ -66,8 +62,6 @@ def outbox_list(
 ) -> None:
     """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
     at_least("--limit", limit)
-    from tasks.listings import as_dicts, emails
-
     ctx = Context()
     with session_scope(ctx) as session:
         found, total = emails(session, status=status, limit=limit)
@@ -86,13 +80,9 @@ def outbox_list(
         _say(f"showing the newest {len(rows)} of {total} emails; --limit N shows more")
 
 
-@outbox_app.command(name="deliver")
 def outbox_deliver(*, limit: int | None = None, json_: Json = False) -> None:
     """Publish the Prefect events still owed, then send the emails that are due now over one
     SMTP connection (ISA_SMTP_*; the mail sink if unset)."""
-    from notifications.delivery import deliver_outbox_sync
-    from notifications.publication import publish_pending
-
     at_least("--limit", limit)
     ctx = Context()
     with session_scope(ctx) as session:

@@ -13,9 +13,7 @@ from isa.cli.common import (
     act,
     announce_ended,
     announce_raised,
-    app,
     events_of,
-    meeting_app,
     option_date,
     report,
     session_scope,
@@ -23,15 +21,16 @@ from isa.cli.common import (
 from models.clocks import local_date, parse_datetime
 from models.enums import MeetingOutcome
 from models.errors import InvalidInput
+from notifications.render import long_datetime
+from tasks.lookup import suspension_by_ref
+from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
+from tasks.withdrawals import withdraw_agency
 
 # --- suspension and withdrawal ----------------------------------------------------------------
 
 
-@app.command(name="suspend")
 def suspend(agency: str, *, reason: str, as_: As, json_: Json = False) -> None:
     """Suspend your agency's obligations for 30 days (§41; a signatory of that agency)."""
-    from tasks.suspensions import raise_suspension
-
     ctx, events = act(raise_suspension, agency=agency, reason=reason, actor=as_)
     raised = events_of(events, "suspension.raised")[0].as_dict()
     deadline = local_date(pendulum.parse(raised["meeting_deadline"]))  # type: ignore[arg-type]
@@ -47,11 +46,8 @@ def suspend(agency: str, *, reason: str, as_: As, json_: Json = False) -> None:
     )
 
 
-@meeting_app.command(name="schedule")
 def meeting_schedule(suspension: str, *, at: str, as_: As, json_: Json = False) -> None:
     """Schedule (or move) the resolution meeting; it must fall on or before day 14."""
-    from tasks.suspensions import schedule_meeting
-
     try:
         when = parse_datetime(at)
     except ValueError as exc:
@@ -67,7 +63,6 @@ def meeting_schedule(suspension: str, *, at: str, as_: As, json_: Json = False) 
     )
 
 
-@meeting_app.command(name="record")
 def meeting_record(
     suspension: str,
     *,
@@ -78,10 +73,6 @@ def meeting_record(
     json_: Json = False,
 ) -> None:
     """Record the meeting held: attendees, risk assessment, outcome (a chair)."""
-    from notifications.render import long_datetime
-    from tasks.lookup import suspension_by_ref
-    from tasks.suspensions import record_meeting
-
     ctx = Context()
     with session_scope(ctx) as session:
         events = record_meeting(
@@ -104,13 +95,10 @@ def meeting_record(
     report(events, json_, lines + announce_raised(ctx, events) + announce_ended(ctx, events))
 
 
-@app.command(name="withdraw")
 def withdraw(
     agency: str, *, reason: str, as_: As, effective: str | None = None, json_: Json = False
 ) -> None:
     """Withdraw your agency from the Protocol by notice to the chairs (§42; a signatory)."""
-    from tasks.withdrawals import withdraw_agency
-
     effective_on = option_date(effective, "--effective")
     ctx = Context()
     with session_scope(ctx) as session:

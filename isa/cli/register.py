@@ -11,19 +11,17 @@ from isa.cli.common import (
     Json,
     OptionalAs,
     act,
-    agency_app,
-    chair_app,
-    contact_app,
     default_actor,
     report,
     session_scope,
 )
 from models.enums import ContactRole, Nation, SecurityStandard
+from tasks.listings import agencies, as_dicts, contacts
+from tasks.register import add_chair, add_contact, register_agency
 
 # --- agencies, contacts, chairs ---------------------------------------------------------------
 
 
-@agency_app.command(name="add")
 def agency_add(
     name: str,
     *,
@@ -37,8 +35,6 @@ def agency_add(
     json_: Json = False,
 ) -> None:
     """Register a partner agency that has signed the Protocol."""
-    from tasks.register import register_agency
-
     _ctx, events = act(
         register_agency,
         name=name,
@@ -50,11 +46,8 @@ def agency_add(
     report(events, json_, [f"registered agency {name.strip()}"])
 
 
-@agency_app.command(name="list")
 def agency_list(*, json_: Json = False) -> None:
     """List the partner agencies and their membership status."""
-    from tasks.listings import agencies, as_dicts
-
     ctx = Context()
     with session_scope(ctx) as session:
         rows = as_dicts(agencies(session))
@@ -68,7 +61,6 @@ def agency_list(*, json_: Json = False) -> None:
         )
 
 
-@contact_app.command(name="add")
 def contact_add(
     agency: str,
     email: str,
@@ -79,8 +71,6 @@ def contact_add(
     json_: Json = False,
 ) -> None:
     """Add a person at an agency with roles; with no --role, a staff member."""
-    from tasks.register import add_contact
-
     _ctx, events = act(
         add_contact,
         agency=agency,
@@ -93,11 +83,8 @@ def contact_add(
     report(events, json_, [f"{email.strip().lower()} at {agency}: {roles}"])
 
 
-@contact_app.command(name="list")
 def contact_list(agency: str | None = None, *, json_: Json = False) -> None:
     """List the people at every agency, or at AGENCY, with their roles."""
-    from tasks.listings import as_dicts, contacts
-
     ctx = Context()
     with session_scope(ctx) as session:
         rows = as_dicts(contacts(session, agency))
@@ -110,10 +97,7 @@ def contact_list(agency: str | None = None, *, json_: Json = False) -> None:
         print(f"{row['agency']}  {row['name']} <{row['email']}>  {what}{left}")
 
 
-@chair_app.command(name="add")
 def chair_add(email: str, *, name: str, as_: OptionalAs = None, json_: Json = False) -> None:
     """Add a chair of the Information Governance Monitoring Group."""
-    from tasks.register import add_chair
-
     _ctx, events = act(add_chair, email=email, name=name, actor=default_actor(as_))
     report(events, json_, [f"{email.strip().lower()} is a chair"])

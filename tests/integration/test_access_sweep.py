@@ -8,9 +8,10 @@ from sqlmodel import Session, select
 
 from models.enums import AccessGrantStatus, ReviewOutcome
 from models.errors import Refused
+from models.policies import AccessPolicy
 from models.tables import AccessGrant
 from tasks.access import attest_access, grant_access, mark_leaver
-from tasks.access_sweep import AccessPolicy, sweep_access
+from tasks.access_sweep import sweep_access
 from tasks.arrangements import complete_review
 from tasks.suspensions import raise_suspension
 from tests.conftest import Database

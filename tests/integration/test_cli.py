@@ -614,7 +614,7 @@ def test_an_audit_checkpoint_is_kept_emailed_to_the_chairs_and_verified_against(
     )
     assert len(cut.err.splitlines()) == 1
     assert isa("audit", "verify", "--checkpoint", "latest").err == (
-        f"isa: error: no checkpoint is kept in {kept}: take one with `isa audit checkpoint`\n"
+        f"isa: error: no checkpoint is kept in {kept}: take one first (see `isa audit checkpoint`)\n"
     )
 
 

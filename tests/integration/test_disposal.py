@@ -159,7 +159,8 @@ def test_the_last_confirmation_closes_the_arrangement_and_tells_every_party(
 
 
 def _sweep(session: Session, day: pendulum.Date) -> dict:  # type: ignore[type-arg]
-    from tasks.disposal import DisposalPolicy, sweep_disposals
+    from models.policies import DisposalPolicy
+    from tasks.disposal import sweep_disposals
 
     at = pendulum.datetime(day.year, day.month, day.day, 6, 45, tz="Europe/London").in_timezone(
         "UTC"

@@ -31,6 +31,8 @@ class EventsEndpoint:
     def __init__(self) -> None:
         self.batches: list[list[dict[str, Any]]] = []
         self.status = 204
+        # what the server does before it answers (a trigger starting a flow that writes)
+        self.on_post: Any = None
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +40,8 @@ class EventsEndpoint:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if self.path == "/api/events":
                     endpoint.batches.append(json.loads(body))
+                    if endpoint.on_post is not None:
+                        endpoint.on_post()
                 self.send_response(endpoint.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -176,4 +180,22 @@ def test_isa_up_publishes_what_was_raised_while_the_server_was_down(
     published = publish_leftovers(Settings())
     assert published.published == (("isa.suspension.raised", SUS),)
     assert [event["resource"]["isa.reference"] for event in endpoint.events()] == [SUS]
+    assert db.count("event_outbox", "published_at IS NULL") == 0
+
+
+def test_publishing_waits_for_the_flow_its_post_starts_to_write_first(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, endpoint: EventsEndpoint
+) -> None:
+    """Seen in `isa up` on SQLite: the POST starts the suspension flow, which writes the register
+    before the server answers; the publisher, still holding the read it chose the rows in, could
+    not then mark them ("database is locked"), and `isa suspend` failed after its commit."""
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+
+    def the_flow_writes() -> None:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE suspension SET reason = 'Breach, as the flow read it'")
+
+    endpoint.on_post = the_flow_writes
+    done = publish_pending(session, api_url=endpoint.url, now=now)
+    assert done.error is None and done.published == (("isa.suspension.raised", SUS),)
     assert db.count("event_outbox", "published_at IS NULL") == 0

@@ -223,7 +223,7 @@ def test_a_meeting_never_set_cannot_be_recorded_and_the_refusal_says_what_to_do(
 ) -> None:
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     before = db.snapshot(exclude=("audit_event", "audit_head"))
-    with pytest.raises(Refused, match=f"no meeting has been set for {SUS}: set it first with"):
+    with pytest.raises(Refused, match=f"no meeting has been set for {SUS}: set it first$"):
         record_meeting(
             session,
             suspension=SUS,

@@ -9,9 +9,10 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from models.enums import ArrangementStatus, ReviewStatus
+from models.policies import ReviewPolicy
 from models.tables import Arrangement, Review
 from tasks.arrangements import approve_arrangement, submit_arrangement
-from tasks.sweeps import ReviewPolicy, chase_approvals, sweep_reviews
+from tasks.sweeps import chase_approvals, sweep_reviews
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
 

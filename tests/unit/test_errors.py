@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import InvalidInput, as_option
+from models.errors import InvalidInput, NotFound, as_option
 from models.inputs import ico_registration, required_text
 
 ROOT = Path(__file__).resolve().parents[2]
 A_FLAG_IN_AN_ERROR = re.compile(
     r"(InvalidInput|Refused|NotFound|IsaError)\(\s*f?\"--|required_\w+\([^)]*\"--", re.S
+)
+# a command for the operator written into the message itself, not given as `command=`
+A_COMMAND_IN_AN_ERROR = re.compile(
+    r"(InvalidInput|Refused|NotFound|IsaError)\((?:[^()]|\([^()]*\))*?\"[^\"]*`isa ", re.S
 )
 
 
@@ -40,6 +44,27 @@ def test_no_use_case_words_an_error_in_command_line_flags() -> None:
         for match in A_FLAG_IN_AN_ERROR.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+def test_the_operators_next_command_is_shown_only_on_the_command_line() -> None:
+    error = NotFound("no agency named 'X' is registered", command="isa agency list")
+    assert str(error) == "no agency named 'X' is registered"
+    assert error.shown(as_option) == "no agency named 'X' is registered"
+    assert error.shown(as_option, command=True) == (
+        "no agency named 'X' is registered (see `isa agency list`)"
+    )
+
+
+def test_no_use_case_writes_a_shell_command_into_its_message() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {match.group(0)!r}"
+        for room in ("models", "tasks", "notifications", "core")
+        for path in sorted((ROOT / room).rglob("*.py"))
+        for match in A_COMMAND_IN_AN_ERROR.finditer(path.read_text())
+    ]
+    assert offenders == []
+    assert A_COMMAND_IN_AN_ERROR.search('raise Refused(f"set it with `isa meeting schedule`")')
+    assert not A_COMMAND_IN_AN_ERROR.search('raise Refused("set it", command="isa meeting")')
 
 
 def test_the_check_sees_a_flag_in_an_error() -> None:

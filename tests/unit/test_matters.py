@@ -2,10 +2,12 @@
 edges: what each day of a suspension owes, who may attend its meeting, and what becomes of an
 arrangement a withdrawing agency leaves."""
 
+import pendulum
 import pytest
 
 from models.enums import ArrangementStatus, ContactRole, PartyRole, SuspensionStatus
 from models.matters import Duty, attendee_capacity, departure, suspension_duties
+from tasks.matters import MatterStory
 
 RAISED, SET, HELD, ENDED = (
     SuspensionStatus.RAISED,
@@ -93,3 +95,23 @@ def test_what_becomes_of_an_arrangement_a_withdrawing_agency_leaves(
     status: ArrangementStatus, remaining: list[PartyRole], fate: str
 ) -> None:
     assert departure(status, remaining) == fate
+
+
+def test_a_story_owes_only_the_checks_after_its_reading_and_none_once_settled() -> None:
+    raised = pendulum.datetime(2026, 12, 1, 10, tz="UTC")
+    checks = {"day 7": raised.add(days=6), "day 14": raised.add(days=13)}
+    story = MatterStory(
+        kind="suspension",
+        reference="SUS-2026-0001",
+        agency="Northshire Police",
+        reason="breach",
+        status="raised",
+        settled=False,
+        timeline=(),
+        checks=checks,
+        read_at=raised.add(days=10),
+    )
+    assert list(story.checks_to_come()) == ["day 14"]
+    assert story.checks_to_come()["day 14"] == raised.add(days=13)
+    settled = MatterStory(**{**story.__dict__, "settled": True, "status": "ended"})
+    assert settled.checks_to_come() == {}

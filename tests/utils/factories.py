@@ -4,10 +4,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pendulum
-import yaml
 from sqlmodel import Session
 
-from models.appendix_j import TEMPLATE, ArrangementDraft, parse_arrangement_draft
+from models.appendix_j import ArrangementDraft, template_with
 from models.enums import ContactRole
 from models.events import DomainEvent
 from tasks.access import grant_access, record_training
@@ -77,13 +76,7 @@ def seed_agencies(
 
 def form(**changes: Any) -> ArrangementDraft:
     """The template's Appendix J form with fields replaced (None removes a field)."""
-    raw = yaml.safe_load(TEMPLATE)
-    for key, value in changes.items():
-        if value is None:
-            raw.pop(key, None)
-        else:
-            raw[key] = value
-    return parse_arrangement_draft("test", yaml.safe_dump(raw))
+    return template_with("test", **changes)
 
 
 def parties(*pairs: tuple[str, str]) -> list[dict[str, str]]:
