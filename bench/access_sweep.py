@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from fresh_copy import sender_context, timed
+from fresh_copy import BENCH_LINKS, insert_drafts, sender_context, timed
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
@@ -38,7 +38,7 @@ from models.tables import (
 )
 from notifications.catalog import notice_for
 from notifications.context import Recipient
-from notifications.outbox import draft, insert_rows
+from notifications.outbox import draft
 from tasks.access_sweep import sweep_access
 
 AS_OF = pendulum.date(2026, 12, 1)
@@ -245,8 +245,8 @@ def baseline(engine: Engine) -> int:
                     owner,
                 ),
             ):
-                drafts.append(draft(notice, shared, person, NOW))
-        queued = insert_rows(session, drafts)
+                drafts.append(draft(notice, shared, person, NOW, BENCH_LINKS))
+        queued = insert_drafts(session, drafts, NOW)
         session.commit()
     return queued
 

@@ -5,6 +5,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -12,11 +13,25 @@ from sqlmodel import Session, select
 from core.db import make_engine
 from core.settings import DEFAULT_MAIL_FROM
 from models.audit import AuditSeal
+from models.links import LinkIssuer
 from models.tables import Installation
+from notifications.links import insert_links
 from notifications.message import Sender
+from notifications.outbox import insert_rows
 
-# What the benchmarks' use cases seal their audit events with.
+# What the benchmarks' use cases seal their audit events with, and make their links with.
 BENCH_SEAL = AuditSeal(key=b"bench-audit-key-" * 4, channel="bench", os_user="bench")
+BENCH_LINKS = LinkIssuer(key=b"bench-secret-key-" * 4, public_url="http://127.0.0.1:8000")
+
+
+def insert_drafts(session: Session, drafts: list[dict[str, Any]], now: Any) -> int:
+    """What the outbox does with drafted rows: insert them, and the personal links they carry."""
+    links = [row.pop("link") for row in drafts if row.get("link") is not None]
+    for row in drafts:
+        row.pop("link", None)
+    queued = insert_rows(session, drafts)
+    insert_links(session, links, now)
+    return queued
 
 
 def sender_context(session: Session) -> dict[str, str]:
@@ -30,7 +45,7 @@ def timed(template: Path, work: Callable[[Engine], int]) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "isa.db"
         shutil.copy(template, path)
-        engine = make_engine(f"sqlite:///{path}", audit=BENCH_SEAL)
+        engine = make_engine(f"sqlite:///{path}", audit=BENCH_SEAL, links=BENCH_LINKS)
         started = time.perf_counter()
         result = work(engine)
         elapsed = time.perf_counter() - started

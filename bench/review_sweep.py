@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from fresh_copy import sender_context, timed
+from fresh_copy import BENCH_LINKS, insert_drafts, sender_context, timed
 from sqlalchemy import Engine, insert, literal, select, union_all
 from sqlmodel import Session, col
 
@@ -40,7 +40,7 @@ from models.tables import (
 )
 from notifications.catalog import notice_for
 from notifications.context import Recipient
-from notifications.outbox import draft, insert_rows
+from notifications.outbox import draft
 from tasks.sweeps import sweep_reviews
 
 AS_OF = pendulum.date(2026, 12, 1)
@@ -197,8 +197,8 @@ def baseline(engine: Engine) -> int:
             }
             person = Recipient(email, name, role, f"{role} for {agency}", agency)
             # the same row building, rendering and message composing the outbox does
-            drafts.append(draft(notice, shared, person, NOW))
-        queued = insert_rows(session, drafts)
+            drafts.append(draft(notice, shared, person, NOW, BENCH_LINKS))
+        queued = insert_drafts(session, drafts, NOW)
         session.commit()
     return queued
 

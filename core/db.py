@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from core.files import create_private_file, private_directory
 from models.audit import AuditSeal
 from models.errors import IsaError
+from models.links import LinkIssuer
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -25,9 +26,25 @@ AUDIT_SEAL = "isa_audit_seal"
 # the queueing that builds them: their Message-IDs and invitations name it.
 MAILBOX = "isa_mailbox"
 
+# The execution option that carries an engine's LinkIssuer (models/links.py) to the queueing that
+# puts personal action links in emails; an engine made without one queues emails without links.
+LINK_ISSUER = "isa_link_issuer"
+
+# What a session's `info` may carry into the unit of work on it (tasks/uow.py): the evidence of
+# the channel it came in by (the web portal's link, client and typed name), written into every
+# audit event the unit appends; and steps to take inside its transaction just before the
+# commit (marking a link used), where a refusal rolls the whole change back.
+EVIDENCE = "isa_evidence"
+BEFORE_COMMIT = "isa_before_commit"
+
 
 def make_engine(
-    url: str, *, audit: AuditSeal | None = None, mailbox: str | None = None, **kwargs: Any
+    url: str,
+    *,
+    audit: AuditSeal | None = None,
+    mailbox: str | None = None,
+    links: LinkIssuer | None = None,
+    **kwargs: Any,
 ) -> Engine:
     engine = _engine(url, **kwargs)
     options: dict[str, Any] = {}
@@ -35,6 +52,8 @@ def make_engine(
         options[AUDIT_SEAL] = audit
     if mailbox is not None:
         options[MAILBOX] = mailbox
+    if links is not None:
+        options[LINK_ISSUER] = links
     return engine.execution_options(**options) if options else engine
 
 
@@ -157,6 +176,18 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_revision(engine: Engine) -> None:
+    """Refuse a database that is not set up, or not at this version's revision."""
+    current, head = current_revision(engine), head_revision()
+    if current is None:
+        raise IsaError("the register's database is not set up", command="isa db upgrade")
+    if current != head:
+        raise IsaError(
+            f"the register's database is at revision {current}, this version needs {head}",
+            command="isa db upgrade",
+        )
 
 
 def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> str | None:

@@ -3,8 +3,10 @@
 from collections.abc import Mapping
 from email.headerregistry import Address
 from email.utils import parseaddr
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pendulum
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
@@ -99,7 +101,44 @@ class Settings(BaseSettings):
     # Prefect artifact and emailed to the chairs); `isa audit verify` checks the log against them.
     checkpoint_dir: Path = Path("var/checkpoints")
 
-    @field_validator("mail_dir", "prefect_home", "audit_key_file", "checkpoint_dir", mode="before")
+    # --- the web portal, where partners act from the links in their emails ---
+    # The base of every link in an email (never taken from a request's Host header).
+    public_url: str = "http://127.0.0.1:8000"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8000, ge=1, le=65535)
+    # What links and the portal's sessions are made with, the same on every machine that queues
+    # email. Unset: read from `secret_key_file`, generated (mode 0600) while the portal is on
+    # this machine's loopback address; a public portal needs it set.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path("var/secret.key")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base(cls, value: str) -> str:
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"not an http(s) address: {value!r} (e.g. https://isa.example.org)")
+        if parsed.query or parsed.fragment:
+            raise ValueError(f"a base address takes no query or fragment: {value!r}")
+        return value.strip().rstrip("/")
+
+    def public_url_is_loopback(self) -> bool:
+        host = urlsplit(self.public_url).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @field_validator(
+        "mail_dir",
+        "prefect_home",
+        "audit_key_file",
+        "checkpoint_dir",
+        "secret_key_file",
+        mode="before",
+    )
     @classmethod
     def _a_path_is_not_empty(cls, value: object, info: ValidationInfo) -> object:
         # Path("") is the current directory: an empty setting would scatter files there

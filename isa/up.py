@@ -101,7 +101,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     from sqlmodel import Session
 
     from core.db import make_engine
-    from core.keys import audit_key, audit_seal
+    from core.keys import audit_key, audit_seal, link_issuer
     from tasks.sample import is_empty, load_sample_register
 
     # what the Prefect server and the runners write (its database, their logs) is the owner's
@@ -154,13 +154,23 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
                 env,
             )
         engine = make_engine(
-            settings.database_url, audit=audit_seal(settings, "cli"), mailbox=settings.mail_from
+            settings.database_url,
+            audit=audit_seal(settings, "cli"),
+            mailbox=settings.mail_from,
+            links=link_issuer(settings),
         )
         with Session(engine, expire_on_commit=False) as session:
             if is_empty(session):
                 refs = load_sample_register(session, now=settings.current_time())
                 say(f"loaded the sample register: {', '.join(refs)}")
         engine.dispose()
+        supervisor.start(
+            "web",
+            [sys.executable, "-c", "from isa.cli import main; main()", "web"],
+            env,
+        )
+        portal = f"http://{settings.web_host}:{settings.web_port}/"
+        wait_until(lambda: _answers(portal), supervisor, 60, "the web portal")
         supervisor.start("serve", [sys.executable, "-m", "isa.deployments"], env)
         wait_until(
             lambda: _deployments_ready(settings.prefect_api_url),
@@ -179,6 +189,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
             say(f"published {len(published.published)} Prefect event(s) the register owed")
         _start_first_sweep(env)
         say(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
+        say(f"Portal:       {settings.public_url}")
         say(
             f"Mail folder:  {settings.mail_dir.resolve()}"
             if not settings.smtp_host
@@ -193,6 +204,15 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
         say("stopping...")
     finally:
         supervisor.stop()
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _deployments_ready(api_url: str) -> bool:

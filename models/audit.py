@@ -47,6 +47,7 @@ def audit_hash(
     after: dict[str, Any] | None,
     detail: str | None,
     prev_hash: str,
+    evidence: dict[str, Any] | None = None,
 ) -> str:
     payload = {
         "seq": seq,
@@ -64,6 +65,9 @@ def audit_hash(
         "detail": detail,
         "prev_hash": prev_hash,
     }
+    if evidence is not None:
+        # sealed with the rest; an event without evidence hashes as it did before there was any
+        payload["evidence"] = evidence
     return hmac.new(key, canonical_json(payload), hashlib.sha256).hexdigest()
 
 

@@ -446,3 +446,13 @@ class DisposalEscalated(DomainEvent):
     arrangement: str
     agency: str
     due_on: str
+
+
+@dataclass(frozen=True)
+class SignInRequested(DomainEvent):
+    """A contact or chair asked the portal for a sign-in link; it lasts until `expires_at`."""
+
+    name = "portal.sign_in_requested"
+    email: str
+    requested_at: str
+    expires_at: str

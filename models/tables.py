@@ -450,6 +450,9 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     detail: str | None = Field(default=None, sa_column=Column(Text))
+    # how the person was known, where the way in has more to say than its channel: the web
+    # portal's link id, client address, user agent, typed name and the content hash shown
+    evidence: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     prev_hash: str = Field(nullable=False)
     hash: str = Field(nullable=False, unique=True)
 

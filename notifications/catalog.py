@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from models.links import LinkAction
+
 
 class Audience(StrEnum):
     """A group of people an email goes to, as the protocol names them."""
@@ -36,6 +38,8 @@ class Audience(StrEnum):
     AGENCY_DPOS = "agency_dpos"
     # the signatories of the parties whose sign-off of the current version is still missing
     AWAITING_SIGNATORIES = "awaiting_signatories"
+    # the contact or chair the event names by address (a sign-in link asked for)
+    PERSON = "person"
 
 
 # The event field each audience is resolved from; the catalog test checks every event has them.
@@ -52,6 +56,7 @@ AUDIENCE_NEEDS: Mapping[Audience, tuple[str, ...]] = {
     Audience.AGENCY_REPRESENTATIVES: ("agency",),
     Audience.AGENCY_POINTS_OF_CONTACT: ("agency",),
     Audience.AGENCY_DPOS: ("agency",),
+    Audience.PERSON: ("email",),
 }
 
 PARTIES = (Audience.PARTY_SIGNATORIES, Audience.PARTY_POINTS_OF_CONTACT)
@@ -92,6 +97,34 @@ class Publish:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """What an email asks of whoever receives it in one of `roles` ("*": anyone): a personal
+    link (models/links.py) for `action` on the record in the event's `field` (at its `version`,
+    if versioned), lasting at most 30 days and never past the context's `deadline`.
+    `awaiting_only`: only for parties the event lists as still awaiting."""
+
+    action: LinkAction
+    roles: tuple[str, ...]
+    field: str
+    version: str = ""
+    deadline: str = ""
+    awaiting_only: bool = False
+
+
+SIGN_OFF = Ask(LinkAction.APPROVE, ("signatory",), "arrangement", version="version")
+SIGN_OFF_IF_AWAITING = Ask(
+    LinkAction.APPROVE, ("signatory",), "arrangement", version="version", awaiting_only=True
+)
+CONFIRM_DISPOSAL = Ask(LinkAction.CONFIRM_DISPOSAL, ("nominated_representative",), "task")
+# any officer of a party may record a review's outcome (§31)
+RECORD_REVIEW = Ask(LinkAction.REVIEW, ("signatory", "point_of_contact"), "arrangement")
+KEEP_OR_REVOKE = Ask(LinkAction.ATTEST, ("point_of_contact",), "grant")
+# whoever asked, in whatever role: "*" matches every recipient
+SIGN_IN = Ask(LinkAction.SIGN_IN, ("*",), "email", deadline="event.expires_at")
+CHAIR_THE_MEETING = Ask(LinkAction.MEETING, ("chair",), "suspension", deadline="suspension.ends_at")
+
+
+@dataclass(frozen=True)
 class Notice:
     """The catalog's row for one event.
 
@@ -118,6 +151,8 @@ class Notice:
     merged_into: tuple[str, ...] = ()
     when: Callable[[Mapping[str, Any]], bool] | None = None
     publishes: tuple[Publish, ...] = ()
+    # the personal link the email carries for whoever it asks to act
+    ask: Ask | None = None
 
     def __post_init__(self) -> None:
         if bool(self.template) != bool(self.audiences):
@@ -146,6 +181,15 @@ _ENTRIES = (
     Notice("chair.added", subject="email"),
     Notice("training.recorded", subject="email"),
     Notice("arrangement.drafted", subject="arrangement"),
+    # --- the portal ---
+    Notice(
+        "portal.sign_in_requested",
+        subject="email",
+        template="sign_in",
+        audiences=(Audience.PERSON,),
+        occurrence=("event.requested_at",),
+        ask=SIGN_IN,
+    ),
     # --- an arrangement's approval (§2, §6) ---
     Notice(
         "arrangement.submitted",
@@ -154,6 +198,7 @@ _ENTRIES = (
         audiences=(Audience.PARTY_SIGNATORIES,),
         occurrence=("event.version",),
         publishes=(Publish("isa.arrangement.submitted", "arrangement"),),
+        ask=SIGN_OFF,
     ),
     Notice(
         "arrangement.approved",
@@ -164,6 +209,7 @@ _ENTRIES = (
         # an earlier "still awaiting" note is out of date once a later one is written
         cancels=("arrangement.approved",),
         when=_still_awaiting,
+        ask=SIGN_OFF_IF_AWAITING,
     ),
     Notice(
         "arrangement.activated",
@@ -238,6 +284,7 @@ _ENTRIES = (
         template="suspension_raised",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         publishes=(Publish("isa.suspension.raised", "suspension"),),
+        ask=CHAIR_THE_MEETING,
     ),
     Notice(
         "suspension.meeting_scheduled",
@@ -250,6 +297,7 @@ _ENTRIES = (
         # to set the meeting that has not gone yet
         cancels=("suspension.meeting_scheduled", "suspension.meeting_reminder"),
         invitation=True,
+        ask=CHAIR_THE_MEETING,
     ),
     Notice(
         "suspension.meeting_held",
@@ -276,6 +324,7 @@ _ENTRIES = (
         subject="suspension",
         template="suspension_meeting_reminder",
         audiences=(Audience.CHAIRS,),
+        ask=CHAIR_THE_MEETING,
     ),
     Notice(
         "suspension.escalated",
@@ -283,6 +332,7 @@ _ENTRIES = (
         template="suspension_escalated",
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         cancels=("suspension.meeting_reminder",),
+        ask=CHAIR_THE_MEETING,
     ),
     Notice(
         "suspension.ending_soon",
@@ -297,6 +347,7 @@ _ENTRIES = (
         template="approval_reminder",
         audiences=(Audience.AWAITING_SIGNATORIES,),
         occurrence=("event.version",),
+        ask=SIGN_OFF,
     ),
     Notice(
         "arrangement.approval_escalated",
@@ -305,6 +356,7 @@ _ENTRIES = (
         audiences=(Audience.CHAIRS, Audience.AWAITING_SIGNATORIES),
         occurrence=("event.version",),
         cancels=("arrangement.approval_reminder",),
+        ask=SIGN_OFF,
     ),
     Notice(
         "review.reminder",
@@ -314,6 +366,7 @@ _ENTRIES = (
         occurrence=("event.due_on", "event.days_before"),
         # a reminder not yet sent is out of date once a nearer one is queued
         cancels=("review.reminder",),
+        ask=RECORD_REVIEW,
     ),
     Notice(
         "review.opened",
@@ -322,6 +375,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.due_on",),
         cancels=("review.reminder",),
+        ask=RECORD_REVIEW,
     ),
     Notice(
         "review.overdue",
@@ -329,6 +383,7 @@ _ENTRIES = (
         template="review_overdue",
         audiences=(Audience.PARTY_SIGNATORIES,),
         occurrence=("event.due_on",),
+        ask=RECORD_REVIEW,
     ),
     Notice(
         "review.escalated",
@@ -336,6 +391,7 @@ _ENTRIES = (
         template="review_escalated",
         audiences=(Audience.CHAIRS, Audience.PARTY_SIGNATORIES),
         occurrence=("event.due_on",),
+        ask=RECORD_REVIEW,
     ),
     Notice(
         "arrangement.lapsed",
@@ -355,6 +411,7 @@ _ENTRIES = (
         template="access_attestation_due",
         audiences=(Audience.STAFF_POINTS_OF_CONTACT,),
         occurrence=("event.due_on",),
+        ask=KEEP_OR_REVOKE,
     ),
     Notice(
         "training.expiring",
@@ -369,6 +426,7 @@ _ENTRIES = (
         subject="task",
         template="disposal_scheduled",
         audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+        ask=CONFIRM_DISPOSAL,
     ),
     Notice(
         "disposal.reminder",
@@ -377,12 +435,14 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
         occurrence=("event.days_before",),
         cancels=("disposal.reminder",),
+        ask=CONFIRM_DISPOSAL,
     ),
     Notice(
         "disposal.overdue",
         subject="task",
         template="disposal_overdue",
         audiences=(Audience.AGENCY_DPOS, Audience.AGENCY_REPRESENTATIVES),
+        ask=CONFIRM_DISPOSAL,
     ),
     Notice(
         "disposal.escalated",

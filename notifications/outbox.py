@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from models.events import DomainEvent
+from models.links import LinkIssuer
 from notifications.catalog import Notice, notice_for
 from notifications.context import (
     Recipient,
@@ -25,6 +26,7 @@ from notifications.context import (
     with_recipient,
 )
 from notifications.invitation import meeting_invitation
+from notifications.links import insert_links, issuer_of, link_of, redacted
 from notifications.message import Sender, compose, message_id, serialise, unsendable
 from notifications.register_view import SqlRegisterView
 from notifications.render import RenderedEmail, render_email
@@ -61,6 +63,7 @@ def queue_notifications(uow: QueueingUnit) -> int:
     is the same as queueing the events one by one, in order.
     """
     view = SqlRegisterView(uow.session)
+    issuer = issuer_of(uow.session)
     view.prefetch(
         str(fields["arrangement"])
         for fields in (event_fields(e) for e in uow.events)
@@ -88,7 +91,7 @@ def queue_notifications(uow: QueueingUnit) -> int:
                 absorber = notice_for(into.name)
                 covered = {p.email for p in recipients_of(absorber, event_fields(into), view)}
                 people = [p for p in people if p.email not in covered]
-            new = [draft(notice, shared, p, uow.now) for p in people]
+            new = [draft(notice, shared, p, uow.now, issuer) for p in people]
         if notice.cancels:
             cancels.setdefault((notice.event, notice.cancels), set()).add(subject)
             # an email this same unit queued earlier is withdrawn just as a stored one would be,
@@ -111,7 +114,15 @@ def queue_notifications(uow: QueueingUnit) -> int:
         cancel_pending(
             uow.session, events=events, subject_refs=sorted(subjects), by=by, keep=queued
         )
-    return insert_rows(uow.session, rows)
+    # an email cancelled before it was ever queued gives out no link
+    links = [
+        link
+        for link, status in ((row.pop("link", None), row["status"]) for row in rows)
+        if link is not None and status == OutboxStatus.PENDING
+    ]
+    added = insert_rows(uow.session, rows)
+    insert_links(uow.session, links, uow.now)
+    return added
 
 
 @dataclass
@@ -143,16 +154,25 @@ def _merges(events: Sequence[DomainEvent]) -> _Merges:
 
 
 def draft(
-    notice: Notice, shared: dict[str, Any], recipient: Recipient, now: pendulum.DateTime
+    notice: Notice,
+    shared: dict[str, Any],
+    recipient: Recipient,
+    now: pendulum.DateTime,
+    issuer: LinkIssuer | None = None,
 ) -> dict[str, Any]:
     """One outbox row, rendered and built into the message that will be sent: a template that
     cannot render fails the use case here, before anything is committed, rather than an email
-    going missing later."""
+    going missing later. An email that asks its recipient to act carries their personal link
+    (its row, under "link", is written with the email)."""
     assert notice.template is not None
     context = with_recipient(shared, recipient)
     occurrence = occurrence_of(notice, context)
     key = dedupe_key(notice.event, shared["reference"], recipient.email, occurrence)
+    link = link_of(issuer, notice, context, recipient, key, now)
+    if link is not None:
+        context["link"] = link[1]
     rendered = render_email(notice.template, context)
+    context = redacted(context)
     calendar = context.get("calendar")
     sender = Sender.from_context(shared["sender"])
     problem = unsendable(recipient.email)
@@ -181,8 +201,10 @@ def draft(
     )
     return {
         **_row(notice, shared, recipient, key, occurrence, context, rendered, now, sender),
-        # not an outbox column: insert_rows puts it in outbox_message
+        # not outbox columns: insert_rows puts the message in outbox_message, and
+        # queue_notifications the link in action_link
         "message": serialise(message),
+        "link": link[0] if link is not None else None,
         "status": OutboxStatus.PENDING,
         "last_error": None,
     }
@@ -216,6 +238,10 @@ def _row(
     }
 
 
+# what a drafted row carries that is not a column of `outbox`
+_NOT_COLUMNS = ("message", "link")
+
+
 def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: a row already queued, by an earlier run
     or by a concurrent one, is left as it is. Returns how many rows were new."""
@@ -227,7 +253,7 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
         messages = {row["dedupe_key"]: row["message"] for row in chunk}
         stmt = (
             insert(outbox)
-            .values([{k: v for k, v in row.items() if k != "message"} for row in chunk])
+            .values([{k: v for k, v in row.items() if k not in _NOT_COLUMNS} for row in chunk])
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             # only the rows actually inserted come back
             .returning(outbox.c.id, outbox.c.dedupe_key)

@@ -278,6 +278,21 @@ class SqlRegisterView:
         ).one()
         return staff, home
 
+    def _person_as_recipient(self, email: str) -> list[Recipient]:
+        chair = self.session.exec(select(Chair).where(Chair.email == email)).first()
+        if chair is not None:
+            return [Recipient(chair.email, chair.name, "chair", CHAIR_CAPACITY)]
+        found = self.session.exec(
+            select(Contact, Agency)
+            .join(Agency, col(Agency.id) == Contact.agency_id)
+            .where(Contact.email == email, col(Contact.left_at).is_(None))
+        ).first()
+        if found is None:
+            return []
+        contact, home = found
+        capacity = f"a contact at {home.name}"
+        return [Recipient(contact.email, contact.name, "contact", capacity, home.name)]
+
     def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]:
         match audience:
             case Audience.PARTY_SIGNATORIES:
@@ -314,6 +329,8 @@ class SqlRegisterView:
                         home.name,
                     )
                 ]
+            case Audience.PERSON:
+                return self._person_as_recipient(str(event["email"]))
             case Audience.STAFF_POINTS_OF_CONTACT:
                 # the agency hears even when the person has left: it still owes the follow-up
                 _, home = self._staff(event["email"])

@@ -115,3 +115,27 @@ class OutboxEvent(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=utc_column())
     attempts: int = Field(default=0, nullable=False)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ActionLink(SQLModel, table=True):
+    """A personal action link (models/links.py): for one person, one act, one record (and its
+    version). Only the SHA-256 of the token is kept; the token is in the email alone."""
+
+    __tablename__ = "action_link"
+    __table_args__ = (
+        CheckConstraint("length(token_hash) = 64", name="token_hash_sha256"),
+        # a newer link voids the older ones of the same person, act and record
+        Index("ix_action_link_whose", "action", "subject_ref", "email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    subject_ref: str = Field(sa_column=Column(Text, nullable=False))
+    version: int | None = None
+    email: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=utc_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=utc_column())
+    voided_at: datetime | None = Field(default=None, sa_column=utc_column())
+    void_reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -95,6 +95,7 @@ def _recomputed(key: bytes, event: AuditEvent) -> str:
         after=event.after,
         detail=event.detail,
         prev_hash=event.prev_hash,
+        evidence=event.evidence,
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.db import make_engine
-from core.keys import audit_seal
+from core.keys import audit_seal, link_issuer
 from core.settings import Settings
 from models.clocks import local_date, parse_date
 
@@ -26,6 +26,7 @@ def engine(url: str | None = None) -> Engine:
         url or settings().database_url,
         audit=audit_seal(settings(), "prefect"),
         mailbox=settings().mail_from,
+        links=link_issuer(settings()),
     )
 
 

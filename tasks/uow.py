@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from core.db import AUDIT_SEAL, WRITE_TRANSACTION
+from core.db import AUDIT_SEAL, BEFORE_COMMIT, EVIDENCE, WRITE_TRANSACTION
 from models.audit import AuditSeal, audit_hash
 from models.enums import AuditOutcome
 from models.errors import InvalidInput, Refused
@@ -120,6 +120,10 @@ def unit_of_work(
     session.connection(execution_options={WRITE_TRANSACTION: True})
     try:
         yield uow
+        # what the way in asked to do inside this transaction (the web marks its link used),
+        # before the emails' newer links would void it
+        for step in session.info.get(BEFORE_COMMIT, ()):
+            step(uow)
         # the events' emails, and the Prefect events that start their flows, go into the
         # outboxes in this same transaction (DESIGN §6): published after the commit
         uow.queued = queue_notifications(uow)
@@ -203,12 +207,43 @@ def append_audit(
         detail=detail,
         prev_hash=prev_hash,
     )
+    evidence = session.info.get(EVIDENCE)
+    if evidence is not None:
+        fields["evidence"] = plain(evidence)
     digest = audit_hash(seal.key, **fields)
     event = AuditEvent(**fields, hash=digest)
     session.add(event)
     session.flush()
     session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest))
     return event
+
+
+def append_refusal(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str | None,
+    subject_ref: str | None,
+    detail: str,
+    now: pendulum.DateTime,
+) -> AuditEvent:
+    """A refusal found before a use case ran (a web form's name or token): recorded as the
+    use case's own refusal would be, and nothing else."""
+    if session.in_transaction():
+        session.rollback()
+    return append_audit(
+        session,
+        occurred_at=now,
+        actor=checked_actor(actor),
+        action=action,
+        outcome=AuditOutcome.REFUSED,
+        subject_type=subject_type,
+        subject_ref=subject_ref,
+        before=None,
+        after=None,
+        detail=detail,
+    )
 
 
 def audit_seal_of(session: Session) -> AuditSeal:

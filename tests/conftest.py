@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from core.db import make_engine, upgrade
 from models.audit import GENESIS_HASH, AuditSeal
+from models.links import LinkIssuer
 from models.tables import metadata
 
 # The audit key every test's register is sealed with; the commands a test runs read it too.
@@ -28,11 +29,17 @@ os.environ["ISA_AUDIT_KEY"] = TEST_AUDIT_KEY
 TEST_MAIL_FROM = "Information Sharing Register <isa-register@register.example>"
 os.environ["ISA_MAIL_FROM"] = TEST_MAIL_FROM
 TEST_SEAL = AuditSeal(key=TEST_AUDIT_KEY.encode(), channel="test", os_user="pytest")
+# The key of the personal links in every test's emails, and where they point.
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789abcdef"
+os.environ["ISA_SECRET_KEY"] = TEST_SECRET_KEY
+TEST_PUBLIC_URL = "http://127.0.0.1:8000"
+TEST_LINKS = LinkIssuer(key=TEST_SECRET_KEY.encode(), public_url=TEST_PUBLIC_URL)
 
 
 def sealed_engine(url: str) -> Engine:
-    """An engine whose use cases append audit events sealed with the test key."""
-    return make_engine(url, audit=TEST_SEAL, mailbox=TEST_MAIL_FROM)
+    """An engine whose use cases append audit events sealed with the test key, and whose
+    emails carry personal links made with the test's secret key."""
+    return make_engine(url, audit=TEST_SEAL, mailbox=TEST_MAIL_FROM, links=TEST_LINKS)
 
 
 POSTGRES_URL = os.environ.get(

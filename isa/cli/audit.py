@@ -27,6 +27,24 @@ def printable(value: object) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
 
 
+def _evidence(evidence: dict[str, object]) -> str:
+    """The web's evidence in one line: link, client, user agent, typed name, hash shown."""
+    words = {
+        "link": "link",
+        "client": "from",
+        "user_agent": "agent",
+        "typed_name": "typed",
+        "content_hash": "hash shown",
+    }
+    return "; ".join(
+        f"{label} {evidence[key]!r}"
+        if key in ("typed_name", "user_agent")
+        else f"{label} {evidence[key]}"
+        for key, label in words.items()
+        if evidence.get(key) not in (None, "")
+    )
+
+
 def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
     """Print the audit log, oldest first (the newest --limit events)."""
     at_least("--limit", limit)
@@ -45,6 +63,7 @@ def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
                 "before": e.before,
                 "after": e.after,
                 "detail": e.detail,
+                "evidence": e.evidence,
                 "hash": e.hash,
             }
             for e in audit_events(session, limit=limit)
@@ -55,6 +74,9 @@ def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
     for row in rows:
         at = pendulum.parse(str(row["occurred_at"])).in_timezone("Europe/London")  # type: ignore[union-attr]
         extra = f"  ({printable(row['detail'])})" if row["detail"] else ""
+        evidence = row["evidence"]
+        if isinstance(evidence, dict) and evidence:
+            extra += "  {" + printable(_evidence(evidence)) + "}"
         via = f"{row['channel']}, os user {row['os_user']}" if row["os_user"] else row["channel"]
         print(
             f"#{row['seq']:<5} {at.to_datetime_string()}  {row['outcome']:<7} "

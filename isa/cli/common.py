@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from cyclopts import App, Parameter
 from pydantic import ValidationError
@@ -14,14 +14,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
+from core.db import EVENTS_STAGED, check_connection, head_revision, make_engine
+from core.keys import audit_seal, link_issuer, os_user
 from core.settings import Settings, setting_problem
 from models.clocks import parse_date
 from models.errors import InvalidInput, IsaError
 from models.events import DomainEvent
 from models.inputs import normalise_email
-
-if TYPE_CHECKING:
-    from notifications.publication import Publication
+from notifications.catalog import notice_for
+from notifications.publication import Publication, publish_pending
 
 app = App(
     name="isa",
@@ -88,13 +89,11 @@ class Context:
 
 @contextmanager
 def session_scope(ctx: Context) -> Iterator[Session]:
-    from core.db import EVENTS_STAGED, check_connection, make_engine
-    from core.keys import audit_seal
-
     engine = make_engine(
         ctx.settings.database_url,
         audit=audit_seal(ctx.settings, "cli"),
         mailbox=ctx.settings.mail_from,
+        links=link_issuer(ctx.settings),
     )
     try:
         check_connection(engine)
@@ -107,8 +106,6 @@ def session_scope(ctx: Context) -> Iterator[Session]:
                     "the register's database is not set up: run `isa db upgrade`"
                 ) from None
             session.rollback()
-            from core.db import head_revision
-
             if current != head_revision():
                 raise IsaError(
                     f"the register's database is at revision {current}, this version needs "
@@ -117,8 +114,6 @@ def session_scope(ctx: Context) -> Iterator[Session]:
             yield session
             if session.info.get(EVENTS_STAGED):
                 # the change is committed: the events that start its flows go out now
-                from notifications.publication import publish_pending
-
                 ctx.publication = publish_pending(
                     session, api_url=ctx.settings.prefect_api_url, now=ctx.now
                 )
@@ -148,8 +143,6 @@ def default_actor(as_: str | None) -> str:
     """On whose behalf: the `--as` given, which must be an email address (the use case checks
     it is a registered one), else the operator, named by their operating-system user."""
     if as_ is None:
-        from core.keys import os_user
-
         return f"cli:{os_user()}"
     try:
         return normalise_email(as_)
@@ -182,8 +175,6 @@ def announce_raised(ctx: "Context", events: Sequence[DomainEvent]) -> list[str]:
     """Say whether the flow of a suspension or withdrawal just raised is starting: its event
     went out with the commit, or, with the server down, waits in the event outbox until the
     next delivery run or `isa up` publishes it (nothing is lost)."""
-    from notifications.catalog import notice_for
-
     lines: list[str] = []
     # the catalog says which events raise a matter: those publishing `isa.<matter>.raised`
     for event in events:

@@ -2,12 +2,16 @@
 schedule, the sample register's emails land in the mail folder, a review sweep publishes its
 artifact, an event starts the approval flow, and Ctrl-C stops everything it started."""
 
+import email
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from email.policy import default as default_policy
 from pathlib import Path
 
 import httpx
@@ -32,9 +36,100 @@ def _wait(what: str, ready, seconds: float = 120) -> None:  # type: ignore[no-un
     raise AssertionError(f"{what} did not happen within {seconds} s")
 
 
+def _approve_from_the_mail_folder(mail: Path, web: int) -> None:
+    """As the README says: a sign-off email's link (the newest that still waits on its
+    signatory), opened, approved with the name the email greets."""
+    asking = sorted(
+        (
+            p
+            for p in mail.glob("*.eml")
+            if re.search(r"Approval needed|sign-off needed", p.read_text(errors="replace"))
+        ),
+        key=lambda p: p.stat().st_mtime_ns,
+        reverse=True,
+    )
+    assert asking, "no sign-off email in the mail folder"
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        for path in asking:
+            message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+            text = body.get_content()
+            link = re.search(rf"http://127.0.0.1:{web}/a/[A-Za-z0-9_-]{{43}}", text)
+            name = re.search(r"Dear (.+),", text)
+            if link is None or name is None:
+                continue
+            page = browser.get(link.group(0))
+            form = re.search(
+                r'<form method="post" action="(/act/\d+)">\s*<h2>Approve</h2>(.*?)</form>',
+                page.text,
+                re.S,
+            )
+            if page.status_code != 200 or form is None:
+                continue  # that party has decided, or a newer email carries its link
+            hidden = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(2)))
+            done = browser.post(
+                f"http://127.0.0.1:{web}{form.group(1)}",
+                data={**hidden, "typed_name": name.group(1), "confirm": "yes"},
+            )
+            assert done.status_code == 200 and "Recorded" in done.text, done.text
+            return
+    raise AssertionError("no sign-off email's link waits on its signatory")
+
+
+def _suspend_from_the_portal(
+    mail: Path, web: int, isa: Path, cwd: Path, env: dict[str, str]
+) -> str:
+    portal = f"http://127.0.0.1:{web}"
+    who = "signatory@schools.sample.example"
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        form = browser.get(f"{portal}/sign-in")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf, form.text
+        sent = browser.post(f"{portal}/sign-in", data={"csrf": csrf.group(1), "email": who})
+        assert sent.status_code == 200 and "Check your email" in sent.text
+        # deliver now rather than wait for the next delivery run
+        delivered = subprocess.run(
+            [isa, "outbox", "deliver"], cwd=cwd, env=env, capture_output=True, text=True
+        )
+        assert delivered.returncode == 0, delivered.stderr
+        [path] = [
+            p
+            for p in mail.glob("*.eml")
+            if "sign-in link" in p.read_text(errors="replace")
+            and who in p.read_text(errors="replace")
+        ]
+        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
+        link = re.search(rf"{portal}/a/[A-Za-z0-9_-]{{43}}", text)
+        name = re.search(r"Dear (.+),", text)
+        assert link and name, text
+        page = browser.get(link.group(0))
+        action = re.search(r'action="(/act/\d+)"', page.text)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert action and csrf, page.text
+        me = browser.post(f"{portal}{action.group(1)}", data={"csrf": csrf.group(1)})
+        assert me.status_code == 200 and "What you need to do" in me.text, me.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', me.text)
+        assert csrf
+        raised = browser.post(
+            f"{portal}/me/raise",
+            data={
+                "csrf": csrf.group(1),
+                "matter": "suspension",
+                "reason": "Ransomware on the admissions server",
+                "typed_name": name.group(1),
+                "confirm": "yes",
+            },
+        )
+        assert raised.status_code == 200 and "Its flow is starting" in raised.text, raised.text
+        reference = re.search(r"(SUS-\d{4}-\d{4}) is raised", raised.text)
+        assert reference, raised.text
+        return reference.group(1)
+
+
 @pytest.mark.timeout(400)
 def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
-    port, smtp = _free_port(), _free_port()
+    port, smtp, web = _free_port(), _free_port(), _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
         key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_", "ISA_"))
@@ -46,6 +141,8 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         ISA_DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'isa.db'}",
         ISA_PREFECT_HOME=str(tmp_path / "var" / "prefect"),
         ISA_MAIL_DIR=str(tmp_path / "var" / "mail"),
+        ISA_WEB_PORT=str(web),
+        ISA_PUBLIC_URL=f"http://127.0.0.1:{web}",
     )
     isa = Path(sys.executable).with_name("isa")
     up = subprocess.Popen(
@@ -66,6 +163,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             lines.append(line)
         output = "".join(lines)
         assert f"Prefect UI:   http://127.0.0.1:{port}" in output
+        assert f"Portal:       http://127.0.0.1:{web}" in output
         assert "loaded the sample register" in output
 
         deployments = httpx.post(f"{api}/deployments/filter", json={}).json()
@@ -116,6 +214,20 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         )
         subjects = " ".join(p.read_text(errors="replace") for p in mail.glob("*.eml"))
         assert "Access revoked" in subjects and "Destroy shared data by" in subjects
+        # the README's portal tour: an approval email's link, approved in the portal, is in
+        # the audit log with the web channel and its evidence (the secret key was generated)
+        assert (tmp_path / "var" / "secret.key").stat().st_mode & 0o777 == 0o600
+        _approve_from_the_mail_folder(mail, web)
+        log = subprocess.run(
+            [isa, "audit", "log", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        [approval] = [
+            e for e in json.loads(log.stdout) if e["channel"] == "web" and e["outcome"] == "done"
+        ][:1]
+        assert approval["action"] == "arrangement.approve"
+        assert {"link", "client", "user_agent", "typed_name", "content_hash"} <= set(
+            approval["evidence"]
+        )
 
         # the issue's "done when": `isa suspend` on a sample agency runs its flow at once, the
         # emails land in the mail folder, the day 7/14/25/30 checks are listed as upcoming
@@ -159,6 +271,17 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             lambda: any(
                 "has suspended its obligations" in p.read_text(errors="replace")
                 for p in mail.glob("*.eml")
+            ),
+            90,
+        )
+        # the same from the portal: a signatory signs in by email and suspends their agency; its
+        # flow runs exactly as the CLI's does
+        reference = _suspend_from_the_portal(mail, web, isa, tmp_path, env)
+        _wait(
+            f"a completed suspension flow run for {reference}",
+            lambda: any(
+                run["parameters"].get("suspension") == reference
+                for run in suspension_runs("COMPLETED")
             ),
             90,
         )

@@ -2,11 +2,7 @@
 after the commit to a real HTTP events endpoint, marked once it took them, kept (with why) while
 it is down, and published again under the same event id."""
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pendulum
 import pytest
@@ -19,42 +15,11 @@ from notifications.tables import OutboxEvent
 from tasks.suspensions import end_suspension, raise_suspension
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
+from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import POLICE, TRUST, People, active, seed_agencies
 
 SUS = "SUS-2026-0001"
 WDR = "WDR-2026-0001"
-
-
-class EventsEndpoint:
-    """A Prefect-like `POST /api/events`: records every batch, answers `status`."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[dict[str, Any]]] = []
-        self.status = 204
-        # what the server does before it answers (a trigger starting a flow that writes)
-        self.on_post: Any = None
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.path == "/api/events":
-                    endpoint.batches.append(json.loads(body))
-                    if endpoint.on_post is not None:
-                        endpoint.on_post()
-                self.send_response(endpoint.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[dict[str, Any]]:
-        return [event for batch in self.batches for event in batch]
 
 
 @pytest.fixture

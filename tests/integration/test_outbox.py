@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from models.enums import ContactRole, MeetingOutcome
 from models.errors import Refused
+from models.links import link_token
 from models.tables import Contact
 from notifications import outbox as outbox_module
 from notifications.render import render_email
@@ -25,7 +26,7 @@ from tasks.register import add_contact
 from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
 from tasks.uow import unit_of_work
 from tasks.withdrawals import withdraw_agency
-from tests.conftest import Database
+from tests.conftest import TEST_LINKS, TEST_SECRET_KEY, Database
 from tests.utils.factories import (
     ADMIN,
     COUNCIL,
@@ -198,8 +199,13 @@ def test_a_suspension_goes_to_every_signatory_of_every_partner_and_the_chairs_bu
     assert "Server breach" in body
     assert "must take place by Wednesday 9 December 2026" in body
     assert "The suspension ends on Friday 25 December 2026 at 10:00" in body
+    # the chair is asked to set the meeting, by the personal link in the email, not a command
     chair = next(r for r in rows if r.recipient == people.chair)
-    assert f"isa meeting schedule {rows[0].subject_ref}" in text_of(chair)
+    asked = text_of(chair)
+    assert "Open your personal link to set the date and time of the risk assessment" in asked
+    assert "isa meeting" not in asked
+    signatory = next(r for r in rows if r.recipient != people.chair)
+    assert "Open your personal link" not in text_of(signatory)
 
 
 def test_withdrawal_is_the_written_notice_to_the_chairs_and_goes_to_every_partner(
@@ -385,11 +391,20 @@ def test_the_stored_context_survives_json_and_renders_the_stored_email_again(
     raise_suspension(
         session, agency=TRUST, reason="Server <b>breach</b>", actor=people.signatory[TRUST], now=now
     )
+    linked = 0
     for row in emails(session):
-        again = render_email(row.template, row.context)
+        context = row.context
+        if context.get("link"):
+            # the link's URL is not kept with the context: it is made again from the key
+            assert context["link"]["url"] == "(personal link)"
+            token = link_token(TEST_SECRET_KEY.encode(), row.dedupe_key)
+            context = {**context, "link": {**context["link"], "url": TEST_LINKS.url(token)}}
+            linked += 1
+        again = render_email(row.template, context)
         assert again.subject == row.subject == parsed(row)["Subject"]
         assert part_of(row, "html") == again.html
         assert part_of(row, "plain") == again.text
+    assert linked == 1  # the chair's: they set the meeting from it
 
 
 def test_queueing_an_email_already_queued_never_cancels_it(

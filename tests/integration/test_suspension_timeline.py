@@ -215,7 +215,10 @@ def test_a_meeting_set_but_not_held_by_day_14_is_escalated_with_its_time(
             ),
             {"r": people.chair},
         ).scalar_one()
-    assert "A meeting is set for" in body and "isa meeting record SUS-2026-0001" in body
+    assert "A meeting is set for" in body
+    # the chair records it by the personal link in the email, not a command
+    assert "Open your personal link to record the meeting once it is held" in body
+    assert "isa meeting" not in body
 
 
 def test_a_meeting_never_set_cannot_be_recorded_and_the_refusal_says_what_to_do(

@@ -70,6 +70,8 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "seq": 1234,
     "head": "9f2c" * 16,
     "at": "2026-11-25T07:30:00+00:00",
+    "requested_at": "2026-11-25T10:00:00+00:00",
+    "expires_at": "2026-11-25T10:30:00+00:00",
     "document": '{\n  "seq": 1234,\n  "head": "9f2c…",\n  "at": "2026-11-25T07:30:00+00:00",\n'
     '  "signature": "5b1e…"\n}\n',
 }
@@ -104,6 +106,7 @@ _ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
         "nominated_representative",
         "nominated representative for {agency}, which discloses the data",
     ),
+    Audience.PERSON: ("contact", "a contact at {agency}"),
 }
 
 

@@ -1,0 +1,116 @@
+"""Personal action links: what a link lets one person do to one record, how its token is made
+and kept (only a hash), when it expires, and the sentence a person ticks to confirm the act.
+
+A token is the HMAC of the email it was sent in (its dedupe key) under the register's secret
+key: the email queued again carries the same link, and the register keeps only its SHA-256."""
+
+import hashlib
+import hmac
+from base64 import urlsafe_b64encode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pendulum
+
+from models.audit import canonical_json
+
+# a link lasts this long at most, and never past the matter's own deadline
+LINK_DAYS = 30
+# a link opened in a browser becomes a session this long; the act must be confirmed within it
+SESSION_MINUTES = 20
+# a sign-in link by email (§ the portal's sign-in) lasts this long
+SIGN_IN_MINUTES = 30
+
+
+class LinkAction(StrEnum):
+    """What a personal link lets its holder do, and whose it can be."""
+
+    # a party's signatory approves or rejects a version of an arrangement (§6)
+    APPROVE = "approve"
+    # the agency's nominated representative confirms a disposal task (§35-§37)
+    CONFIRM_DISPOSAL = "confirm_disposal"
+    # a chair schedules, then records, a suspension's resolution meeting (§41)
+    MEETING = "meeting"
+    # a party's officer records the outcome of an arrangement's review (§31)
+    REVIEW = "review"
+    # the staff member's point of contact keeps or revokes one access grant (§10)
+    ATTEST = "attest"
+    # a contact or chair signs in to see what waits on them (the link emailed on request)
+    SIGN_IN = "sign_in"
+
+
+@dataclass(frozen=True)
+class LinkIssuer:
+    """What a process needs to put links in emails: the secret they are made with and the
+    public address they point at (`ISA_PUBLIC_URL`, never a request's Host header)."""
+
+    key: bytes
+    public_url: str
+
+    def url(self, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/a/{token}"
+
+
+class LinkState(StrEnum):
+    """Why a link can or cannot be acted on, as the page behind it says."""
+
+    LIVE = "live"
+    USED = "used"
+    EXPIRED = "expired"
+    # the record moved on: a new version, the task confirmed, the meeting recorded, settled
+    VOID = "void"
+
+
+def link_token(key: bytes, dedupe_key: str) -> str:
+    """The token of the link in the email with this dedupe key: 256 bits, URL-safe."""
+    digest = hmac.new(key, b"isa action link\x00" + dedupe_key.encode(), hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    """What the register stores of a token: its SHA-256, hex."""
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def looks_like_a_token(token: str) -> bool:
+    """A token is 43 URL-safe base64 characters; anything else is not looked up at all."""
+    return len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def link_expiry(now: pendulum.DateTime, deadline: datetime | None = None) -> pendulum.DateTime:
+    """Thirty days from now, or the matter's own deadline if that comes first."""
+    latest = now.add(days=LINK_DAYS)
+    if deadline is None:
+        return latest
+    return min(latest, pendulum.instance(deadline).in_timezone("UTC"))
+
+
+def link_state(
+    *,
+    used_at: datetime | None,
+    voided_at: datetime | None,
+    expires_at: datetime,
+    now: pendulum.DateTime,
+) -> LinkState:
+    """A used link stays used; then void; then expired; else live."""
+    if used_at is not None:
+        return LinkState.USED
+    if voided_at is not None:
+        return LinkState.VOID
+    if pendulum.instance(expires_at) <= now:
+        return LinkState.EXPIRED
+    return LinkState.LIVE
+
+
+def content_hash(fields: Mapping[str, Any]) -> str:
+    """The SHA-256 of a version's content (its Appendix J fields and parties) as shown: what a
+    signatory confirms is what they saw, or the act is refused."""
+    return hashlib.sha256(canonical_json(dict(fields))).hexdigest()
+
+
+def same_name(typed: str, name: str) -> bool:
+    """Whether the typed full name is the person's, ignoring case and spacing."""
+    return " ".join(typed.split()).casefold() == " ".join(name.split()).casefold() != ""

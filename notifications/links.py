@@ -1,0 +1,114 @@
+"""Issuing personal action links as emails are queued: the catalog says which email asks whom
+to act (`Notice.ask`); each such email carries a link for that person, that action and that
+record, written in the same transaction as the email. A newer link for the same person, action
+and record voids the older ones, so only the latest email's link works."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import pendulum
+from sqlalchemy import CursorResult, exists, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from core.db import LINK_ISSUER
+from models.links import LinkIssuer, link_expiry, link_token, token_hash
+from notifications.catalog import Notice
+from notifications.context import Recipient, lookup
+from notifications.render import long_datetime
+from notifications.tables import ActionLink
+
+
+def issuer_of(session: Session) -> LinkIssuer | None:
+    """The link issuer of the engine this session writes through (make_engine's `links`)."""
+    issuer = session.connection().get_execution_options().get(LINK_ISSUER)
+    return issuer if isinstance(issuer, LinkIssuer) else None
+
+
+def link_of(
+    issuer: LinkIssuer | None,
+    notice: Notice,
+    context: Mapping[str, Any],
+    recipient: Recipient,
+    dedupe_key: str,
+    now: pendulum.DateTime,
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The link row this email owes its recipient, and what its template is told of it (the
+    URL, and when it expires); None when the email asks nothing of them."""
+    ask = notice.ask
+    if issuer is None or ask is None or not (recipient.role in ask.roles or "*" in ask.roles):
+        return None
+    event = context["event"]
+    if ask.awaiting_only and recipient.agency not in (event.get("awaiting") or ()):
+        return None
+    deadline = lookup(context, ask.deadline) if ask.deadline else None
+    expires = link_expiry(now, pendulum.parse(deadline) if deadline else None)  # type: ignore[arg-type]
+    if expires <= now:
+        return None
+    token = link_token(issuer.key, dedupe_key)
+    version = event.get(ask.version) if ask.version else None
+    row = {
+        "token_hash": token_hash(token),
+        "action": ask.action.value,
+        "subject_ref": str(event[ask.field]),
+        "version": int(version) if version is not None else None,
+        "email": recipient.email,
+        "created_at": now,
+        "expires_at": expires,
+    }
+    told = {"url": issuer.url(token), "expires": long_datetime(expires)}
+    return row, told
+
+
+def redacted(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The context as the outbox row keeps it: the link's URL (its token) is not kept there."""
+    link = context.get("link")
+    if not link:
+        return dict(context)
+    return {**context, "link": {**link, "url": "(personal link)"}}
+
+
+_VOID_CHUNK = 500
+
+
+def insert_links(session: Session, rows: Sequence[dict[str, Any]], now: pendulum.DateTime) -> int:
+    """Add the links (a link already made for the same email is kept as it is), then void every
+    older live link of the same person, action and record. Returns how many are new."""
+    if not rows:
+        return 0
+    table = ActionLink.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(table).values(list(rows)).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(table).values(list(rows)).on_conflict_do_nothing()
+    else:  # pragma: no cover - the register runs on SQLite or PostgreSQL
+        stmt = insert(table).values(list(rows))
+    added = cast(CursorResult[Any], session.execute(stmt)).rowcount or 0
+    # every older live link of the same person, act and record is void: one statement per
+    # chunk of records (a sweep's batch can hold thousands), the index on (action,
+    # subject_ref, email) answering the "is there a newer one" question
+    newer = aliased(ActionLink)
+    subjects = sorted({r["subject_ref"] for r in rows})
+    for start in range(0, len(subjects), _VOID_CHUNK):
+        session.execute(
+            update(ActionLink)
+            .where(
+                col(ActionLink.subject_ref).in_(subjects[start : start + _VOID_CHUNK]),
+                col(ActionLink.used_at).is_(None),
+                col(ActionLink.voided_at).is_(None),
+                exists()
+                .where(
+                    col(newer.action) == col(ActionLink.action),
+                    col(newer.subject_ref) == col(ActionLink.subject_ref),
+                    col(newer.email) == col(ActionLink.email),
+                    col(newer.id) > col(ActionLink.id),
+                )
+                .correlate(ActionLink),
+            )
+            .values(voided_at=now, void_reason="a newer link was sent")
+            .execution_options(synchronize_session=False)
+        )
+    return int(added)

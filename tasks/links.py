@@ -1,0 +1,708 @@
+"""The use cases behind a personal link: what a link is and whether it can still be acted on,
+the page's view of the matter it is about, and the act itself, which runs the same use case as
+the command line in one transaction with its audit event (carrying the web's evidence), its
+emails, and the link marked used.
+
+A link is refused, with its refusal in the audit log, when it was used, has expired or is void
+(the record moved on), when the typed name is not the person's, when the confirmation is not
+ticked, or when the version shown is not the version there now."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pendulum
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core.db import BEFORE_COMMIT, EVIDENCE
+from models.clocks import parse_datetime, suspension_day
+from models.enums import (
+    AccessGrantStatus,
+    ArrangementStatus,
+    ContactRole,
+    DisposalTaskStatus,
+    MeetingOutcome,
+    ReviewOutcome,
+    SuspensionStatus,
+)
+from models.errors import InvalidInput, NotFound, Refused
+from models.events import DomainEvent
+from models.links import LinkAction, LinkState, content_hash, link_state, same_name
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    Chair,
+    Contact,
+    ContactRoleAssignment,
+    DataItem,
+    DisposalTask,
+    OverseasTransfer,
+    Review,
+    SignOff,
+    Suspension,
+)
+from notifications.render import long_date, long_datetime
+from notifications.tables import ActionLink
+from tasks.access import attest_access, revoke_access
+from tasks.arrangements import approve_arrangement, complete_review, reject_arrangement
+from tasks.disposal import confirm_disposal
+from tasks.lookup import arrangement_by_ref, suspension_by_ref
+from tasks.suspensions import record_meeting, schedule_meeting
+from tasks.uow import append_refusal
+
+
+@dataclass(frozen=True)
+class Link:
+    """One personal link as its page needs it."""
+
+    id: int
+    action: LinkAction
+    subject: str
+    version: int | None
+    email: str
+    name: str
+    agency: str | None
+    state: LinkState
+    # for a link that is not live: why, in words ("used on Thursday 3 December 2026 at 09:14")
+    why: str
+    expires: str
+
+
+def _person(session: Session, email: str) -> tuple[str, str | None]:
+    contact = session.exec(select(Contact).where(Contact.email == email)).first()
+    if contact is not None:
+        agency = session.get(Agency, contact.agency_id)
+        return contact.name, agency.name if agency else None
+    chair = session.exec(select(Chair).where(Chair.email == email)).first()
+    return (chair.name if chair else email), None
+
+
+def _is_chair(session: Session, email: str) -> bool:
+    return session.exec(select(Chair.id).where(Chair.email == email)).first() is not None
+
+
+def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
+    """Why the record no longer needs this link's act, or "" if it still does."""
+    action = LinkAction(row.action)
+    if action is LinkAction.SIGN_IN:
+        return (
+            ""
+            if agency is not None or _is_chair(session, row.email)
+            else "you are no longer a contact here"
+        )
+    if action is LinkAction.APPROVE:
+        arrangement = session.exec(
+            select(Arrangement).where(Arrangement.reference == row.subject_ref)
+        ).first()
+        if arrangement is None:
+            return f"{row.subject_ref} is not in the register"
+        if arrangement.version != row.version:
+            return (
+                f"version {row.version} of {row.subject_ref} was superseded by version "
+                f"{arrangement.version}"
+            )
+        if arrangement.status != ArrangementStatus.AWAITING_APPROVAL:
+            return f"{row.subject_ref} is {arrangement.status.value.replace('_', ' ')}"
+        decided = session.exec(
+            select(SignOff, Agency)
+            .join(Agency, col(Agency.id) == SignOff.agency_id)
+            .where(SignOff.arrangement_id == arrangement.id)
+            .where(SignOff.version == arrangement.version)
+            .where(Agency.name == agency)
+        ).first()
+        if decided is not None:
+            return f"{agency}'s decision on version {row.version} is already recorded"
+        return ""
+    if action is LinkAction.REVIEW:
+        arrangement = session.exec(
+            select(Arrangement).where(Arrangement.reference == row.subject_ref)
+        ).first()
+        if arrangement is None:
+            return f"{row.subject_ref} is not in the register"
+        if arrangement.status not in (ArrangementStatus.ACTIVE, ArrangementStatus.UNDER_REVIEW):
+            return f"{row.subject_ref} is {arrangement.status.value.replace('_', ' ')}"
+        done = session.exec(
+            select(Review.completed_at)
+            .where(Review.arrangement_id == arrangement.id)
+            .where(col(Review.completed_at) >= row.created_at)
+        ).first()
+        if done is not None:
+            return f"the review of {row.subject_ref} was recorded on {long_datetime(done)}"
+        return ""
+    if action is LinkAction.ATTEST:
+        grant = session.exec(
+            select(AccessGrant).where(AccessGrant.reference == row.subject_ref)
+        ).first()
+        if grant is None:
+            return f"{row.subject_ref} is not in the register"
+        if grant.status == AccessGrantStatus.REVOKED:
+            return f"{row.subject_ref} is revoked"
+        if grant.attested_at is not None and pendulum.instance(
+            grant.attested_at
+        ) >= pendulum.instance(row.created_at):
+            return f"{row.subject_ref} was re-attested on {long_datetime(grant.attested_at)}"
+        return ""
+    if action is LinkAction.CONFIRM_DISPOSAL:
+        task = session.exec(
+            select(DisposalTask).where(DisposalTask.reference == row.subject_ref)
+        ).first()
+        if task is None:
+            return f"{row.subject_ref} is not in the register"
+        if task.status != DisposalTaskStatus.PENDING:
+            return f"{row.subject_ref} is {task.status.value}"
+        return ""
+    matter = session.exec(select(Suspension).where(Suspension.reference == row.subject_ref)).first()
+    if matter is None:
+        return f"{row.subject_ref} is not in the register"
+    if matter.status not in (SuspensionStatus.RAISED, SuspensionStatus.MEETING_SCHEDULED):
+        return f"{row.subject_ref} is {matter.status.value.replace('_', ' ')}"
+    return ""
+
+
+def _link(session: Session, row: ActionLink, now: pendulum.DateTime) -> Link:
+    assert row.id is not None
+    name, agency = _person(session, row.email)
+    state = link_state(
+        used_at=row.used_at, voided_at=row.voided_at, expires_at=row.expires_at, now=now
+    )
+    why = ""
+    if state is LinkState.USED:
+        assert row.used_at is not None
+        why = f"it was used on {long_datetime(row.used_at)}"
+    elif state is LinkState.VOID:
+        why = row.void_reason or "it was withdrawn"
+    elif state is LinkState.EXPIRED:
+        why = f"it expired on {long_datetime(row.expires_at)}"
+    else:
+        moved = _moved_on(session, row, agency)
+        if moved:
+            state, why = LinkState.VOID, moved
+    return Link(
+        id=row.id,
+        action=LinkAction(row.action),
+        subject=row.subject_ref,
+        version=row.version,
+        email=row.email,
+        name=name,
+        agency=agency,
+        state=state,
+        why=why,
+        expires=long_datetime(row.expires_at),
+    )
+
+
+def find_link(session: Session, token_digest: str, now: pendulum.DateTime) -> Link | None:
+    """The link whose token hashes to this, or None: an unknown or tampered token."""
+    row = session.exec(select(ActionLink).where(ActionLink.token_hash == token_digest)).first()
+    return _link(session, row, now) if row is not None else None
+
+
+def link_by_id(session: Session, link_id: int, now: pendulum.DateTime) -> Link:
+    row = session.get(ActionLink, link_id)
+    if row is None:
+        raise NotFound(f"no link {link_id}")
+    return _link(session, row, now)
+
+
+# --- what the page shows ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version of an arrangement as its signatories are asked to approve it: every
+    Appendix J field, the parties and who has signed, and the hash of what is shown."""
+
+    reference: str
+    title: str
+    version: int
+    status: str
+    fields: tuple[tuple[str, str], ...]
+    data_items: tuple[dict[str, str], ...]
+    transfers: tuple[dict[str, str], ...]
+    parties: tuple[dict[str, str], ...]
+    content_hash: str
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "(not given)"
+    if isinstance(value, list):
+        return "\n".join(f"- {v}" for v in value)
+    return str(value)
+
+
+def version_view(session: Session, reference: str) -> VersionView:
+    arrangement = arrangement_by_ref(session, reference)
+    items = session.exec(
+        select(DataItem).where(DataItem.arrangement_id == arrangement.id).order_by(col(DataItem.id))
+    ).all()
+    transfers = session.exec(
+        select(OverseasTransfer)
+        .where(OverseasTransfer.arrangement_id == arrangement.id)
+        .order_by(col(OverseasTransfer.id))
+    ).all()
+    signed = {
+        s.agency_id: (s, c)
+        for s, c in session.exec(
+            select(SignOff, Contact)
+            .join(Contact, col(Contact.id) == SignOff.contact_id)
+            .where(SignOff.arrangement_id == arrangement.id)
+            .where(SignOff.version == arrangement.version)
+        ).all()
+    }
+    parties = []
+    for party, agency in session.exec(
+        select(ArrangementParty, Agency)
+        .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+        .where(ArrangementParty.arrangement_id == arrangement.id)
+        .where(col(ArrangementParty.left_at).is_(None))
+        .order_by(col(ArrangementParty.id))
+    ).all():
+        decision = signed.get(agency.id) if agency.id is not None else None
+        parties.append(
+            {
+                "agency": agency.name,
+                "role": party.role.value.replace("_", " "),
+                "sign_off": (
+                    f"{decision[0].decision.value} by {decision[1].name} on "
+                    f"{long_date(decision[0].decided_at)}"
+                    if decision
+                    else "awaiting"
+                ),
+            }
+        )
+    fields = (
+        ("Title", arrangement.title),
+        ("Purposes", _text(arrangement.purposes)),
+        ("Lawful basis", _text(arrangement.lawful_basis)),
+        ("Special category condition", _text(arrangement.special_category_condition)),
+        ("Consent basis", _text(arrangement.consent_basis)),
+        ("Transfer method", _text(arrangement.transfer_method)),
+        ("Security arrangements", _text(arrangement.security_arrangements)),
+        ("Storage arrangements", _text(arrangement.storage_arrangements)),
+        ("Access arrangements", _text(arrangement.access_arrangements)),
+        ("Retention", f"{arrangement.retention_months} months"),
+        ("Retention rule", _text(arrangement.retention_rule)),
+        ("Disposal method", _text(arrangement.disposal_method)),
+        ("Review interval", f"{arrangement.review_interval_months} months"),
+    )
+    data_items = tuple(
+        {
+            "name": i.name,
+            "description": _text(i.description),
+            "protective_marking": i.protective_marking.value.replace("_", " "),
+            "statutory_restrictions": _text(i.statutory_restrictions),
+            "personal_data": "yes" if i.personal_data else "no",
+            "special_category": "yes" if i.special_category else "no",
+        }
+        for i in items
+    )
+    overseas = tuple({"country": t.country, "adequacy": t.adequacy} for t in transfers)
+    content = {
+        "reference": arrangement.reference,
+        "version": arrangement.version,
+        "fields": fields,
+        "data_items": data_items,
+        "transfers": overseas,
+        "parties": [(p["agency"], p["role"]) for p in parties],
+    }
+    return VersionView(
+        reference=arrangement.reference,
+        title=arrangement.title,
+        version=arrangement.version,
+        status=arrangement.status.value.replace("_", " "),
+        fields=fields,
+        data_items=data_items,
+        transfers=overseas,
+        parties=tuple(parties),
+        content_hash=content_hash(content),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """An arrangement whose review is due, as the officer recording its outcome sees it."""
+
+    reference: str
+    title: str
+    status: str
+    due: str
+    parties: tuple[str, ...]
+    purposes: str
+
+
+def review_view(session: Session, reference: str) -> ReviewView:
+    arrangement = arrangement_by_ref(session, reference)
+    review = session.exec(
+        select(Review)
+        .where(Review.arrangement_id == arrangement.id, col(Review.completed_at).is_(None))
+        .order_by(col(Review.due_on))
+    ).first()
+    parties = session.exec(
+        select(Agency.name)
+        .join(ArrangementParty, col(ArrangementParty.agency_id) == Agency.id)
+        .where(ArrangementParty.arrangement_id == arrangement.id)
+        .where(col(ArrangementParty.left_at).is_(None))
+        .order_by(col(ArrangementParty.id))
+    ).all()
+    return ReviewView(
+        reference=arrangement.reference,
+        title=arrangement.title,
+        status=arrangement.status.value.replace("_", " "),
+        due=long_date(review.due_on) if review else "(none due)",
+        parties=tuple(parties),
+        purposes=_text(arrangement.purposes),
+    )
+
+
+@dataclass(frozen=True)
+class GrantView:
+    """One access grant as the point of contact re-attesting it sees it (§10)."""
+
+    reference: str
+    staff: str
+    staff_email: str
+    arrangement: str
+    title: str
+    justification: str
+    granted: str
+    attested: str
+    expires: str
+
+
+def grant_view(session: Session, reference: str) -> GrantView:
+    grant = session.exec(select(AccessGrant).where(AccessGrant.reference == reference)).first()
+    if grant is None:
+        raise NotFound(f"no access grant {reference!r}")
+    staff = session.get(Contact, grant.contact_id)
+    arrangement = session.get(Arrangement, grant.arrangement_id)
+    assert staff is not None and arrangement is not None
+    return GrantView(
+        reference=grant.reference,
+        staff=staff.name,
+        staff_email=staff.email,
+        arrangement=arrangement.reference,
+        title=arrangement.title,
+        justification=grant.justification,
+        granted=long_date(grant.granted_at),
+        attested=long_date(grant.attested_at) if grant.attested_at else "never",
+        expires=long_date(grant.expires_on) if grant.expires_on else "no end date",
+    )
+
+
+@dataclass(frozen=True)
+class DisposalView:
+    task: str
+    arrangement: str
+    title: str
+    agency: str
+    due: str
+    disposal_method: str
+
+
+def disposal_view(session: Session, task: str) -> DisposalView:
+    held = session.exec(select(DisposalTask).where(DisposalTask.reference == task)).first()
+    if held is None:
+        raise NotFound(f"no disposal task {task!r}")
+    arrangement = session.get(Arrangement, held.arrangement_id)
+    agency = session.get(Agency, held.agency_id)
+    assert arrangement is not None and agency is not None
+    return DisposalView(
+        task=held.reference,
+        arrangement=arrangement.reference,
+        title=arrangement.title,
+        agency=agency.name,
+        due=long_date(held.due_on),
+        disposal_method=_text(arrangement.disposal_method),
+    )
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """A suspension as the chair who sets and records its meeting sees it."""
+
+    reference: str
+    agency: str
+    reason: str
+    status: str
+    day: int
+    raised: str
+    meeting_by: str
+    ends: str
+    meeting_at: str
+    # who may attend (every partner's signatory and the chairs): (email, "name, capacity")
+    attendees: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def meeting_view(session: Session, reference: str, now: pendulum.DateTime) -> MeetingView:
+    matter = suspension_by_ref(session, reference)
+    home = session.get(Agency, matter.agency_id)
+    assert home is not None
+    raised = pendulum.instance(matter.raised_at)
+    people: list[tuple[str, str]] = []
+    for contact, agency in session.exec(
+        select(Contact, Agency)
+        .join(Agency, col(Agency.id) == Contact.agency_id)
+        .join(ContactRoleAssignment, col(ContactRoleAssignment.contact_id) == Contact.id)
+        .where(col(Contact.left_at).is_(None))
+        .where(ContactRoleAssignment.role == ContactRole.SIGNATORY)
+        .order_by(col(Agency.name), col(Contact.name))
+    ).all():
+        people.append((contact.email, f"{contact.name}, signatory for {agency.name}"))
+    for chair in session.exec(select(Chair).order_by(col(Chair.name))).all():
+        people.append((chair.email, f"{chair.name}, chair"))
+    return MeetingView(
+        reference=matter.reference,
+        agency=home.name,
+        reason=matter.reason,
+        status=matter.status.value.replace("_", " "),
+        day=suspension_day(raised, now),
+        raised=long_datetime(raised),
+        meeting_by=long_datetime(matter.meeting_deadline),
+        ends=long_datetime(matter.ends_at),
+        meeting_at=long_datetime(matter.meeting_at) if matter.meeting_at else "",
+        attendees=tuple(people),
+    )
+
+
+# --- the act ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the person sent: their typed name, the ticked confirmation, the hash of what they
+    were shown, and the act's own inputs."""
+
+    typed_name: str
+    confirmed: bool
+    # approve: "approve" or "reject" (with a reason); meeting: "schedule" or "record"
+    decision: str = ""
+    shown_hash: str = ""
+    reason: str = ""
+    method: str = ""
+    certificate: str = ""
+    meeting_at: str = ""
+    outcome: str = ""
+    attendees: tuple[str, ...] = ()
+    risk_assessment: str = ""
+
+
+def confirmation_sentence(link: Link, version: int | None = None, decision: str = "") -> str:
+    """The act in words, as the box the person ticks names it."""
+    if link.action is LinkAction.APPROVE:
+        verb = "reject" if decision == "reject" else "approve"
+        return f"I {verb} version {version or link.version} of {link.subject} for {link.agency}"
+    if link.action is LinkAction.CONFIRM_DISPOSAL:
+        return (
+            f"I confirm that {link.agency} has destroyed the data shared under {link.subject}, "
+            "as recorded here"
+        )
+    if link.action is LinkAction.REVIEW:
+        return f"I record the outcome of the review of {link.subject} chosen here"
+    if link.action is LinkAction.ATTEST:
+        if decision == "revoke":
+            return f"I revoke access {link.subject}: it is no longer needed"
+        return f"I confirm that access {link.subject} is still needed"
+    if decision == "record":
+        return f"I record the resolution meeting of {link.subject} as held, as set out here"
+    return f"I set the resolution meeting of {link.subject} for the time given here"
+
+
+# what each act is called in the audit log, for a refusal recorded before its use case runs
+_AUDIT_ACTION = {
+    (LinkAction.APPROVE, "approve"): ("arrangement.approve", "arrangement"),
+    (LinkAction.APPROVE, "reject"): ("arrangement.reject", "arrangement"),
+    (LinkAction.CONFIRM_DISPOSAL, ""): ("disposal.confirm", "disposal_task"),
+    (LinkAction.MEETING, "schedule"): ("meeting.schedule", "suspension"),
+    (LinkAction.MEETING, "record"): ("meeting.record", "suspension"),
+    (LinkAction.REVIEW, ""): ("review.complete", "arrangement"),
+    (LinkAction.ATTEST, "keep"): ("access.attest", "access_grant"),
+    (LinkAction.ATTEST, "revoke"): ("access.revoke", "access_grant"),
+}
+
+
+def _any_decision(link: Link) -> str:
+    return {
+        LinkAction.APPROVE: "approve",
+        LinkAction.MEETING: "schedule",
+        LinkAction.ATTEST: "keep",
+    }.get(link.action, "")
+
+
+def _decision(link: Link, confirmation: Confirmation) -> str:
+    allowed = {
+        LinkAction.APPROVE: ("approve", "reject"),
+        LinkAction.CONFIRM_DISPOSAL: ("",),
+        LinkAction.MEETING: ("schedule", "record"),
+        LinkAction.REVIEW: ("",),
+        LinkAction.ATTEST: ("keep", "revoke"),
+    }.get(link.action, ())
+    single = link.action in (LinkAction.CONFIRM_DISPOSAL, LinkAction.REVIEW)
+    decision = "" if single else confirmation.decision
+    if decision not in allowed:
+        raise InvalidInput(f"this link cannot {confirmation.decision or 'do that'}")
+    return decision
+
+
+def act_on_link(
+    session: Session,
+    *,
+    link_id: int,
+    confirmation: Confirmation,
+    evidence: dict[str, Any],
+    now: pendulum.DateTime,
+    forged: bool = False,
+) -> list[DomainEvent]:
+    """Run the act the link is for, as its person, with the web's evidence in every audit
+    event it writes (and in its refusal), and mark the link used in the same transaction.
+    `forged`: the form's CSRF token was missing or wrong, so the POST is refused as such."""
+    link = link_by_id(session, link_id, now)
+    decision = _decision(link, confirmation) if not forged else _any_decision(link)
+    action, subject_type = _AUDIT_ACTION[(link.action, decision)]
+    session.info[EVIDENCE] = {
+        **evidence,
+        "link": link.id,
+        "typed_name": confirmation.typed_name,
+        **({"content_hash": confirmation.shown_hash} if confirmation.shown_hash else {}),
+    }
+    try:
+        try:
+            if forged:
+                raise Refused(
+                    "the form's security token is missing or wrong: open the link in your "
+                    "email again and confirm from the page it shows"
+                )
+            _check(session, link, confirmation, now)
+        except Refused as refusal:
+            append_refusal(
+                session,
+                actor=link.email,
+                action=action,
+                subject_type=subject_type,
+                subject_ref=link.subject,
+                detail=str(refusal),
+                now=now,
+            )
+            session.commit()
+            raise
+        session.info[BEFORE_COMMIT] = [_use_link(link, confirmation, now)]
+        return _run(session, link, decision, confirmation, now)
+    finally:
+        session.info.pop(EVIDENCE, None)
+        session.info.pop(BEFORE_COMMIT, None)
+
+
+def _check(
+    session: Session, link: Link, confirmation: Confirmation, now: pendulum.DateTime
+) -> None:
+    if link.state is not LinkState.LIVE:
+        raise Refused(f"this link cannot be used: {link.why}")
+    if not same_name(confirmation.typed_name, link.name):
+        raise Refused(
+            f"the name typed, {confirmation.typed_name.strip()!r}, is not the name the register "
+            f"holds for {link.email}: type your full name as it appears in the email"
+        )
+    if not confirmation.confirmed:
+        raise Refused("the confirmation was not ticked: tick it to confirm the act")
+    if link.action is LinkAction.APPROVE:
+        shown = version_view(session, link.subject).content_hash
+        if confirmation.shown_hash != shown:
+            raise Refused(
+                f"{link.subject} changed after it was shown to you: read it again before you decide"
+            )
+    session.rollback()
+
+
+def _use_link(
+    link: Link, confirmation: Confirmation, now: pendulum.DateTime
+) -> Callable[..., None]:
+    """Inside the act's own transaction, once its use case is done: the version decided is the
+    version shown, and the link is still unused (of two POSTs at once, one marks it)."""
+
+    def use(uow: Any) -> None:
+        session: Session = uow.session
+        if link.action is LinkAction.APPROVE:
+            shown = version_view(session, link.subject).content_hash
+            # a reject moves the arrangement on to its next version: compare before the act
+            if confirmation.decision == "approve" and shown != confirmation.shown_hash:
+                raise Refused(f"{link.subject} changed after it was shown to you")
+        marked = session.execute(
+            update(ActionLink)
+            .where(
+                col(ActionLink.id) == link.id,
+                col(ActionLink.used_at).is_(None),
+                col(ActionLink.voided_at).is_(None),
+            )
+            .values(used_at=now)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            raise Refused("this link cannot be used: it has just been used")
+
+    return use
+
+
+def _run(
+    session: Session,
+    link: Link,
+    decision: str,
+    confirmation: Confirmation,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    actor = link.email
+    if link.action is LinkAction.APPROVE:
+        if decision == "reject":
+            return reject_arrangement(
+                session, reference=link.subject, reason=confirmation.reason, actor=actor, now=now
+            )
+        return approve_arrangement(session, reference=link.subject, actor=actor, now=now)
+    if link.action is LinkAction.CONFIRM_DISPOSAL:
+        return confirm_disposal(
+            session,
+            task=link.subject,
+            method=confirmation.method,
+            certificate=confirmation.certificate,
+            actor=actor,
+            now=now,
+        )
+    if link.action is LinkAction.REVIEW:
+        try:
+            reviewed = ReviewOutcome(confirmation.outcome)
+        except ValueError:
+            raise InvalidInput(
+                f"the outcome {confirmation.outcome!r} is not one of "
+                + ", ".join(o.value for o in ReviewOutcome)
+            ) from None
+        return complete_review(
+            session, reference=link.subject, outcome=reviewed, actor=actor, now=now
+        )
+    if link.action is LinkAction.ATTEST:
+        if decision == "revoke":
+            return revoke_access(
+                session, grant=link.subject, reason=confirmation.reason, actor=actor, now=now
+            )
+        return attest_access(session, grant=link.subject, actor=actor, now=now)
+    if decision == "schedule":
+        try:
+            at = parse_datetime(confirmation.meeting_at)
+        except ValueError as exc:
+            raise InvalidInput(f"the meeting time: {exc}") from None
+        return schedule_meeting(session, suspension=link.subject, at=at, actor=actor, now=now)
+    try:
+        outcome = MeetingOutcome(confirmation.outcome)
+    except ValueError:
+        raise InvalidInput(
+            f"the outcome {confirmation.outcome!r} is not one of "
+            + ", ".join(o.value for o in MeetingOutcome)
+        ) from None
+    return record_meeting(
+        session,
+        suspension=link.subject,
+        outcome=outcome,
+        attendees=list(confirmation.attendees),
+        risk_assessment=confirmation.risk_assessment,
+        actor=actor,
+        now=now,
+    )

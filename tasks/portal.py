@@ -1,0 +1,346 @@
+"""The portal's signed-in use cases: asking for a sign-in link by email, who the person is,
+what waits on them across every matter, their agency's arrangements (for a chair, the whole
+register and the open suspensions with their day count), and a fresh link to act on one of
+the things that wait on them. Raising a suspension or a withdrawal from the web calls the same
+use cases as the command line."""
+
+import secrets
+from dataclasses import dataclass
+
+import pendulum
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from models.clocks import suspension_day
+from models.enums import (
+    AccessGrantStatus,
+    ArrangementStatus,
+    ContactRole,
+    DisposalTaskStatus,
+    SuspensionStatus,
+)
+from models.errors import InvalidInput
+from models.events import SignInRequested
+from models.inputs import normalise_email
+from models.links import SIGN_IN_MINUTES, LinkAction, link_expiry, token_hash
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    Chair,
+    Contact,
+    ContactRoleAssignment,
+    DisposalTask,
+    Review,
+    SignOff,
+    Suspension,
+)
+from notifications.render import long_date, long_datetime
+from notifications.tables import ActionLink
+from tasks.uow import unit_of_work
+
+# sign-in links asked for one address within this window, beyond which no more are sent
+SIGN_IN_WINDOW_MINUTES = 15
+SIGN_INS_PER_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class Person:
+    """A contact (with their agency and roles) or a chair, as the portal knows them."""
+
+    email: str
+    name: str
+    agency: str | None
+    roles: tuple[str, ...]
+    chair: bool
+
+    def has(self, role: ContactRole) -> bool:
+        return role.value in self.roles
+
+
+def person(session: Session, email: str) -> Person | None:
+    """The contact still at their agency, or the chair, with this address; else None."""
+    address = email.strip().lower()
+    chair = session.exec(select(Chair).where(Chair.email == address)).first()
+    if chair is not None:
+        return Person(chair.email, chair.name, None, ("chair",), True)
+    found = session.exec(
+        select(Contact, Agency)
+        .join(Agency, col(Agency.id) == Contact.agency_id)
+        .where(Contact.email == address, col(Contact.left_at).is_(None))
+    ).first()
+    if found is None:
+        return None
+    contact, agency = found
+    roles = session.exec(
+        select(ContactRoleAssignment.role).where(ContactRoleAssignment.contact_id == contact.id)
+    ).all()
+    return Person(contact.email, contact.name, agency.name, tuple(str(r) for r in roles), False)
+
+
+def request_sign_in(session: Session, *, email: str, now: pendulum.DateTime) -> bool:
+    """Email a sign-in link to the contact or chair at `email`; whether one was queued. An
+    unknown address, or one that asked too often just now, writes nothing (and the page says
+    the same either way)."""
+    try:
+        address = normalise_email(email)
+    except InvalidInput:
+        raise InvalidInput(f"{email.strip()!r} is not an email address") from None
+    if person(session, address) is None:
+        session.rollback()
+        return False
+    recent = session.exec(
+        select(func.count())
+        .select_from(ActionLink)
+        .where(
+            ActionLink.action == LinkAction.SIGN_IN.value,
+            ActionLink.email == address,
+            col(ActionLink.created_at) > now.subtract(minutes=SIGN_IN_WINDOW_MINUTES),
+        )
+    ).one()
+    session.rollback()
+    if recent >= SIGN_INS_PER_WINDOW:
+        return False
+    with unit_of_work(session, actor=address, now=now, action="portal.sign_in") as uow:
+        uow.record("portal.sign_in", subject_type="person", subject_ref=address, after=None)
+        uow.emit(
+            SignInRequested(
+                email=address,
+                requested_at=now.isoformat(),
+                expires_at=now.add(minutes=SIGN_IN_MINUTES).isoformat(),
+            )
+        )
+    return True
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One thing that waits on the person: what, about which record, by when."""
+
+    action: LinkAction
+    subject: str
+    title: str
+    what: str
+    by: str = ""
+
+
+def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Waiting]:
+    """Everything the register waits on this person for, across every matter."""
+    waiting: list[Waiting] = []
+    if who.agency is not None and who.has(ContactRole.SIGNATORY):
+        for arrangement in session.exec(
+            select(Arrangement)
+            .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+            .where(Agency.name == who.agency, col(ArrangementParty.left_at).is_(None))
+            .where(Arrangement.status == ArrangementStatus.AWAITING_APPROVAL)
+            .order_by(col(Arrangement.reference))
+        ).all():
+            signed = session.exec(
+                select(SignOff.id)
+                .join(Agency, col(Agency.id) == SignOff.agency_id)
+                .where(SignOff.arrangement_id == arrangement.id)
+                .where(SignOff.version == arrangement.version, Agency.name == who.agency)
+            ).first()
+            if signed is None:
+                waiting.append(
+                    Waiting(
+                        LinkAction.APPROVE,
+                        arrangement.reference,
+                        arrangement.title,
+                        f"approve or reject version {arrangement.version} for {who.agency}",
+                    )
+                )
+    if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
+        for task, arrangement in session.exec(
+            select(DisposalTask, Arrangement)
+            .join(Arrangement, col(Arrangement.id) == DisposalTask.arrangement_id)
+            .join(Agency, col(Agency.id) == DisposalTask.agency_id)
+            .where(Agency.name == who.agency, DisposalTask.status == DisposalTaskStatus.PENDING)
+            .order_by(col(DisposalTask.due_on))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.CONFIRM_DISPOSAL,
+                    task.reference,
+                    arrangement.title,
+                    f"confirm the destruction of the data shared under {arrangement.reference}",
+                    long_date(task.due_on),
+                )
+            )
+    if who.agency is not None and (
+        who.has(ContactRole.SIGNATORY) or who.has(ContactRole.POINT_OF_CONTACT)
+    ):
+        for arrangement, review in session.exec(
+            select(Arrangement, Review)
+            .join(Review, col(Review.arrangement_id) == Arrangement.id)
+            .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+            .where(Agency.name == who.agency, col(ArrangementParty.left_at).is_(None))
+            .where(Arrangement.status == ArrangementStatus.UNDER_REVIEW)
+            .where(col(Review.completed_at).is_(None))
+            .order_by(col(Review.due_on))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.REVIEW,
+                    arrangement.reference,
+                    arrangement.title,
+                    "record the review's outcome",
+                    long_date(review.due_on),
+                )
+            )
+    if who.agency is not None and who.has(ContactRole.POINT_OF_CONTACT):
+        for grant, staff in session.exec(
+            select(AccessGrant, Contact)
+            .join(Contact, col(Contact.id) == AccessGrant.contact_id)
+            .join(Agency, col(Agency.id) == AccessGrant.agency_id)
+            .where(Agency.name == who.agency, AccessGrant.status != AccessGrantStatus.REVOKED)
+            .where(col(AccessGrant.attestation_reminded_at).is_not(None))
+            .order_by(col(AccessGrant.reference))
+        ).all():
+            assert grant.attestation_reminded_at is not None
+            reminded = pendulum.instance(grant.attestation_reminded_at)
+            if grant.attested_at is None or pendulum.instance(grant.attested_at) < reminded:
+                waiting.append(
+                    Waiting(
+                        LinkAction.ATTEST,
+                        grant.reference,
+                        f"{staff.name} on {grant.reference}",
+                        "keep or revoke this access (re-attestation)",
+                    )
+                )
+    if who.chair:
+        for matter, agency in _open_suspensions(session):
+            set_ = matter.status == SuspensionStatus.MEETING_SCHEDULED
+            waiting.append(
+                Waiting(
+                    LinkAction.MEETING,
+                    matter.reference,
+                    f"{agency.name} suspended: {matter.reason}",
+                    "record the resolution meeting held" if set_ else "set the resolution meeting",
+                    long_datetime(matter.meeting_deadline),
+                )
+            )
+    return waiting
+
+
+def _open_suspensions(session: Session) -> list[tuple[Suspension, Agency]]:
+    return list(
+        session.exec(
+            select(Suspension, Agency)
+            .join(Agency, col(Agency.id) == Suspension.agency_id)
+            .where(
+                col(Suspension.status).in_(
+                    (SuspensionStatus.RAISED, SuspensionStatus.MEETING_SCHEDULED)
+                )
+            )
+            .order_by(col(Suspension.raised_at))
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class ArrangementRow:
+    reference: str
+    title: str
+    status: str
+    next: str
+
+
+def arrangements_of(session: Session, who: Person) -> list[ArrangementRow]:
+    """The arrangements the person's agency is party to (a chair: every arrangement), with
+    their status and next deadline."""
+    stmt = select(Arrangement).order_by(col(Arrangement.reference))
+    if not who.chair:
+        stmt = (
+            stmt.join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+            .where(Agency.name == who.agency, col(ArrangementParty.left_at).is_(None))
+        )
+    return [
+        ArrangementRow(
+            a.reference,
+            a.title,
+            a.status.value.replace("_", " "),
+            f"review due {long_date(a.next_review_due)}" if a.next_review_due else "",
+        )
+        for a in session.exec(stmt).all()
+    ]
+
+
+@dataclass(frozen=True)
+class OpenSuspension:
+    reference: str
+    agency: str
+    reason: str
+    status: str
+    day: int
+    meeting_by: str
+
+
+def open_suspensions(session: Session, now: pendulum.DateTime) -> list[OpenSuspension]:
+    """The suspensions still running, with the day of 30 each is on."""
+    return [
+        OpenSuspension(
+            matter.reference,
+            agency.name,
+            matter.reason,
+            matter.status.value.replace("_", " "),
+            suspension_day(pendulum.instance(matter.raised_at), now),
+            long_datetime(matter.meeting_deadline),
+        )
+        for matter, agency in _open_suspensions(session)
+    ]
+
+
+def link_to_act(
+    session: Session, *, who: Person, action: LinkAction, subject: str, now: pendulum.DateTime
+) -> int | None:
+    """A fresh link for the signed-in person to act on one thing that waits on them (its id;
+    the portal binds it to their browser, so its token is never shown); None when nothing of
+    that kind waits on them."""
+    if not any(w.action is action and w.subject == subject for w in waiting_on(session, who, now)):
+        session.rollback()
+        return None
+    version = None
+    if action is LinkAction.APPROVE:
+        version = session.exec(
+            select(Arrangement.version).where(Arrangement.reference == subject)
+        ).one()
+    row = ActionLink(
+        token_hash=token_hash(secrets.token_urlsafe(32)),
+        action=action.value,
+        subject_ref=subject,
+        version=version,
+        email=who.email,
+        created_at=now,
+        expires_at=link_expiry(now, now.add(hours=1)),
+    )
+    session.add(row)
+    session.commit()
+    assert row.id is not None
+    return row.id
+
+
+def use_sign_in(session: Session, *, link_id: int, now: pendulum.DateTime) -> str | None:
+    """Spend a sign-in link (once): the address it signs in, or None if it cannot be used."""
+    row = session.get(ActionLink, link_id)
+    if row is None or row.action != LinkAction.SIGN_IN.value:
+        session.rollback()
+        return None
+    marked = session.execute(
+        update(ActionLink)
+        .where(
+            col(ActionLink.id) == link_id,
+            col(ActionLink.used_at).is_(None),
+            col(ActionLink.voided_at).is_(None),
+            col(ActionLink.expires_at) > now,
+        )
+        .values(used_at=now)
+    )
+    session.commit()
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return row.email if person(session, row.email) is not None else None

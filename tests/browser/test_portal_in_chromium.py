@@ -1,0 +1,276 @@
+"""The portal in a real browser: Playwright driving Debian's Chromium (`/usr/bin/chromium`; never
+Playwright's own download), against the portal served by uvicorn, with every link taken from an
+email the mail sink stored as an `.eml` file, as a partner's mailbox would hold it."""
+
+import email
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pendulum
+import pytest
+import uvicorn
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from core.db import make_engine
+from core.settings import Settings
+from models.enums import ReviewOutcome
+from models.links import LinkIssuer
+from notifications.delivery import deliver_outbox_sync
+from notifications.mailsink import mail_sink
+from tasks.arrangements import complete_review, submit_arrangement
+from tasks.disposal import schedule_ended_arrangements
+from tasks.suspensions import raise_suspension
+from tests.conftest import TEST_MAIL_FROM, TEST_SEAL, TEST_SECRET_KEY
+from tests.utils.events_endpoint import EventsEndpoint
+from tests.utils.factories import COUNCIL, POLICE, TRUST, active, drafted, seed_agencies
+from web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+NOW = pendulum.datetime(2026, 11, 25, 10, 0, tz="Europe/London").in_timezone("UTC")
+
+if not CHROMIUM.exists():  # .ci/run installs Debian's chromium; a bare machine says so
+    pytest.skip(
+        f"browser tier skipped: {CHROMIUM} is missing (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Stack:
+    """A register in a SQLite file, its mail sink writing `.eml` files, and the portal."""
+
+    def __init__(self, root: Path, template: Path) -> None:
+        shutil.copy(template, root / "isa.db")
+        self.url = f"sqlite:///{root / 'isa.db'}"
+        self.mail = root / "mail"
+        self.sink = mail_sink(self.mail, port=0).start()
+        port = _free_port()
+        self.public = f"http://127.0.0.1:{port}"
+        self.settings = self._settings(NOW)
+        self.app = create_app(self.settings)
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the portal did not start"
+            time.sleep(0.05)
+        # the use cases this test runs queue emails whose links point at this portal
+        self.engine: Engine = make_engine(
+            self.url,
+            audit=TEST_SEAL,
+            mailbox=TEST_MAIL_FROM,
+            links=LinkIssuer(key=TEST_SECRET_KEY.encode(), public_url=self.public),
+        )
+
+    def _settings(self, at: pendulum.DateTime) -> Settings:
+        return Settings(
+            database_url=self.url,
+            now=at.isoformat(),
+            public_url=self.public,
+            secret_key=TEST_SECRET_KEY,
+            smtp_port=self.sink.port,
+            prefect_api_url="http://127.0.0.1:9/api",
+        )
+
+    def clock(self, at: pendulum.DateTime) -> None:
+        """The portal's clock, as `ISA_NOW` would set it."""
+        self.app.state.portal.settings = self._settings(at)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def deliver(self, at: pendulum.DateTime) -> None:
+        deliver_outbox_sync(self.engine, self._settings(at), at)
+
+    def link_for(self, recipient: str, subject: str) -> str:
+        """The personal link in the newest stored email to `recipient` whose subject has
+        `subject`."""
+        found: list[tuple[float, EmailMessage]] = []
+        for path in self.mail.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+            assert isinstance(message, EmailMessage)
+            if recipient in str(message["To"]) and subject in str(message["Subject"]):
+                found.append((path.stat().st_mtime_ns, message))
+        assert found, f"no email to {recipient} about {subject!r} in {self.mail}"
+        message = max(found, key=lambda f: f[0])[1]
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        match = re.search(re.escape(self.public) + r"/a/[A-Za-z0-9_-]{43}", body.get_content())
+        assert match, "the email carries no personal link"
+        return match.group(0)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sink.stop()
+        self.engine.dispose()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, sqlite_template: Path) -> Iterator[Stack]:
+    built = Stack(tmp_path, sqlite_template)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield launched
+        launched.close()
+
+
+def _confirm(page: object, form: str, name: str) -> None:
+    page.fill(f"#typed_name-{form}", name)  # type: ignore[attr-defined]
+    page.check(f"#typed_name-{form} ~ label input[type=checkbox]")  # type: ignore[attr-defined]
+
+
+def test_signatories_approve_from_their_emails_and_a_used_link_says_so(
+    stack: Stack, browser: object
+) -> None:
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = drafted(session, people, NOW)
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
+    stack.deliver(NOW)
+    link = stack.link_for(people.signatory[TRUST], ref)
+
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    assert "/a/" not in page.url  # the token left the address bar
+    assert page.locator("h1").inner_text().startswith(f"Version 1 of {ref}")
+    assert page.get_by_text("Lawful basis").count() == 1
+    _confirm(page, "approve", "Signatory of Northshire NHS Trust")
+    page.click("button:has-text('Approve version 1')")
+    assert page.locator("h1").inner_text() == "Recorded", page.content()[:3000]
+
+    stack.deliver(NOW.add(minutes=1))
+    second = stack.link_for(people.signatory[COUNCIL], ref)
+    page.goto(second)
+    _confirm(page, "approve", "Signatory of Northshire County Council")
+    page.click("button:has-text('Approve version 1')")
+    assert page.locator("h1").inner_text() == "Recorded"
+    with stack.engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT status FROM arrangement WHERE reference = :r"), {"r": ref}
+            ).scalar()
+            == "active"
+        )
+        channels = conn.execute(
+            text("SELECT DISTINCT channel FROM audit_event WHERE action = 'arrangement.approve'")
+        ).all()
+    assert channels == [("web",)]
+
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+
+
+def test_a_representative_confirms_a_disposal_in_the_browser(stack: Stack, browser: object) -> None:
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = active(session, people, NOW)
+        complete_review(
+            session,
+            reference=ref,
+            outcome=ReviewOutcome.TERMINATE,
+            actor=people.poc[COUNCIL],
+            now=NOW,
+        )
+        schedule_ended_arrangements(session, as_of=NOW.date(), now=NOW, actor="system:test")
+    stack.deliver(NOW)
+    link = stack.link_for(people.rep[TRUST], "Destroy")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    page.fill("#method", "Cross-cut shredding")
+    page.fill("#certificate", "CERT-2026-77")
+    _confirm(page, "disposal", "Nominated_Representative of Northshire NHS Trust")
+    page.click("button:has-text('Confirm the disposal')")
+    assert page.locator("h1").inner_text() == "Recorded"
+    with stack.engine.connect() as conn:
+        certificate = conn.execute(
+            text("SELECT certificate FROM disposal_task WHERE confirmed_by = :e"),
+            {"e": people.rep[TRUST]},
+        ).scalar()
+    assert certificate == "CERT-2026-77"
+
+
+def test_a_chair_sets_then_records_the_resolution_meeting(stack: Stack, browser: object) -> None:
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        raise_suspension(
+            session, agency=POLICE, reason="Laptop stolen", actor=people.signatory[POLICE], now=NOW
+        )
+    stack.deliver(NOW)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(stack.link_for(people.chair, "SUS-2026-0001"))
+    assert "day 0 of 30" in page.content()
+    page.fill("#meeting_at", "2026-12-01T14:00")
+    _confirm(page, "schedule", "Chris Chair")
+    page.click("button:has-text('Set the meeting')")
+    assert page.locator("h1").inner_text() == "Recorded"
+
+    later = pendulum.datetime(2026, 12, 1, 16, 0, tz="Europe/London").in_timezone("UTC")
+    stack.deliver(NOW.add(minutes=1))
+    stack.clock(later)
+    page.goto(stack.link_for(people.chair, "SUS-2026-0001"))
+    page.check(f"input[name=attendee][value='{people.signatory[POLICE]}']")
+    page.fill("#risk_assessment", "Devices encrypted; no personal data at risk")
+    page.select_option("#outcome", "resume")
+    _confirm(page, "record", "Chris Chair")
+    page.click("button:has-text('Record the meeting')")
+    assert page.locator("h1").inner_text() == "Recorded"
+    with stack.engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM suspension")).scalar()
+    assert status == "ended"
+
+
+def test_a_signatory_signs_in_by_email_and_suspends_their_agency(
+    stack: Stack, browser: object
+) -> None:
+    endpoint = EventsEndpoint()
+    stack.app.state.portal.settings = stack.app.state.portal.settings.model_copy(
+        update={"prefect_api_url": endpoint.url}
+    )
+    try:
+        with stack.session() as session:
+            people = seed_agencies(session, NOW)
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(f"{stack.public}/sign-in")
+        page.fill("#email", people.signatory[POLICE])
+        page.click("button:has-text('Send me a sign-in link')")
+        assert page.locator("h1").inner_text() == "Check your email"
+        stack.deliver(NOW)
+        page.goto(stack.link_for(people.signatory[POLICE], "sign-in link"))
+        page.click("button:has-text('Sign in')")
+        assert page.locator("h1").inner_text() == "Signatory of Northshire Police"
+        page.fill("#suspend-reason", "Laptop stolen")
+        _confirm(page, "suspend", "Signatory of Northshire Police")
+        page.click("button:has-text('Suspend')")
+        assert page.locator("h1").inner_text() == "Recorded"
+        assert "SUS-2026-0001 is raised" in page.content()
+        assert "Its flow is starting" in page.content()
+    finally:
+        endpoint.server.shutdown()
+    assert [e["event"] for e in endpoint.events()] == ["isa.suspension.raised"]

@@ -1,0 +1,790 @@
+"""The portal behind the personal links, driven over HTTP in process (FastAPI's TestClient) on
+both backends: a GET only shows, the act is a deliberate POST that runs the CLI's use case with
+the web's evidence in the audit log, and every refusal writes nothing but its refusal."""
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pendulum
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from core.settings import Settings
+from models.enums import MeetingOutcome, ReviewOutcome
+from models.links import link_token, token_hash
+from models.policies import AccessPolicy, ReviewPolicy
+from models.tables import AuditEvent
+from notifications.tables import ActionLink, OutboxEmail
+from tasks.access_sweep import remind_attestations
+from tasks.arrangements import complete_review, reject_arrangement, submit_arrangement
+from tasks.audit import verify_audit
+from tasks.disposal import schedule_ended_arrangements
+from tasks.register import add_chair
+from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
+from tasks.sweeps import chase_approvals, open_due_reviews
+from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
+from tests.utils.events_endpoint import EventsEndpoint
+from tests.utils.factories import (
+    COUNCIL,
+    POLICE,
+    TRUST,
+    People,
+    active,
+    drafted,
+    granted,
+    seed_agencies,
+)
+from web.app import create_app
+from web.security import COOKIE
+
+NAME = {
+    COUNCIL: "Signatory of Northshire County Council",
+    TRUST: "Signatory of Northshire NHS Trust",
+}
+
+
+@pytest.fixture
+def people(session: Session, now: pendulum.DateTime) -> People:
+    return seed_agencies(session, now)
+
+
+def portal_at(db: Database, at: pendulum.DateTime) -> TestClient:
+    settings = Settings(
+        database_url=db.url,
+        now=at.isoformat(),
+        public_url=TEST_PUBLIC_URL,
+        secret_key=TEST_SECRET_KEY,
+        prefect_api_url="http://127.0.0.1:9/api",
+    )
+    return TestClient(create_app(settings), follow_redirects=False)
+
+
+@pytest.fixture
+def portal(db: Database, now: pendulum.DateTime) -> Iterator[TestClient]:
+    with portal_at(db, now.add(minutes=5)) as client:
+        yield client
+
+
+def submitted(session: Session, people: People, now: pendulum.DateTime) -> str:
+    ref = drafted(session, people, now)
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    return ref
+
+
+def token_for(db: Database, recipient: str, event: str) -> str:
+    """The token in the email `event` sent `recipient` (the newest), made as queueing made it."""
+    with db.session() as session:
+        row = session.exec(
+            select(OutboxEmail)
+            .where(OutboxEmail.recipient == recipient, OutboxEmail.event == event)
+            .order_by(OutboxEmail.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert row is not None, f"no {event} email to {recipient}"
+        return link_token(TEST_SECRET_KEY.encode(), row.dedupe_key)
+
+
+def opened(portal: TestClient, token: str) -> tuple[int, str]:
+    """Open the link as a browser does: the redirect, then the page."""
+    first = portal.get(f"/a/{token}")
+    if first.status_code != 303:
+        return first.status_code, first.text
+    page = portal.get(first.headers["location"])
+    return page.status_code, page.text
+
+
+def form_of(page: str, decision: str) -> dict[str, str]:
+    """The hidden fields of the page's form for `decision` (csrf, shown hash)."""
+    forms = re.findall(r"<form method=\"post\" action=\"(/act/\d+)\">(.*?)</form>", page, re.S)
+    for action, body in forms:
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
+        if fields.get("decision", "") == decision:
+            return {"_action": action, **fields}
+    raise AssertionError(f"no {decision} form on the page")
+
+
+def act(portal: TestClient, page: str, decision: str, **values: str) -> Any:
+    fields = form_of(page, decision)
+    return portal.post(fields.pop("_action"), data={**fields, **values})
+
+
+def audit(db: Database, action: str) -> list[AuditEvent]:
+    with db.session() as session:
+        return list(
+            session.exec(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+            ).all()
+        )
+
+
+WRITES = ("audit_event", "audit_head")
+
+
+# --- links: made, kept as a hash, carried by the email -----------------------------------------
+
+
+def test_submitting_gives_each_signatory_a_link_and_keeps_only_its_hash(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = submitted(session, people, now)
+    with db.session() as s:
+        links = s.exec(select(ActionLink).order_by(ActionLink.id)).all()  # type: ignore[arg-type]
+        rows = {r.recipient: r for r in s.exec(select(OutboxEmail)).all()}
+    assert {(link.email, link.action, link.subject_ref, link.version) for link in links} == {
+        (people.signatory[COUNCIL], "approve", ref, 1),
+        (people.signatory[TRUST], "approve", ref, 1),
+    }
+    for link in links:
+        token = link_token(TEST_SECRET_KEY.encode(), rows[link.email].dedupe_key)
+        assert len(token) >= 22  # at least 128 bits, URL-safe base64
+        assert link.token_hash == token_hash(token) != token
+        # the token itself is nowhere in the links table, nor in the outbox row's context
+        assert token not in str(db.snapshot(exclude=("outbox_message",))["action_link"])
+        assert token not in str(rows[link.email].context)
+        assert link.expires_at == now.add(days=30)
+
+
+# --- a GET only shows ---------------------------------------------------------------------------
+
+
+def test_a_scanner_that_fetches_every_link_changes_nothing(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    before = db.snapshot()
+    assert portal.head(f"/a/{token}").status_code == 303
+    status, page = opened(portal, token)
+    assert status == 200
+    assert portal.head(f"/a/{token}").status_code == 303
+    assert db.snapshot() == before
+    # the whole version: its Appendix J fields, the parties, who signed, the content hash
+    for shown in (
+        ref,
+        "Version 1",
+        "Lawful basis",
+        "Retention rule",
+        "Data shared",
+        COUNCIL,
+        TRUST,
+    ):
+        assert shown in page
+    assert "awaiting" in page
+    assert re.search(r'name="shown_hash" value="[0-9a-f]{64}"', page)
+    assert f"I approve version 1 of {ref} for {TRUST}" in page
+
+
+def test_the_token_leaves_the_url_for_a_signed_httponly_lax_cookie_and_every_header_is_sent(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    first = portal.get(f"/a/{token}")
+    assert first.status_code == 303
+    assert token not in first.headers["location"]
+    cookie = first.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and token not in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    page = portal.get(first.headers["location"])
+    for response in (first, page, portal.get("/"), portal.get("/a/nonsense")):
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "<script" not in page.text
+    # a tampered cookie is no session at all
+    portal.cookies.set(COOKIE, portal.cookies[COOKIE][:-2] + "xx")
+    assert portal.get(first.headers["location"]).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["nonsense", "A" * 43, token_hash("x")[:43], "../../etc/passwd"],
+    ids=["short", "unknown", "hash-like", "path"],
+)
+def test_an_unknown_or_tampered_link_is_a_plain_404_that_writes_nothing(
+    db: Database,
+    session: Session,
+    people: People,
+    now: pendulum.DateTime,
+    portal: TestClient,
+    token: str,
+) -> None:
+    submitted(session, people, now)
+    before = db.snapshot()
+    status, page = opened(portal, token)
+    assert status == 404
+    assert "This link is not one the register sent" in page
+    assert db.snapshot() == before
+
+
+@pytest.mark.parametrize("path", ["/act/abc", "/act/99999999999999999999999", "/nowhere"])
+def test_any_other_address_is_a_plain_page_not_json(portal: TestClient, path: str) -> None:
+    for response in (portal.get(path), portal.post(path)):
+        assert 400 <= response.status_code < 500
+        assert response.headers["content-type"].startswith("text/html")
+        assert "<h1>" in response.text and "Nothing has been changed" in response.text
+
+
+def test_a_page_without_the_links_session_is_refused(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    submitted(session, people, now)
+    assert portal.get("/act/1").status_code == 403
+    before = db.snapshot()
+    forged = portal.post("/act/1", data={"decision": "approve", "typed_name": NAME[COUNCIL]})
+    assert forged.status_code == 403
+    assert db.snapshot() == before
+
+
+# --- the act ------------------------------------------------------------------------------------
+
+
+def test_approving_from_the_link_records_the_web_evidence_and_the_link_is_then_used(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    shown = form_of(page, "approve")["shown_hash"]
+    done = act(
+        portal, page, "approve", typed_name="  signatory of northshire NHS trust ", confirm="yes"
+    )
+    assert done.status_code == 303, done.text
+    after = portal.get(done.headers["location"])
+    assert after.status_code == 200 and "Recorded" in after.text
+
+    [event] = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "done"]
+    assert (event.actor, event.channel) == (people.signatory[TRUST], "web")
+    assert event.evidence is not None
+    assert event.evidence["typed_name"] == "  signatory of northshire NHS trust "
+    assert event.evidence["content_hash"] == shown
+    assert event.evidence["client"] == "testclient"
+    assert event.evidence["user_agent"] == "testclient"
+    assert event.evidence["channel"] == "web" and isinstance(event.evidence["link"], int)
+    with db.session() as s:
+        link = s.get(ActionLink, event.evidence["link"])
+        assert link is not None and link.used_at is not None
+    # reloading the link: used, and it says so
+    status, again = opened(portal, token)
+    assert status == 410 and "already been used" in again
+
+    # the last party approves from the link of its newest email ("still awaiting you"), which
+    # voided the link of the first
+    first = token_for(db, people.signatory[COUNCIL], "arrangement.submitted")
+    assert opened(portal, first)[0] == 410
+    council = token_for(db, people.signatory[COUNCIL], "arrangement.approved")
+    _, page = opened(portal, council)
+    last = act(portal, page, "approve", typed_name=NAME[COUNCIL], confirm="yes")
+    assert last.status_code == 303
+    with db.engine.connect() as conn:
+        status_now = conn.execute(
+            text("SELECT status FROM arrangement WHERE reference = :r"), {"r": ref}
+        ).scalar()
+    assert status_now == "active"
+    # the audit chain, evidence included, still verifies
+    with db.session() as s:
+        assert verify_audit(s).broken is None
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        ({"typed_name": "Someone Else", "confirm": "yes"}, "is not the name the register holds"),
+        ({"typed_name": NAME[TRUST]}, "the confirmation was not ticked"),
+        ({"typed_name": NAME[TRUST], "confirm": "yes", "shown_hash": "0" * 64}, "changed after"),
+        ({"typed_name": NAME[TRUST], "confirm": "yes", "csrf": "forged"}, "security token"),
+    ],
+    ids=["wrong-name", "not-ticked", "hash-changed", "no-csrf"],
+)
+def test_a_refused_confirmation_writes_only_its_refusal_with_the_evidence(
+    db: Database,
+    session: Session,
+    people: People,
+    now: pendulum.DateTime,
+    portal: TestClient,
+    values: dict[str, str],
+    why: str,
+) -> None:
+    submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    before = db.snapshot(exclude=WRITES)
+    refused = act(portal, page, "approve", **values)
+    assert refused.status_code in (403, 409), refused.text
+    assert why in refused.text
+    assert db.snapshot(exclude=WRITES) == before
+    [refusal] = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "refused"]
+    assert refusal.channel == "web" and why in (refusal.detail or "")
+    assert refusal.evidence is not None and refusal.evidence["client"] == "testclient"
+    # the link is still live: the person can try again
+    again = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    assert again.status_code == 303
+
+
+def test_a_new_version_voids_the_old_versions_links(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    reject_arrangement(
+        session,
+        reference=ref,
+        reason="Retention too long",
+        actor=people.signatory[COUNCIL],
+        now=now,
+    )
+    before = db.snapshot(exclude=WRITES)
+    late = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    assert late.status_code == 410
+    assert "superseded by version 2" in late.text
+    assert db.snapshot(exclude=WRITES) == before
+    status, again = opened(portal, token)
+    assert status == 410 and "superseded by version 2" in again
+
+
+def test_a_reminder_carries_a_fresh_link_that_voids_the_old_one(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = submitted(session, people, now)
+    old = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    later = now.add(days=8)
+    chase_approvals(session, as_of=later.date(), now=later, actor="system:test")
+    new = token_for(db, people.signatory[TRUST], "arrangement.approval_reminder")
+    assert new != old
+    with portal_at(db, later) as portal:
+        status, page = opened(portal, old)
+        assert status == 410 and "a newer link was sent" in page
+        status, page = opened(portal, new)
+        assert status == 200 and ref in page
+
+
+def test_a_link_expires_after_thirty_days(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    with portal_at(db, now.add(days=30, seconds=1)) as portal:
+        status, page = opened(portal, token)
+    assert status == 410 and "expired on" in page
+
+
+def test_two_posts_at_once_use_the_link_once(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    fields = form_of(page, "approve")
+    action = fields.pop("_action")
+    data = {**fields, "typed_name": NAME[TRUST], "confirm": "yes"}
+    statuses: list[int] = []
+    start = threading.Barrier(2)
+
+    def post() -> None:
+        start.wait()
+        statuses.append(portal.post(action, data=data).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses)[0] == 303 and sorted(statuses)[1] in (409, 410), statuses
+    done = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "done"]
+    assert len(done) == 1
+
+
+def test_hostile_names_are_shown_as_text(
+    db: Database, session: Session, now: pendulum.DateTime
+) -> None:
+    people = seed_agencies(session, now)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE contact SET name = :n WHERE email = :e"),
+            {"n": '<script>alert("x")</script> Sam', "e": people.signatory[TRUST]},
+        )
+    submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    with portal_at(db, now) as portal:
+        _, page = opened(portal, token)
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+# --- a disposal and a meeting -------------------------------------------------------------------
+
+
+def test_a_representative_confirms_a_disposal_from_the_link(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = active(session, people, now)
+    complete_review(
+        session, reference=ref, outcome=ReviewOutcome.TERMINATE, actor=people.poc[COUNCIL], now=now
+    )
+    schedule_ended_arrangements(session, as_of=now.date(), now=now, actor="system:test")
+    token = token_for(db, people.rep[TRUST], "disposal.scheduled")
+    with portal_at(db, now) as portal:
+        status, page = opened(portal, token)
+        assert status == 200 and "Confirm the destruction" in page
+        fields = form_of(page, "")
+        action = fields.pop("_action")
+        blank = portal.post(
+            action,
+            data={
+                **fields,
+                "typed_name": "Nominated_Representative of Northshire NHS Trust",
+                "confirm": "yes",
+            },
+        )
+        assert blank.status_code == 422
+        done = portal.post(
+            action,
+            data={
+                **fields,
+                "method": "Cross-cut shredding",
+                "certificate": "CERT-77",
+                "typed_name": "Nominated_Representative of Northshire NHS Trust",
+                "confirm": "yes",
+            },
+        )
+        assert done.status_code == 303, done.text
+    [event] = [e for e in audit(db, "disposal.confirm") if e.outcome.value == "done"]
+    assert event.channel == "web" and event.actor == people.rep[TRUST]
+
+
+def test_a_chair_sets_and_records_the_meeting_and_the_other_chairs_links_go_void(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    add_chair(
+        session, email="second@group.example", name="Second Chair", actor="cli:admin", now=now
+    )
+    raise_suspension(
+        session, agency=POLICE, reason="Laptop stolen", actor=people.signatory[POLICE], now=now
+    )
+    with db.engine.connect() as conn:
+        sus = conn.execute(text("SELECT reference FROM suspension")).scalar_one()
+    mine = token_for(db, people.chair, "suspension.raised")
+    with portal_at(db, now.add(hours=1)) as portal:
+        _, page = opened(portal, mine)
+        assert "day 0 of 30" in page
+        too_late = act(
+            portal,
+            page,
+            "schedule",
+            meeting_at=now.add(days=20).format("YYYY-MM-DDTHH:mm"),
+            typed_name="Chris Chair",
+            confirm="yes",
+        )
+        assert too_late.status_code == 409 and "14 days" in too_late.text
+        when = now.add(days=5).in_timezone("Europe/London").format("YYYY-MM-DDT14:00")
+        set_ = act(
+            portal, page, "schedule", meeting_at=when, typed_name="Chris Chair", confirm="yes"
+        )
+        assert set_.status_code == 303, set_.text
+
+    held = token_for(db, people.chair, "suspension.meeting_scheduled")
+    theirs = token_for(db, "second@group.example", "suspension.meeting_scheduled")
+    with portal_at(db, now.add(days=5, hours=6)) as portal:
+        _, page = opened(portal, held)
+        assert "Record the meeting held" in page
+        recorded = act(
+            portal,
+            page,
+            "record",
+            outcome="continue",
+            attendee=people.signatory[POLICE],
+            risk_assessment="Devices encrypted; risk low",
+            typed_name="Chris Chair",
+            confirm="yes",
+        )
+        assert recorded.status_code == 303, recorded.text
+        status, page = opened(portal, theirs)
+        assert status == 410 and f"{sus} is meeting held" in page
+    with db.session() as s:
+        on_the_web = s.exec(
+            select(AuditEvent).where(AuditEvent.subject_ref == sus, AuditEvent.channel == "web")
+        ).all()
+    done = {(e.action, e.outcome.value) for e in on_the_web}
+    assert ("meeting.schedule", "refused") in done
+    assert {"suspension.schedule_meeting", "suspension.hold_meeting"} <= {a for a, _ in done}, done
+    assert all(e.evidence and e.evidence["typed_name"] == "Chris Chair" for e in on_the_web)
+
+
+# --- sign-in, what waits on me, raising from the web ------------------------------------------
+
+
+def sign_in_token(db: Database, email: str) -> str:
+    return token_for(db, email, "portal.sign_in_requested")
+
+
+def ask_to_sign_in(portal: TestClient, email: str) -> Any:
+    form = portal.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    return portal.post("/sign-in", data={"csrf": csrf.group(1), "email": email})
+
+
+def signed_in(db: Database, portal: TestClient, email: str) -> str:
+    """Sign in by email as a person would; the /me page."""
+    assert ask_to_sign_in(portal, email).status_code == 200
+    status, page = opened(portal, sign_in_token(db, email))
+    assert status == 200 and "Sign in as" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    done = portal.post(
+        re.search(r'action="(/act/\d+)"', page).group(1), data={"csrf": csrf.group(1)}
+    )  # type: ignore[union-attr]
+    assert done.status_code == 303 and done.headers["location"] == "/me"
+    me = portal.get("/me")
+    assert me.status_code == 200
+    return me.text
+
+
+def test_asking_to_sign_in_says_the_same_for_an_unknown_address_and_writes_nothing_for_it(
+    db: Database, session: Session, people: People, portal: TestClient
+) -> None:
+    before = db.snapshot()
+    unknown = ask_to_sign_in(portal, "nobody@nowhere.example")
+    assert unknown.status_code == 200
+    assert db.snapshot() == before
+    known = ask_to_sign_in(portal, people.signatory[TRUST])
+    assert known.status_code == 200
+    assert unknown.text.replace("nobody@nowhere.example", "X") == known.text.replace(
+        people.signatory[TRUST], "X"
+    )
+    with db.session() as s:
+        [link] = s.exec(select(ActionLink).where(ActionLink.action == "sign_in")).all()
+    assert link.email == people.signatory[TRUST]
+    assert link.expires_at == link.created_at + pendulum.duration(minutes=30)
+
+
+def test_a_sign_in_link_signs_in_once_on_a_post_and_never_on_a_get(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    assert ask_to_sign_in(portal, people.signatory[TRUST]).status_code == 200
+    token = sign_in_token(db, people.signatory[TRUST])
+    before = db.snapshot()
+    status, page = opened(portal, token)
+    assert status == 200 and "Sign in as Signatory of Northshire NHS Trust" in page
+    assert portal.get("/me").status_code == 303  # not signed in by the GET
+    assert db.snapshot() == before
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    action = re.search(r'action="(/act/\d+)"', page).group(1)  # type: ignore[union-attr]
+    assert portal.post(action, data={"csrf": csrf}).status_code == 303
+    assert portal.get("/me").status_code == 200
+    again = portal.post(action, data={"csrf": csrf})
+    assert again.status_code in (410, 403)
+    assert opened(portal, token)[0] == 410
+
+
+def test_signed_in_a_signatory_sees_what_waits_and_acts_from_a_fresh_link(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = submitted(session, people, now)
+    me = signed_in(db, portal, people.signatory[TRUST])
+    assert ref in me and "approve or reject version 1 for Northshire NHS Trust" in me
+    csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+    opened_page = portal.post("/me/open", data={"csrf": csrf, "action": "approve", "subject": ref})
+    assert opened_page.status_code == 303
+    page = portal.get(opened_page.headers["location"]).text
+    done = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    assert done.status_code == 303
+    # nothing of that kind waits any more: no fresh link for it
+    refused = portal.post("/me/open", data={"csrf": csrf, "action": "approve", "subject": ref})
+    assert refused.status_code == 409
+
+
+def test_a_signatory_raises_a_suspension_from_the_web_and_its_flow_event_goes_out(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    endpoint = EventsEndpoint()
+    try:
+        settings = Settings(
+            database_url=db.url,
+            now=now.isoformat(),
+            public_url=TEST_PUBLIC_URL,
+            secret_key=TEST_SECRET_KEY,
+            prefect_api_url=endpoint.url,
+        )
+        with TestClient(create_app(settings), follow_redirects=False) as portal:
+            me = signed_in(db, portal, people.signatory[POLICE])
+            csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+            raised = portal.post(
+                "/me/raise",
+                data={
+                    "csrf": csrf,
+                    "matter": "suspension",
+                    "reason": "Laptop stolen",
+                    "typed_name": "Signatory of Northshire Police",
+                    "confirm": "yes",
+                },
+            )
+            assert raised.status_code == 200, raised.text
+            assert (
+                "SUS-2026-0001 is raised" in raised.text and "Its flow is starting" in raised.text
+            )
+    finally:
+        endpoint.server.shutdown()
+    assert [e["event"] for e in endpoint.events()] == ["isa.suspension.raised"]
+    [event] = audit(db, "suspension.raise")
+    assert event.channel == "web" and event.evidence is not None
+    assert event.evidence["typed_name"] == "Signatory of Northshire Police"
+
+
+def test_only_a_signatory_may_raise_and_a_wrong_name_writes_nothing(
+    db: Database, session: Session, people: People, portal: TestClient
+) -> None:
+    me = signed_in(db, portal, people.poc[POLICE])
+    assert "Suspend" not in me
+    csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+    before = db.snapshot(exclude=WRITES)
+    refused = portal.post(
+        "/me/raise",
+        data={
+            "csrf": csrf,
+            "matter": "suspension",
+            "reason": "x",
+            "typed_name": "Point_Of_Contact of Northshire Police",
+            "confirm": "yes",
+        },
+    )
+    assert refused.status_code == 409 and "not a signatory" in refused.text
+    wrong = portal.post(
+        "/me/raise",
+        data={
+            "csrf": csrf,
+            "matter": "suspension",
+            "reason": "x",
+            "typed_name": "Eve",
+            "confirm": "yes",
+        },
+    )
+    assert wrong.status_code == 422
+    assert db.snapshot(exclude=WRITES) == before
+
+
+def test_sign_in_attempts_are_limited_per_address(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    statuses = []
+    for minute in range(6):
+        # a minute apart, so each would be an email of its own
+        clock = portal.app.state.portal.settings.model_copy(  # type: ignore[attr-defined]
+            update={"now": now.add(minutes=minute).isoformat()}
+        )
+        portal.app.state.portal.settings = clock  # type: ignore[attr-defined]
+        statuses.append(ask_to_sign_in(portal, people.signatory[TRUST]).status_code)
+    assert statuses == [200] * 5 + [429]
+    with db.session() as s:
+        sent = s.exec(select(ActionLink).where(ActionLink.action == "sign_in")).all()
+    assert len(sent) == 3  # the register itself sends at most 3 in a quarter of an hour
+
+
+def test_a_chair_signed_in_sees_the_register_and_the_open_suspensions_day_count(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = submitted(session, people, now)
+    raise_suspension(
+        session, agency=POLICE, reason="Laptop stolen", actor=people.signatory[POLICE], now=now
+    )
+    with portal_at(db, now.add(days=3)) as portal:
+        me = signed_in(db, portal, people.chair)
+    assert ref in me and "SUS-2026-0001" in me and "3 of 30" in me
+    assert "set the resolution meeting" in me
+
+
+# --- a review's outcome and a grant's re-attestation -------------------------------------------
+
+
+def test_an_officer_records_a_review_outcome_from_the_link_and_the_link_then_goes_void(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = active(session, people, now)
+    due = now.add(years=1)
+    open_due_reviews(session, as_of=due.date(), policy=ReviewPolicy(), now=due, actor="system:test")
+    token = token_for(db, people.poc[TRUST], "review.opened")
+    signatory = token_for(db, people.signatory[COUNCIL], "review.opened")
+    with portal_at(db, due.add(hours=1)) as portal:
+        status, page = opened(portal, token)
+        assert status == 200 and f"The review of {ref}" in page
+        fields = form_of(page, "")
+        action = fields.pop("_action")
+        done = portal.post(
+            action,
+            data={
+                **fields,
+                "outcome": "renew",
+                "typed_name": "Point_Of_Contact of Northshire NHS Trust",
+                "confirm": "yes",
+            },
+        )
+        assert done.status_code == 303, done.text
+        # the other officers' links: the review is recorded
+        status, page = opened(portal, signatory)
+        assert status == 410 and "was recorded on" in page
+    [event] = [e for e in audit(db, "review.complete") if e.outcome.value == "done"]
+    assert event.channel == "web" and event.actor == people.poc[TRUST]
+
+
+def test_a_point_of_contact_keeps_or_revokes_access_from_the_re_attestation_link(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = active(session, people, now)
+    grant = granted(session, people, ref, TRUST, now)
+    later = now.add(months=6).subtract(days=10)
+    remind_attestations(
+        session, as_of=later.date(), policy=AccessPolicy(), now=later, actor="system:test"
+    )
+    token = token_for(db, people.poc[TRUST], "access.attestation_due")
+    with portal_at(db, later.add(hours=1)) as portal:
+        status, page = opened(portal, token)
+        assert status == 200 and f"still need access {grant}" in page
+        no_reason = act(
+            portal,
+            page,
+            "revoke",
+            typed_name="Point_Of_Contact of Northshire NHS Trust",
+            confirm="yes",
+        )
+        assert no_reason.status_code == 422
+        kept = act(
+            portal,
+            page,
+            "keep",
+            typed_name="Point_Of_Contact of Northshire NHS Trust",
+            confirm="yes",
+        )
+        assert kept.status_code == 303, kept.text
+        assert opened(portal, token)[0] == 410
+    [event] = [e for e in audit(db, "access.attest") if e.outcome.value == "done"]
+    assert event.channel == "web" and event.subject_ref == grant
+
+
+def test_a_settled_suspension_voids_its_chairs_links(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    raise_suspension(
+        session, agency=POLICE, reason="Laptop stolen", actor=people.signatory[POLICE], now=now
+    )
+    meeting = now.add(days=2)
+    schedule_meeting(session, suspension="SUS-2026-0001", at=meeting, actor=people.chair, now=now)
+    token = token_for(db, people.chair, "suspension.meeting_scheduled")
+    # the meeting resumes the agency: the suspension is settled (ended) at once
+    record_meeting(
+        session,
+        suspension="SUS-2026-0001",
+        outcome=MeetingOutcome.RESUME,
+        attendees=[people.signatory[POLICE]],
+        risk_assessment="Recovered; encrypted",
+        actor=people.chair,
+        now=meeting.add(hours=2),
+    )
+    with portal_at(db, meeting.add(hours=3)) as portal:
+        status, page = opened(portal, token)
+    assert status == 410 and "SUS-2026-0001 is ended" in page

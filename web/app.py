@@ -1,0 +1,587 @@
+"""The portal: where a partner acts from the personal link in their email.
+
+`GET /a/{token}` checks the token, moves it into a short-lived signed session cookie and
+redirects to `/act/{id}`, a URL without it. A `GET` only shows; the act is a `POST` with the
+person's typed name, a ticked confirmation naming the act, and the form's CSRF token, and it
+runs the command line's own use case (tasks/links.py). Every response carries the headers in
+web/security.py."""
+
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.db import EVIDENCE, check_connection, check_revision, make_engine
+from core.keys import audit_seal, link_issuer
+from core.settings import Settings
+from models.enums import ContactRole
+from models.errors import InvalidInput, IsaError, NotFound
+from models.links import (
+    SESSION_MINUTES,
+    SIGN_IN_MINUTES,
+    LinkAction,
+    LinkState,
+    looks_like_a_token,
+    same_name,
+    token_hash,
+)
+from notifications.publication import publish_pending
+from tasks.links import (
+    Confirmation,
+    Link,
+    act_on_link,
+    confirmation_sentence,
+    disposal_view,
+    find_link,
+    grant_view,
+    link_by_id,
+    meeting_view,
+    review_view,
+    version_view,
+)
+from tasks.portal import (
+    Person,
+    arrangements_of,
+    link_to_act,
+    open_suspensions,
+    person,
+    request_sign_in,
+    use_sign_in,
+    waiting_on,
+)
+from tasks.suspensions import raise_suspension
+from tasks.withdrawals import withdraw_agency
+from web.security import COOKIE, HEADERS, PERSON_COOKIE, PortalSession, Signer
+
+HERE = Path(__file__).parent
+LABELS = {
+    "typed_name": "your full name",
+    "reason": "the reason",
+    "method": "the method",
+    "certificate": "the certificate reference",
+    "meeting_at": "the meeting time",
+    "outcome": "the outcome",
+    "attendee": "an attendee",
+    "risk_assessment": "the risk assessment",
+}
+
+
+class Portal:
+    """The app's state: settings, the clock, the register's engine, the signer, the pages."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        issuer = link_issuer(settings)
+        self.signer = Signer(issuer.key)
+        self.secure = settings.public_url.startswith("https://")
+        self.engine: Engine = make_engine(
+            settings.database_url,
+            audit=audit_seal(settings, "web"),
+            mailbox=settings.mail_from,
+            links=issuer,
+        )
+        check_connection(self.engine)
+        check_revision(self.engine)
+        self.pages = Jinja2Templates(directory=HERE / "templates")
+        self.limits = RateLimit()
+
+    def now(self) -> pendulum.DateTime:
+        return self.settings.current_time()
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        return self.pages.TemplateResponse(request, name, context, status_code=status)
+
+    def problem(self, request: Request, status: int, title: str, detail: str) -> Response:
+        return self.page(request, "problem.html", status, title=title, detail=detail)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    portal = Portal(settings or Settings())
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.portal = portal
+
+    @app.exception_handler(StarletteHTTPException)
+    async def plain(request: Request, exc: StarletteHTTPException) -> Response:
+        # any other address, or a method a page does not take: a plain page, never JSON
+        if exc.status_code == 404:
+            return _unknown(portal, request)
+        return portal.problem(request, exc.status_code, "That cannot be done here", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        return _unknown(portal, request)
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers[name] = value
+        return response
+
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        return portal.page(request, "home.html")
+
+    @app.get("/static/site.css")
+    def css() -> Response:
+        return FileResponse(HERE / "static" / "site.css", media_type="text/css")
+
+    @app.api_route("/a/{token}", methods=["GET", "HEAD"])
+    def open_link(request: Request, token: str) -> Response:
+        """Check the link and start its session; shows nothing, changes nothing."""
+        if not looks_like_a_token(token):
+            return _unknown(portal, request)
+        now = portal.now()
+        with portal.session() as session:
+            link = find_link(session, token_hash(token), now)
+        if link is None:
+            return _unknown(portal, request)
+        if link.state is not LinkState.LIVE:
+            return _not_live(portal, request, link)
+        response = RedirectResponse(f"/act/{link.id}", status_code=303)
+        _set(portal, response, COOKIE, portal.signer.session_cookie(link.id, now, SESSION_MINUTES))
+        return response
+
+    @app.api_route("/act/{link_id}", methods=["GET", "HEAD"])
+    def show(request: Request, link_id: int) -> Response:
+        now = portal.now()
+        held = _session_for(portal, request, link_id, now)
+        if held is None:
+            return _no_session(portal, request)
+        with portal.session() as session:
+            link = link_by_id(session, link_id, now)
+            if link.state is LinkState.USED:
+                return portal.page(request, "done.html", link=link)
+            if link.state is not LinkState.LIVE:
+                return _not_live(portal, request, link)
+            if link.action is LinkAction.SIGN_IN:
+                return portal.page(
+                    request, "sign_in_confirm.html", link=link, csrf=portal.signer.csrf(held)
+                )
+            return _action_page(portal, request, session, link, held, now)
+
+    @app.post("/act/{link_id}")
+    async def act(request: Request, link_id: int) -> Response:
+        now = portal.now()
+        held = _session_for(portal, request, link_id, now)
+        if held is None:
+            return _no_session(portal, request)
+        form = await request.form()
+        values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        with portal.session() as session:
+            if link_by_id(session, link_id, now).action is LinkAction.SIGN_IN:
+                return _signed_in(portal, request, session, held, values, now)
+        confirmation = Confirmation(
+            typed_name=values.get("typed_name", ""),
+            confirmed=values.get("confirm") == "yes",
+            decision=values.get("decision", ""),
+            shown_hash=values.get("shown_hash", ""),
+            reason=values.get("reason", ""),
+            method=values.get("method", ""),
+            certificate=values.get("certificate", ""),
+            meeting_at=values.get("meeting_at", ""),
+            outcome=values.get("outcome", ""),
+            attendees=tuple(
+                v for k, v in form.multi_items() if k == "attendee" and isinstance(v, str)
+            ),
+            risk_assessment=values.get("risk_assessment", ""),
+        )
+        evidence = _evidence(request, now)
+        with portal.session() as session:
+            csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
+            try:
+                act_on_link(
+                    session,
+                    link_id=link_id,
+                    confirmation=confirmation,
+                    evidence=evidence,
+                    now=now,
+                    forged=not csrf_ok,
+                )
+            except IsaError as refusal:
+                link = link_by_id(session, link_id, now)
+                status = _status_of(refusal, csrf_ok, link)
+                message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
+                if link.state is not LinkState.LIVE:
+                    return _not_live(portal, request, link, status=status)
+                return _action_page(
+                    portal, request, session, link, held, now, error=message, status=status
+                )
+            # the change is committed: the Prefect events it owes go out now, as from the CLI
+            publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
+        return RedirectResponse(f"/act/{link_id}", status_code=303)
+
+    @app.api_route("/sign-in", methods=["GET", "HEAD"])
+    def sign_in_form(request: Request) -> Response:
+        now = portal.now()
+        cookie = portal.signer.cookie("form", "sign-in", now, SESSION_MINUTES)
+        held = portal.signer.session(cookie, "form")
+        assert held is not None
+        response = portal.page(request, "sign_in.html", csrf=portal.signer.csrf(held))
+        _set(portal, response, FORM_COOKIE, cookie)
+        return response
+
+    @app.post("/sign-in")
+    async def sign_in(request: Request) -> Response:
+        now = portal.now()
+        form = await request.form()
+        address = str(form.get("email", "")).strip().lower()
+        held = portal.signer.session(request.cookies.get(FORM_COOKIE), "form")
+        if (
+            held is None
+            or not held.live(now)
+            or not portal.signer.csrf_ok(held, str(form.get("csrf", "")))
+        ):
+            return portal.problem(
+                request, 403, "Open the sign-in page again", "The form had expired or was not ours."
+            )
+        client = request.client.host if request.client else "unknown"
+        if not portal.limits.allow(f"client:{client}", now, 20) or not portal.limits.allow(
+            f"address:{address}", now, 5
+        ):
+            return portal.problem(
+                request,
+                429,
+                "Too many attempts",
+                "Too many sign-in links were asked for just now. Wait a quarter of an hour.",
+            )
+        with portal.session() as session:
+            session.info[EVIDENCE] = _evidence(request, now)
+            try:
+                request_sign_in(session, email=address, now=now)
+            except InvalidInput as bad:
+                return portal.page(
+                    request, "sign_in.html", 422, csrf=portal.signer.csrf(held), error=str(bad)
+                )
+            finally:
+                session.info.pop(EVIDENCE, None)
+        return portal.page(request, "sign_in_sent.html", email=address)
+
+    @app.api_route("/me", methods=["GET", "HEAD"])
+    def me(request: Request) -> Response:
+        now = portal.now()
+        held, who = _person_of(portal, request, now)
+        if held is None or who is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        with portal.session() as session:
+            return portal.page(
+                request,
+                "me.html",
+                who=who,
+                csrf=portal.signer.csrf(held),
+                waiting=waiting_on(session, who, now),
+                arrangements=arrangements_of(session, who),
+                suspensions=open_suspensions(session, now) if who.chair else [],
+                signatory=who.has(ContactRole.SIGNATORY),
+                error=request.query_params.get("error", ""),
+            )
+
+    @app.post("/sign-out")
+    async def sign_out(request: Request) -> Response:
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(PERSON_COOKIE, path="/")
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.post("/me/open")
+    async def open_waiting(request: Request) -> Response:
+        now = portal.now()
+        held, who = _person_of(portal, request, now)
+        form = await request.form()
+        if (
+            held is None
+            or who is None
+            or not portal.signer.csrf_ok(held, str(form.get("csrf", "")))
+        ):
+            return _no_session(portal, request)
+        try:
+            action = LinkAction(str(form.get("action", "")))
+        except ValueError:
+            return portal.problem(request, 422, "That cannot be done here", "Unknown action.")
+        with portal.session() as session:
+            link_id = link_to_act(
+                session, who=who, action=action, subject=str(form.get("subject", "")), now=now
+            )
+        if link_id is None:
+            return portal.problem(
+                request, 409, "Nothing waits on you there", "It may have been done already."
+            )
+        response = RedirectResponse(f"/act/{link_id}", status_code=303)
+        _set(portal, response, COOKIE, portal.signer.session_cookie(link_id, now, SESSION_MINUTES))
+        return response
+
+    @app.post("/me/raise")
+    async def raise_matter(request: Request) -> Response:
+        """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency."""
+        now = portal.now()
+        held, who = _person_of(portal, request, now)
+        form = await request.form()
+        if (
+            held is None
+            or who is None
+            or not portal.signer.csrf_ok(held, str(form.get("csrf", "")))
+        ):
+            return _no_session(portal, request)
+        what = str(form.get("matter", ""))
+        reason = str(form.get("reason", ""))
+        with portal.session() as session:
+            session.info[EVIDENCE] = {
+                **_evidence(request, now),
+                "typed_name": str(form.get("typed_name", "")),
+            }
+            try:
+                if not same_name(str(form.get("typed_name", "")), who.name):
+                    raise InvalidInput(
+                        "the name typed is not the name the register holds for you: type your "
+                        "full name"
+                    )
+                if form.get("confirm") != "yes":
+                    raise InvalidInput("the confirmation was not ticked")
+                if what == "suspension":
+                    events = raise_suspension(
+                        session, agency=who.agency or "", reason=reason, actor=who.email, now=now
+                    )
+                elif what == "withdrawal":
+                    events = withdraw_agency(
+                        session, agency=who.agency or "", reason=reason, actor=who.email, now=now
+                    )
+                else:
+                    raise InvalidInput(f"{what!r} cannot be raised here")
+            except IsaError as refusal:
+                message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
+                return portal.problem(
+                    request,
+                    422 if isinstance(refusal, InvalidInput) else 409,
+                    "That was not recorded",
+                    message,
+                )
+            finally:
+                session.info.pop(EVIDENCE, None)
+            # the change is committed: its flow starts as one raised from the CLI does
+            published = publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
+        raised = [str(e.as_dict().get(what, "")) for e in events if e.as_dict().get(what)]
+        return portal.page(
+            request,
+            "raised.html",
+            what=what,
+            reference=raised[0] if raised else "",
+            started=published.error is None,
+        )
+
+    return app
+
+
+FORM_COOKIE = "isa_form"
+
+
+class RateLimit:
+    """At most `limit` attempts per key in a quarter of an hour, in this process."""
+
+    WINDOW = 15 * 60
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[int]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: pendulum.DateTime, limit: int) -> bool:
+        at = now.int_timestamp
+        with self._lock:
+            seen = self._seen.setdefault(key, deque())
+            while seen and seen[0] <= at - self.WINDOW:
+                seen.popleft()
+            if len(seen) >= limit:
+                return False
+            seen.append(at)
+            return True
+
+
+def _csrf(portal: Portal, held: PortalSession, token: object) -> bool:
+    return isinstance(token, str) and portal.signer.csrf_ok(held, token)
+
+
+def _evidence(request: Request, now: pendulum.DateTime) -> dict[str, Any]:
+    return {
+        "channel": "web",
+        "client": request.client.host if request.client else None,
+        "user_agent": request.headers.get("user-agent", "")[:300],
+        "at": now.isoformat(),
+    }
+
+
+def _set(portal: Portal, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=SESSION_MINUTES * 60,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=portal.secure,
+    )
+
+
+def _person_of(
+    portal: Portal, request: Request, now: pendulum.DateTime
+) -> tuple[PortalSession | None, Person | None]:
+    held = portal.signer.session(request.cookies.get(PERSON_COOKIE), "person")
+    if held is None or not held.live(now):
+        return None, None
+    with portal.session() as session:
+        return held, person(session, held.value)
+
+
+def _signed_in(
+    portal: Portal,
+    request: Request,
+    session: Session,
+    held: PortalSession,
+    values: dict[str, str],
+    now: pendulum.DateTime,
+) -> Response:
+    """The sign-in link's POST: spend it once and sign the person in."""
+    if not portal.signer.csrf_ok(held, values.get("csrf", "")):
+        return _no_session(portal, request)
+    email = use_sign_in(session, link_id=held.link, now=now)
+    if email is None:
+        return portal.problem(
+            request, 410, "This sign-in link cannot be used", "Ask for a new one at /sign-in."
+        )
+    response = RedirectResponse("/me", status_code=303)
+    _set(
+        portal, response, PERSON_COOKIE, portal.signer.cookie("person", email, now, SIGN_IN_MINUTES)
+    )
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _status_of(refusal: IsaError, csrf_ok: bool, link: Link) -> int:
+    if not csrf_ok:
+        return 403
+    if link.state is not LinkState.LIVE:
+        return 410
+    if isinstance(refusal, InvalidInput):
+        return 422
+    if isinstance(refusal, NotFound):
+        return 404
+    return 409
+
+
+def _session_for(
+    portal: Portal, request: Request, link_id: int, now: pendulum.DateTime
+) -> PortalSession | None:
+    held = portal.signer.session(request.cookies.get(COOKIE))
+    if held is None or held.link != link_id or not held.live(now):
+        return None
+    return held
+
+
+def _unknown(portal: Portal, request: Request) -> Response:
+    return portal.problem(
+        request,
+        404,
+        "This link is not one the register sent",
+        "Check that the whole link from your email was opened: a link cut short or changed does "
+        "not work. If it still fails, ask for the email to be sent again.",
+    )
+
+
+def _not_live(portal: Portal, request: Request, link: Link, status: int = 410) -> Response:
+    title = {
+        LinkState.USED: "This link has already been used",
+        LinkState.EXPIRED: "This link has expired",
+        LinkState.VOID: "This link no longer applies",
+    }.get(link.state, "This link cannot be used")
+    return portal.problem(
+        request,
+        status,
+        title,
+        f"The link for {link.subject} cannot be used: {link.why}. A newer email about "
+        f"{link.subject} carries a link that works; each link works once.",
+    )
+
+
+def _no_session(portal: Portal, request: Request) -> Response:
+    return portal.problem(
+        request,
+        403,
+        "Open the link in your email again",
+        f"This page needs the personal link from your email, opened in this browser in the last "
+        f"{SESSION_MINUTES} minutes.",
+    )
+
+
+def _action_page(
+    portal: Portal,
+    request: Request,
+    session: Session,
+    link: Link,
+    held: PortalSession,
+    now: pendulum.DateTime,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    common = {"link": link, "csrf": portal.signer.csrf(held), "error": error}
+    if link.action is LinkAction.APPROVE:
+        view = version_view(session, link.subject)
+        return portal.page(
+            request,
+            "approve.html",
+            status,
+            version=view,
+            approve=confirmation_sentence(link, view.version, "approve"),
+            reject=confirmation_sentence(link, view.version, "reject"),
+            **common,
+        )
+    if link.action is LinkAction.REVIEW:
+        return portal.page(
+            request,
+            "review.html",
+            status,
+            arrangement=review_view(session, link.subject),
+            sentence=confirmation_sentence(link),
+            **common,
+        )
+    if link.action is LinkAction.ATTEST:
+        return portal.page(
+            request,
+            "attest.html",
+            status,
+            grant=grant_view(session, link.subject),
+            keep=confirmation_sentence(link, decision="keep"),
+            revoke=confirmation_sentence(link, decision="revoke"),
+            **common,
+        )
+    if link.action is LinkAction.CONFIRM_DISPOSAL:
+        return portal.page(
+            request,
+            "disposal.html",
+            status,
+            task=disposal_view(session, link.subject),
+            sentence=confirmation_sentence(link),
+            **common,
+        )
+    return portal.page(
+        request,
+        "meeting.html",
+        status,
+        matter=meeting_view(session, link.subject, now),
+        schedule=confirmation_sentence(link, decision="schedule"),
+        record=confirmation_sentence(link, decision="record"),
+        **common,
+    )
