@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from core.files import private_directory, write_private_file
 from core.settings import Settings
 from models.audit import MIN_KEY_LENGTH, AuditSeal
@@ -18,39 +20,53 @@ from models.links import LinkIssuer
 
 def audit_key(settings: Settings) -> bytes:
     """The key of the audit chain's HMAC; for an embedded register generated on first use."""
-    if settings.audit_key is not None:
-        key = settings.audit_key.get_secret_value().strip()
-        if len(key) < MIN_KEY_LENGTH:
-            raise IsaError(f"ISA_AUDIT_KEY is too short: at least {MIN_KEY_LENGTH} characters")
-        return key.encode()
-    path = settings.audit_key_file
-    if path.exists():
-        return _read(path)
-    if settings.sqlite_path() is None:
-        raise IsaError(
-            f"ISA_AUDIT_KEY is not set and there is no key file at {path}: a register outside a "
-            "local SQLite file needs its audit key set, the same on every machine"
-        )
-    return _generate(path)
+    return _key(
+        settings.audit_key,
+        "ISA_AUDIT_KEY",
+        settings.audit_key_file,
+        "the audit key",
+        refusal=None
+        if settings.sqlite_path() is not None
+        else (
+            f"ISA_AUDIT_KEY is not set and there is no key file at {settings.audit_key_file}: "
+            "a register outside a local SQLite file needs its audit key set, the same on every "
+            "machine"
+        ),
+    )
 
 
 def secret_key(settings: Settings) -> bytes:
     """The key links and portal sessions are made with."""
-    if settings.secret_key is not None:
-        key = settings.secret_key.get_secret_value().strip()
-        if len(key) < MIN_KEY_LENGTH:
-            raise IsaError(f"ISA_SECRET_KEY is too short: at least {MIN_KEY_LENGTH} characters")
-        return key.encode()
-    path = settings.secret_key_file
-    if path.exists():
-        return _read(path, "the secret key")
-    if not settings.public_url_is_loopback():
-        raise IsaError(
+    return _key(
+        settings.secret_key,
+        "ISA_SECRET_KEY",
+        settings.secret_key_file,
+        "the secret key",
+        refusal=None
+        if settings.public_url_is_loopback()
+        else (
             f"ISA_SECRET_KEY is not set: the portal at {settings.public_url} is not on this "
             "machine, so its links need a secret key set, the same on every machine that sends "
             "the register's email"
-        )
-    return _generate(path, "the secret key")
+        ),
+    )
+
+
+def _key(
+    given: SecretStr | None, variable: str, path: Path, what: str, *, refusal: str | None
+) -> bytes:
+    """The key set in `variable`, else the one in its file, else (unless `refusal` says why
+    not) one generated into that file."""
+    if given is not None:
+        key = given.get_secret_value().strip()
+        if len(key) < MIN_KEY_LENGTH:
+            raise IsaError(f"{variable} is too short: at least {MIN_KEY_LENGTH} characters")
+        return key.encode()
+    if path.exists():
+        return _read(path, what)
+    if refusal is not None:
+        raise IsaError(refusal)
+    return _generate(path, what)
 
 
 def link_issuer(settings: Settings) -> LinkIssuer:
@@ -58,7 +74,7 @@ def link_issuer(settings: Settings) -> LinkIssuer:
     return LinkIssuer(key=secret_key(settings), public_url=settings.public_url)
 
 
-def _read(path: Path, what: str = "the audit key") -> bytes:
+def _read(path: Path, what: str) -> bytes:
     try:
         key = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -68,7 +84,7 @@ def _read(path: Path, what: str = "the audit key") -> bytes:
     return key.encode()
 
 
-def _generate(path: Path, what: str = "the audit key") -> bytes:
+def _generate(path: Path, what: str) -> bytes:
     key = secrets.token_hex(32)
     try:
         private_directory(path.parent)

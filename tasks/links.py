@@ -50,6 +50,7 @@ from tasks.access import attest_access, revoke_access
 from tasks.arrangements import approve_arrangement, complete_review, reject_arrangement
 from tasks.disposal import confirm_disposal
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
+from tasks.queries import sign_offs
 from tasks.suspensions import record_meeting, schedule_meeting
 from tasks.uow import append_refusal
 
@@ -244,15 +245,7 @@ def version_view(session: Session, reference: str) -> VersionView:
         .where(OverseasTransfer.arrangement_id == arrangement.id)
         .order_by(col(OverseasTransfer.id))
     ).all()
-    signed = {
-        s.agency_id: (s, c)
-        for s, c in session.exec(
-            select(SignOff, Contact)
-            .join(Contact, col(Contact.id) == SignOff.contact_id)
-            .where(SignOff.arrangement_id == arrangement.id)
-            .where(SignOff.version == arrangement.version)
-        ).all()
-    }
+    signed = sign_offs(session, arrangement)
     parties = []
     for party, agency in session.exec(
         select(ArrangementParty, Agency)

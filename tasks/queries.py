@@ -4,13 +4,23 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.tables import Agency, ArrangementParty, Contact, DataItem, OverseasTransfer, SignOff
+from models.tables import (
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    Contact,
+    DataItem,
+    OverseasTransfer,
+    SignOff,
+)
 from tasks.lookup import arrangement_by_ref
 
 
-def arrangement_detail(session: Session, reference: str) -> dict[str, Any]:
-    arrangement = arrangement_by_ref(session, reference)
-    signoffs: dict[int | None, tuple[SignOff, Contact]] = {
+def sign_offs(
+    session: Session, arrangement: Arrangement
+) -> dict[int | None, tuple[SignOff, Contact]]:
+    """The sign-offs of the arrangement's current version, by agency id, with who decided."""
+    return {
         s.agency_id: (s, c)
         for s, c in session.exec(
             select(SignOff, Contact)
@@ -19,6 +29,11 @@ def arrangement_detail(session: Session, reference: str) -> dict[str, Any]:
             .where(SignOff.version == arrangement.version)
         ).all()
     }
+
+
+def arrangement_detail(session: Session, reference: str) -> dict[str, Any]:
+    arrangement = arrangement_by_ref(session, reference)
+    signoffs = sign_offs(session, arrangement)
     parties = []
     for party, agency in session.exec(
         select(ArrangementParty, Agency)

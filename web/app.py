@@ -25,7 +25,7 @@ from core.db import EVIDENCE, check_connection, check_revision, make_engine
 from core.keys import audit_seal, link_issuer
 from core.settings import Settings
 from models.enums import ContactRole
-from models.errors import InvalidInput, IsaError, NotFound
+from models.errors import InvalidInput, IsaError, NotFound, Refused
 from models.links import (
     SESSION_MINUTES,
     SIGN_IN_MINUTES,
@@ -60,6 +60,7 @@ from tasks.portal import (
     waiting_on,
 )
 from tasks.suspensions import raise_suspension
+from tasks.uow import append_refusal
 from tasks.withdrawals import withdraw_agency
 from web.security import COOKIE, HEADERS, PERSON_COOKIE, PortalSession, Signer
 
@@ -288,7 +289,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 arrangements=arrangements_of(session, who),
                 suspensions=open_suspensions(session, now) if who.chair else [],
                 signatory=who.has(ContactRole.SIGNATORY),
-                error=request.query_params.get("error", ""),
             )
 
     @app.post("/sign-out")
@@ -301,13 +301,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/me/open")
     async def open_waiting(request: Request) -> Response:
         now = portal.now()
-        held, who = _person_of(portal, request, now)
-        form = await request.form()
-        if (
-            held is None
-            or who is None
-            or not portal.signer.csrf_ok(held, str(form.get("csrf", "")))
-        ):
+        who, form = await _signed_in_form(portal, request, now)
+        if who is None:
             return _no_session(portal, request)
         try:
             action = LinkAction(str(form.get("action", "")))
@@ -329,13 +324,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def raise_matter(request: Request) -> Response:
         """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency."""
         now = portal.now()
-        held, who = _person_of(portal, request, now)
-        form = await request.form()
-        if (
-            held is None
-            or who is None
-            or not portal.signer.csrf_ok(held, str(form.get("csrf", "")))
-        ):
+        who, form = await _signed_in_form(portal, request, now)
+        if who is None:
             return _no_session(portal, request)
         what = str(form.get("matter", ""))
         reason = str(form.get("reason", ""))
@@ -345,23 +335,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "typed_name": str(form.get("typed_name", "")),
             }
             try:
-                if not same_name(str(form.get("typed_name", "")), who.name):
-                    raise InvalidInput(
-                        "the name typed is not the name the register holds for you: type your "
-                        "full name"
+                if what not in RAISING:
+                    raise InvalidInput(f"{what!r} cannot be raised here")
+                unconfirmed = _unconfirmed(who, form)
+                if unconfirmed:
+                    # refused as the use case would refuse it: recorded, nothing else written
+                    append_refusal(
+                        session,
+                        actor=who.email,
+                        action=RAISING[what],
+                        subject_type="agency",
+                        subject_ref=who.agency,
+                        detail=unconfirmed,
+                        now=now,
                     )
-                if form.get("confirm") != "yes":
-                    raise InvalidInput("the confirmation was not ticked")
+                    session.commit()
+                    raise Refused(unconfirmed)
                 if what == "suspension":
                     events = raise_suspension(
                         session, agency=who.agency or "", reason=reason, actor=who.email, now=now
                     )
-                elif what == "withdrawal":
+                else:
                     events = withdraw_agency(
                         session, agency=who.agency or "", reason=reason, actor=who.email, now=now
                     )
-                else:
-                    raise InvalidInput(f"{what!r} cannot be raised here")
             except IsaError as refusal:
                 message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
                 return portal.problem(
@@ -387,6 +384,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 FORM_COOKIE = "isa_form"
+# what a signatory may raise from the web, and its use case's name in the audit log
+RAISING = {"suspension": "suspension.raise", "withdrawal": "withdrawal.notify"}
+
+
+def _unconfirmed(who: Person, form: Any) -> str:
+    """Why the form does not confirm the act deliberately, or ""."""
+    typed = form.get("typed_name")
+    if not isinstance(typed, str) or not same_name(typed, who.name):
+        return (
+            "the name typed is not the name the register holds for you: type your full name "
+            "as it appears in the register's emails"
+        )
+    if form.get("confirm") != "yes":
+        return "the confirmation was not ticked: tick it to confirm the act"
+    return ""
 
 
 class RateLimit:
@@ -410,8 +422,16 @@ class RateLimit:
             return True
 
 
-def _csrf(portal: Portal, held: PortalSession, token: object) -> bool:
-    return isinstance(token, str) and portal.signer.csrf_ok(held, token)
+async def _signed_in_form(
+    portal: Portal, request: Request, now: pendulum.DateTime
+) -> tuple[Person | None, Any]:
+    """Who is signed in and what their form sent, if its CSRF token is their session's."""
+    held, who = _person_of(portal, request, now)
+    form = await request.form()
+    token = form.get("csrf")
+    if held is None or not isinstance(token, str) or not portal.signer.csrf_ok(held, token):
+        return None, form
+    return who, form
 
 
 def _evidence(request: Request, now: pendulum.DateTime) -> dict[str, Any]:

@@ -665,8 +665,10 @@ def test_only_a_signatory_may_raise_and_a_wrong_name_writes_nothing(
             "confirm": "yes",
         },
     )
-    assert wrong.status_code == 422
+    assert wrong.status_code == 409 and "is not the name the register holds" in wrong.text
     assert db.snapshot(exclude=WRITES) == before
+    refusals = [e.detail for e in audit(db, "suspension.raise") if e.outcome.value == "refused"]
+    assert len(refusals) == 2 and "is not the name" in (refusals[1] or "")
 
 
 def test_sign_in_attempts_are_limited_per_address(
@@ -788,3 +790,25 @@ def test_a_settled_suspension_voids_its_chairs_links(
     with portal_at(db, meeting.add(hours=3)) as portal:
         status, page = opened(portal, token)
     assert status == 410 and "SUS-2026-0001 is ended" in page
+
+
+def test_a_link_used_after_its_person_lost_the_role_is_refused_with_its_audit_event(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM contact_role WHERE role = 'signatory' AND contact_id = "
+                "(SELECT id FROM contact WHERE email = :e)"
+            ),
+            {"e": people.signatory[TRUST]},
+        )
+    before = db.snapshot(exclude=WRITES)
+    refused = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    assert refused.status_code == 409 and "is not a signatory" in refused.text
+    assert db.snapshot(exclude=WRITES) == before
+    [refusal] = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "refused"]
+    assert refusal.channel == "web" and refusal.evidence is not None
