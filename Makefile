@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck install clean up
+.PHONY: test lint typecheck install clean up bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ clean:
 # Start the whole system: Prefect server and UI, mail sink, every deployment served.
 up: $(STAMP)
 	$(BIN)/isa up
+
+# Every benchmark, and one table of their figures (a few minutes; `make bench QUICK=1`: less).
+bench: $(STAMP)
+	cd bench && ../$(BIN)/python all.py $(if $(QUICK),--quick,)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from fresh_copy import BENCH_LINKS, insert_drafts, sender_context, timed
+from fresh_copy import BENCH_LINKS, insert_drafts, result, sender_context, timed
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
@@ -269,6 +269,14 @@ def main() -> None:
     print(
         f"{args.grants} grants: sweep {o:.3f} s ({q_ours} emails queued), baseline {b:.3f} s "
         f"({q_base} emails); ratio {o / b:.2f}x (target <= 2x)"
+    )
+    result(
+        f"access sweep, {args.grants:,} grants",
+        f"{o:.2f} s",
+        f"{b:.2f} s",
+        o / b,
+        "<= 2x",
+        o / b <= 2,
     )
 
 

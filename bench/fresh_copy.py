@@ -1,5 +1,6 @@
 """Shared by the benchmarks: time one piece of work on a fresh copy of a built register."""
 
+import json
 import shutil
 import tempfile
 import time
@@ -22,6 +23,22 @@ from notifications.outbox import insert_rows
 # What the benchmarks' use cases seal their audit events with, and make their links with.
 BENCH_SEAL = AuditSeal(key=b"bench-audit-key-" * 4, channel="bench", os_user="bench")
 BENCH_LINKS = LinkIssuer(key=b"bench-secret-key-" * 4, public_url="http://127.0.0.1:8000")
+
+
+RESULT = "RESULT "
+
+
+def result(measure: str, ours: str, baseline: str, ratio: float, target: str, met: bool) -> None:
+    """One row of `make bench`'s table, printed as a line bench/all.py reads."""
+    row = {
+        "measure": measure,
+        "ours": ours,
+        "baseline": baseline,
+        "ratio": round(ratio, 2),
+        "target": target,
+        "met": met,
+    }
+    print(RESULT + json.dumps(row), flush=True)
 
 
 def insert_drafts(session: Session, drafts: list[dict[str, Any]], now: Any) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosmtplib
 import pendulum
-from fresh_copy import BENCH_SEAL
+from fresh_copy import BENCH_SEAL, result
 from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import Session
 
@@ -243,6 +243,14 @@ def main() -> None:
     print(
         f"ratio (median of rounds): {statistics.median(ratios):.2f}   "
         f"(range {min(ratios):.2f} to {max(ratios):.2f}; target 0.80)"
+    )
+    result(
+        f"outbox delivery, {queued:,} emails",
+        f"{statistics.median(ours_rates):.0f} emails/s",
+        f"{statistics.median(bare_rates):.0f} emails/s",
+        statistics.median(ratios),
+        ">= 0.80",
+        statistics.median(ratios) >= 0.80,
     )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from fresh_copy import BENCH_LINKS, insert_drafts, sender_context, timed
+from fresh_copy import BENCH_LINKS, insert_drafts, result, sender_context, timed
 from sqlalchemy import Engine, insert, literal, select, union_all
 from sqlmodel import Session, col
 
@@ -225,13 +225,30 @@ def main() -> None:
                 f"{size:>7} arrangements: sweep {o:.3f} s ({q_ours} emails queued), "
                 f"baseline {b:.3f} s ({q_base} emails); ratio {o / b:.2f}x (target <= 2x)"
             )
+            result(
+                f"review sweep, {size:,} arrangements",
+                f"{o:.2f} s",
+                f"{b:.2f} s",
+                o / b,
+                "<= 2x",
+                o / b <= 2,
+            )
     sizes = sorted(results)
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
+        ours_growth = results[large][0] / results[small][0]
+        base_growth = results[large][1] / results[small][1]
         print(
             f"growth {small} -> {large} ({large / small:.0f}x the register): sweep "
-            f"{results[large][0] / results[small][0]:.1f}x, baseline "
-            f"{results[large][1] / results[small][1]:.1f}x (linear: {large / small:.0f}x)"
+            f"{ours_growth:.1f}x, baseline {base_growth:.1f}x (linear: {large / small:.0f}x)"
+        )
+        result(
+            f"review sweep growth, {small:,} to {large:,}",
+            f"{ours_growth:.1f}x",
+            f"{base_growth:.1f}x",
+            ours_growth / base_growth,
+            f"<= linear ({large / small:.0f}x)",
+            ours_growth <= large / small * 1.25,
         )
 
 

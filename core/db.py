@@ -1,11 +1,13 @@
-"""Engines and migrations for the register's database (SQLite by default, PostgreSQL at scale)."""
+"""Engines and migrations for the register's database (SQLite by default, PostgreSQL at scale).
+
+Alembic is imported only to migrate: every command checks the database's revision against the
+head read from the migration files themselves, which costs no Alembic import."""
 
 import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -13,6 +15,9 @@ from core.files import create_private_file, private_directory
 from models.audit import AuditSeal
 from models.errors import IsaError
 from models.links import LinkIssuer
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -157,25 +162,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config  # migrating only (see the module's docstring)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+_REVISION = re.compile(r"^revision: str = ['\"](\w+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision: str \| None = ['\"](\w+)['\"]", re.M)
 
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest migration: the one revision no other migration revises (as Alembic's
+    ScriptDirectory finds it, which a test checks, without importing Alembic)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(text))
+        revised.update(_DOWN.findall(text))
+    heads = sorted(revisions - revised)
+    return heads[-1] if heads else None
 
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None for a database the register was never created in."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except DBAPIError:
+            return None
 
 
 def check_revision(engine: Engine) -> None:
@@ -199,6 +219,8 @@ def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None)
         before = current_revision(engine)
     finally:
         engine.dispose()
+    from alembic import command  # migrating only (see the module's docstring)
+
     cfg = alembic_config(url)
     cfg.attributes["audit_key"] = audit_key
     command.upgrade(cfg, revision)

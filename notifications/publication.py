@@ -4,12 +4,14 @@ by whoever committed; whatever is left over (the server was down) goes with the 
 run or at `isa up`. Each row carries the event id it was made with, so a republish is one the
 server has already seen, and the flows it starts are idempotent besides."""
 
+import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pendulum
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
@@ -124,12 +126,23 @@ def publish_pending(
 
 def post_events(api_url: str, payload: list[dict[str, Any]], *, timeout: float) -> str | None:
     """POST the events to the server's events API; None when it took them, else why not."""
+    # the standard library's client: every command that commits loads this module, and httpx
+    # alone would add a tenth of a second to each
+    request = urllib.request.Request(
+        f"{api_url.rstrip('/')}/events",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
-        response = httpx.post(f"{api_url.rstrip('/')}/events", json=payload, timeout=timeout)
-    except httpx.HTTPError as exc:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError, ValueError) as exc:
         return f"the Prefect server at {api_url} is not reachable ({type(exc).__name__})"
-    if response.status_code >= 300:
-        return f"the Prefect server at {api_url} answered {response.status_code}"
+    if status >= 300:
+        return f"the Prefect server at {api_url} answered {status}"
     return None
 
 

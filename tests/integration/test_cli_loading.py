@@ -58,3 +58,21 @@ def test_help_lists_each_command_with_its_summary(isa) -> None:  # type: ignore[
     assert "Suspend your agency's obligations" in shown.out
     group = isa("agency", "--help")
     assert "Register a partner agency that has signed the Protocol." in group.out
+
+
+def test_the_head_revision_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from core.db import alembic_config, head_revision
+
+    assert (
+        head_revision()
+        == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    )
+
+
+def test_a_command_loads_neither_alembic_nor_httpx(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    _modules_after(["db", "upgrade"], url)
+    loaded = _modules_after(["agency", "list", "--json"], url)
+    assert not {m for m in loaded if m.split(".")[0] in ("alembic", "httpx", "prefect")}
