@@ -119,6 +119,12 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
     supervisor = Supervisor(logs)
     # a service manager stops us with SIGTERM: treat it as Ctrl-C so the children stop too
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    began = time.monotonic()
+
+    def stage(line: str) -> None:
+        # one line per stage as it is reached, with the seconds since start
+        say(f"{line}  ({time.monotonic() - began:.0f} s)")
+
     try:
         supervisor.start(
             "prefect-server",
@@ -138,6 +144,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
         wait_until(
             lambda: server_healthy(settings.prefect_api_url), supervisor, 180, "the Prefect server"
         )
+        stage(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
         if not settings.smtp_host:
             supervisor.start(
                 "mailsink",
@@ -153,6 +160,12 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
                 ],
                 env,
             )
+            stage(
+                f"Mail folder:  {settings.mail_dir.resolve()} (mail sink on port "
+                f"{settings.smtp_relay()[1]})"
+            )
+        else:
+            stage(f"Mail relay:   {settings.smtp_host}")
         engine = make_engine(
             settings.database_url,
             audit=audit_seal(settings, "cli"),
@@ -162,7 +175,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
         with Session(engine, expire_on_commit=False) as session:
             if is_empty(session):
                 refs = load_sample_register(session, now=settings.current_time())
-                say(f"loaded the sample register: {', '.join(refs)}")
+                stage(f"loaded the sample register: {', '.join(refs)}")
         engine.dispose()
         supervisor.start(
             "web",
@@ -171,6 +184,7 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
         )
         portal = f"http://{settings.web_host}:{settings.web_port}/"
         wait_until(lambda: _answers(portal), supervisor, 60, "the web portal")
+        stage(f"Portal:       {settings.public_url}")
         supervisor.start("serve", [sys.executable, "-m", "isa.deployments"], env)
         wait_until(
             lambda: _deployments_ready(settings.prefect_api_url),
@@ -178,25 +192,21 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
             120,
             "the served deployments",
         )
+        stage("deployments:  every deployment in prefect.yaml is served")
         wait_until(
             lambda: _triggers_ready(settings.prefect_api_url),
             supervisor,
             60,
             "the deployments' triggers",
         )
+        stage("triggers:     suspensions, withdrawals and approvals start their flows")
         published = publish_leftovers(settings)
         if published.published:
-            say(f"published {len(published.published)} Prefect event(s) the register owed")
+            stage(f"published {len(published.published)} Prefect event(s) the register owed")
         _start_first_sweep(env)
-        say(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
-        say(f"Portal:       {settings.public_url}")
-        say(
-            f"Mail folder:  {settings.mail_dir.resolve()}"
-            if not settings.smtp_host
-            else f"Mail relay:   {settings.smtp_host}"
-        )
+        stage("sweeps:       today's sweeps are running (see the UI's runs)")
         say(f"Logs:         {logs.resolve()}")
-        say("Stop:         press Ctrl-C")
+        stage("Ready. Stop: press Ctrl-C")
         while True:
             supervisor.check()
             time.sleep(1)

@@ -157,13 +157,18 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
     try:
         lines: list[str] = []
         assert up.stdout is not None
-        while not any(line.startswith("Stop:") for line in lines):
+        while not any(line.startswith("Ready. Stop:") for line in lines):
             line = up.stdout.readline()
             assert line, "isa up ended early:\n" + "".join(lines)
             lines.append(line)
         output = "".join(lines)
         assert f"Prefect UI:   http://127.0.0.1:{port}" in output
         assert f"Portal:       http://127.0.0.1:{web}" in output
+        # the UI's address comes first, as soon as the server is healthy; then a line a stage
+        assert lines[0].startswith("Prefect UI:"), lines
+        stages = [line for line in lines if line.rstrip().endswith(" s)")]
+        assert len(stages) >= 6, lines
+        print(f"\nisa up: {lines[-1].strip()}")
         assert "loaded the sample register" in output
 
         deployments = httpx.post(f"{api}/deployments/filter", json={}).json()
