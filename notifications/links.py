@@ -7,9 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import pendulum
-from sqlalchemy import CursorResult, exists, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import CursorResult, exists, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -80,12 +79,8 @@ def insert_links(session: Session, rows: Sequence[dict[str, Any]], now: pendulum
         return 0
     table = ActionLink.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = pg_insert(table).values(list(rows)).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(table).values(list(rows)).on_conflict_do_nothing()
-    else:  # pragma: no cover - the register runs on SQLite or PostgreSQL
-        stmt = insert(table).values(list(rows))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).values(list(rows)).on_conflict_do_nothing()
     added = cast(CursorResult[Any], session.execute(stmt)).rowcount or 0
     # every older live link of the same person, act and record is void: one statement per
     # chunk of records (a sweep's batch can hold thousands), the index on (action,
@@ -112,3 +107,19 @@ def insert_links(session: Session, rows: Sequence[dict[str, Any]], now: pendulum
             .execution_options(synchronize_session=False)
         )
     return int(added)
+
+
+def spend_link(session: Session, link_id: int, now: pendulum.DateTime) -> bool:
+    """Mark the link used, if it is still unused, not void and not expired: whether it was.
+    Of two spending it at once (two POSTs), one does; the other finds it used."""
+    marked = session.execute(
+        update(ActionLink)
+        .where(
+            col(ActionLink.id) == link_id,
+            col(ActionLink.used_at).is_(None),
+            col(ActionLink.voided_at).is_(None),
+            col(ActionLink.expires_at) > now,
+        )
+        .values(used_at=now)
+    )
+    return cast(CursorResult[Any], marked).rowcount == 1

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pendulum
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.db import BEFORE_COMMIT, EVIDENCE
@@ -44,6 +43,8 @@ from models.tables import (
     SignOff,
     Suspension,
 )
+from notifications.links import spend_link
+from notifications.register_view import SqlRegisterView
 from notifications.render import long_date, long_datetime
 from notifications.tables import ActionLink
 from tasks.access import attest_access, revoke_access
@@ -70,15 +71,6 @@ class Link:
     # for a link that is not live: why, in words ("used on Thursday 3 December 2026 at 09:14")
     why: str
     expires: str
-
-
-def _person(session: Session, email: str) -> tuple[str, str | None]:
-    contact = session.exec(select(Contact).where(Contact.email == email)).first()
-    if contact is not None:
-        agency = session.get(Agency, contact.agency_id)
-        return contact.name, agency.name if agency else None
-    chair = session.exec(select(Chair).where(Chair.email == email)).first()
-    return (chair.name if chair else email), None
 
 
 def _is_chair(session: Session, email: str) -> bool:
@@ -165,7 +157,9 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
 
 def _link(session: Session, row: ActionLink, now: pendulum.DateTime) -> Link:
     assert row.id is not None
-    name, agency = _person(session, row.email)
+    # a contact or chair by address, as the emails name them
+    facts = SqlRegisterView(session).person(row.email)
+    name, agency = facts["name"], facts["agency"]
     state = link_state(
         used_at=row.used_at, voided_at=row.voided_at, expires_at=row.expires_at, now=now
     )
@@ -622,16 +616,7 @@ def _use_link(
             # a reject moves the arrangement on to its next version: compare before the act
             if confirmation.decision == "approve" and shown != confirmation.shown_hash:
                 raise Refused(f"{link.subject} changed after it was shown to you")
-        marked = session.execute(
-            update(ActionLink)
-            .where(
-                col(ActionLink.id) == link.id,
-                col(ActionLink.used_at).is_(None),
-                col(ActionLink.voided_at).is_(None),
-            )
-            .values(used_at=now)
-        )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
+        if not spend_link(session, link.id, now):
             raise Refused("this link cannot be used: it has just been used")
 
     return use

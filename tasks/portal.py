@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 import pendulum
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.clocks import suspension_day
@@ -36,6 +36,7 @@ from models.tables import (
     SignOff,
     Suspension,
 )
+from notifications.links import spend_link
 from notifications.render import long_date, long_datetime
 from notifications.tables import ActionLink
 from tasks.uow import unit_of_work
@@ -330,17 +331,8 @@ def use_sign_in(session: Session, *, link_id: int, now: pendulum.DateTime) -> st
     if row is None or row.action != LinkAction.SIGN_IN.value:
         session.rollback()
         return None
-    marked = session.execute(
-        update(ActionLink)
-        .where(
-            col(ActionLink.id) == link_id,
-            col(ActionLink.used_at).is_(None),
-            col(ActionLink.voided_at).is_(None),
-            col(ActionLink.expires_at) > now,
-        )
-        .values(used_at=now)
-    )
+    spent = spend_link(session, link_id, now)
     session.commit()
-    if marked.rowcount != 1:  # type: ignore[attr-defined]
+    if not spent:
         return None
     return row.email if person(session, row.email) is not None else None

@@ -65,10 +65,9 @@ class Signer:
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
-    def session_cookie(
-        self, link: int, now: pendulum.DateTime, minutes: int, kind: str = "link"
-    ) -> str:
-        return self.cookie(kind, str(link), now, minutes)
+    def session_cookie(self, link: int, now: pendulum.DateTime, minutes: int) -> str:
+        """The session of a link opened in this browser."""
+        return self.cookie("link", str(link), now, minutes)
 
     def cookie(self, kind: str, value: str, now: pendulum.DateTime, minutes: int) -> str:
         body = _b64(
