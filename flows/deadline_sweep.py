@@ -5,19 +5,24 @@ deployment: before the access, disposal and review sweeps, so they act on what i
 same morning), the Prefect UI's run form, or `isa sweep deadlines [--as-of DATE]`.
 Writes: whatever a suspension's checker runs would have done by `as_of` and did not (reminder,
 escalation, notice, end), each once; withdrawals whose effective date has come carried out.
-Sends the emails (and the Prefect events still owed), and publishes a table artifact of what it
-did. A matter raised while the server was down needs nothing from it: its event waits in the
-event outbox and starts its flow when published.
+Schedules again any checker run an open suspension or withdrawal is missing (deleting and
+re-creating a deployment, as moving between `isa up` and workers does, drops its scheduled
+runs; a run already scheduled is kept by its idempotency key). Sends the emails (and the Prefect
+events still owed), and publishes a table artifact of what it did. A matter raised while the
+server was down needs nothing from it: its event waits in the event outbox and starts its flow
+when published.
 """
 
 from datetime import date
 from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
-from tasks.flow_tasks import deliver_emails, resolve_as_of, sweep_deadlines
+from flows.suspension import schedule_suspension_checks
+from flows.withdrawal import schedule_effective_check
+from tasks.flow_tasks import deliver_emails, read_open_matters, resolve_as_of, sweep_deadlines
 
 
 @flow(name="deadline-sweep", flow_run_name=dated("deadline-sweep"))
@@ -25,5 +30,13 @@ def deadline_sweep(as_of: date | None = None) -> dict[str, Any]:
     """Act on every suspension and withdrawal deadline due by `as_of`, then send the emails."""
     day = resolve_as_of(as_of)
     phases = sweep_deadlines(day)
+    checks: list[str] = []
+    for story in read_open_matters():
+        schedule = (
+            schedule_suspension_checks if story.kind == "suspension" else schedule_effective_check
+        )
+        checks += [f"{story.reference} {check}" for check in schedule(story)]
+    if checks:
+        get_run_logger().info("checker runs scheduled (or already so): %s", "; ".join(checks))
     delivery = deliver_emails()
-    return publish_sweep("deadline-sweep", day, phases, delivery)
+    return {**publish_sweep("deadline-sweep", day, phases, delivery), "checks": checks}

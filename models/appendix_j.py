@@ -146,8 +146,19 @@ _PLAIN_TAGS = {
 }
 
 
+# The kind of node each of them may be put on (the rest are scalars').
+_TAG_EVENTS = {
+    f"{_YAML_TAG}seq": yaml.SequenceStartEvent,
+    f"{_YAML_TAG}map": yaml.MappingStartEvent,
+}
+
+
 def _line_of(node_or_event: Any) -> int:
     return int(node_or_event.start_mark.line) + 1
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -163,9 +174,15 @@ class _StrictLoader(yaml.SafeLoader):
             raise _Refused(f"YAML anchors and aliases are not allowed (line {_line_of(event)})")
         tag = getattr(event, "tag", None)
         if tag not in (None, "!") and tag not in _PLAIN_TAGS:
-            shown = "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
             raise _Refused(
-                f"YAML tag {shown} is not allowed (line {_line_of(event)}): write plain values"
+                f"YAML tag {_shown_tag(tag)} is not allowed (line {_line_of(event)}): write "
+                "plain values"
+            )
+        if tag in _PLAIN_TAGS and not isinstance(event, _TAG_EVENTS.get(tag, yaml.ScalarEvent)):
+            # `!!map [1]`, `!!str {a: 1}`: the constructors assume the tag fits the node
+            raise _Refused(
+                f"YAML tag {_shown_tag(tag)} does not fit the value after it "
+                f"(line {_line_of(event)})"
             )
         self._depth += 1
         try:
@@ -189,6 +206,19 @@ class _StrictLoader(yaml.SafeLoader):
                 raise _Refused(f"duplicate key {key!r} at line {_line_of(key_node)}")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, KeyError, IndexError) as exc:
+            # an explicit tag on text that is not one (`!!int ""`, `!!bool maybe`): PyYAML's
+            # constructors fail on it with whatever the text made them raise
+            if not isinstance(node, yaml.ScalarNode):
+                raise
+            shown = repr(node.value) if len(node.value) <= 40 else repr(node.value[:40]) + "…"
+            raise _Refused(
+                f"{shown} is not a {_shown_tag(node.tag)} value (line {_line_of(node)})"
+            ) from exc
 
     def construct_yaml_int(self, node: Any) -> Any:
         if sum(c.isdigit() for c in str(node.value)) > MAX_DIGITS:

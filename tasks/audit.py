@@ -22,6 +22,7 @@ from core.files import private_directory, write_private_file
 from models.audit import GENESIS_HASH, Checkpoint, audit_hash
 from models.errors import InvalidInput, IsaError
 from models.events import AuditCheckpointed
+from models.policies import MAX_ROWS
 from models.replay import RECORDS, Difference, Event, differences, replay
 from models.tables import (
     AccessGrant,
@@ -39,7 +40,7 @@ def audit_events(session: Session, *, limit: int | None = None) -> list[AuditEve
     """The newest `limit` events (all when None), oldest first."""
     stmt = select(AuditEvent).order_by(col(AuditEvent.seq).desc())
     if limit is not None:
-        stmt = stmt.limit(limit)
+        stmt = stmt.limit(min(limit, MAX_ROWS))
     return list(reversed(session.exec(stmt).all()))
 
 
@@ -247,14 +248,27 @@ def save_checkpoint(checkpoint: Checkpoint, directory: Path) -> Path:
     return path
 
 
+# A checkpoint is about 250 bytes: more than this is not one (and /dev/zero is not read to the end).
+MAX_CHECKPOINT_BYTES = 64 * 1024
+
+
 def read_checkpoint(path: Path) -> Checkpoint:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            content = handle.read(MAX_CHECKPOINT_BYTES + 1)
+        if len(content) > MAX_CHECKPOINT_BYTES:
+            raise InvalidInput(
+                f"{path}: not an audit checkpoint: larger than {MAX_CHECKPOINT_BYTES // 1024} KiB"
+            )
+        raw = json.loads(content.decode("utf-8"))
         return Checkpoint.from_dict(raw)
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read checkpoint {path}: {exc}") from None
     except ValueError as exc:
+        # not JSON, not a checkpoint, or a path with a NUL in it
         raise InvalidInput(f"{path}: {exc}") from None
+    except RecursionError:
+        raise InvalidInput(f"{path}: not an audit checkpoint: JSON nested too deep") from None
 
 
 def stored_checkpoints(directory: Path) -> list[tuple[str, Checkpoint]]:

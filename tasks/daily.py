@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pendulum
 from sqlmodel import Session
 
-from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
+from models.policies import MAX_ROWS, AccessPolicy, DisposalPolicy, ReviewPolicy
 from tasks.access_sweep import sweep_access
 from tasks.deadlines import sweep_deadlines
 from tasks.disposal import sweep_disposals
@@ -28,7 +28,7 @@ def run_sweep(
     batch_size: int | None = None,
 ) -> list[PhaseReport]:
     """Every phase of one sweep, with its deployment's default policy (and batch size)."""
-    size = batch_size or 1000
+    size = min(batch_size or 1000, MAX_ROWS)
     if which == "reviews":
         policy = ReviewPolicy(batch_size=size)
         return sweep_reviews(session, as_of=as_of, policy=policy, now=now, actor=actor)

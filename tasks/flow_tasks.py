@@ -18,6 +18,7 @@ from tasks.disposal import schedule_ended_arrangements
 from tasks.matters import (
     MatterStory,
     SignOffWait,
+    open_matters,
     sign_off_wait,
     suspension_story,
     withdrawal_story,
@@ -213,6 +214,13 @@ def read_withdrawal(withdrawal: str) -> MatterStory:
     """The withdrawal as its flow reports it."""
     with runtime.session() as session:
         return withdrawal_story(session, withdrawal, runtime.now())
+
+
+@task(**RETRYING)
+def read_open_matters() -> list[MatterStory]:
+    """Every open suspension and withdrawal still to take effect."""
+    with runtime.session() as session:
+        return open_matters(session, runtime.now())
 
 
 @task(**RETRYING)

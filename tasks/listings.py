@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from models.enums import ArrangementStatus
+from models.policies import MAX_ROWS
 from models.tables import Agency, Arrangement, Contact, ContactRoleAssignment, DisposalTask
 from notifications.tables import OutboxEmail, OutboxStatus
 from tasks.lookup import agency_by_name
@@ -157,7 +158,7 @@ def emails(
     session: Session, *, status: OutboxStatus | None = None, limit: int = 50
 ) -> tuple[list[EmailRow], int]:
     """The newest `limit` queued emails (or those in one status), and how many there are."""
-    stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(limit)
+    stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(min(limit, MAX_ROWS))
     counting = select(func.count()).select_from(OutboxEmail)
     if status is not None:
         stmt = stmt.where(OutboxEmail.status == status)

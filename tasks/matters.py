@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from models.clocks import LONDON, local_date, suspension_check_times, withdrawal_takes_effect
 from models.enums import ArrangementStatus, SuspensionStatus, WithdrawalStatus
-from models.tables import Agency, Arrangement, AuditEvent, DisposalTask
+from models.tables import Agency, Arrangement, AuditEvent, DisposalTask, Suspension, Withdrawal
 from notifications.tables import OutboxEmail
 from tasks.lookup import arrangement_by_ref, suspension_by_ref, withdrawal_by_ref
 
@@ -197,6 +197,24 @@ def withdrawal_story(session: Session, reference: str, now: pendulum.DateTime) -
         checks={"effective date": effective},
         read_at=now,
     )
+
+
+def open_matters(session: Session, now: pendulum.DateTime) -> list[MatterStory]:
+    """Every suspension not yet ended and every withdrawal not yet in effect, as their flows
+    tell them: what the deadline sweep re-schedules checker runs for."""
+    suspensions = session.exec(
+        select(Suspension.reference)
+        .where(Suspension.status != SuspensionStatus.ENDED)
+        .order_by(col(Suspension.id))
+    ).all()
+    withdrawals = session.exec(
+        select(Withdrawal.reference)
+        .where(Withdrawal.status == WithdrawalStatus.NOTIFIED)
+        .order_by(col(Withdrawal.id))
+    ).all()
+    return [suspension_story(session, ref, now) for ref in suspensions] + [
+        withdrawal_story(session, ref, now) for ref in withdrawals
+    ]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from isa.cli.common import (
     sweep_app,
     training_app,
 )
-from models.errors import IsaError, as_option
+from models.errors import InvalidInput, IsaError, as_option
 
 # (group, command, where its function is): loaded when the command runs
 COMMANDS: tuple[tuple[App, str, str], ...] = (
@@ -85,6 +85,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         for group, _name, _target in COMMANDS:
             group.resolved_commands()
     try:
+        for number, arg in enumerate(args, 1):
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                # bytes the OS could not decode as UTF-8 arrive as surrogates: no use case takes
+                # them, and the database cannot store them
+                shown = "".join(
+                    f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c for c in arg
+                )
+                raise InvalidInput(f"argument {number} is not UTF-8 text: '{shown}'") from None
         app(
             args,
             exit_on_error=False,
@@ -94,12 +104,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     except CycloptsError as exc:
         message = " ".join(str(exc).split())
-        print(f"isa: error: {message}", file=sys.stderr)
-        sys.exit(1)
     except IsaError as exc:
-        print(f"isa: error: {exc.shown(as_option, command=True)}", file=sys.stderr)
-        sys.exit(1)
-    sys.exit(0)
+        message = exc.shown(as_option, command=True)
+    else:
+        sys.exit(0)
+    # what was typed is echoed with each control character as its escape: one line, which
+    # cannot move the cursor or forge another line
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    print(f"isa: error: {message}", file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

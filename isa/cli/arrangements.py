@@ -45,6 +45,8 @@ def _read_form(path: Path) -> Any:
             content = handle.read(MAX_FORM_BYTES + 1)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a path with a NUL in it
+        raise InvalidInput(f"cannot read {path}: {exc}") from None
     return parse_arrangement_draft(str(path), content)
 
 

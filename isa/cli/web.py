@@ -5,6 +5,7 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from isa.cli.common import Context
+from models.errors import InvalidInput
 from web.server import serve
 
 
@@ -14,6 +15,8 @@ def web_command(
     port: Annotated[int | None, Parameter(name="--port")] = None,
 ) -> None:
     """Serve the web portal (default ISA_WEB_HOST:ISA_WEB_PORT, 127.0.0.1:8000; Ctrl-C stops)."""
+    if port is not None and not 1 <= port <= 65535:
+        raise InvalidInput(f"--port must be 1 to 65535, not {port}")
     ctx = Context()
     print(
         f"Portal: {ctx.settings.public_url} (listening on {host or ctx.settings.web_host}:"

@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterDeploymentId,
 )
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, StateType
 from sqlmodel import Session
 
 from flows.approval import approval
@@ -328,6 +328,58 @@ def test_the_deadline_sweep_and_the_checkers_never_repeat_each_other(
     )
     assert checked["done"] == []
     assert db.count("outbox", "event = 'suspension.meeting_reminder'") == 1
+
+
+def test_the_deadline_sweep_schedules_again_the_checker_runs_a_redeployment_dropped(
+    register, deployed
+) -> None:
+    """Deleting a deployment (moving between `isa up` and workers) deletes its scheduled runs:
+    the next deadline sweep schedules again every check an open suspension or withdrawal is
+    missing, and a sweep after it adds none."""
+    db, people, _ = register
+    with Session(db.engine) as session:
+        raise_suspension(
+            session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
+        )
+        withdraw_agency(
+            session,
+            agency=POLICE,
+            reason="Merging with another force",
+            actor=people.signatory[POLICE],
+            now=NOW,
+            effective_on=pendulum.date(2026, 12, 31),
+        )
+    run_flow(suspension_flow, suspension=SUS)
+    run_flow(withdrawal_flow, withdrawal=WDR)
+
+    def scheduled() -> list[tuple[str, str, str]]:
+        return sorted(
+            (name, run.name, run.expected_start_time.isoformat())
+            for name in ("suspension", "withdrawal")
+            for run in _runs(name)
+            if run.state_type == StateType.SCHEDULED
+        )
+
+    before = scheduled()
+    assert len(before) == 5  # days 7, 14, 25 and 30, and the withdrawal's effective date
+    with get_client(sync_client=True) as client:
+        for name in ("suspension", "withdrawal"):
+            (found,) = client.read_deployments(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[name]))
+            )
+            client.delete_deployment(found.id)
+    for deployment in runner_deployments():
+        if deployment.name in ("suspension", "withdrawal"):
+            deployment.triggers = []
+            deployment.apply()
+    assert scheduled() == []
+
+    swept, _, _ = run_flow(deadline_sweep, as_of="2026-11-25")
+    assert scheduled() == before
+    assert len(swept["checks"]) == 5
+    assert db.count("outbox", "event = 'suspension.meeting_reminder'") == 0
+    run_flow(deadline_sweep, as_of="2026-11-25")
+    assert scheduled() == before
 
 
 @pytest.mark.timeout(240)

@@ -4,12 +4,8 @@ artifact, an event starts the approval flow, and Ctrl-C stops everything it star
 
 import email
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import time
 from email.policy import default as default_policy
 from pathlib import Path
@@ -17,23 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(what: str, ready, seconds: float = 120) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if ready():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"{what} did not happen within {seconds} s")
+from tests.utils.isa_up import ISA, scratch, start_up, stop_up
+from tests.utils.isa_up import wait_for as _wait
 
 
 def _approve_from_the_mail_folder(mail: Path, web: int) -> None:
@@ -129,38 +110,10 @@ def _suspend_from_the_portal(
 
 @pytest.mark.timeout(400)
 def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
-    port, smtp, web = _free_port(), _free_port(), _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_", "ISA_"))
-    }
-    env.update(
-        ISA_PREFECT_PORT=str(port),
-        ISA_PREFECT_API_URL=api,
-        ISA_SMTP_PORT=str(smtp),
-        ISA_DATABASE_URL=f"sqlite:///{tmp_path / 'var' / 'isa.db'}",
-        ISA_PREFECT_HOME=str(tmp_path / "var" / "prefect"),
-        ISA_MAIL_DIR=str(tmp_path / "var" / "mail"),
-        ISA_WEB_PORT=str(web),
-        ISA_PUBLIC_URL=f"http://127.0.0.1:{web}",
-    )
-    isa = Path(sys.executable).with_name("isa")
-    up = subprocess.Popen(
-        [isa, "up"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    where = scratch(tmp_path)
+    port, web, api, env, isa = where.port, where.web, where.api, where.env, ISA
+    up, lines = start_up(where)
     try:
-        lines: list[str] = []
-        assert up.stdout is not None
-        while not any(line.startswith("Ready. Stop:") for line in lines):
-            line = up.stdout.readline()
-            assert line, "isa up ended early:\n" + "".join(lines)
-            lines.append(line)
         output = "".join(lines)
         assert f"Prefect UI:   http://127.0.0.1:{port}" in output
         assert f"Portal:       http://127.0.0.1:{web}" in output
@@ -291,8 +244,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             90,
         )
     finally:
-        os.killpg(up.pid, signal.SIGINT)
-        up.wait(timeout=90)
+        stop_up(up)
     # everything it started is gone: nothing answers on the server's port any more
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api}/health", timeout=2)

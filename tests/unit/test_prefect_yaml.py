@@ -3,7 +3,13 @@ every deployment builds into what `isa up` serves."""
 
 from pathlib import Path
 
+import pytest
+import yaml
+
+import isa
+from isa import steps
 from isa.deployments import read_specs, runner_deployments
+from isa.steps import enter_project
 
 FLOWS = sorted(
     p.stem
@@ -96,3 +102,25 @@ def test_every_event_the_catalog_publishes_starts_a_deployment_and_no_trigger_wa
         "isa.suspension.settled",
         "isa.withdrawal.raised",
     }
+
+
+def test_every_deployment_names_the_pool_from_isa_work_pool_and_enters_the_installed_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing about the deploying machine is baked in: the pool is whatever ISA_WORK_POOL says
+    at deploy time, and the pull step moves a worker's run into its own installation."""
+    spec = yaml.safe_load(Path("prefect.yaml").read_text())
+    assert spec["pull"] == [{"isa.steps.enter_project": {}}]
+    for deployment in spec["deployments"]:
+        assert deployment["work_pool"]["name"] == "{{ $ISA_WORK_POOL }}", deployment["name"]
+    monkeypatch.chdir(tmp_path)
+    assert enter_project() == {"directory": str(Path(isa.__file__).resolve().parent.parent)}
+    assert Path.cwd() == Path(isa.__file__).resolve().parent.parent
+
+
+def test_the_pull_step_refuses_an_installation_that_is_not_a_project_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(steps, "PROJECT", tmp_path)
+    with pytest.raises(RuntimeError, match="not in a project checkout with prefect"):
+        steps.enter_project()
