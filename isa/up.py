@@ -95,12 +95,16 @@ def wait_until(
         time.sleep(0.5)
 
 
-def up(settings: Settings, say: Callable[[str], None]) -> None:
-    """Start everything, print where to look, and wait for Ctrl-C."""
+def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = False) -> None:
+    """Start everything, print where to look, and wait for Ctrl-C. A server that holds
+    deployments run by a work pool (`isa deploy` was pointed at it) is refused, or with
+    `take_over` they are deleted and served here instead (the deadline sweep started below
+    schedules again the checker runs deleting them dropped)."""
     from sqlmodel import Session
 
     from core.db import make_engine
     from core.keys import audit_key, audit_seal, link_issuer
+    from isa.scale import delete_deployments, deployments, describe
     from tasks.sample import is_empty, load_sample_register
 
     # what the Prefect server and the runners write (its database, their logs) is the owner's
@@ -144,6 +148,17 @@ def up(settings: Settings, say: Callable[[str], None]) -> None:
             lambda: server_healthy(settings.prefect_api_url), supervisor, 180, "the Prefect server"
         )
         stage(f"Prefect UI:   {settings.prefect_api_url.removesuffix('/api')}")
+        pooled = [d for d in deployments(settings.prefect_api_url) if d.pool is not None]
+        if pooled and not take_over:
+            pools = ", ".join(sorted({str(d.pool) for d in pooled}))
+            raise IsaError(
+                f"the Prefect server in {settings.prefect_home} holds {describe(pooled)} that "
+                f"workers of pool {pools} run: run `isa up --take-over` to serve them here "
+                "instead (their checker runs are scheduled again), or use the workers"
+            )
+        if pooled:
+            delete_deployments(settings.prefect_api_url, pooled)
+            stage(f"took over {describe(pooled)} from the workers")
         if not settings.smtp_host:
             supervisor.start(
                 "mailsink",

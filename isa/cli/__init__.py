@@ -57,6 +57,8 @@ COMMANDS: tuple[tuple[App, str, str], ...] = (
     (app, "withdraw", "isa.cli.matters:withdraw"),
     (app, "mailsink", "isa.cli.mail:mailsink"),
     (app, "up", "isa.cli.up:up_command"),
+    (app, "deploy", "isa.cli.scale:deploy_command"),
+    (app, "worker", "isa.cli.scale:worker_command"),
     (app, "web", "isa.cli.web:web_command"),
     (meeting_app, "schedule", "isa.cli.matters:meeting_schedule"),
     (meeting_app, "record", "isa.cli.matters:meeting_record"),

@@ -82,11 +82,11 @@ def scratch(folder: Path, *, keep: tuple[str, ...] = ()) -> Scratch:
     return Scratch(folder, port, smtp, web, env)
 
 
-def start_up(where: Scratch) -> tuple["subprocess.Popen[str]", list[str]]:
+def start_up(where: Scratch, *options: str) -> tuple["subprocess.Popen[str]", list[str]]:
     """Start `isa up` in the scratch folder and read its output until `Ready. Stop:`; returns
     the process (stop it with `stop_up`) and the lines it printed."""
     up = subprocess.Popen(
-        [ISA, "up"],
+        [ISA, "up", *options],
         cwd=where.folder,
         env=where.env,
         stdout=subprocess.PIPE,
