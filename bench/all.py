@@ -3,8 +3,7 @@ target), from the RESULT line each benchmark prints after its own figures.
 
     .venv/bin/python bench/all.py [--quick]
 
-`--quick` runs the sweeps at 10,000 only and fewer rounds. Not yet here: a suspension raised
-to its flow completed on Prefect workers (only served, by `isa up`)."""
+`--quick` runs the sweeps at 10,000 only and fewer rounds."""
 
 import argparse
 import json
@@ -23,6 +22,7 @@ def runs(quick: bool) -> list[list[str]]:
         ["access_sweep.py", *(["--grants", "100000"] if quick else [])],
         ["cli_startup.py", "--rounds", "3" if quick else "7"],
         ["raised_to_completed.py", "--raises", "3" if quick else "5"],
+        ["raised_on_workers.py", "--raises", "3" if quick else "5"],
     ]
 
 

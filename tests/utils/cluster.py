@@ -111,10 +111,11 @@ class Cluster:
                     out[run] = worker
         return out
 
-    def start_workers(self, count: int, *, limit: int = 1) -> list[str]:
+    def start_workers(self, count: int, *, limit: int | None = 1) -> list[str]:
         names = [f"worker-{chr(ord('a') + n)}" for n in range(count)]
         for name in names:
-            options = ["--pool", self.pool, "--name", name, "--limit", str(limit)]
+            options = ["--pool", self.pool, "--name", name]
+            options += ["--limit", str(limit)] if limit is not None else []
             self.start(name, [str(ISA), "worker", *options])
         for name in names:
             wait_until(
