@@ -243,8 +243,34 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             ),
             90,
         )
+        sweeps = _sweep_runs(api)
+        assert len(sweeps) == 4, sweeps
     finally:
         stop_up(up)
     # everything it started is gone: nothing answers on the server's port any more
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{api}/health", timeout=2)
+    # started again the same day: the day's sweeps have their run, so none is added
+    up, lines = start_up(where)
+    try:
+        assert any("today's sweeps have run already" in line for line in lines), lines
+        assert _sweep_runs(api) == sweeps
+    finally:
+        stop_up(up)
+
+
+def _sweep_runs(api: str) -> list[tuple[str, str]]:
+    """The runs of the daily sweeps `isa up` started (no schedule or trigger made them)."""
+    found = []
+    for name in ("deadline-sweep", "access-sweep", "review-sweep", "disposal-sweep"):
+        deployment = httpx.get(f"{api}/deployments/name/{name}/{name}").json()
+        runs = httpx.post(
+            f"{api}/flow_runs/filter",
+            json={"deployments": {"id": {"any_": [deployment["id"]]}}, "limit": 200},
+        ).json()
+        found += [
+            (name, run["id"])
+            for run in runs
+            if (run["idempotency_key"] or "").startswith("isa-up-")
+        ]
+    return sorted(found)
