@@ -217,7 +217,7 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
         published = publish_leftovers(settings)
         if published.published:
             stage(f"published {len(published.published)} Prefect event(s) the register owed")
-        started = _start_first_sweep(settings, again=("deadline-sweep",) if pooled else ())
+        started = _start_first_sweep(settings, say, again=("deadline-sweep",) if pooled else ())
         if started:
             stage("sweeps:       today's sweeps are running (see the UI's runs)")
         else:
@@ -300,7 +300,9 @@ def publish_leftovers(settings: Settings) -> "Publication":
         engine.dispose()
 
 
-def _start_first_sweep(settings: Settings, *, again: tuple[str, ...] = ()) -> list[str]:
+def _start_first_sweep(
+    settings: Settings, say: Callable[[str], None], *, again: tuple[str, ...] = ()
+) -> list[str]:
     """The daily sweeps now, so the UI shows runs and artifacts without waiting for morning:
     one run of each per day, however often `isa up` starts that day (each is created with an
     idempotency key naming the day, so a restart is given the run it already has). Created
@@ -329,7 +331,7 @@ def _start_first_sweep(settings: Settings, *, again: tuple[str, ...] = ()) -> li
                 run = httpx.post(create, json={"idempotency_key": key}, timeout=10)
                 run.raise_for_status()
         except httpx.HTTPError as exc:
-            print(f"isa up: {name} not started now ({exc}): its schedule runs it", file=sys.stderr)
+            say(f"{name} not started now ({exc}): its schedule runs it")
             continue
         if run.status_code == 201:  # 200: the day's run, already there
             created.append(name)
