@@ -5,6 +5,7 @@ so it comes up while the drills that need no Prefect run, and stops at the end o
 Nothing here is autouse: a drill asks for what it needs."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,6 +81,8 @@ class _PrefectServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
         self.log.close()
+        # its database and log: nothing reads them once the run is over
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 _server: _PrefectServer | None = None

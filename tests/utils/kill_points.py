@@ -62,6 +62,11 @@ def _claims(statement: str) -> bool:
     return "update outbox" in statement and "claimed_at" in statement
 
 
+def _is_cte_write(statement: str) -> bool:
+    text = " ".join(statement.split()).lower()
+    return text.startswith("with") and any(f" {w} " in text for w in ("update", "insert", "delete"))
+
+
 def label(statements: list[tuple[str, int]]) -> str:
     """What a transaction was, from its statements (the SQL and the rows each touched)."""
     written = [(sql, rows) for sql, rows in statements if sql.lstrip().upper().startswith(_WRITES)]
@@ -70,7 +75,8 @@ def label(statements: list[tuple[str, int]]) -> str:
         return "change"
     claims = [rows for (_, rows), t in zip(written, texts, strict=True) if _claims(t)]
     if claims:
-        return "claim" if sum(claims) > 0 else "empty claim"
+        # a claim of no rows writes nothing; one whose count is unknown (-1) may have
+        return "claim" if sum(claims) > 0 or min(claims) < 0 else "empty claim"
     if any(t.startswith("update outbox") and "sent_at" in t for t in texts):
         return "record"
     if any(t.startswith("update outbox") for t in texts):
@@ -178,6 +184,10 @@ def arm(arming: Arming, snapshot: Callable[[], dict[str, Any]] | None = None) ->
     def _statement(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if armed.watched(conn):
             rows = cursor.rowcount if cursor.rowcount is not None else -1
+            if rows == -1 and conn.dialect.name == "sqlite" and _is_cte_write(statement):
+                # Python's sqlite3 gives no rowcount for a statement that starts with WITH
+                # (delivery's claim): ask SQLite how many rows it changed
+                rows = int(cursor.connection.execute("SELECT changes()").fetchone()[0])
             conn.info.setdefault("drill_statements", []).append((statement, rows))
 
     original_commit = Connection._commit_impl
