@@ -316,22 +316,29 @@ def _start_first_sweep(
     day = local_date(settings.current_time()).isoformat()
     api = settings.prefect_api_url
     created: list[str] = []
+
+    def call(method: str, url: str, **kwargs: object) -> httpx.Response:
+        # a server busy with the flows the published events just started answers 503 (its
+        # SQLite locked) now and then: try again, as Prefect's own client does
+        for attempt in range(6):
+            response = httpx.request(method, url, timeout=10, **kwargs)  # type: ignore[arg-type]
+            if response.status_code not in (429, 503) or attempt == 5:
+                return response.raise_for_status()
+            time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     for name in FIRST_SWEEPS:
         try:
-            deployment = httpx.get(f"{api}/deployments/name/{name}/{name}", timeout=10)
-            deployment.raise_for_status()
+            deployment = call("GET", f"{api}/deployments/name/{name}/{name}")
             create = f"{api}/deployments/{deployment.json()['id']}/create_flow_run"
             key = f"isa-up-{name}-{day}"
-            body = {} if name in again else {"idempotency_key": key}
-            run = httpx.post(create, json=body, timeout=10)
-            run.raise_for_status()
+            run = call("POST", create, json={} if name in again else {"idempotency_key": key})
             if run.status_code == 200 and run.json()["state_type"] in UNFINISHED:
                 # the day's run was stopped with `isa up` (or failed): this start runs it again
                 key = f"{key}-{run.json()['id'][:8]}"
-                run = httpx.post(create, json={"idempotency_key": key}, timeout=10)
-                run.raise_for_status()
+                run = call("POST", create, json={"idempotency_key": key})
         except httpx.HTTPError as exc:
-            say(f"{name} not started now ({exc}): its schedule runs it")
+            say(f"{name} not started now ({' '.join(str(exc).split()[:8])}): its schedule runs it")
             continue
         if run.status_code == 201:  # 200: the day's run, already there
             created.append(name)

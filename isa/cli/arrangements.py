@@ -3,7 +3,9 @@ every party's signatory, and its periodic review's outcome (§6, §31)."""
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from cyclopts import Parameter
 
 from isa.cli.common import (
     As,
@@ -50,11 +52,22 @@ def _read_form(path: Path) -> Any:
     return parse_arrangement_draft(str(path), content)
 
 
-def arrangement_draft(file: Path, *, as_: As, json_: Json = False) -> None:
+def arrangement_draft(
+    file: Path,
+    *,
+    as_: As,
+    json_: Json = False,
+    quiet: Annotated[
+        bool, Parameter(name="--quiet", negative="", help="Print only the new reference.")
+    ] = False,
+) -> None:
     """Draft an arrangement from an Appendix J file."""
     form = _read_form(file)
     _ctx, events = act(draft_arrangement, draft=form, actor=as_)
     ref = events[0].as_dict()["arrangement"]
+    if quiet and not json_:
+        print(ref)  # for a script: REF=$(isa arrangement draft FILE --as EMAIL --quiet)
+        return
     report(
         events,
         json_,

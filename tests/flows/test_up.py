@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.utils.isa_up import ISA, scratch, start_up, stop_up
+from tests.utils.isa_up import ISA, Scratch, scratch, start_up, stop_up
 from tests.utils.isa_up import wait_for as _wait
 
 
@@ -187,6 +187,12 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             approval["evidence"]
         )
 
+        # the README's quickstart, verbatim, beside the sample register
+        quickstart = _run_quickstart(where)
+        # the draft took the next free reference after the sample register's
+        drafted = re.search(r"^(ISA-2026-\d{4}) is active; next review due", quickstart, re.M)
+        assert drafted and drafted.group(1) != "ISA-2026-0001", quickstart
+
         # the issue's "done when": `isa suspend` on a sample agency runs its flow at once, the
         # emails land in the mail folder, the day 7/14/25/30 checks are listed as upcoming
         police = "Sample: Northshire Police"
@@ -244,7 +250,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             90,
         )
         sweeps = _sweep_runs(api)
-        assert len(sweeps) == 4, sweeps
+        assert len(sweeps) == 4, (sweeps, lines)
     finally:
         stop_up(up)
     # everything it started is gone: nothing answers on the server's port any more
@@ -274,3 +280,35 @@ def _sweep_runs(api: str) -> list[tuple[str, str]]:
             if (run["idempotency_key"] or "").startswith("isa-up-")
         ]
     return sorted(found)
+
+
+def quickstart_script(readme: str, isa: Path) -> str:
+    """The README quickstart's commands as one bash script, `.venv/bin/isa` being `isa`: it
+    stops at the first command that fails, and at one marked `# refused` that does not."""
+    section = readme.split("## Quickstart")[1].split("A refused or malformed command")[0]
+    lines = ["set -eu"]
+    for line in section.splitlines():
+        if not line.startswith("    "):
+            continue
+        command = line.strip().replace(".venv/bin/isa", str(isa))
+        if "# refused" in command:
+            command = command.split("  #")[0]
+            lines.append(f"if {command}; then echo 'not refused: {command}' >&2; exit 99; fi")
+        else:
+            lines.append(command.split("  #")[0])
+    return "\n".join(lines) + "\n"
+
+
+def _run_quickstart(where: Scratch) -> str:
+    script = quickstart_script((Path(__file__).parents[2] / "README.md").read_text(), ISA)
+    assert script.count(str(ISA)) >= 15, script
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=where.folder,
+        env=where.env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, f"{done.stderr}\n{done.stdout}"
+    return done.stdout
