@@ -29,7 +29,6 @@ from isa.prefect_events import server_healthy
 from isa.steps import PROJECT
 from models.errors import IsaError
 
-DEFAULT_POOL = "isa"
 # how often a worker asks for runs (Prefect's default is 10 s): a matter just raised waits
 # for at most this before a worker takes its flow
 WORKER_QUERY_SECONDS = "2"

@@ -6,8 +6,9 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from isa.cli.common import Context
-from isa.scale import DEFAULT_POOL, check_limit, check_pool_name, deploy, worker
 
+# isa/scale.py (and httpx with it) is loaded when a command runs, not by `isa --help`
+DEFAULT_POOL = "isa"
 Pool = Annotated[str, Parameter(name="--pool", help="The process work pool (default isa).")]
 
 
@@ -18,6 +19,8 @@ def deploy_command(
 ) -> None:
     """Create the work pool if missing and deploy every deployment in prefect.yaml to it, on the
     Prefect server at ISA_PREFECT_API_URL. --take-over replaces deployments `isa up` serves."""
+    from isa.scale import check_pool_name, deploy
+
     check_pool_name(pool)
     deploy(Context().settings, pool, take_over, print)
 
@@ -30,6 +33,8 @@ def worker_command(
 ) -> None:
     """Check that this machine can run the flows (register, keys, SMTP relay, Prefect server,
     pool), then run a Prefect process worker for the pool (Ctrl-C stops)."""
+    from isa.scale import check_limit, check_pool_name, worker
+
     check_pool_name(pool)
     if name is not None:
         check_pool_name(name, "--name")

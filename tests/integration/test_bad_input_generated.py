@@ -201,8 +201,8 @@ def world(  # type: ignore[no-untyped-def]
     # the long-running commands: their arguments are parsed and checked, their server is not
     # started (`isa up` starts Prefect, `isa web` the portal, `isa mailsink` an SMTP server,
     # `isa deploy` and `isa worker` talk to a Prefect server and become a worker)
-    monkeypatch.setattr("isa.cli.scale.deploy", lambda *args, **kwargs: None)
-    monkeypatch.setattr("isa.cli.scale.worker", lambda *args, **kwargs: None)
+    monkeypatch.setattr("isa.scale.deploy", lambda *args, **kwargs: None)
+    monkeypatch.setattr("isa.scale.worker", lambda *args, **kwargs: None)
     monkeypatch.setattr("isa.cli.mail.mail_sink", _start_nothing)
     monkeypatch.setattr("isa.cli.web.serve", _start_nothing)
     monkeypatch.setattr("isa.cli.up.up", _start_nothing)
