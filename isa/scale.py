@@ -25,7 +25,7 @@ import httpx
 
 from core.settings import Settings
 from isa.deployments import read_specs
-from isa.prefect_events import server_healthy
+from isa.prefect_events import http_problem, prefect_request, server_healthy
 from isa.steps import PROJECT
 from models.errors import IsaError
 
@@ -48,13 +48,11 @@ def deployments(api_url: str) -> list[Deployed]:
     """Every deployment of prefect.yaml's flows that the server holds."""
     ours = {spec.name for spec in read_specs()}
     try:
-        response = httpx.post(f"{api_url}/deployments/filter", json={"limit": 200}, timeout=5)
-        response.raise_for_status()
-        flows = httpx.post(f"{api_url}/flows/filter", json={"limit": 200}, timeout=5)
-        flows.raise_for_status()
+        response = prefect_request("POST", f"{api_url}/deployments/filter", json={"limit": 200})
+        flows = prefect_request("POST", f"{api_url}/flows/filter", json={"limit": 200})
     except httpx.HTTPError as exc:
         raise IsaError(
-            f"the Prefect server at {api_url} did not list its deployments: {exc}"
+            f"the Prefect server at {api_url} did not list its deployments: {http_problem(exc)}"
         ) from None
     flow_names = {f["id"]: f["name"] for f in flows.json()}
     return sorted(
@@ -80,9 +78,11 @@ def describe(found: list[Deployed]) -> str:
 def delete_deployments(api_url: str, found: list[Deployed]) -> None:
     for deployed in found:
         try:
-            httpx.delete(f"{api_url}/deployments/{deployed.id}", timeout=10).raise_for_status()
+            prefect_request("DELETE", f"{api_url}/deployments/{deployed.id}")
         except httpx.HTTPError as exc:
-            raise IsaError(f"could not delete the deployment {deployed.name}: {exc}") from None
+            raise IsaError(
+                f"could not delete the deployment {deployed.name}: {http_problem(exc)}"
+            ) from None
 
 
 def _require_server(api_url: str) -> None:
@@ -95,9 +95,11 @@ def _require_server(api_url: str) -> None:
 
 def _pool_exists(api_url: str, pool: str) -> bool:
     try:
-        response = httpx.get(f"{api_url}/work_pools/{pool}", timeout=5)
+        response = prefect_request("GET", f"{api_url}/work_pools/{pool}", check=False)
     except httpx.HTTPError as exc:
-        raise IsaError(f"the Prefect server at {api_url} did not answer: {exc}") from None
+        raise IsaError(
+            f"the Prefect server at {api_url} did not answer: {http_problem(exc)}"
+        ) from None
     return response.status_code == 200
 
 

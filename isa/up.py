@@ -20,7 +20,7 @@ from core.db import upgrade
 from core.files import append_private_file, private_directory
 from core.settings import Settings
 from isa.deployments import read_specs
-from isa.prefect_events import server_healthy
+from isa.prefect_events import http_problem, prefect_request, server_healthy
 from models.errors import IsaError
 from notifications.publication import Publication
 
@@ -317,28 +317,19 @@ def _start_first_sweep(
     api = settings.prefect_api_url
     created: list[str] = []
 
-    def call(method: str, url: str, **kwargs: object) -> httpx.Response:
-        # a server busy with the flows the published events just started answers 503 (its
-        # SQLite locked) now and then: try again, as Prefect's own client does
-        for attempt in range(6):
-            response = httpx.request(method, url, timeout=10, **kwargs)  # type: ignore[arg-type]
-            if response.status_code not in (429, 503) or attempt == 5:
-                return response.raise_for_status()
-            time.sleep(0.5 * (attempt + 1))
-        raise AssertionError("unreachable")
-
     for name in FIRST_SWEEPS:
         try:
-            deployment = call("GET", f"{api}/deployments/name/{name}/{name}")
+            deployment = prefect_request("GET", f"{api}/deployments/name/{name}/{name}")
             create = f"{api}/deployments/{deployment.json()['id']}/create_flow_run"
             key = f"isa-up-{name}-{day}"
-            run = call("POST", create, json={} if name in again else {"idempotency_key": key})
+            body = {} if name in again else {"idempotency_key": key}
+            run = prefect_request("POST", create, json=body)
             if run.status_code == 200 and run.json()["state_type"] in UNFINISHED:
                 # the day's run was stopped with `isa up` (or failed): this start runs it again
                 key = f"{key}-{run.json()['id'][:8]}"
-                run = call("POST", create, json={"idempotency_key": key})
+                run = prefect_request("POST", create, json={"idempotency_key": key})
         except httpx.HTTPError as exc:
-            say(f"{name} not started now ({' '.join(str(exc).split()[:8])}): its schedule runs it")
+            say(f"{name} not started now ({http_problem(exc)}): its schedule runs it")
             continue
         if run.status_code == 201:  # 200: the day's run, already there
             created.append(name)

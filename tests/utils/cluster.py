@@ -7,10 +7,7 @@ and the raised-to-completed benchmark."""
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +19,10 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ISA = Path(sys.executable).with_name("isa")
+from tests.utils.isa_up import ISA, free_port, wait_for
+
+__all__ = ["ISA", "Cluster", "free_port", "prefect_database", "scaled_out", "wait_until"]
+
 # what `prefect worker start` logs as it takes a run
 SUBMITTING = re.compile(r"Worker '([^']+)' submitting flow run '([0-9a-f-]{36})'")
 
@@ -30,22 +30,9 @@ SUBMITTING = re.compile(r"Worker '([^']+)' submitting flow run '([0-9a-f-]{36})'
 SERVER_OPTIONS = ("--no-ui", "--host", "127.0.0.1", "--port")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_until(what: str, ready: Callable[[], object], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if ready():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {seconds} s")
+    """`wait_for`, polling five times a second."""
+    wait_for(what, ready, seconds, every=0.2)
 
 
 @dataclass

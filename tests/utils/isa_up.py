@@ -24,8 +24,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(what: str, ready: Callable[[], object], seconds: float = 120) -> None:
-    """Poll `ready` every second (an HTTP error counts as not yet) until it is true."""
+def wait_for(
+    what: str, ready: Callable[[], object], seconds: float = 120, *, every: float = 1.0
+) -> None:
+    """Poll `ready` every second (or `every`; an HTTP error counts as not yet) until it is
+    true."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -33,7 +36,7 @@ def wait_for(what: str, ready: Callable[[], object], seconds: float = 120) -> No
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(1)
+        time.sleep(every)
     raise AssertionError(f"{what} did not happen within {seconds} s")
 
 
