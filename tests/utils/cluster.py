@@ -25,6 +25,7 @@ __all__ = ["ISA", "Cluster", "free_port", "prefect_database", "scaled_out", "wai
 
 # what `prefect worker start` logs as it takes a run
 SUBMITTING = re.compile(r"Worker '([^']+)' submitting flow run '([0-9a-f-]{36})'")
+ABORTED = re.compile(r"Aborted submission of flow run '([0-9a-f-]{36})'")
 
 
 SERVER_OPTIONS = ("--no-ui", "--host", "127.0.0.1", "--port")
@@ -89,11 +90,17 @@ class Cluster:
         return found
 
     def taken(self) -> dict[str, str]:
-        """Each flow run a worker submitted, by run id: the worker's name (from its log)."""
+        """Each flow run a worker submitted, by run id: the worker's name (from its log). Two
+        workers may both try one run: the server lets one move it to PENDING and the other
+        logs that it aborted, so that one did not take it."""
         out: dict[str, str] = {}
         for name, _process, _log in self.processes:
             if name.startswith("worker"):
-                for worker, run in SUBMITTING.findall(self.log(name)):
+                log = self.log(name)
+                aborted = set(ABORTED.findall(log))
+                for worker, run in SUBMITTING.findall(log):
+                    if run in aborted:
+                        continue
                     assert run not in out, f"run {run} taken by {out[run]} and {worker}"
                     out[run] = worker
         return out
