@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.db import make_engine, upgrade
 from core.keys import audit_seal, link_issuer
 from core.settings import Settings
+from isa.prefect_events import prefect_request
 from tasks.sample import load_sample_register
 from tests.utils.cluster import ISA, Cluster, free_port, scaled_out, wait_until
 
@@ -46,16 +47,10 @@ def _listens(port: int) -> bool:
 
 
 def _create_run(cluster: Cluster, deployment: str) -> dict[str, str]:
-    """A run of the deployment; a server busy on its SQLite answers 503 now and then."""
-    for _attempt in range(10):
-        answer = httpx.post(
-            f"{cluster.api}/deployments/{deployment}/create_flow_run", json={}, timeout=10
-        )
-        if answer.status_code != 503:
-            found: dict[str, str] = answer.raise_for_status().json()
-            return found
-        time.sleep(1)
-    raise SystemExit("the Prefect server answered 503 ten times")
+    """A run of the deployment (prefect_request tries a busy server's 503 again)."""
+    url = f"{cluster.api}/deployments/{deployment}/create_flow_run"
+    found: dict[str, str] = prefect_request("POST", url, json={}).json()
+    return found
 
 
 def _completed(cluster: Cluster, pick: object, timeout: float = 120) -> float:

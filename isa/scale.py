@@ -165,15 +165,10 @@ def check_pool_name(pool: str, option: str = "--pool") -> None:
         raise IsaError(f"{option} must be 1 to 100 letters, digits, '-' and '_', not '{pool}'")
 
 
-def check_limit(limit: int | None) -> None:
-    if limit is not None and limit < 1:
-        raise IsaError(f"--limit must be at least 1, not {limit}")
-
-
 def preflight(settings: Settings, pool: str) -> list[str]:
     """What a worker's flow runs will need, checked now: each problem as one line, or what
     was found, so a worker never starts only to fail every run."""
-    from core.db import check_revision, make_engine
+    from core.db import check_connection, check_revision, make_engine
     from core.keys import audit_seal, link_issuer
 
     check_pool_name(pool)
@@ -188,14 +183,8 @@ def preflight(settings: Settings, pool: str) -> list[str]:
     links = link_issuer(settings)
     engine = make_engine(settings.database_url, audit=seal, links=links, mailbox=settings.mail_from)
     try:
+        check_connection(engine)
         check_revision(engine)
-    except IsaError:
-        raise
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise IsaError(
-            f"the register at {_shown_url(settings)} is not reachable: {first}"
-        ) from None
     finally:
         engine.dispose()
     host, port = settings.smtp_relay()
@@ -207,21 +196,11 @@ def preflight(settings: Settings, pool: str) -> list[str]:
             "ISA_SMTP_HOST and ISA_SMTP_PORT"
         ) from None
     return [
-        f"register {_shown_url(settings)}",
+        f"register {engine.url.render_as_string(hide_password=True)}",
         f"mail via {host}:{port}",
         f"links to {settings.public_url}",
         f"Prefect at {settings.prefect_api_url}",
     ]
-
-
-def _shown_url(settings: Settings) -> str:
-    """The register's URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(settings.database_url).render_as_string(hide_password=True)
-    except Exception:
-        return "(the configured ISA_DATABASE_URL)"
 
 
 def worker_argv(pool: str, name: str | None, limit: int | None) -> list[str]:
@@ -244,7 +223,6 @@ def worker(
 ) -> None:
     """Check this machine, then replace this process by a Prefect process worker for `pool`,
     in the project folder, asking for runs every 2 s unless PREFECT_WORKER_QUERY_SECONDS says."""
-    check_limit(limit)
     found = preflight(settings, pool)
     say(f"worker for pool {pool}: " + "; ".join(found))
     env = prefect_env(settings, pool)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from isa.cli.common import Context
+from isa.cli.common import Context, at_least
 
 # isa/scale.py (and httpx with it) is loaded when a command runs, not by `isa --help`
 DEFAULT_POOL = "isa"
@@ -33,10 +33,10 @@ def worker_command(
 ) -> None:
     """Check that this machine can run the flows (register, keys, SMTP relay, Prefect server,
     pool), then run a Prefect process worker for the pool (Ctrl-C stops)."""
-    from isa.scale import check_limit, check_pool_name, worker
+    from isa.scale import check_pool_name, worker
 
     check_pool_name(pool)
     if name is not None:
         check_pool_name(name, "--name")
-    check_limit(limit)
+    at_least("--limit", limit)
     worker(Context().settings, pool, name, limit, print)

@@ -94,13 +94,14 @@ def test_two_workers_serve_the_flows_deployed_with_isa_deploy_on_postgresql(
                 assert f"deployed {deployed} deployments (" in cluster.deployed
                 assert "to work pool drill-pool" in cluster.deployed, cluster.deployed
                 # a worker that could not run the flows says why in one line and never starts
+                closed = free_port()
                 for change, why in (
                     ({"ISA_SMTP_PORT": str(free_port())}, "the SMTP relay at 127.0.0.1:"),
                     ({"ISA_AUDIT_KEY": ""}, "ISA_AUDIT_KEY is too short"),
                     ({"ISA_DATABASE_URL": f"{url}x"}, "the register's database is not set up"),
                     (
-                        {"ISA_DATABASE_URL": url.replace(":5432/", f":{free_port()}/")},
-                        "the register at postgresql+psycopg://postgres@127.0.0.1:",
+                        {"ISA_DATABASE_URL": url.replace(":5432/", f":{closed}/")},
+                        f"cannot connect to the database at 127.0.0.1:{closed}: ",
                     ),
                     ({"ISA_PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api"}, "no Prefect"),
                 ):
