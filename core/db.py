@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
+# The register's database when ISA_DATABASE_URL is unset: a SQLite file under ./var.
+DEFAULT_DATABASE_URL = "sqlite:///var/isa.db"
+
 
 # The execution option that carries an engine's AuditSeal to the unit of work that appends audit
 # events through it (tasks/uow.py): an engine made without one can read the register, not change it.
@@ -143,6 +146,12 @@ WRITE_TRANSACTION = "isa_write_transaction"
 # the key a session's `info` carries once a unit of work on it has staged Prefect events in the
 # event outbox, so whoever commits publishes them (notifications/publication.py)
 EVENTS_STAGED = "isa_events_staged"
+# the key a session's `info` carries in a flow run, whose last task sends the emails the run
+# queued: its units of work stage no `isa.outbox.queued` event to start a delivery run
+RUN_DELIVERS = "isa_run_delivers"
+# the key of a callable in a session's `info` that a sweep's phase calls after each batch with
+# its action and how many records it has acted on so far (the command line's progress)
+PROGRESS = "isa_progress"
 
 
 def _sqlite_begin(conn: Any) -> None:

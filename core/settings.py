@@ -12,7 +12,8 @@ import pendulum
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.clocks import parse_datetime
+from core.db import DEFAULT_DATABASE_URL
+from models.clocks import clock_reading, parse_datetime
 
 # The embedded default: right for the mail sink, refused with a real relay (see below).
 DEFAULT_MAIL_FROM = "Information Sharing Register <isa-register@isa.local>"
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISA_", extra="ignore")
 
     # The register's database; the embedded default is a SQLite file under ./var.
-    database_url: str = "sqlite:///var/isa.db"
+    database_url: str = DEFAULT_DATABASE_URL
     # Rehearse a timeline: an ISO date-time the clock reads instead of the real time.
     now: str | None = None
 
@@ -186,9 +187,7 @@ class Settings(BaseSettings):
 
     def current_time(self) -> pendulum.DateTime:
         """The one clock read of a command: `ISA_NOW` if set, else the real time, in UTC."""
-        if self.now:
-            return parse_datetime(self.now).in_timezone("UTC")
-        return pendulum.now("UTC")
+        return clock_reading(self.now)
 
     def smtp_relay(self) -> tuple[str, int]:
         """Host and port to send to: the configured relay, or the embedded mail sink."""

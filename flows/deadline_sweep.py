@@ -10,19 +10,27 @@ re-creating a deployment, as moving between `isa up` and workers does, drops its
 runs; a run already scheduled is kept by its idempotency key). Sends the emails (and the Prefect
 events still owed), and publishes a table artifact of what it did. A matter raised while the
 server was down needs nothing from it: its event waits in the event outbox and starts its flow
-when published.
+when published. Publishes the register overview (what is overdue, the next 30 days' deadlines,
+what changed in the last day) as the `register-overview` artifact, one version a day.
 """
 
 from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 
 from flows.naming import dated
 from flows.reporting import publish_sweep
 from flows.suspension import schedule_suspension_checks
 from flows.withdrawal import schedule_effective_check
-from tasks.flow_tasks import deliver_emails, read_open_matters, resolve_as_of, sweep_deadlines
+from tasks.flow_tasks import (
+    deliver_emails,
+    read_open_matters,
+    read_register_overview,
+    resolve_as_of,
+    sweep_deadlines,
+)
 
 
 @flow(name="deadline-sweep", flow_run_name=dated("deadline-sweep"))
@@ -39,4 +47,17 @@ def deadline_sweep(as_of: date | None = None) -> dict[str, Any]:
     if checks:
         get_run_logger().info("checker runs scheduled (or already so): %s", "; ".join(checks))
     delivery = deliver_emails()
-    return {**publish_sweep("deadline-sweep", day, phases, delivery), "checks": checks}
+    overview = read_register_overview()
+    create_markdown_artifact(
+        key="register-overview",
+        markdown=overview["markdown"],
+        description=(
+            f"Register overview for {overview['as_of']}: {overview['overdue']} overdue, "
+            f"{overview['coming']} due in the next 30 days"
+        ),
+    )
+    return {
+        **publish_sweep("deadline-sweep", day, phases, delivery),
+        "checks": checks,
+        "overview": {k: overview[k] for k in ("overdue", "coming")},
+    }

@@ -1,24 +1,37 @@
 """Outbox delivery.
 
-Started by: the every-minute schedule (`deliver-outbox` in prefect.yaml), the Prefect UI, or
-`isa outbox deliver`. Writes: the Prefect events still owed published (the event outbox), then
-each due email's status, attempts, SMTP reply and sent time.
+Started by: the `isa.outbox.queued` event a change committed outside a flow run publishes when
+it queued emails (a flow run sends its own in its last task), the schedule every 15 minutes
+(the safety net: retries that fell due, events left over while the server was down), the
+Prefect UI, or `isa outbox deliver`. Writes: the Prefect events still owed published (the event
+outbox), then each due email's status, attempts, SMTP reply and sent time.
 """
 
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 
-from flows.naming import at_minute
+from flows.naming import at_minute, name_upcoming_runs
 from tasks.flow_tasks import deliver_emails
 
 
+@task
+def name_upcoming() -> int:
+    """Name the runs the server's scheduler created since (they come with generated names)."""
+    return name_upcoming_runs()
+
+
 @flow(name="deliver-outbox", flow_run_name=at_minute("deliver-outbox"))
-def deliver_outbox(limit: int | None = None) -> dict[str, Any]:
+def deliver_outbox(limit: int | None = None, settle_seconds: float = 0.0) -> dict[str, Any]:
     """Send every email that is due, over one SMTP connection. A relay that cannot be reached
-    fails the run, so admins see the outage in the UI; the emails stay pending and due."""
-    report = deliver_emails(limit)
+    fails the run, so admins see the outage in the UI; the emails stay pending and due. With
+    `settle_seconds` (the trigger's), keep sending what is queued for that long."""
+    report = deliver_emails(limit, settle_seconds)
+    name_upcoming()
     events = report["events"]
+    if not (report["claimed"] or events["published"] or events["left"]):
+        get_run_logger().info("Nothing was due: no email to send, no Prefect event owed")
+        return report
     get_run_logger().info(
         "Delivery: sent %d, to retry %d, failed %d; Prefect events published %d, waiting %d",
         report["sent"],

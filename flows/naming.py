@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 
+import pendulum
 from prefect.runtime import flow_run
 
+from models.clocks import LONDON
 from tasks.flow_tasks import now, resolve_as_of
 
 
@@ -30,3 +32,74 @@ def about(prefix: str, parameter: str) -> Callable[[], str]:
         return f"{prefix}-{parameters.get(parameter)}-{resolve_as_of(parameters.get('as_of'))}"
 
     return name
+
+
+# how each deployment's runs are named (the flows' `flow_run_name` above), for the runs the
+# server's scheduler creates ahead of time with generated names ("olivine-woodlouse")
+DATED = (
+    "review-sweep",
+    "access-sweep",
+    "disposal-sweep",
+    "deadline-sweep",
+    "audit-checkpoint",
+    "monitoring-review",
+)
+AT_MINUTE = ("deliver-outbox",)
+
+
+def upcoming_name(deployment: str, expected_start: pendulum.DateTime) -> str | None:
+    """The name a scheduled run of `deployment` will take when it starts at `expected_start`
+    (a sweep by its London date, a delivery by its London minute); None if it has none."""
+    local = pendulum.instance(expected_start).in_timezone(LONDON)
+    if deployment in DATED:
+        return f"{deployment}-{local.date().isoformat()}"
+    if deployment in AT_MINUTE:
+        return f"{deployment}-{local:%Y-%m-%dT%H:%M}"
+    return None
+
+
+def name_upcoming_runs(limit: int = 500) -> int:
+    """Give each scheduled run of a scheduled deployment the name it will run under, so the
+    UI's list says what is coming ("review-sweep-2026-12-05") before it runs; returns how
+    many were renamed. Runs that already carry their name are left alone."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    renamed = 0
+    with get_client(sync_client=True) as client:
+        deployments = {
+            d.id: d.name
+            for d in client.read_deployments(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=[*DATED, *AT_MINUTE])
+                )
+            )
+        }
+        if not deployments:
+            return 0
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=list(set(deployments.values())))
+            ),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            ),
+            limit=limit,
+        )
+        for run in runs:
+            deployment = deployments.get(run.deployment_id) if run.deployment_id else None
+            if deployment is None or run.expected_start_time is None:
+                continue
+            name = upcoming_name(deployment, pendulum.instance(run.expected_start_time))
+            if name is None or run.name.startswith(f"{deployment}-"):
+                continue
+            client.update_flow_run(run.id, name=name)
+            renamed += 1
+    return renamed

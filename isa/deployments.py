@@ -26,6 +26,44 @@ class DeploymentSpec:
     tags: tuple[str, ...]
 
 
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def schedule_in_words(cron: str, timezone: str) -> str:
+    """A schedule of prefect.yaml as a person reads it, with its time zone: "daily at 07:00
+    (Europe/London)", "yearly on 1 April at 08:00 (Europe/London)", "every 15 minutes
+    (Europe/London)". Each deployment's description opens with it, so the deployments page says
+    when it runs in words (tests/unit/test_prefect_yaml.py)."""
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"not a five-field cron: {cron!r}")
+    minute, hour, day, month, weekday = fields
+    zone = f"({timezone})"
+    if minute.startswith("*/") and (hour, day, month, weekday) == ("*", "*", "*", "*"):
+        return f"every {minute[2:]} minutes {zone}"
+    if not (minute.isdigit() and hour.isdigit()) or weekday != "*":
+        raise ValueError(f"no words for the cron {cron!r}")
+    at = f"at {int(hour):02d}:{int(minute):02d} {zone}"
+    if (day, month) == ("*", "*"):
+        return f"daily {at}"
+    if day.isdigit() and month.isdigit():
+        return f"yearly on {int(day)} {MONTHS[int(month) - 1]} {at}"
+    raise ValueError(f"no words for the cron {cron!r}")
+
+
 def read_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

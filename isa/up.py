@@ -87,12 +87,15 @@ class Supervisor:
 def wait_until(
     ready: Callable[[], bool], supervisor: Supervisor, seconds: float, what: str
 ) -> None:
+    from isa.cli.progress import on_terminal, waiting
+
     deadline = time.monotonic() + seconds
-    while not ready():
-        supervisor.check()
-        if time.monotonic() > deadline:
-            raise IsaError(f"{what} did not come up within {seconds:.0f} s")
-        time.sleep(0.5)
+    with waiting(on_terminal(), f"waiting for {what}"):
+        while not ready():
+            supervisor.check()
+            if time.monotonic() > deadline:
+                raise IsaError(f"{what} did not come up within {seconds:.0f} s")
+            time.sleep(0.5)
 
 
 def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = False) -> None:
@@ -102,7 +105,7 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
     schedules again the checker runs deleting them dropped)."""
     from sqlmodel import Session
 
-    from core.db import make_engine
+    from core.db import RUN_DELIVERS, make_engine
     from core.keys import audit_key, audit_seal, link_issuer
     from isa.scale import delete_deployments, deployments, describe
     from tasks.sample import is_empty, load_sample_register
@@ -187,6 +190,8 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
             links=link_issuer(settings),
         )
         with Session(engine, expire_on_commit=False) as session:
+            # the start-up's sweeps send what loading it queued: no delivery run of its own
+            session.info[RUN_DELIVERS] = True
             if is_empty(session):
                 refs = load_sample_register(session, now=settings.current_time())
                 stage(f"loaded the sample register: {', '.join(refs)}")
@@ -222,6 +227,12 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
             stage("sweeps:       today's sweeps are running (see the UI's runs)")
         else:
             stage("sweeps:       today's sweeps have run already (see the UI's runs)")
+        from flows.naming import name_upcoming_runs
+
+        # the scheduler names its runs "olivine-woodlouse": each delivery run names the new
+        # ones too
+        named = name_upcoming_runs()
+        stage(f"upcoming:     {named} scheduled run(s) named for what they do and when")
         say(f"Logs:         {logs.resolve()}")
         stage("Ready. Stop: press Ctrl-C")
         while True:

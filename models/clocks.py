@@ -347,6 +347,14 @@ def parse_datetime(
     raise ValueError(f"not a date-time: {text!r} ({_DATETIME_HINT})")
 
 
+def clock_reading(now: str | None) -> pendulum.DateTime:
+    """The one clock read of a command or a run: `now` (ISA_NOW: rehearse a timeline) if given,
+    else the real time, in UTC."""
+    if now:
+        return parse_datetime(now).in_timezone("UTC")
+    return pendulum.now("UTC")
+
+
 def parse_date(text: str) -> pendulum.Date:
     """Parse a YYYY-MM-DD calendar date."""
     stripped = text.strip()

@@ -118,3 +118,13 @@ class WithdrawalStatus(StrEnum):
 class AuditOutcome(StrEnum):
     DONE = "done"
     REFUSED = "refused"
+
+
+class OutboxStatus(StrEnum):
+    """Where one email is: waiting, being sent, done, given up on, or no longer wanted."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"

@@ -10,10 +10,6 @@ from models.clocks import DEFAULT_REMINDER_LADDER, DISPOSAL_REMINDER_DAYS
 APPROVAL_REMINDER_DAY = 7
 APPROVAL_ESCALATION_DAY = 14
 
-# More rows than any table holds, and the most a SQL LIMIT takes on every backend (a signed
-# 64-bit integer): a listing's limit or a sweep's batch size beyond it means all of them.
-MAX_ROWS = 2**63 - 1
-
 
 @dataclass(frozen=True)
 class ReviewPolicy:

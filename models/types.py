@@ -9,6 +9,10 @@ import pendulum
 from sqlalchemy import Column, DateTime, Enum, TypeDecorator
 from sqlalchemy.engine import Dialect
 
+# More rows than any table holds, and the most a SQL LIMIT takes on every backend (a signed
+# 64-bit integer): a listing's limit or a sweep's batch size beyond it means all of them.
+MAX_ROWS = 2**63 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores an aware datetime as UTC; loads it as an aware pendulum DateTime in UTC.

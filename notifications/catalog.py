@@ -517,9 +517,15 @@ def notice_for(event_name: str) -> Notice:
         ) from None
 
 
+# What a change committed outside a flow run publishes when it queued emails: the trigger of the
+# `deliver-outbox` deployment, so they go out at once (a flow run sends its own at its end).
+OUTBOX_QUEUED = "isa.outbox.queued"
+
+
 def published_events() -> frozenset[str]:
-    """Every Prefect event the catalog publishes (each is some deployment's trigger)."""
-    return frozenset(p.event for n in CATALOG.values() for p in n.publishes)
+    """Every Prefect event the register publishes (each is some deployment's trigger): the
+    catalog's, and the outbox's own."""
+    return frozenset(p.event for n in CATALOG.values() for p in n.publishes) | {OUTBOX_QUEUED}
 
 
 def templates() -> frozenset[str]:

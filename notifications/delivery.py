@@ -391,13 +391,17 @@ async def deliver_outbox(
     *,
     limit: int | None = None,
     rng: random.Random | None = None,
+    progress: Callable[[DeliveryReport], None] | None = None,
 ) -> DeliveryReport:
-    """Send every due outbox row (or the first `limit`), batch by batch, over one connection.
+    """Send every due outbox row (or the first `limit`), batch by batch, over one connection;
+    `progress` is told the report so far after each batch is recorded.
 
     Returns what happened. A relay that cannot be reached is reported in `relay_error`: the rows
     claimed are released untouched (no attempt is counted) and stay due for the next run.
     """
-    return await _Run(db, settings, now, limit, rng or random.Random()).run()
+    run = _Run(db, settings, now, limit, rng or random.Random())
+    run.progress = progress
+    return await run.run()
 
 
 @dataclass
@@ -435,6 +439,7 @@ class _Run:
         self.relay = Relay(settings)
         self.report = DeliveryReport()
         self.released_ids: set[int] = set()
+        self.progress: Callable[[DeliveryReport], None] | None = None
 
     async def run(self) -> DeliveryReport:
         stop = asyncio.Event()
@@ -498,6 +503,8 @@ class _Run:
     async def _record(self, batch: _Batch, outcomes: Sequence[_Outcome]) -> None:
         await asyncio.to_thread(record_outcomes, self.db, batch.claim, outcomes)
         del self.held[batch.claim]
+        if self.progress is not None:
+            self.progress(self.report)
 
     async def _keep_claims(self, stop: asyncio.Event) -> None:
         """Renew the claims this run holds every heartbeat, until the run is over."""
@@ -611,12 +618,15 @@ def deliver_outbox_sync(
     *,
     limit: int | None = None,
     rng: random.Random | None = None,
+    progress: Callable[[DeliveryReport], None] | None = None,
 ) -> DeliveryReport:
     """`deliver_outbox` for callers without an event loop (the CLI, a Prefect task). Called from
     inside a running loop, it runs in a worker thread with its own loop instead."""
 
     def run() -> DeliveryReport:
-        return asyncio.run(deliver_outbox(db, settings, now, limit=limit, rng=rng))
+        return asyncio.run(
+            deliver_outbox(db, settings, now, limit=limit, rng=rng, progress=progress)
+        )
 
     try:
         asyncio.get_running_loop()

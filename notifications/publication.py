@@ -16,9 +16,9 @@ import pendulum
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
-from core.db import EVENTS_STAGED, WRITE_TRANSACTION
+from core.db import EVENTS_STAGED, RUN_DELIVERS, WRITE_TRANSACTION
 from models.events import DomainEvent
-from notifications.catalog import notice_for
+from notifications.catalog import OUTBOX_QUEUED, notice_for
 from notifications.context import event_fields
 from notifications.tables import OutboxEvent
 
@@ -28,9 +28,18 @@ from notifications.tables import OutboxEvent
 BATCH = 200
 
 
-def stage_events(session: Session, events: Sequence[DomainEvent], now: pendulum.DateTime) -> int:
+def stage_events(
+    session: Session,
+    events: Sequence[DomainEvent],
+    now: pendulum.DateTime,
+    *,
+    emails: int = 0,
+    about: str = "",
+) -> int:
     """Write the Prefect events that `events` publish (the catalog's `publishes`) as rows of the
-    event outbox, in the caller's transaction; returns how many."""
+    event outbox, in the caller's transaction; returns how many. A change that queued `emails`
+    outside a flow run also publishes `isa.outbox.queued` (about `about`, its subject), which
+    starts a delivery run at once."""
     rows: list[dict[str, Any]] = []
     for event in events:
         fields = event_fields(event)
@@ -47,6 +56,17 @@ def stage_events(session: Session, events: Sequence[DomainEvent], now: pendulum.
                         "attempts": 0,
                     }
                 )
+    if emails and not session.info.get(RUN_DELIVERS):
+        rows.append(
+            {
+                "event_id": str(uuid.uuid4()),
+                "event": OUTBOX_QUEUED,
+                "cause": f"{emails} email{'s' if emails != 1 else ''} queued",
+                "reference": about or "emails",
+                "occurred_at": now,
+                "attempts": 0,
+            }
+        )
     if rows:
         session.execute(insert(OutboxEvent), rows)
         session.info[EVENTS_STAGED] = True

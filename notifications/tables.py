@@ -2,23 +2,13 @@
 change that caused it, then claimed and sent by a delivery run (DESIGN §6)."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
+from models.enums import OutboxStatus
 from models.types import enum_column, utc_column
-
-
-class OutboxStatus(StrEnum):
-    """Where one email is: waiting, being sent, done, given up on, or no longer wanted."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
 
 
 class OutboxEmail(SQLModel, table=True):

@@ -22,7 +22,6 @@ from core.files import private_directory, write_private_file
 from models.audit import GENESIS_HASH, Checkpoint, audit_hash
 from models.errors import InvalidInput, IsaError
 from models.events import AuditCheckpointed
-from models.policies import MAX_ROWS
 from models.replay import RECORDS, Difference, Event, differences, replay
 from models.tables import (
     AccessGrant,
@@ -34,14 +33,6 @@ from models.tables import (
     Suspension,
 )
 from tasks.uow import audit_seal_of, unit_of_work
-
-
-def audit_events(session: Session, *, limit: int | None = None) -> list[AuditEvent]:
-    """The newest `limit` events (all when None), oldest first."""
-    stmt = select(AuditEvent).order_by(col(AuditEvent.seq).desc())
-    if limit is not None:
-        stmt = stmt.limit(min(limit, MAX_ROWS))
-    return list(reversed(session.exec(stmt).all()))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from typing import Any, Literal
 import pendulum
 from sqlmodel import Session
 
-from models.policies import MAX_ROWS, AccessPolicy, DisposalPolicy, ReviewPolicy
+from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
+from models.types import MAX_ROWS
 from tasks.access_sweep import sweep_access
 from tasks.deadlines import sweep_deadlines
 from tasks.disposal import sweep_disposals

@@ -1,23 +1,153 @@
-"""Read models for the register's listings (the command line's `list` commands, later the web):
-each a list of small frozen records in the register's words, read in one or two queries.
-Read-only."""
+"""Read models for what the command line lists and shows: each a list of small frozen records (or
+one plain dict) in the register's words, read in one or two queries. Read-only.
+
+Written on SQLAlchemy Core over the few columns each reads, not on the ORM classes of
+models/tables.py: a command that only reads then starts without building the register's ORM
+(half a second of the command's start-up; bench/cli_startup.py). The columns named here are
+checked against models/tables.py by tests/unit/test_listings_columns.py."""
 
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import JSON, Boolean, Connection, Date, TableClause, column, func, select, table
 
-from models.enums import ArrangementStatus
-from models.policies import MAX_ROWS
-from models.tables import Agency, Arrangement, Contact, ContactRoleAssignment, DisposalTask
-from notifications.tables import OutboxEmail, OutboxStatus
-from tasks.lookup import agency_by_name
+from models.errors import NotFound
+from models.types import MAX_ROWS, UTCDateTime
+
+agency = table(
+    "agency",
+    column("id"),
+    column("name"),
+    column("name_key"),
+    column("status"),
+    column("ico_registration"),
+    column("security_standard"),
+    column("nation"),
+)
+contact = table(
+    "contact",
+    column("id"),
+    column("agency_id"),
+    column("email"),
+    column("name"),
+    column("left_at", UTCDateTime()),
+)
+contact_role = table("contact_role", column("contact_id"), column("role"))
+arrangement = table(
+    "arrangement",
+    column("id"),
+    column("reference"),
+    column("title"),
+    column("status"),
+    column("version"),
+    column("next_review_due", Date()),
+    column("purposes", JSON()),
+    column("lawful_basis"),
+    column("consent_basis"),
+    column("retention_months"),
+    column("retention_rule"),
+    column("disposal_method"),
+    column("review_interval_months"),
+)
+arrangement_party = table(
+    "arrangement_party",
+    column("id"),
+    column("arrangement_id"),
+    column("agency_id"),
+    column("role"),
+    column("left_at", UTCDateTime()),
+)
+sign_off = table(
+    "sign_off",
+    column("arrangement_id"),
+    column("version"),
+    column("agency_id"),
+    column("contact_id"),
+    column("decision"),
+    column("decided_at", UTCDateTime()),
+)
+data_item = table(
+    "data_item",
+    column("id"),
+    column("arrangement_id"),
+    column("name"),
+    column("protective_marking"),
+    column("statutory_restrictions"),
+    column("personal_data", Boolean()),
+    column("special_category", Boolean()),
+)
+overseas_transfer = table(
+    "overseas_transfer",
+    column("id"),
+    column("arrangement_id"),
+    column("country"),
+    column("adequacy"),
+)
+disposal_task = table(
+    "disposal_task",
+    column("id"),
+    column("reference"),
+    column("arrangement_id"),
+    column("agency_id"),
+    column("due_on", Date()),
+    column("status"),
+    column("certificate"),
+)
+outbox = table(
+    "outbox",
+    column("id"),
+    column("status"),
+    column("event"),
+    column("subject_ref"),
+    column("recipient"),
+    column("subject"),
+    column("attempts"),
+    column("next_attempt_at", UTCDateTime()),
+    column("sent_at", UTCDateTime()),
+    column("message_id"),
+    column("smtp_reply"),
+    column("last_error"),
+)
+audit_event = table(
+    "audit_event",
+    column("seq"),
+    column("occurred_at", UTCDateTime()),
+    column("actor"),
+    column("channel"),
+    column("os_user"),
+    column("action"),
+    column("outcome"),
+    column("subject_ref"),
+    column("before", JSON()),
+    column("after", JSON()),
+    column("detail"),
+    column("evidence", JSON()),
+    column("hash"),
+)
+# every table read here, for the test that holds them to models/tables.py
+TABLES: tuple[TableClause, ...] = (
+    agency,
+    contact,
+    contact_role,
+    arrangement,
+    arrangement_party,
+    sign_off,
+    data_item,
+    overseas_transfer,
+    disposal_task,
+    outbox,
+    audit_event,
+)
 
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
     """A listing as plain data (JSON output)."""
     return [asdict(row) for row in rows]
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -29,18 +159,22 @@ class AgencyRow:
     nation: str
 
 
-def agencies(session: Session) -> list[AgencyRow]:
+def agencies(conn: Connection) -> list[AgencyRow]:
     """Every partner agency by name, with its membership status."""
-    return [
-        AgencyRow(
-            name=a.name,
-            status=a.status.value,
-            ico_registration=a.ico_registration,
-            security_standard=a.security_standard.value if a.security_standard else None,
-            nation=a.nation.value,
-        )
-        for a in session.exec(select(Agency).order_by(col(Agency.name))).all()
-    ]
+    c = agency.c
+    stmt = select(c.name, c.status, c.ico_registration, c.security_standard, c.nation)
+    return [AgencyRow(*row) for row in conn.execute(stmt.order_by(c.name))]
+
+
+def agency_id(conn: Connection, name: str) -> int:
+    """The id of the agency of that name as the register compares names (tasks.lookup does the
+    same over the ORM for the use cases), or NotFound."""
+    from models.inputs import name_key  # only to look a name up (it loads email validation)
+
+    found = conn.execute(select(agency.c.id).where(agency.c.name_key == name_key(name))).scalar()
+    if found is None:
+        raise NotFound(f"no agency named {name!r} is registered", command="isa agency list")
+    return int(found)
 
 
 @dataclass(frozen=True)
@@ -52,30 +186,29 @@ class ContactRow:
     left: bool
 
 
-def contacts(session: Session, agency: str | None = None) -> list[ContactRow]:
-    """The people at every agency (or at `agency`), with their roles, by agency and name."""
+def contacts(conn: Connection, agency_name: str | None = None) -> list[ContactRow]:
+    """The people at every agency (or at `agency_name`), with their roles, by agency and name."""
+    p, a = contact.c, agency.c
     stmt = (
-        select(Contact, Agency)
-        .join(Agency, col(Agency.id) == Contact.agency_id)
-        .order_by(col(Agency.name), col(Contact.name), col(Contact.email))
+        select(p.id, a.name.label("agency"), p.email, p.name, p.left_at)
+        .join_from(contact, agency, a.id == p.agency_id)
+        .order_by(a.name, p.name, p.email)
     )
-    if agency is not None:
-        stmt = stmt.where(Contact.agency_id == agency_by_name(session, agency).id)
-    people = session.exec(stmt).all()
+    if agency_name is not None:
+        stmt = stmt.where(p.agency_id == agency_id(conn, agency_name))
+    people = conn.execute(stmt).all()
     roles: dict[int, list[str]] = {}
-    for contact_id, role in session.exec(
-        select(ContactRoleAssignment.contact_id, ContactRoleAssignment.role)
-    ).all():
+    for contact_id, role in conn.execute(select(contact_role.c.contact_id, contact_role.c.role)):
         roles.setdefault(contact_id, []).append(str(role))
     return [
         ContactRow(
-            agency=home.name,
-            email=person.email,
-            name=person.name,
-            roles=sorted(roles.get(person.id or 0, [])),
-            left=person.left_at is not None,
+            agency=row.agency,
+            email=row.email,
+            name=row.name,
+            roles=sorted(roles.get(row.id, [])),
+            left=row.left_at is not None,
         )
-        for person, home in people
+        for row in people
     ]
 
 
@@ -88,21 +221,98 @@ class ArrangementRow:
     next_review_due: str | None
 
 
-def arrangements(session: Session, status: ArrangementStatus | None = None) -> list[ArrangementRow]:
+def arrangements(conn: Connection, status: str | None = None) -> list[ArrangementRow]:
     """Every arrangement by reference, or those in one status."""
-    stmt = select(Arrangement).order_by(col(Arrangement.reference))
+    c = arrangement.c
+    stmt = select(c.reference, c.title, c.status, c.version, c.next_review_due)
     if status is not None:
-        stmt = stmt.where(Arrangement.status == status)
+        stmt = stmt.where(c.status == status)
     return [
-        ArrangementRow(
-            reference=a.reference,
-            title=a.title,
-            status=a.status.value,
-            version=a.version,
-            next_review_due=a.next_review_due.isoformat() if a.next_review_due else None,
-        )
-        for a in session.exec(stmt).all()
+        ArrangementRow(row.reference, row.title, row.status, row.version, _iso(row.next_review_due))
+        for row in conn.execute(stmt.order_by(c.reference))
     ]
+
+
+def arrangement_detail(conn: Connection, reference: str) -> dict[str, Any]:
+    """What an arrangement says, with its parties and who signed off its current version."""
+    wanted = reference.strip().upper()
+    found = conn.execute(select(arrangement).where(arrangement.c.reference == wanted)).first()
+    if found is None:
+        raise NotFound(f"no arrangement {reference!r}", command="isa arrangement list")
+    s, who = sign_off.c, contact.c
+    signed = {
+        row.agency_id: row
+        for row in conn.execute(
+            select(s.agency_id, s.decision, s.decided_at, who.email)
+            .join_from(sign_off, contact, who.id == s.contact_id)
+            .where(s.arrangement_id == found.id, s.version == found.version)
+        )
+    }
+    p, a = arrangement_party.c, agency.c
+    parties = []
+    for party in conn.execute(
+        select(a.id, a.name, p.role, p.left_at)
+        .join_from(arrangement_party, agency, a.id == p.agency_id)
+        .where(p.arrangement_id == found.id)
+        .order_by(p.id)
+    ):
+        decided = signed.get(party.id)
+        parties.append(
+            {
+                "agency": party.name,
+                "role": party.role,
+                "left_at": party.left_at.isoformat() if party.left_at else None,
+                "sign_off": (
+                    f"{decided.decision} by {decided.email} on "
+                    f"{decided.decided_at.date().isoformat()}"
+                    if decided
+                    else None
+                ),
+            }
+        )
+    d, t = data_item.c, overseas_transfer.c
+    items = conn.execute(
+        select(
+            d.name,
+            d.protective_marking,
+            d.statutory_restrictions,
+            d.personal_data,
+            d.special_category,
+        )
+        .where(d.arrangement_id == found.id)
+        .order_by(d.id)
+    )
+    transfers = conn.execute(
+        select(t.country, t.adequacy).where(t.arrangement_id == found.id).order_by(t.id)
+    )
+    return {
+        "reference": found.reference,
+        "title": found.title,
+        "status": found.status,
+        "version": found.version,
+        "next_review_due": _iso(found.next_review_due),
+        "purposes": found.purposes,
+        "lawful_basis": found.lawful_basis,
+        "consent_basis": found.consent_basis,
+        "parties": parties,
+        "data_items": [
+            {
+                "name": item.name,
+                "protective_marking": item.protective_marking,
+                "statutory_restrictions": item.statutory_restrictions,
+                "personal_data": item.personal_data,
+                "special_category": item.special_category,
+            }
+            for item in items
+        ],
+        "transfers_outside_eea": [
+            {"country": row.country, "adequacy": row.adequacy} for row in transfers
+        ],
+        "retention_months": found.retention_months,
+        "retention_rule": found.retention_rule,
+        "disposal_method": found.disposal_method,
+        "review_interval_months": found.review_interval_months,
+    }
 
 
 @dataclass(frozen=True)
@@ -115,26 +325,29 @@ class DisposalRow:
     certificate: str | None
 
 
-def disposal_tasks(session: Session, *, overdue_on: date | None = None) -> list[DisposalRow]:
+def disposal_tasks(conn: Connection, *, overdue_on: date | None = None) -> list[DisposalRow]:
     """Every disposal task by due date, or only those still pending past `overdue_on`."""
+    t, r, a = disposal_task.c, arrangement.c, agency.c
     stmt = (
-        select(DisposalTask, Arrangement.reference, Agency.name)
-        .join(Arrangement, col(Arrangement.id) == DisposalTask.arrangement_id)
-        .join(Agency, col(Agency.id) == DisposalTask.agency_id)
-        .order_by(col(DisposalTask.due_on), col(DisposalTask.id))
+        select(
+            t.reference, r.reference.label("arrangement"), a.name, t.due_on, t.status, t.certificate
+        )
+        .join_from(disposal_task, arrangement, r.id == t.arrangement_id)
+        .join(agency, a.id == t.agency_id)
+        .order_by(t.due_on, t.id)
     )
     if overdue_on is not None:
-        stmt = stmt.where(DisposalTask.status == "pending").where(DisposalTask.due_on < overdue_on)
+        stmt = stmt.where(t.status == "pending", t.due_on < overdue_on)
     return [
         DisposalRow(
-            task=t.reference,
-            arrangement=ref,
-            agency=agency,
-            due_on=t.due_on.isoformat(),
-            status=t.status.value,
-            certificate=t.certificate,
+            task=row.reference,
+            arrangement=row.arrangement,
+            agency=row.name,
+            due_on=row.due_on.isoformat(),
+            status=row.status,
+            certificate=row.certificate,
         )
-        for t, ref, agency in session.exec(stmt).all()
+        for row in conn.execute(stmt)
     ]
 
 
@@ -155,30 +368,57 @@ class EmailRow:
 
 
 def emails(
-    session: Session, *, status: OutboxStatus | None = None, limit: int = 50
+    conn: Connection, *, status: str | None = None, limit: int = 50
 ) -> tuple[list[EmailRow], int]:
     """The newest `limit` queued emails (or those in one status), and how many there are."""
-    stmt = select(OutboxEmail).order_by(col(OutboxEmail.id).desc()).limit(min(limit, MAX_ROWS))
-    counting = select(func.count()).select_from(OutboxEmail)
+    o = outbox.c
+    stmt = select(outbox).order_by(o.id.desc()).limit(min(limit, MAX_ROWS))
+    counting = select(func.count()).select_from(outbox)
     if status is not None:
-        stmt = stmt.where(OutboxEmail.status == status)
-        counting = counting.where(OutboxEmail.status == status)
-    total = session.exec(counting).one()
+        stmt = stmt.where(o.status == status)
+        counting = counting.where(o.status == status)
+    total = conn.execute(counting).scalar_one()
     rows = [
         EmailRow(
             id=row.id,
-            status=row.status.value,
+            status=row.status,
             event=row.event,
             about=row.subject_ref,
             recipient=row.recipient,
             subject=row.subject,
             attempts=row.attempts,
             next_attempt_at=row.next_attempt_at.isoformat(),
-            sent_at=row.sent_at.isoformat() if row.sent_at else None,
+            sent_at=_iso(row.sent_at),
             message_id=row.message_id,
             smtp_reply=row.smtp_reply,
             last_error=row.last_error,
         )
-        for row in session.exec(stmt).all()
+        for row in conn.execute(stmt)
     ]
     return rows, total
+
+
+def audit_rows(conn: Connection, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The newest `limit` audit events (all when None), oldest first, as plain data."""
+    e = audit_event.c
+    stmt = select(audit_event).order_by(e.seq.desc())
+    if limit is not None:
+        stmt = stmt.limit(min(limit, MAX_ROWS))
+    return [
+        {
+            "seq": row.seq,
+            "occurred_at": row.occurred_at.isoformat(),
+            "actor": row.actor,
+            "channel": row.channel,
+            "os_user": row.os_user,
+            "action": row.action,
+            "outcome": row.outcome,
+            "subject": row.subject_ref,
+            "before": row.before,
+            "after": row.after,
+            "detail": row.detail,
+            "evidence": row.evidence,
+            "hash": row.hash,
+        }
+        for row in reversed(conn.execute(stmt).all())
+    ]

@@ -7,7 +7,7 @@ import pendulum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.db import make_engine
+from core.db import RUN_DELIVERS, make_engine
 from core.keys import audit_seal, link_issuer
 from core.settings import Settings
 from models.clocks import local_date, parse_date
@@ -31,7 +31,11 @@ def engine(url: str | None = None) -> Engine:
 
 
 def session() -> Session:
-    return Session(engine(), expire_on_commit=False)
+    """A session of a flow run's task: the run sends what it queued in its last task
+    (`deliver_emails`), so its changes start no delivery run of their own."""
+    opened = Session(engine(), expire_on_commit=False)
+    opened.info[RUN_DELIVERS] = True
+    return opened
 
 
 def prefect_api_url() -> str:

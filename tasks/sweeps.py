@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from core.db import PROGRESS
 from models.clocks import LONDON, days_overdue, local_date
 from models.enums import ArrangementStatus, ReviewStatus
 from models.events import (
@@ -99,6 +100,9 @@ def in_batches(
         with unit_of_work(session, actor=actor, now=now, action=action) as uow:
             done = act(uow, partial(_claim, wait=wait))
         report.queued += uow.queued
+        tick = session.info.get(PROGRESS)
+        if tick is not None:
+            tick(action, len(report.acted))
         if done == 0 and wait:
             return report
         wait = done == 0

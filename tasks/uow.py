@@ -127,7 +127,9 @@ def unit_of_work(
         # the events' emails, and the Prefect events that start their flows, go into the
         # outboxes in this same transaction (DESIGN §6): published after the commit
         uow.queued = queue_notifications(uow)
-        uow.staged = stage_events(session, uow.events, now)
+        uow.staged = stage_events(
+            session, uow.events, now, emails=uow.queued, about=uow.subject_ref or action
+        )
         session.commit()
     except Refused as refusal:
         session.rollback()

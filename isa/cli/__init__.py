@@ -1,17 +1,19 @@
 """`isa`: the command line over the register's use cases. A thin layer: it parses, reads the clock
 once, calls one use case and prints what happened; any refusal is one line on stderr, exit 1.
 
-One module per group of commands; none imports another but `common`. Each command is named
-here by its import path, so a command loads only its own module and what that imports (`isa
-agency list` never imports Prefect); `isa --help` lists them all."""
+One module per group of commands that change the register, over `common` (and `apps`, the app
+and its groups); the commands that only read are in `reads`, which loads no ORM, pydantic or
+Prefect. Each command is named here by its import path, so a command loads only its own module
+and what that imports; `isa --help` lists them all, their summaries read from the source."""
 
 import sys
 from collections.abc import Sequence
 
 from cyclopts import App
+from cyclopts.command_spec import CommandSpec
 from cyclopts.exceptions import CycloptsError
 
-from isa.cli.common import (
+from isa.cli.apps import (
     access_app,
     agency_app,
     app,
@@ -33,18 +35,18 @@ from models.errors import InvalidInput, IsaError, as_option
 # (group, command, where its function is): loaded when the command runs
 COMMANDS: tuple[tuple[App, str, str], ...] = (
     (agency_app, "add", "isa.cli.register:agency_add"),
-    (agency_app, "list", "isa.cli.register:agency_list"),
+    (agency_app, "list", "isa.cli.reads:agency_list"),
     (contact_app, "add", "isa.cli.register:contact_add"),
-    (contact_app, "list", "isa.cli.register:contact_list"),
+    (contact_app, "list", "isa.cli.reads:contact_list"),
     (chair_app, "add", "isa.cli.register:chair_add"),
-    (arrangement_app, "template", "isa.cli.arrangements:arrangement_template"),
+    (arrangement_app, "template", "isa.cli.reads:arrangement_template"),
     (arrangement_app, "draft", "isa.cli.arrangements:arrangement_draft"),
     (arrangement_app, "revise", "isa.cli.arrangements:arrangement_revise"),
     (arrangement_app, "submit", "isa.cli.arrangements:arrangement_submit"),
     (arrangement_app, "approve", "isa.cli.arrangements:arrangement_approve"),
     (arrangement_app, "reject", "isa.cli.arrangements:arrangement_reject"),
-    (arrangement_app, "show", "isa.cli.arrangements:arrangement_show"),
-    (arrangement_app, "list", "isa.cli.arrangements:arrangement_list"),
+    (arrangement_app, "show", "isa.cli.reads:arrangement_show"),
+    (arrangement_app, "list", "isa.cli.reads:arrangement_list"),
     (review_app, "complete", "isa.cli.arrangements:review_complete"),
     (training_app, "record", "isa.cli.access:training_record"),
     (access_app, "grant", "isa.cli.access:access_grant"),
@@ -52,7 +54,7 @@ COMMANDS: tuple[tuple[App, str, str], ...] = (
     (access_app, "attest", "isa.cli.access:access_attest"),
     (staff_app, "leaver", "isa.cli.access:staff_leaver"),
     (disposal_app, "confirm", "isa.cli.disposal:disposal_confirm"),
-    (disposal_app, "list", "isa.cli.disposal:disposal_list"),
+    (disposal_app, "list", "isa.cli.reads:disposal_list"),
     (app, "suspend", "isa.cli.matters:suspend"),
     (app, "withdraw", "isa.cli.matters:withdraw"),
     (app, "mailsink", "isa.cli.mail:mailsink"),
@@ -60,13 +62,14 @@ COMMANDS: tuple[tuple[App, str, str], ...] = (
     (app, "deploy", "isa.cli.scale:deploy_command"),
     (app, "worker", "isa.cli.scale:worker_command"),
     (app, "web", "isa.cli.web:web_command"),
+    (app, "overview", "isa.cli.overview:overview"),
     (meeting_app, "schedule", "isa.cli.matters:meeting_schedule"),
     (meeting_app, "record", "isa.cli.matters:meeting_record"),
-    (audit_app, "log", "isa.cli.audit:audit_log"),
+    (audit_app, "log", "isa.cli.reads:audit_log"),
     (audit_app, "verify", "isa.cli.audit:audit_verify"),
     (audit_app, "checkpoint", "isa.cli.audit:audit_checkpoint"),
     (db_app, "upgrade", "isa.cli.db:db_upgrade"),
-    (outbox_app, "list", "isa.cli.mail:outbox_list"),
+    (outbox_app, "list", "isa.cli.reads:outbox_list"),
     (outbox_app, "deliver", "isa.cli.mail:outbox_deliver"),
     (sweep_app, "reviews", "isa.cli.flows:sweep_reviews"),
     (sweep_app, "access", "isa.cli.flows:sweep_access"),
@@ -79,13 +82,50 @@ for group, name, target in COMMANDS:
     group.command(target, name=name)
 
 
+def summarise(args: Sequence[str]) -> None:
+    """Give the commands a help page lists their docstrings without importing them: read from
+    their modules' source, so `isa --help` costs no more than a listing. A command's own page
+    (`isa outbox deliver --help`) loads it as running it would."""
+    shown = app
+    for word in args:
+        if word.startswith("-") or word not in shown or not isinstance(shown[word], App):
+            break
+        shown = shown[word]
+    sources: dict[str, dict[str, str]] = {}
+    for group, name, target in COMMANDS:
+        if group is not shown:
+            continue
+        spec = group._get_item(name)  # the lazy command, unresolved until it is asked for
+        if isinstance(spec, CommandSpec) and spec.help is None:
+            module, function = target.split(":")
+            if module not in sources:
+                sources[module] = docstrings(module)
+            spec.help = sources[module].get(function)
+
+
+def docstrings(module: str) -> dict[str, str]:
+    """The docstring of each function a module defines, read from its source file (the module
+    is not imported)."""
+    import ast
+    from importlib.util import find_spec
+
+    found = find_spec(module)
+    if found is None or found.origin is None:
+        return {}
+    with open(found.origin, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), found.origin)
+    return {
+        node.name: ast.get_docstring(node) or ""
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one line on stderr and exit 1 for anything refused or malformed."""
     args = list(argv) if argv is not None else sys.argv[1:]
     if "--help" in args or "-h" in args or not args:
-        # help lists each command's first docstring line: load them all (only for help)
-        for group, _name, _target in COMMANDS:
-            group.resolved_commands()
+        summarise(args)
     try:
         for number, arg in enumerate(args, 1):
             try:

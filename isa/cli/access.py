@@ -1,15 +1,8 @@
 """`isa training`, `isa access`, `isa staff`: staff training, need-to-know access to shared data
 and its re-attestation, and leavers (§10, §12)."""
 
-from isa.cli.common import (
-    As,
-    Json,
-    OptionalAs,
-    act,
-    default_actor,
-    option_date,
-    report,
-)
+from isa.cli.apps import As, Json, OptionalAs
+from isa.cli.common import act, default_actor, option_date, report
 from tasks.access import attest_access, grant_access, mark_leaver, record_training, revoke_access
 
 # --- training, access, staff ---

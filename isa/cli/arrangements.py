@@ -1,24 +1,14 @@
 """`isa arrangement` and `isa review`: an arrangement from its Appendix J draft to approval by
 every party's signatory, and its periodic review's outcome (§6, §31)."""
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 from cyclopts import Parameter
 
-from isa.cli.common import (
-    As,
-    Context,
-    Json,
-    act,
-    announce_ended,
-    events_of,
-    report,
-    session_scope,
-)
-from models.appendix_j import MAX_FORM_BYTES, TEMPLATE, parse_arrangement_draft
-from models.enums import ArrangementStatus
+from isa.cli.apps import As, Json
+from isa.cli.common import act, announce_ended, events_of, report
+from models.appendix_j import MAX_FORM_BYTES, parse_arrangement_draft
 from models.errors import InvalidInput
 from tasks.arrangements import (
     approve_arrangement,
@@ -29,15 +19,8 @@ from tasks.arrangements import (
     revise_draft,
     submit_arrangement,
 )
-from tasks.listings import arrangements, as_dicts
-from tasks.queries import arrangement_detail
 
 # --- arrangements -----------------------------------------------------------------------------
-
-
-def arrangement_template() -> None:
-    """Print a commented Appendix J form with every field, to fill in and draft from."""
-    print(TEMPLATE, end="")
 
 
 def _read_form(path: Path) -> Any:
@@ -119,50 +102,6 @@ def arrangement_reject(id: str, *, reason: str, as_: As, json_: Json = False) ->
     """Reject the current version; the arrangement returns to draft at a new version."""
     _ctx, events = act(reject_arrangement, reference=id, reason=reason, actor=as_)
     report(events, json_, [f"rejected {id.upper()}: it is a draft again"])
-
-
-def arrangement_show(id: str, *, json_: Json = False) -> None:
-    """Show an arrangement: parties, sign-offs of the current version, data, review date."""
-    ctx = Context()
-    with session_scope(ctx) as session:
-        detail = arrangement_detail(session, id)
-    if json_:
-        print(json.dumps(detail, default=str))
-        return
-    print(f"{detail['reference']}  {detail['title']}")
-    print(
-        f"  status: {detail['status']}   version: {detail['version']}   "
-        f"next review due: {detail['next_review_due'] or '-'}"
-    )
-    print(f"  lawful basis: {detail['lawful_basis'] or '(none recorded)'}")
-    print("  purposes: " + "; ".join(detail["purposes"]))
-    for party in detail["parties"]:
-        signed = party["sign_off"] or "awaiting sign-off"
-        left = f" (left {party['left_at']})" if party["left_at"] else ""
-        print(f"  party: {party['agency']} ({party['role']}){left}: {signed}")
-    for item in detail["data_items"]:
-        print(f"  data: {item['name']} [{item['protective_marking']}]")
-    for transfer in detail["transfers_outside_eea"]:
-        print(f"  transfer outside EEA: {transfer['country']} (adequacy: {transfer['adequacy']})")
-    print(
-        f"  retention: {detail['retention_months']} months; {detail['retention_rule'] or '-'}; "
-        f"disposal: {detail['disposal_method'] or '-'}"
-    )
-
-
-def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:
-    """List arrangements, optionally only those in one status."""
-    ctx = Context()
-    with session_scope(ctx) as session:
-        rows = as_dicts(arrangements(session, status))
-    if json_:
-        print(json.dumps(rows))
-        return
-    for row in rows:
-        print(
-            f"{row['reference']}  {row['status']:<17} v{row['version']}  "
-            f"review {row['next_review_due'] or '-':<10}  {row['title']}"
-        )
 
 
 def review_complete(id: str, *, outcome: str, as_: As, json_: Json = False) -> None:

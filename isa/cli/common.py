@@ -1,73 +1,26 @@
-"""What every command shares: the `isa` app and its groups, the settings and clock of one
-command (`Context`), its session (with the migration check, and the Prefect events its change
-published), the `--as` and `--json` options, and the lines that say whether a flow starts."""
+"""What every command that changes the register shares: the settings and clock of one command
+(`Context`), its session (with the migration check, and the Prefect events its change
+published), who acts, and the lines that say whether a flow starts. (The app, its groups and
+options are in `isa.cli.apps`; the commands that only read use `isa.cli.reads`.)"""
 
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from cyclopts import App, Parameter
 from pydantic import ValidationError
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
-from core.db import EVENTS_STAGED, check_connection, head_revision, make_engine
+from core.db import EVENTS_STAGED, RUN_DELIVERS, check_connection, check_revision, make_engine
 from core.keys import audit_seal, link_issuer, os_user
 from core.settings import Settings, setting_problem
 from models.clocks import parse_date
-from models.errors import InvalidInput, IsaError
+from models.errors import InvalidInput
 from models.events import DomainEvent
 from models.inputs import normalise_email
 from notifications.catalog import notice_for
 from notifications.publication import Publication, publish_pending
-
-app = App(
-    name="isa",
-    help="Run the register of Information Sharing Arrangements under the Protocol.",
-    version_flags=[],
-)
-db_app = App(name="db", help="The register's database.")
-agency_app = App(name="agency", help="Partner agencies.")
-contact_app = App(name="contact", help="People at partner agencies and their roles.")
-chair_app = App(name="chair", help="Chairs of the Information Governance Monitoring Group.")
-arrangement_app = App(name="arrangement", help="Information Sharing Arrangements (Appendix J).")
-review_app = App(name="review", help="Periodic reviews of arrangements (§31).")
-training_app = App(name="training", help="Staff training records (§12, §38).")
-access_app = App(name="access", help="Need-to-know access to shared data (§10).")
-meeting_app = App(
-    name="meeting", help="A suspension's risk assessment and resolution meeting (§41)."
-)
-audit_app = App(name="audit", help="The hash-chained audit log.")
-staff_app = App(name="staff", help="Staff members who handle shared data.")
-disposal_app = App(
-    name="disposal", help="Destroying shared data when an arrangement ends (§35-§37)."
-)
-sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
-outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
-for sub in (
-    db_app,
-    agency_app,
-    contact_app,
-    chair_app,
-    arrangement_app,
-    review_app,
-    training_app,
-    access_app,
-    meeting_app,
-    audit_app,
-    staff_app,
-    disposal_app,
-    sweep_app,
-    outbox_app,
-):
-    app.command(sub)
-
-As = Annotated[str, Parameter(name="--as", help="Email of the person acting.")]
-OptionalAs = Annotated[str | None, Parameter(name="--as", help="Email of the person acting.")]
-Json = Annotated[bool, Parameter(name="--json", negative="", help="Print JSON.")]
 
 
 class Context:
@@ -88,7 +41,9 @@ class Context:
 
 
 @contextmanager
-def session_scope(ctx: Context) -> Iterator[Session]:
+def session_scope(ctx: Context, *, delivers: bool = False) -> Iterator[Session]:
+    """The command's session. `delivers`: the command sends the emails it queues itself (a
+    sweep, a checkpoint, `isa outbox deliver`), so its changes start no delivery run."""
     engine = make_engine(
         ctx.settings.database_url,
         audit=audit_seal(ctx.settings, "cli"),
@@ -97,20 +52,10 @@ def session_scope(ctx: Context) -> Iterator[Session]:
     )
     try:
         check_connection(engine)
+        check_revision(engine)
         with Session(engine, expire_on_commit=False) as session:
-            try:
-                current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            except (OperationalError, ProgrammingError):
-                session.rollback()
-                raise IsaError(
-                    "the register's database is not set up: run `isa db upgrade`"
-                ) from None
-            session.rollback()
-            if current != head_revision():
-                raise IsaError(
-                    f"the register's database is at revision {current}, this version needs "
-                    f"{head_revision()}: run `isa db upgrade`"
-                )
+            if delivers:
+                session.info[RUN_DELIVERS] = True
             yield session
             if session.info.get(EVENTS_STAGED):
                 # the change is committed: the events that start its flows go out now
@@ -131,12 +76,6 @@ def act(
     with session_scope(ctx) as session:
         events = use_case(session, now=ctx.now, **inputs)
     return ctx, events
-
-
-def at_least(option: str, value: int | None, least: int = 1) -> None:
-    """A count the command line takes (a limit, a batch size) is refused below `least`."""
-    if value is not None and value < least:
-        raise InvalidInput(f"{option} must be at least {least}, not {value}")
 
 
 def default_actor(as_: str | None) -> str:

@@ -4,7 +4,9 @@ import json
 
 from core.db import head_revision, upgrade
 from core.keys import audit_key
-from isa.cli.common import Context, Json
+from isa.cli.apps import Json
+from isa.cli.common import Context
+from isa.cli.progress import on_terminal, waiting
 
 # --- db ---------------------------------------------------------------------------------------
 
@@ -12,7 +14,8 @@ from isa.cli.common import Context, Json
 def db_upgrade(*, json_: Json = False) -> None:
     """Create the register, or apply the migrations it lacks (creates the SQLite file if needed)."""
     ctx = Context()
-    before = upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
+    with waiting(on_terminal(json_), "applying the register's migrations"):
+        before = upgrade(ctx.settings.database_url, audit_key=audit_key(ctx.settings))
     after = head_revision()
     where = ctx.settings.sqlite_path() or "the database at ISA_DATABASE_URL"
     if json_:

@@ -7,15 +7,16 @@ from typing import Annotated, Any, Literal
 from cyclopts import Parameter
 from sqlalchemy import Engine
 
+from core.db import PROGRESS
+from isa.cli.apps import Json, at_least
 from isa.cli.common import (
     Context,
-    Json,
     announce_arrangements_ended,
-    at_least,
     default_actor,
     option_date,
     session_scope,
 )
+from isa.cli.progress import counting, on_terminal
 from models.clocks import local_date
 from models.errors import IsaError
 from notifications.delivery import deliver_outbox_sync
@@ -36,17 +37,26 @@ def _run_sweep(
     ctx = Context()
     today = day or local_date(ctx.now)
     actor = default_actor(None)
-    with session_scope(ctx) as session:
+    with session_scope(ctx, delivers=True) as session:
         try:
             if which == "monitoring":
                 _monitoring(ctx, session, today, json_)
                 return
-            phases = phase_dicts(
-                run_sweep(
-                    session, which, as_of=today, now=ctx.now, actor=actor, batch_size=batch_size
+            with counting(on_terminal(json_), "done") as tick:
+                if tick is not None:
+                    session.info[PROGRESS] = tick
+                phases = phase_dicts(
+                    run_sweep(
+                        session, which, as_of=today, now=ctx.now, actor=actor, batch_size=batch_size
+                    )
                 )
-            )
-            delivery = deliver_outbox_sync(_engine(session), ctx.settings, ctx.now).as_dict()
+                delivery = deliver_outbox_sync(
+                    _engine(session),
+                    ctx.settings,
+                    ctx.now,
+                    progress=(lambda done: tick("emails sent", done.sent)) if tick else None,
+                ).as_dict()
+                session.info.pop(PROGRESS, None)
         except IsaError:
             raise
         except Exception as exc:

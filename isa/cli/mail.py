@@ -10,13 +10,13 @@ from typing import Annotated
 from cyclopts import Parameter
 from sqlalchemy import Engine
 
-from isa.cli.common import Context, Json, at_least, session_scope
+from isa.cli.apps import Json, at_least
+from isa.cli.common import Context, session_scope
+from isa.cli.progress import counting, on_terminal
 from models.errors import InvalidInput, IsaError
 from notifications.delivery import deliver_outbox_sync
 from notifications.mailsink import mail_sink
 from notifications.publication import publish_pending
-from notifications.tables import OutboxStatus
-from tasks.listings import as_dicts, emails
 
 
 def _say(line: str) -> None:
@@ -54,43 +54,24 @@ def mailsink(
     _say("mail sink stopped")
 
 
-def outbox_list(
-    *,
-    status: OutboxStatus | None = None,
-    limit: Annotated[int, Parameter(help="How many, newest first.")] = 50,
-    json_: Json = False,
-) -> None:
-    """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
-    at_least("--limit", limit)
-    ctx = Context()
-    with session_scope(ctx) as session:
-        found, total = emails(session, status=status, limit=limit)
-        rows = as_dicts(found)
-    if json_:
-        _say(json.dumps(rows))
-        return
-    for row in rows:
-        when = row["sent_at"] or f"due {row['next_attempt_at']}"
-        note = row["last_error"] if row["status"] != "sent" else row["smtp_reply"]
-        _say(
-            f"#{row['id']:<6} {row['status']:<9} {row['attempts']} tries  {when}  {row['event']}  "
-            f"{row['recipient']}  {row['subject']!r}" + (f"  ({note})" if note else "")
-        )
-    if total > len(rows):
-        _say(f"showing the newest {len(rows)} of {total} emails; --limit N shows more")
-
-
 def outbox_deliver(*, limit: int | None = None, json_: Json = False) -> None:
     """Publish the Prefect events still owed, then send the emails that are due now over one
     SMTP connection (ISA_SMTP_*; the mail sink if unset)."""
     at_least("--limit", limit)
     ctx = Context()
-    with session_scope(ctx) as session:
+    with session_scope(ctx, delivers=True) as session:
         # as a delivery run does: the Prefect events still owed go first
         events = publish_pending(session, api_url=ctx.settings.prefect_api_url, now=ctx.now)
         engine = session.get_bind()
         assert isinstance(engine, Engine)
-        report = deliver_outbox_sync(engine, ctx.settings, ctx.now, limit=limit)
+        with counting(on_terminal(json_), "emails sent") as tick:
+            report = deliver_outbox_sync(
+                engine,
+                ctx.settings,
+                ctx.now,
+                limit=limit,
+                progress=(lambda done: tick("delivering the outbox", done.sent)) if tick else None,
+            )
     if json_:
         _say(json.dumps({**report.as_dict(), "events": events.as_dict()}))
     else:

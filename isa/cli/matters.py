@@ -6,10 +6,9 @@ from typing import Annotated
 import pendulum
 from cyclopts import Parameter
 
+from isa.cli.apps import As, Json
 from isa.cli.common import (
-    As,
     Context,
-    Json,
     act,
     announce_ended,
     announce_raised,

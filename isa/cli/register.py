@@ -1,22 +1,13 @@
 """`isa agency`, `isa contact`, `isa chair`: the partner agencies, their people and roles, and
 the monitoring group's chairs."""
 
-import json
 from typing import Annotated
 
 from cyclopts import Parameter
 
-from isa.cli.common import (
-    Context,
-    Json,
-    OptionalAs,
-    act,
-    default_actor,
-    report,
-    session_scope,
-)
+from isa.cli.apps import Json, OptionalAs
+from isa.cli.common import act, default_actor, report
 from models.enums import ContactRole, Nation, SecurityStandard
-from tasks.listings import agencies, as_dicts, contacts
 from tasks.register import add_chair, add_contact, register_agency
 
 # --- agencies, contacts, chairs ---------------------------------------------------------------
@@ -46,21 +37,6 @@ def agency_add(
     report(events, json_, [f"registered agency {name.strip()}"])
 
 
-def agency_list(*, json_: Json = False) -> None:
-    """List the partner agencies and their membership status."""
-    ctx = Context()
-    with session_scope(ctx) as session:
-        rows = as_dicts(agencies(session))
-    if json_:
-        print(json.dumps(rows))
-        return
-    for row in rows:
-        print(
-            f"{row['name']}  [{row['status']}]  ICO {row['ico_registration'] or '-'}  "
-            f"{row['security_standard'] or '-'}  {row['nation'].replace('_', ' ')}"
-        )
-
-
 def contact_add(
     agency: str,
     email: str,
@@ -81,20 +57,6 @@ def contact_add(
     )
     roles = ", ".join(r.value for r in role or []) or "staff member"
     report(events, json_, [f"{email.strip().lower()} at {agency}: {roles}"])
-
-
-def contact_list(agency: str | None = None, *, json_: Json = False) -> None:
-    """List the people at every agency, or at AGENCY, with their roles."""
-    ctx = Context()
-    with session_scope(ctx) as session:
-        rows = as_dicts(contacts(session, agency))
-    if json_:
-        print(json.dumps(rows))
-        return
-    for row in rows:
-        what = ", ".join(row["roles"]) or "staff member"
-        left = " (left)" if row["left"] else ""
-        print(f"{row['agency']}  {row['name']} <{row['email']}>  {what}{left}")
 
 
 def chair_add(email: str, *, name: str, as_: OptionalAs = None, json_: Json = False) -> None:

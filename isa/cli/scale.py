@@ -5,7 +5,8 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from isa.cli.common import Context, at_least
+from isa.cli.apps import at_least
+from isa.cli.common import Context
 
 # isa/scale.py (and httpx with it) is loaded when a command runs, not by `isa --help`
 DEFAULT_POOL = "isa"

@@ -1,6 +1,6 @@
 """Crash drills of delivery and of the matters' flows (issue 14):
 
-- outbox delivery alone (`isa outbox deliver`, then the next every-minute run), of a register's
+- outbox delivery alone (`isa outbox deliver`, then the next delivery run), of a register's
   queued emails in small batches: killed between each batch's claim and its record, after each
   message the SMTP server accepted;
 - a suspension raised by its signatory (`isa suspend`), then its flow's day-14 checker run (no

@@ -104,7 +104,7 @@ def _nothing_listens(port: int) -> bool:
 def test_the_smtp_relay_down_for_a_whole_sweep_then_back_delivers_every_email_once(
     busy: tuple[str, Engine], smtp_server: SMTPServer
 ) -> None:
-    """Every sweep runs, and `isa sweep`'s delivery and the every-minute delivery runs after it
+    """Every sweep runs, and `isa sweep`'s delivery and the delivery runs after it
     try the relay, while nothing listens on its port: each run says the relay cannot be
     reached, and every email stays pending and due with no attempt spent on it. The relay comes
     back on the same port: the next run sends every email, each received exactly once under the
@@ -161,7 +161,7 @@ def test_the_smtp_relay_down_for_a_whole_sweep_then_back_delivers_every_email_on
     print(
         f"\n{backend}: SMTP relay down for a whole sweep: {len(KINDS) * SMTP_PER_KIND} "
         f"arrangements, {sum(acted.values())} records acted on, {len(queued)} emails queued; "
-        f"the sweep's delivery and {len(down_runs)} every-minute runs while down (these released "
+        f"the sweep's delivery and {len(down_runs)} delivery runs while down (these released "
         f"{', '.join(str(r.released) for r in down_runs)} untried); back: {report.sent} sent, "
         f"each received once; {seconds:.1f} s"
     )

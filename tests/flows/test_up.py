@@ -11,8 +11,10 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import httpx
+import pendulum
 import pytest
 
+from flows.naming import upcoming_name
 from tests.utils.isa_up import ISA, Scratch, scratch, start_up, stop_up
 from tests.utils.isa_up import wait_for as _wait
 
@@ -137,7 +139,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             "withdrawal": [],
             "deadline-sweep": ["15 6 * * *"],
             "monitoring-review": ["0 8 1 4 *"],
-            "deliver-outbox": ["* * * * *"],
+            "deliver-outbox": ["*/15 * * * *"],
             "audit-checkpoint": ["30 7 * * *"],
         }
         scheduled = httpx.post(
@@ -165,6 +167,11 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             # published `isa.arrangement.ended` of the sample register's ended arrangement starts
             return " ".join(str(version["data"]) for version in found)
 
+        # the register overview: the sample register's overdue review and next deadlines
+        _wait("the register overview", lambda: "ISA-2025-0003" in artifact("register-overview"))
+        overview = artifact("register-overview")
+        assert "## Overdue" in overview and "review overdue by" in overview, overview
+        assert "## Coming in the next 30 days" in overview, overview
         # the sample register's leaver loses their access, its ended arrangement's disposal is due
         _wait("the access sweep's revocation", lambda: '"revoked"' in artifact("access-sweep"))
         _wait(
@@ -192,6 +199,48 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         # the draft took the next free reference after the sample register's
         drafted = re.search(r"^(ISA-2026-\d{4}) is active; next review due", quickstart, re.M)
         assert drafted and drafted.group(1) != "ISA-2026-0001", quickstart
+        # its last approval, made on the command line, starts no flow: the emails it queued go
+        # at once, by the delivery run their `isa.outbox.queued` event starts (the schedule is
+        # only every 15 minutes)
+        active = f"{drafted.group(1)} "
+        _wait(
+            "the quickstart's activation emails",
+            lambda: any(
+                str(_message(p)["subject"]).startswith(active)
+                and "is active" in str(_message(p)["subject"])
+                for p in mail.glob("*.eml")
+            ),
+            60,
+        )
+        deployment = httpx.get(f"{api}/deployments/name/deliver-outbox/deliver-outbox").json()
+        delivered = httpx.post(
+            f"{api}/flow_runs/filter",
+            json={"deployments": {"id": {"any_": [deployment["id"]]}}, "limit": 200},
+        ).json()
+        triggered = [r for r in delivered if r["parameters"].get("settle_seconds") == 5]
+        assert triggered, [(r["name"], r["parameters"]) for r in delivered]
+        # a delivery run names the runs the scheduler made ahead ("olivine-woodlouse") for what
+        # they do and when, as they will be named when they run
+        _wait(
+            "a completed triggered delivery run",
+            lambda: any(
+                r["state_type"] == "COMPLETED"
+                for r in httpx.post(
+                    f"{api}/flow_runs/filter",
+                    json={"deployments": {"id": {"any_": [deployment["id"]]}}, "limit": 200},
+                ).json()
+                if r["parameters"].get("settle_seconds") == 5
+            ),
+            60,
+        )
+        for name in ("review-sweep", "deliver-outbox"):
+            upcoming = _scheduled(api, name)
+            assert upcoming, name
+            named = [
+                r["name"] == upcoming_name(name, pendulum.parse(r["expected_start_time"]))
+                for r in upcoming
+            ]
+            assert all(named) if name == "review-sweep" else any(named), upcoming[:3]
 
         # the "done when": `isa suspend` on a sample agency runs its flow at once, the
         # emails land in the mail folder, the day 7/14/25/30 checks are listed as upcoming
@@ -263,6 +312,22 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         assert _sweep_runs(api) == sweeps
     finally:
         stop_up(up)
+
+
+def _scheduled(api: str, deployment: str) -> list[dict]:  # type: ignore[type-arg]
+    found = httpx.get(f"{api}/deployments/name/{deployment}/{deployment}").json()
+    return httpx.post(
+        f"{api}/flow_runs/filter",
+        json={
+            "deployments": {"id": {"any_": [found["id"]]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+            "limit": 200,
+        },
+    ).json()
+
+
+def _message(path: Path) -> email.message.EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=default_policy)  # type: ignore[return-value]
 
 
 def _sweep_runs(api: str) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from isa.cli import main
-from isa.cli.audit import printable
+from isa.cli.reads import printable
 from models.appendix_j import TEMPLATE
 from tests.conftest import Database
 from tests.integration.conftest import COUNCIL, NOW, TRUST
@@ -280,7 +280,7 @@ def test_a_database_that_was_never_migrated_says_how_to_set_it_up(
         main(["agency", "list"])
     assert exit_.value.code == 1
     assert capsys.readouterr().err == (
-        "isa: error: the register's database is not set up: run `isa db upgrade`\n"
+        "isa: error: the register's database is not set up (see `isa db upgrade`)\n"
     )
 
 
@@ -309,7 +309,7 @@ def test_a_database_behind_the_latest_migration_says_to_upgrade(
     assert exit_.value.code == 1
     assert capsys.readouterr().err == (
         f"isa: error: the register's database is at revision 0001, this version needs "
-        f"{head_revision()}: run `isa db upgrade`\n"
+        f"{head_revision()} (see `isa db upgrade`)\n"
     )
 
 
@@ -551,7 +551,8 @@ def test_every_sweep_runs_from_the_command_line_with_the_prefect_server_down(
         "deadlines sweep 2026-11-25: suspensions 0, withdrawals 0; emails queued 0, sent 0 "
         "(the SMTP relay is unreachable: the emails wait in the outbox)"
     ]
-    assert db.count("event_outbox", "published_at IS NULL") == 1
+    # the suspension's event, and the one that would start delivery of its emails
+    assert db.count("event_outbox", "published_at IS NULL") == 2
     for which in ("reviews", "access", "disposal", "monitoring", "all"):
         result = isa("sweep", which)
         assert result.code == 0, (which, result.err)

@@ -1,12 +1,15 @@
-"""Each command loads only its own module: a listing never imports Prefect or the flows, and
-help still names every command with its first docstring line."""
+"""Each command loads only its own module: a listing never imports Prefect, the flows, the ORM or
+pydantic, and help names every command with its first docstring line without importing it."""
 
 import subprocess
 import sys
 from importlib import import_module
 from pathlib import Path
 
+import pendulum
+
 from isa.cli import COMMANDS
+from tasks.sample import AGENCIES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +41,94 @@ def test_a_listing_loads_neither_prefect_nor_the_other_commands(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'register.db'}"
     _modules_after(["db", "upgrade"], url)
     loaded = _modules_after(["agency", "list", "--json"], url)
-    assert "isa.cli.register" in loaded
+    assert "isa.cli.reads" in loaded
     assert not {m for m in loaded if m == "prefect" or m.startswith(("prefect.", "flows"))}
-    others = {target.split(":")[0] for _group, _name, target in COMMANDS} - {"isa.cli.register"}
+    others = {target.split(":")[0] for _group, _name, target in COMMANDS} - {"isa.cli.reads"}
     assert loaded & others == set()
+
+
+# what a command that only reads never loads: the ORM and its tables, pydantic (and with it the
+# settings and the Appendix J model), Prefect, Alembic, the outbox's delivery
+HEAVY = ("sqlmodel", "pydantic", "pydantic_settings", "prefect", "alembic", "httpx", "yaml")
+HEAVY_OURS = ("models.tables", "notifications.tables", "core.settings", "tasks.uow", "flows")
+
+READS = (
+    ["agency", "list"],
+    ["contact", "list", AGENCIES["council"][0]],
+    ["arrangement", "list", "--status", "active"],
+    ["arrangement", "show", "ISA-2026-0001"],
+    ["arrangement", "template"],
+    ["disposal", "list", "--overdue"],
+    ["outbox", "list", "--status", "pending", "--limit", "5"],
+    ["audit", "log", "--limit", "5"],
+)
+
+
+def _heavy(loaded: set[str]) -> set[str]:
+    return {
+        m
+        for m in loaded
+        if m.split(".")[0] in HEAVY or any(m == h or m.startswith(h + ".") for h in HEAVY_OURS)
+    }
+
+
+def test_the_commands_that_only_read_load_no_orm_pydantic_or_prefect(tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from tasks.sample import load_sample_register
+    from tests.conftest import sealed_engine
+
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    _modules_after(["db", "upgrade"], url)
+    engine = sealed_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        load_sample_register(session, now=pendulum.now("UTC"))
+    engine.dispose()
+    for argv in READS:
+        loaded = _modules_after(argv, url)
+        assert "isa.cli.reads" in loaded, argv
+        assert _heavy(loaded) == set(), argv
+    # the check can fail: a command that changes the register loads them
+    assert "sqlmodel" in _heavy(_modules_after(["agency", "add", "Elsewhere Council"], url))
+
+
+def test_help_imports_no_command_and_says_what_loading_them_all_says(tmp_path: Path) -> None:
+    """`isa --help` reads the commands' docstrings from their source; what it prints is what
+    cyclopts prints with every command imported."""
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    modules = {target.split(":")[0] for _group, _name, target in COMMANDS}
+    everything = (
+        "import sys\n"
+        "from isa.cli import COMMANDS, main\n"
+        "for group, _name, _target in COMMANDS:\n"
+        "    group.resolved_commands()\n"
+        "main(sys.argv[1:])\n"
+    )
+    for argv in (["--help"], [], ["agency", "--help"], ["outbox", "-h"], ["sweep", "--help"]):
+        assert _modules_after(argv, url) & modules == set(), argv
+        env = {"ISA_DATABASE_URL": url, "PATH": "/usr/bin:/bin", "COLUMNS": "100"}
+        lean = subprocess.run(
+            [sys.executable, "-c", "from isa.cli import main; main()", *argv],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        full = subprocess.run(
+            [sys.executable, "-c", everything, *argv],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert lean.returncode == full.returncode == 0, (argv, lean.stderr, full.stderr)
+        assert "Commands" in lean.stdout
+        assert lean.stdout == full.stdout, argv
+    # a command's own page loads that command, and shows its whole docstring
+    own = _modules_after(["outbox", "deliver", "--help"], url)
+    assert "isa.cli.mail" in own
 
 
 def test_every_command_resolves_to_a_documented_function() -> None:

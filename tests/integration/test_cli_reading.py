@@ -114,10 +114,16 @@ def test_a_bad_setting_is_named_with_what_it_must_be(
 ) -> None:
     monkeypatch.setenv(variable, value)
     before = db.snapshot()
-    result = isa("agency", "list")
+    result = isa("agency", "add", "Elsewhere Council")
     assert (result.code, result.out, result.err) == (1, "", f"isa: error: {line}\n")
     assert "Input should" not in result.err and "Value error" not in result.err
     assert db.snapshot() == before
+    # a listing checks only what it reads: the database's address and the clock
+    listed = isa("agency", "list")
+    if variable == "ISA_NOW":
+        assert (listed.code, listed.out, listed.err) == (1, "", f"isa: error: {line}\n")
+    else:
+        assert (listed.code, listed.err) == (0, ""), listed.err
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,7 @@ def test_a_live_deliverer_slower_than_its_lease_keeps_its_rows_and_nothing_is_se
     problems: list[BaseException] = []
 
     def deliver() -> None:
-        # run after run, as the every-minute flow would, until the outbox is empty: a deliverer
+        # run after run, as the delivery runs would, until the outbox is empty: a deliverer
         # that finishes early looks again, and would take any row whose claim had lapsed
         try:
             start.wait(10)

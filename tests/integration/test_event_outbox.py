@@ -8,10 +8,11 @@ import pendulum
 import pytest
 from sqlmodel import Session, select
 
-from core.db import EVENTS_STAGED
+from core.db import EVENTS_STAGED, RUN_DELIVERS
 from models.errors import Refused
 from notifications.publication import publish_pending
 from notifications.tables import OutboxEvent
+from tasks.register import add_chair
 from tasks.suspensions import end_suspension, raise_suspension
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
@@ -34,6 +35,13 @@ def people(session: Session, now: pendulum.DateTime) -> People:
     return seed_agencies(session, now)
 
 
+@pytest.fixture
+def matters_only(session: Session) -> None:
+    """The session of a run that sends its own emails: only the matters' events are staged
+    (the `isa.outbox.queued` beside them has its own tests above)."""
+    session.info[RUN_DELIVERS] = True
+
+
 def _rows(session: Session) -> list[OutboxEvent]:
     session.expire_all()
     rows = list(session.exec(select(OutboxEvent).order_by(OutboxEvent.id)).all())  # type: ignore[arg-type]
@@ -54,22 +62,48 @@ def test_raising_a_matter_writes_its_event_in_the_same_transaction_and_a_refusal
         effective_on=now.add(days=40).date(),
     )
     assert session.info[EVENTS_STAGED] is True
+    queued = {
+        ref: db.count("outbox", f"subject_ref = '{ref}' AND status = 'pending'")
+        for ref in (SUS, WDR)
+    }
+    assert all(queued.values()), queued
+    # each change's own event, then the one that starts delivery of the emails it queued
+    # (about what the change was about: the agency that suspended, or gave notice)
     assert [(r.event, r.cause, r.reference, r.published_at) for r in _rows(session)] == [
         ("isa.suspension.raised", "suspension.raised", SUS, None),
+        ("isa.outbox.queued", f"{queued[SUS]} emails queued", TRUST, None),
         ("isa.withdrawal.raised", "withdrawal.noticed", WDR, None),
+        ("isa.outbox.queued", f"{queued[WDR]} emails queued", POLICE, None),
     ]
     # refused (a second suspension): no event row, beside the refusal's audit event
     with pytest.raises(Refused):
         raise_suspension(
             session, agency=TRUST, reason="Again", actor=people.signatory[TRUST], now=now
         )
-    assert db.count("event_outbox") == 2
+    assert db.count("event_outbox") == 4
     # a change that starts no flow publishes nothing
     with pytest.raises(Refused):
         end_suspension(session, suspension=SUS, actor="system:prefect", now=now)
-    assert db.count("event_outbox") == 2
+    assert db.count("event_outbox") == 4
 
 
+def test_a_flow_runs_changes_start_no_delivery_run_for_it_sends_its_own_emails(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    """In a flow run's session (tasks/runtime.py) the run's last task sends what it queued: its
+    changes publish the events that start other flows, not `isa.outbox.queued`."""
+    session.info[RUN_DELIVERS] = True
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    assert db.count("outbox", f"subject_ref = '{SUS}'") > 0
+    assert [(r.event, r.reference) for r in _rows(session)] == [("isa.suspension.raised", SUS)]
+    # and a change that queues nothing publishes nothing, in any session
+    session.info.pop(RUN_DELIVERS)
+    before = db.count("event_outbox")
+    add_chair(session, email="vice@group.example", name="Vic Chair", actor="cli:test", now=now)
+    assert db.count("event_outbox") == before
+
+
+@pytest.mark.usefixtures("matters_only")
 def test_publishing_marks_what_the_server_took_and_keeps_the_rest_with_why(
     db: Database,
     session: Session,
@@ -112,6 +146,7 @@ def test_publishing_marks_what_the_server_took_and_keeps_the_rest_with_why(
     assert len(endpoint.events()) == 2
 
 
+@pytest.mark.usefixtures("matters_only")
 def test_a_withdrawal_that_ends_a_suspension_settles_it_and_ends_its_arrangements(
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
@@ -128,6 +163,7 @@ def test_a_withdrawal_that_ends_a_suspension_settles_it_and_ends_its_arrangement
     ]
 
 
+@pytest.mark.usefixtures("matters_only")
 def test_isa_up_publishes_what_was_raised_while_the_server_was_down(
     db: Database,
     session: Session,
@@ -148,6 +184,7 @@ def test_isa_up_publishes_what_was_raised_while_the_server_was_down(
     assert db.count("event_outbox", "published_at IS NULL") == 0
 
 
+@pytest.mark.usefixtures("matters_only")
 def test_publishing_waits_for_the_flow_its_post_starts_to_write_first(
     db: Database, session: Session, people: People, now: pendulum.DateTime, endpoint: EventsEndpoint
 ) -> None:

@@ -124,3 +124,29 @@ def test_the_pull_step_refuses_an_installation_that_is_not_a_project_checkout(
     monkeypatch.setattr(steps, "PROJECT", tmp_path)
     with pytest.raises(RuntimeError, match="not in a project checkout with prefect"):
         steps.enter_project()
+
+
+def test_each_scheduled_deployment_says_when_it_runs_in_words_with_its_time_zone() -> None:
+    """The deployments page shows each description: it opens with the schedule in words and its
+    time zone, whatever the page makes of the cron itself."""
+    from isa.deployments import read_specs, schedule_in_words
+
+    scheduled = [spec for spec in read_specs() if spec.schedules]
+    assert len(scheduled) == 7
+    for spec in scheduled:
+        (schedule,) = spec.schedules
+        assert schedule["timezone"] == "Europe/London", spec.name
+        words = schedule_in_words(schedule["cron"], schedule["timezone"])
+        assert (spec.description or "").lower().startswith(words.lower()), (spec.name, words)
+
+
+def test_a_schedule_in_words() -> None:
+    from isa.deployments import schedule_in_words
+
+    assert schedule_in_words("0 7 * * *", "Europe/London") == "daily at 07:00 (Europe/London)"
+    assert schedule_in_words("0 8 1 4 *", "Europe/London") == (
+        "yearly on 1 April at 08:00 (Europe/London)"
+    )
+    assert schedule_in_words("*/15 * * * *", "UTC") == "every 15 minutes (UTC)"
+    with pytest.raises(ValueError, match="no words for the cron '0 7 \\* \\* 1'"):
+        schedule_in_words("0 7 * * 1", "Europe/London")

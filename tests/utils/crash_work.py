@@ -9,7 +9,7 @@ Every piece of work can be run again from its start: each step is one the regist
 idempotent (a sweep's batches and a flow's checks record what they did; an email is queued
 once by its dedupe key), and the steps a person takes (raising a suspension, giving notice) are
 taken again only if the register does not show them done, as that person would check. Each
-ends with one more delivery run a few minutes later, standing for the every-minute
+ends with one more delivery run a few minutes later, standing for the next
 `deliver-outbox` run, which sends whatever a killed deliverer left claimed once its lease has
 lapsed.
 """
@@ -43,7 +43,7 @@ from tasks.suspensions import raise_suspension
 from tasks.withdrawals import withdraw_agency
 from tests.utils import crash_checks, kill_points
 
-# the next every-minute delivery run after the work, past any lease a killed deliverer held
+# the next delivery run after the work, past any lease a killed deliverer held
 LATER = pendulum.duration(minutes=3)
 
 # what a process's first flow run imports (Prefect's engines, FastAPI's encoder for the

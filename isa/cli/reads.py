@@ -1,0 +1,242 @@
+"""The commands that only read the register: `isa agency list`, `isa contact list`, `isa
+arrangement list|show|template`, `isa disposal list`, `isa outbox list` and `isa audit log`.
+
+People type these most, so they start lean: one connection through SQLAlchemy Core
+(tasks/listings.py), the database and clock read from ISA_DATABASE_URL and ISA_NOW alone, and
+neither the ORM, pydantic nor Prefect loaded (tests/integration/test_cli_loading.py; the
+figures in bench/cli_startup.py). So a listing checks only those two settings; a command that
+changes the register goes through `isa.cli.common` instead, with every setting checked."""
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any
+
+import pendulum
+from cyclopts import Parameter
+from sqlalchemy import Connection
+
+from core.db import DEFAULT_DATABASE_URL, check_connection, check_revision, make_engine
+from isa.cli.apps import Json, at_least
+from models.appendix_j_form import TEMPLATE
+from models.enums import ArrangementStatus, OutboxStatus
+from models.errors import InvalidInput
+from tasks.listings import (
+    agencies,
+    arrangement_detail,
+    arrangements,
+    as_dicts,
+    audit_rows,
+    contacts,
+    disposal_tasks,
+    emails,
+)
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """One connection to the register at ISA_DATABASE_URL, refused in one line if the database
+    cannot be reached or is not at this version's revision, or if ISA_NOW is set and is not a
+    date-time (a rehearsal's clock is checked wherever it is set)."""
+    if os.environ.get("ISA_NOW"):
+        today()
+    engine = make_engine(os.environ.get("ISA_DATABASE_URL", DEFAULT_DATABASE_URL))
+    try:
+        check_connection(engine)
+        check_revision(engine)
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def today() -> date:
+    """The command's date in Europe/London, from its one clock reading (ISA_NOW if set)."""
+    from models.clocks import clock_reading, local_date  # only a listing by date needs them
+
+    try:
+        now = clock_reading(os.environ.get("ISA_NOW") or None)
+    except ValueError as exc:
+        raise InvalidInput(f"ISA_NOW: {exc}") from None
+    return local_date(now)
+
+
+def printable(value: object) -> str:
+    """Text from the register as one line: a control character shows as its escape, so no
+    stored value can print a line that looks like another."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, default=str))
+
+
+# --- agencies and contacts --------------------------------------------------------------------
+
+
+def agency_list(*, json_: Json = False) -> None:
+    """List the partner agencies and their membership status."""
+    with reading() as conn:
+        rows = as_dicts(agencies(conn))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        print(
+            f"{row['name']}  [{row['status']}]  ICO {row['ico_registration'] or '-'}  "
+            f"{row['security_standard'] or '-'}  {row['nation'].replace('_', ' ')}"
+        )
+
+
+def contact_list(agency: str | None = None, *, json_: Json = False) -> None:
+    """List the people at every agency, or at AGENCY, with their roles."""
+    with reading() as conn:
+        rows = as_dicts(contacts(conn, agency))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        what = ", ".join(row["roles"]) or "staff member"
+        left = " (left)" if row["left"] else ""
+        print(f"{row['agency']}  {row['name']} <{row['email']}>  {what}{left}")
+
+
+# --- arrangements -----------------------------------------------------------------------------
+
+
+def arrangement_template() -> None:
+    """Print a commented Appendix J form with every field, to fill in and draft from."""
+    print(TEMPLATE, end="")
+
+
+def arrangement_show(id: str, *, json_: Json = False) -> None:
+    """Show an arrangement: parties, sign-offs of the current version, data, review date."""
+    with reading() as conn:
+        detail = arrangement_detail(conn, id)
+    if json_:
+        _print_json(detail)
+        return
+    print(f"{detail['reference']}  {detail['title']}")
+    print(
+        f"  status: {detail['status']}   version: {detail['version']}   "
+        f"next review due: {detail['next_review_due'] or '-'}"
+    )
+    print(f"  lawful basis: {detail['lawful_basis'] or '(none recorded)'}")
+    print("  purposes: " + "; ".join(detail["purposes"]))
+    for party in detail["parties"]:
+        signed = party["sign_off"] or "awaiting sign-off"
+        left = f" (left {party['left_at']})" if party["left_at"] else ""
+        print(f"  party: {party['agency']} ({party['role']}){left}: {signed}")
+    for item in detail["data_items"]:
+        print(f"  data: {item['name']} [{item['protective_marking']}]")
+    for transfer in detail["transfers_outside_eea"]:
+        print(f"  transfer outside EEA: {transfer['country']} (adequacy: {transfer['adequacy']})")
+    print(
+        f"  retention: {detail['retention_months']} months; {detail['retention_rule'] or '-'}; "
+        f"disposal: {detail['disposal_method'] or '-'}"
+    )
+
+
+def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:
+    """List arrangements, optionally only those in one status."""
+    with reading() as conn:
+        rows = as_dicts(arrangements(conn, status.value if status else None))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        print(
+            f"{row['reference']}  {row['status']:<17} v{row['version']}  "
+            f"review {row['next_review_due'] or '-':<10}  {row['title']}"
+        )
+
+
+# --- disposal ---------------------------------------------------------------------------------
+
+
+def disposal_list(*, overdue: bool = False, json_: Json = False) -> None:
+    """List disposal tasks, or only those past their due date and not confirmed."""
+    overdue_on = today() if overdue else None
+    with reading() as conn:
+        rows = as_dicts(disposal_tasks(conn, overdue_on=overdue_on))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        print(
+            f"{row['task']}  {row['arrangement']}  due {row['due_on']}  {row['status']:<9} "
+            f"{row['agency']}"
+        )
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+def outbox_list(
+    *,
+    status: OutboxStatus | None = None,
+    limit: Annotated[int, Parameter(help="How many, newest first.")] = 50,
+    json_: Json = False,
+) -> None:
+    """List queued emails, newest first: status, attempts, the last error or the SMTP reply."""
+    at_least("--limit", limit)
+    with reading() as conn:
+        found, total = emails(conn, status=status.value if status else None, limit=limit)
+        rows = as_dicts(found)
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        when = row["sent_at"] or f"due {row['next_attempt_at']}"
+        note = row["last_error"] if row["status"] != "sent" else row["smtp_reply"]
+        print(
+            f"#{row['id']:<6} {row['status']:<9} {row['attempts']} tries  {when}  {row['event']}  "
+            f"{row['recipient']}  {row['subject']!r}" + (f"  ({note})" if note else "")
+        )
+    if total > len(rows):
+        print(f"showing the newest {len(rows)} of {total} emails; --limit N shows more")
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+def _evidence(evidence: dict[str, object]) -> str:
+    """The web's evidence in one line: link, client, user agent, typed name, hash shown."""
+    words = {
+        "link": "link",
+        "client": "from",
+        "user_agent": "agent",
+        "typed_name": "typed",
+        "content_hash": "hash shown",
+    }
+    return "; ".join(
+        f"{label} {evidence[key]!r}"
+        if key in ("typed_name", "user_agent")
+        else f"{label} {evidence[key]}"
+        for key, label in words.items()
+        if evidence.get(key) not in (None, "")
+    )
+
+
+def audit_log(*, limit: int | None = None, json_: Json = False) -> None:
+    """Print the audit log, oldest first (the newest --limit events)."""
+    at_least("--limit", limit)
+    with reading() as conn:
+        rows = audit_rows(conn, limit=limit)
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        at = pendulum.parse(str(row["occurred_at"])).in_timezone("Europe/London")  # type: ignore[union-attr]
+        extra = f"  ({printable(row['detail'])})" if row["detail"] else ""
+        evidence = row["evidence"]
+        if isinstance(evidence, dict) and evidence:
+            extra += "  {" + printable(_evidence(evidence)) + "}"
+        via = f"{row['channel']}, os user {row['os_user']}" if row["os_user"] else row["channel"]
+        print(
+            f"#{row['seq']:<5} {at.to_datetime_string()}  {row['outcome']:<7} "
+            f"{printable(row['action']):<26} {printable(row['subject'] or '-'):<22} "
+            f"{printable(row['actor'])} [{printable(via)}]{extra}"
+        )
