@@ -58,15 +58,22 @@ def upcoming_name(deployment: str, expected_start: pendulum.DateTime) -> str | N
     return None
 
 
-def name_upcoming_runs(limit: int = 500) -> int:
-    """Give each scheduled run of a scheduled deployment the name it will run under, so the
-    UI's list says what is coming ("review-sweep-2026-12-05") before it runs; returns how
-    many were renamed. Runs that already carry their name are left alone."""
+# how far ahead runs are named: the runs a person sees coming; later ones are named as each
+# delivery run (every 15 minutes at the latest) moves the horizon on
+HORIZON = pendulum.duration(days=2)
+PAGE = 200  # the most runs the API returns at once
+
+
+def name_upcoming_runs() -> int:
+    """Give each run of a scheduled deployment due to start within `HORIZON` the name it will
+    run under, so the UI's list says what is coming ("review-sweep-2026-12-05") before it
+    runs; returns how many were renamed. Runs that already carry their name are left alone."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterName,
         FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
         FlowRunFilterState,
         FlowRunFilterStateType,
     )
@@ -84,22 +91,31 @@ def name_upcoming_runs(limit: int = 500) -> int:
         }
         if not deployments:
             return 0
-        runs = client.read_flow_runs(
-            deployment_filter=DeploymentFilter(
-                name=DeploymentFilterName(any_=list(set(deployments.values())))
+        upcoming = FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+            expected_start_time=FlowRunFilterExpectedStartTime(
+                before_=pendulum.now("UTC") + HORIZON
             ),
-            flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
-            ),
-            limit=limit,
         )
-        for run in runs:
-            deployment = deployments.get(run.deployment_id) if run.deployment_id else None
-            if deployment is None or run.expected_start_time is None:
-                continue
-            name = upcoming_name(deployment, pendulum.instance(run.expected_start_time))
-            if name is None or run.name.startswith(f"{deployment}-"):
-                continue
-            client.update_flow_run(run.id, name=name)
-            renamed += 1
-    return renamed
+        offset = 0
+        while True:
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=sorted(set(deployments.values())))
+                ),
+                flow_run_filter=upcoming,
+                limit=PAGE,
+                offset=offset,
+            )
+            for run in runs:
+                deployment = deployments.get(run.deployment_id) if run.deployment_id else None
+                if deployment is None or run.expected_start_time is None:
+                    continue
+                name = upcoming_name(deployment, pendulum.instance(run.expected_start_time))
+                if name is None or run.name.startswith(f"{deployment}-"):
+                    continue
+                client.update_flow_run(run.id, name=name)
+                renamed += 1
+            if len(runs) < PAGE:
+                return renamed
+            offset += PAGE

@@ -227,12 +227,7 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
             stage("sweeps:       today's sweeps are running (see the UI's runs)")
         else:
             stage("sweeps:       today's sweeps have run already (see the UI's runs)")
-        from flows.naming import name_upcoming_runs
-
-        # the scheduler names its runs "olivine-woodlouse": each delivery run names the new
-        # ones too
-        named = name_upcoming_runs()
-        stage(f"upcoming:     {named} scheduled run(s) named for what they do and when")
+        stage(f"upcoming:     {_name_upcoming(settings)}")
         say(f"Logs:         {logs.resolve()}")
         stage("Ready. Stop: press Ctrl-C")
         while True:
@@ -288,6 +283,21 @@ def _triggers_ready(api_url: str) -> bool:
 
 # how long the triggers service is given to load automations just created
 AUTOMATIONS_SETTLE = 3.0
+
+
+def _name_upcoming(settings: Settings) -> str:
+    """Name the runs the scheduler made ("olivine-woodlouse") for what they do and when; each
+    delivery run names the new ones too. A failure is said, and stops nothing."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.naming import name_upcoming_runs
+
+    try:
+        with temporary_settings({PREFECT_API_URL: settings.prefect_api_url}):
+            named = name_upcoming_runs()
+    except Exception as exc:  # the server busy: the next delivery run names them
+        return f"the upcoming runs are not named yet ({type(exc).__name__})"
+    return f"{named} scheduled run(s) of the next two days named for what they do and when"
 
 
 def publish_leftovers(settings: Settings) -> "Publication":

@@ -68,10 +68,10 @@ def deliver_emails(limit: int | None = None, settle_seconds: float = 0.0) -> dic
     server was down), then send what the outbox holds that is due; safe to retry (rows are
     claimed, sent once; an event published twice carries one id).
 
-    With `settle_seconds`, keep looking for `settle_seconds` from the start (a pass a second):
-    a run started by `isa.outbox.queued` sends what else is queued while its trigger waits
-    out its window, so a burst of changes is one run, and none of their emails waits for the
-    next scheduled one."""
+    With `settle_seconds` (and no `limit`), keep looking for `settle_seconds` from the start,
+    a pass a second: a run started by `isa.outbox.queued` sends what else is queued while its
+    trigger waits out its window, so a burst of changes is one run, and none of their emails
+    waits for the next scheduled one."""
     started = time.monotonic()
     total: dict[str, Any] = {}
     while True:
@@ -84,7 +84,8 @@ def deliver_emails(limit: int | None = None, settle_seconds: float = 0.0) -> dic
         published = events.as_dict()
         seen = total.get("events", {"published": 0})
         total["events"] = {**published, "published": seen["published"] + published["published"]}
-        if report["relay_error"] or time.monotonic() - started >= settle_seconds:
+        settled = time.monotonic() - started >= settle_seconds
+        if report["relay_error"] or settled or limit is not None:
             return total
         time.sleep(min(1.0, max(0.0, settle_seconds - (time.monotonic() - started))))
 

@@ -1,6 +1,8 @@
 """End-to-end flow runs under the Prefect test harness: the approval chase, the review ladder,
 lapse, idempotency, replay with `as_of`, run names, artifacts, and the emails arriving."""
 
+import time
+
 import pendulum
 import pytest
 from sqlmodel import Session
@@ -146,6 +148,36 @@ def test_the_delivery_flow_sends_what_is_due(register, smtp_server: SMTPServer) 
     assert pending > 0
     result, _, _ = run_flow(deliver_outbox)
     assert result["sent"] == pending
+    assert db.count("outbox", "status = 'pending'") == 0
+
+
+def test_a_triggered_delivery_run_sends_what_is_queued_while_it_settles(
+    register, smtp_server: SMTPServer
+) -> None:
+    """The run `isa.outbox.queued` starts keeps sending for its settle window: an email a
+    change queues two seconds into the run goes out in that run, not at the next schedule."""
+    import threading
+
+    from tasks.suspensions import raise_suspension
+
+    db, people, _ref = register
+    first, rows = db.count("outbox", "status = 'pending'"), db.count("outbox")
+
+    def a_change_meanwhile() -> None:
+        time.sleep(2)
+        with Session(db.engine, expire_on_commit=False) as session:
+            raise_suspension(
+                session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW
+            )
+
+    meanwhile = threading.Thread(target=a_change_meanwhile)
+    meanwhile.start()
+    started = time.monotonic()
+    result, _, _ = run_flow(deliver_outbox, settle_seconds=5)
+    meanwhile.join()
+    later = db.count("outbox") - rows
+    assert later > 0 and time.monotonic() - started >= 5
+    assert result["sent"] == first + later
     assert db.count("outbox", "status = 'pending'") == 0
 
 

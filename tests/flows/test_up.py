@@ -233,13 +233,17 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             ),
             60,
         )
+        soon = pendulum.now("UTC").add(days=1)
         for name in ("review-sweep", "deliver-outbox"):
-            upcoming = _scheduled(api, name)
+            upcoming = [
+                r for r in _scheduled(api, name) if pendulum.parse(r["expected_start_time"]) < soon
+            ]
             assert upcoming, name
             named = [
                 r["name"] == upcoming_name(name, pendulum.parse(r["expected_start_time"]))
                 for r in upcoming
             ]
+            # the day's few daily runs all; of the 15-minute ones, those made before the run
             assert all(named) if name == "review-sweep" else any(named), upcoming[:3]
 
         # the "done when": `isa suspend` on a sample agency runs its flow at once, the
