@@ -517,8 +517,9 @@ def notice_for(event_name: str) -> Notice:
         ) from None
 
 
-# What a change committed outside a flow run publishes when it queued emails: the trigger of the
-# `deliver-outbox` deployment, so they go out at once (a flow run sends its own at its end).
+# What a change committed outside a flow run publishes when it queued emails and starts no flow:
+# the trigger of the `deliver-outbox` deployment, so they go out at once (a flow run, and the
+# flow a change starts, send their own at their end).
 OUTBOX_QUEUED = "isa.outbox.queued"
 
 

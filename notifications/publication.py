@@ -38,8 +38,8 @@ def stage_events(
 ) -> int:
     """Write the Prefect events that `events` publish (the catalog's `publishes`) as rows of the
     event outbox, in the caller's transaction; returns how many. A change that queued `emails`
-    outside a flow run also publishes `isa.outbox.queued` (about `about`, its subject), which
-    starts a delivery run at once."""
+    outside a flow run and starts no flow publishes `isa.outbox.queued` (about `about`, its
+    subject), which starts a delivery run at once."""
     rows: list[dict[str, Any]] = []
     for event in events:
         fields = event_fields(event)
@@ -56,7 +56,9 @@ def stage_events(
                         "attempts": 0,
                     }
                 )
-    if emails and not session.info.get(RUN_DELIVERS):
+    # a change that starts a flow has its emails sent by that flow's last task (every triggered
+    # deployment's flow delivers as it ends), so only one that starts none asks for a delivery run
+    if emails and not rows and not session.info.get(RUN_DELIVERS):
         rows.append(
             {
                 "event_id": str(uuid.uuid4()),

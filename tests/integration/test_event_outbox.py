@@ -67,24 +67,37 @@ def test_raising_a_matter_writes_its_event_in_the_same_transaction_and_a_refusal
         for ref in (SUS, WDR)
     }
     assert all(queued.values()), queued
-    # each change's own event, then the one that starts delivery of the emails it queued
-    # (about what the change was about: the agency that suspended, or gave notice)
+    # each change's own event: the flow it starts sends the emails it queued, so neither asks
+    # for a delivery run of its own
     assert [(r.event, r.cause, r.reference, r.published_at) for r in _rows(session)] == [
         ("isa.suspension.raised", "suspension.raised", SUS, None),
-        ("isa.outbox.queued", f"{queued[SUS]} emails queued", TRUST, None),
         ("isa.withdrawal.raised", "withdrawal.noticed", WDR, None),
-        ("isa.outbox.queued", f"{queued[WDR]} emails queued", POLICE, None),
     ]
     # refused (a second suspension): no event row, beside the refusal's audit event
     with pytest.raises(Refused):
         raise_suspension(
             session, agency=TRUST, reason="Again", actor=people.signatory[TRUST], now=now
         )
-    assert db.count("event_outbox") == 4
-    # a change that starts no flow publishes nothing
+    assert db.count("event_outbox") == 2
+    # a change refused publishes nothing
     with pytest.raises(Refused):
         end_suspension(session, suspension=SUS, actor="system:prefect", now=now)
-    assert db.count("event_outbox") == 4
+    assert db.count("event_outbox") == 2
+
+
+def test_a_change_that_queues_emails_and_starts_no_flow_asks_for_their_delivery(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    """The last sign-off makes the arrangement active and tells every party; no flow starts, so
+    the change publishes `isa.outbox.queued` about its arrangement, which starts delivery."""
+    ref = active(session, people, now)
+    asked = [(r.cause, r.reference) for r in _rows(session) if r.event == "isa.outbox.queued"]
+    told = db.count("outbox", f"event = 'arrangement.activated' AND subject_ref = '{ref}'")
+    assert told > 0, told
+    assert (f"{told} emails queued", ref) in asked, asked
+    # the submission started the approval flow, which sends the approval requests itself
+    submitted = [r for r in _rows(session) if r.event == "isa.arrangement.submitted"]
+    assert len(submitted) == 1
 
 
 def test_a_flow_runs_changes_start_no_delivery_run_for_it_sends_its_own_emails(
