@@ -2,9 +2,8 @@
 
 Started by: the `isa.outbox.queued` event a change committed outside a flow run publishes when
 it queued emails and starts no flow (a flow sends its own in its last task), the schedule every
-15 minutes
-(the safety net: retries that fell due, events left over while the server was down), the
-Prefect UI, or `isa outbox deliver`. Writes: the Prefect events still owed published (the event
+15 minutes (the safety net: retries that fell due, events left over while the server was down),
+the Prefect UI, or `isa outbox deliver`. Writes: the Prefect events still owed published (the event
 outbox), then each due email's status, attempts, SMTP reply and sent time.
 """
 

@@ -66,6 +66,14 @@ class Overview:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def _changes(self) -> list[str]:
+        """The last day's changes, a line an action: how many, and the first references."""
+        return [
+            f"{action}: {done['count']}"
+            + (f" ({', '.join(done['references'])})" if done["references"] else "")
+            for action, done in self.changed.items()
+        ]
+
     def lines(self) -> list[str]:
         out = [f"Register overview for {self.as_of}: overdue, and due by {self.until}"]
         out.append(f"Overdue ({len(self.overdue)}):")
@@ -73,11 +81,7 @@ class Overview:
         out.append(f"Coming in the next {self.days} days ({len(self.coming)}):")
         out += [f"  {d.line()}" for d in self.coming] or ["  nothing"]
         out.append("Changed in the last day:")
-        out += [
-            f"  {action}: {done['count']}"
-            + (f" ({', '.join(done['references'])})" if done["references"] else "")
-            for action, done in self.changed.items()
-        ] or ["  nothing"]
+        out += [f"  {line}" for line in self._changes()] or ["  nothing"]
         return out
 
     def markdown(self) -> str:
@@ -94,11 +98,7 @@ class Overview:
         out += ["", f"## Coming in the next {self.days} days ({len(self.coming)})", ""]
         out += table(self.coming)
         out += ["", "## Changed in the last day", ""]
-        out += [
-            f"- {action}: {done['count']}"
-            + (f" ({', '.join(done['references'])})" if done["references"] else "")
-            for action, done in self.changed.items()
-        ] or ["Nothing."]
+        out += [f"- {line}" for line in self._changes()] or ["Nothing."]
         return "\n".join(out) + "\n"
 
 
