@@ -58,22 +58,21 @@ def upcoming_name(deployment: str, expected_start: pendulum.DateTime) -> str | N
     return None
 
 
-# how far ahead runs are named: the runs a person sees coming; later ones are named as each
-# delivery run (every 15 minutes at the latest) moves the horizon on
-HORIZON = pendulum.duration(days=2)
 PAGE = 200  # the most runs the API returns at once
 
 
 def name_upcoming_runs() -> int:
-    """Give each run of a scheduled deployment due to start within `HORIZON` the name it will
-    run under, so the UI's list says what is coming ("review-sweep-2026-12-05") before it
-    runs; returns how many were renamed. Runs that already carry their name are left alone."""
+    """Give each scheduled run of a scheduled deployment the name it will run under, so the
+    UI's list says what is coming ("review-sweep-2026-12-05") before it runs; returns how many
+    were renamed. Runs that already carry their name are left alone. The server's scheduler
+    keeps a few runs of each deployment ahead (three days of a daily sweep, an hour or so of
+    deliveries), so this is a handful of runs; the runs it adds later are named by the next
+    delivery run (every 15 minutes at the latest)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterName,
         FlowRunFilter,
-        FlowRunFilterExpectedStartTime,
         FlowRunFilterState,
         FlowRunFilterStateType,
     )
@@ -92,10 +91,7 @@ def name_upcoming_runs() -> int:
         if not deployments:
             return 0
         upcoming = FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
-            expected_start_time=FlowRunFilterExpectedStartTime(
-                before_=pendulum.now("UTC") + HORIZON
-            ),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
         )
         offset = 0
         while True:

@@ -297,7 +297,7 @@ def _name_upcoming(settings: Settings) -> str:
             named = name_upcoming_runs()
     except Exception as exc:  # the server busy: the next delivery run names them
         return f"the upcoming runs are not named yet ({type(exc).__name__})"
-    return f"{named} scheduled run(s) of the next two days named for what they do and when"
+    return f"{named} scheduled run(s) named for what they do and when"
 
 
 def publish_leftovers(settings: Settings) -> "Publication":

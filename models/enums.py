@@ -97,6 +97,14 @@ class DisposalTaskStatus(StrEnum):
     CONFIRMED = "confirmed"
 
 
+class ConsentNoticeStatus(StrEnum):
+    """A partner's notice that a data subject withdrew consent (§9, §18): pending until its
+    nominated representative acknowledges that processing has ceased."""
+
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+
+
 class SuspensionStatus(StrEnum):
     RAISED = "raised"
     MEETING_SCHEDULED = "meeting_scheduled"

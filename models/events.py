@@ -456,3 +456,100 @@ class SignInRequested(DomainEvent):
     email: str
     requested_at: str
     expires_at: str
+
+
+# --- a data subject's withdrawal of consent (§9, §18) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentWithdrawn(DomainEvent):
+    """A data subject withdrew consent at `agency`, which told every partner in `partners` it
+    had shared their data with under `arrangements` (one `ConsentNoticeSent` each). The data
+    subject is named by the agency's own reference only."""
+
+    name = "consent.withdrawn"
+    consent: str
+    agency: str
+    data_subject_ref: str
+    arrangements: tuple[str, ...]
+    partners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentNoticeSent(DomainEvent):
+    """Partner `agency` must cease processing the data subject's data (notice `notice`) and its
+    nominated representative acknowledge it."""
+
+    name = "consent.notice_sent"
+    notice: str
+    consent: str
+    agency: str
+    originator: str
+    data_subject_ref: str
+    arrangements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentNoticeChased(DomainEvent):
+    """Notice `notice` is unacknowledged after `working_days` working days: rung 1 and 2
+    remind the partner's nominated representatives (2 also tells its DPO)."""
+
+    name = "consent.reminder"
+    notice: str
+    consent: str
+    agency: str
+    originator: str
+    data_subject_ref: str
+    arrangements: tuple[str, ...]
+    rung: int
+    working_days: int
+
+
+@dataclass(frozen=True)
+class ConsentNoticeOverdue(DomainEvent):
+    """The second reminder: the partner's DPO is told as well."""
+
+    name = "consent.overdue"
+    notice: str
+    consent: str
+    agency: str
+    originator: str
+    data_subject_ref: str
+    arrangements: tuple[str, ...]
+    working_days: int
+
+
+@dataclass(frozen=True)
+class ConsentNoticeEscalated(DomainEvent):
+    """Still unacknowledged: the monitoring group's chairs are told."""
+
+    name = "consent.escalated"
+    notice: str
+    consent: str
+    agency: str
+    originator: str
+    data_subject_ref: str
+    arrangements: tuple[str, ...]
+    working_days: int
+
+
+@dataclass(frozen=True)
+class ConsentNoticeAcknowledged(DomainEvent):
+    """The partner's nominated representative recorded that processing has ceased."""
+
+    name = "consent.acknowledged"
+    notice: str
+    consent: str
+    agency: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ConsentWithdrawalClosed(DomainEvent):
+    """Every partner told has acknowledged: the agency that raised it is told."""
+
+    name = "consent.closed"
+    consent: str
+    agency: str
+    data_subject_ref: str
+    partners: tuple[str, ...]

@@ -108,6 +108,29 @@ def _required(value: str | None, what: str, problem: str, field: str | None) -> 
     return text
 
 
+# A data subject's reference in the agency's own records: a case or record number, never a name.
+_SUBJECT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._-]{0,63}")
+
+
+def subject_reference(value: str | None) -> str:
+    """The agency's own reference for a data subject (§9, §18): letters, digits and / . _ -,
+    at least one digit, up to 64 characters. Anything that could carry personal detail (a
+    space, an @, a name without a number) is refused: emails carry the reference alone."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(
+            "{subject_ref} is required", inputs={"subject_ref": "the data subject reference"}
+        )
+    if not _SUBJECT_REF.fullmatch(text) or not any(c.isdigit() for c in text):
+        raise InvalidInput(
+            "{subject_ref} must be your agency's case or record number for the data subject "
+            "(letters, digits and / . _ -, with at least one digit, up to 64 characters): "
+            "no name, address or other personal detail",
+            inputs={"subject_ref": "the data subject reference"},
+        )
+    return text
+
+
 # The ICO's register of data protection fees: Z and seven digits, or Z, a letter and six digits.
 _ICO_REGISTRATION = re.compile(r"Z(?:\d{7}|[A-Z]\d{6})")
 

@@ -13,6 +13,7 @@ from models.enums import (
     AccessGrantStatus,
     AgencyStatus,
     ArrangementStatus,
+    ConsentNoticeStatus,
     DisposalTaskStatus,
     ReviewStatus,
     SuspensionStatus,
@@ -149,6 +150,17 @@ DISPOSAL_TASK = Lifecycle(
     },
 )
 
+C = ConsentNoticeStatus
+CONSENT_NOTICE = Lifecycle(
+    name="consent notice",
+    states=ConsentNoticeStatus,
+    initial=C.PENDING,
+    final=frozenset({C.ACKNOWLEDGED}),
+    transitions={
+        (C.PENDING, "acknowledge"): C.ACKNOWLEDGED,
+    },
+)
+
 W = WithdrawalStatus
 WITHDRAWAL = Lifecycle(
     name="withdrawal",
@@ -168,5 +180,6 @@ ALL: tuple[Lifecycle[Any], ...] = (
     REVIEW,
     ACCESS_GRANT,
     DISPOSAL_TASK,
+    CONSENT_NOTICE,
     WITHDRAWAL,
 )

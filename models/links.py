@@ -38,6 +38,9 @@ class LinkAction(StrEnum):
     REVIEW = "review"
     # the staff member's point of contact keeps or revokes one access grant (§10)
     ATTEST = "attest"
+    # a partner's nominated representative acknowledges that processing of a data subject's
+    # data has ceased after consent was withdrawn (§9, §18)
+    ACKNOWLEDGE_CONSENT = "acknowledge_consent"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
 

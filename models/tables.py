@@ -12,6 +12,7 @@ from models.enums import (
     AgencyStatus,
     ArrangementStatus,
     AuditOutcome,
+    ConsentNoticeStatus,
     ContactRole,
     DisposalTaskStatus,
     MeetingOutcome,
@@ -416,6 +417,54 @@ class Withdrawal(SQLModel, table=True):
     )
     suspension_id: int | None = Field(default=None, foreign_key="suspension.id")
     completed_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class ConsentWithdrawal(SQLModel, table=True):
+    """A data subject withdrew consent (§9, §18): the agency that received the notice tells every
+    partner it shared their data with to cease processing it. The register keeps the agency's
+    own reference for the data subject only, never a name or other personal detail."""
+
+    __tablename__ = "consent_withdrawal"
+    __table_args__ = (_nonblank("subject_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    agency_id: int = Field(foreign_key="agency.id", nullable=False, index=True)
+    subject_ref: str = Field(sa_column=Column(Text, nullable=False))
+    # the references of the arrangements the data was shared under
+    arrangements: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    raised_by: str = Field(nullable=False)
+    raised_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # when the last partner acknowledged: the matter is closed
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column())
+
+
+class ConsentNotice(SQLModel, table=True):
+    """One partner's duty to cease processing a data subject's data (§9, §18), acknowledged by
+    its nominated representative."""
+
+    __tablename__ = "consent_notice"
+    __table_args__ = (
+        UniqueConstraint("consent_id", "agency_id"),
+        CheckConstraint(
+            "status = 'pending' OR (acknowledged_at IS NOT NULL AND acknowledged_by IS NOT NULL)",
+            name="acknowledgement_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    consent_id: int = Field(foreign_key="consent_withdrawal.id", nullable=False, index=True)
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    status: ConsentNoticeStatus = Field(
+        default=ConsentNoticeStatus.PENDING, sa_column=enum_column(ConsentNoticeStatus)
+    )
+    notified_at: datetime = Field(sa_column=utc_column(nullable=False))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
+    acknowledged_by: str | None = None
+    # how far an unacknowledged notice has been chased (models.clocks.consent_chase_rung):
+    # 1 reminded, 2 reminded with the agency's DPO told, 3 the chairs told
+    chased: int = Field(default=0, nullable=False)
 
 
 class ReferenceCounter(SQLModel, table=True):

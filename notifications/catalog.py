@@ -121,6 +121,7 @@ RECORD_REVIEW = Ask(LinkAction.REVIEW, ("signatory", "point_of_contact"), "arran
 KEEP_OR_REVOKE = Ask(LinkAction.ATTEST, ("point_of_contact",), "grant")
 # whoever asked, in whatever role: "*" matches every recipient
 SIGN_IN = Ask(LinkAction.SIGN_IN, ("*",), "email", deadline="event.expires_at")
+ACKNOWLEDGE_CEASED = Ask(LinkAction.ACKNOWLEDGE_CONSENT, ("nominated_representative",), "notice")
 CHAIR_THE_MEETING = Ask(LinkAction.MEETING, ("chair",), "suspension", deadline="suspension.ends_at")
 
 
@@ -479,6 +480,51 @@ _ENTRIES = (
         subject="checkpoint",
         template="audit_checkpoint",
         audiences=(Audience.CHAIRS,),
+    ),
+    # --- a data subject's withdrawal of consent (§9, §18): each partner told to cease ---
+    Notice(
+        "consent.withdrawn",
+        subject="consent",
+        publishes=(Publish("isa.consent.raised", "consent"),),
+    ),
+    Notice(
+        "consent.notice_sent",
+        subject="notice",
+        template="consent_notice",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=ACKNOWLEDGE_CEASED,
+    ),
+    Notice(
+        "consent.reminder",
+        subject="notice",
+        template="consent_reminder",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        occurrence=("event.rung",),
+        ask=ACKNOWLEDGE_CEASED,
+    ),
+    Notice(
+        "consent.overdue",
+        subject="notice",
+        template="consent_overdue",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        ask=ACKNOWLEDGE_CEASED,
+    ),
+    Notice(
+        "consent.escalated",
+        subject="notice",
+        template="consent_escalated",
+        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
+    ),
+    Notice(
+        "consent.acknowledged",
+        subject="notice",
+        cancels=("consent.notice_sent", "consent.reminder", "consent.overdue", "consent.escalated"),
+    ),
+    Notice(
+        "consent.closed",
+        subject="consent",
+        template="consent_closed",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
     ),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(

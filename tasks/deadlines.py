@@ -1,5 +1,6 @@
 """The deadline sweep's use case (DESIGN §7): every open suspension checked as its checker
-runs would, every withdrawal whose date has come carried out, each action once."""
+runs would, every withdrawal whose date has come carried out, every unacknowledged notice of a
+withdrawn consent chased, each action once."""
 
 from datetime import date
 
@@ -10,6 +11,7 @@ from models.clocks import local_date
 from models.enums import SuspensionStatus, WithdrawalStatus
 from models.events import WithdrawalCompleted
 from models.tables import Suspension, Withdrawal
+from tasks.consent import chase_consent_notices
 from tasks.lookup import suspension_by_ref
 from tasks.suspensions import check_matter
 from tasks.sweeps import PhaseReport
@@ -21,8 +23,9 @@ def sweep_deadlines(
     session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
 ) -> list[PhaseReport]:
     """The safety net: every open suspension checked as its checker runs would, every
-    withdrawal whose effective date has come carried out. Suspensions are few (one open per
-    agency at most), so each is checked in its own unit of work."""
+    withdrawal whose effective date has come carried out, and every partner's unacknowledged
+    notice of a withdrawn consent chased as far as the day owes. Suspensions are few (one open
+    per agency at most), so each is checked in its own unit of work."""
     suspensions = PhaseReport("suspensions")
     for reference in session.exec(
         select(Suspension.reference)
@@ -74,4 +77,5 @@ def sweep_deadlines(
                     f"{event.agency}: terminated {len(event.terminated)}, "
                     f"left {len(event.left)}, redrafted {len(event.redrafted)}",
                 )
-    return [suspensions, withdrawals]
+    consent = chase_consent_notices(session, as_of=as_of, actor=actor, now=now)
+    return [suspensions, withdrawals, consent]

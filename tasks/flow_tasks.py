@@ -15,6 +15,7 @@ from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
 from tasks import access_sweep, deadlines, disposal, runtime
 from tasks.audit import save_checkpoint, take_checkpoint
+from tasks.consent import ConsentStory, chase_consent_notices, consent_story
 from tasks.disposal import schedule_ended_arrangements
 from tasks.matters import (
     MatterStory,
@@ -182,6 +183,27 @@ def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
             actor=runtime.SYSTEM_ACTOR,
             now=runtime.now(),
         )
+
+
+@task(**RETRYING)
+def chase_consent(consent: str, as_of: date) -> list[dict[str, Any]]:
+    """Whatever `as_of` owes the withdrawal's unacknowledged notices, each rung once."""
+    with runtime.session() as session:
+        report = chase_consent_notices(
+            session,
+            as_of=as_of,
+            actor=runtime.SYSTEM_ACTOR,
+            now=runtime.now(),
+            consent=consent,
+        )
+    return report.acted
+
+
+@task(**RETRYING)
+def read_consent(consent: str) -> ConsentStory:
+    """The withdrawal of consent as its flow reports it (an unknown reference fails at once)."""
+    with runtime.session() as session:
+        return consent_story(session, consent)
 
 
 @task(**RETRYING)

@@ -19,6 +19,7 @@ from models.clocks import parse_datetime, suspension_day
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
+    ConsentNoticeStatus,
     ContactRole,
     DisposalTaskStatus,
     MeetingOutcome,
@@ -34,6 +35,8 @@ from models.tables import (
     Arrangement,
     ArrangementParty,
     Chair,
+    ConsentNotice,
+    ConsentWithdrawal,
     Contact,
     ContactRoleAssignment,
     DataItem,
@@ -49,6 +52,7 @@ from notifications.render import long_date, long_datetime
 from notifications.tables import ActionLink
 from tasks.access import attest_access, revoke_access
 from tasks.arrangements import approve_arrangement, complete_review, reject_arrangement
+from tasks.consent import acknowledge_consent
 from tasks.disposal import confirm_disposal
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
 from tasks.queries import sign_offs
@@ -137,6 +141,19 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
             grant.attested_at
         ) >= pendulum.instance(row.created_at):
             return f"{row.subject_ref} was re-attested on {long_datetime(grant.attested_at)}"
+        return ""
+    if action is LinkAction.ACKNOWLEDGE_CONSENT:
+        notice = session.exec(
+            select(ConsentNotice).where(ConsentNotice.reference == row.subject_ref)
+        ).first()
+        if notice is None:
+            return f"{row.subject_ref} is not in the register"
+        if notice.status != ConsentNoticeStatus.PENDING:
+            assert notice.acknowledged_at is not None
+            return (
+                f"{row.subject_ref} was acknowledged by {notice.acknowledged_by} on "
+                f"{long_datetime(notice.acknowledged_at)}"
+            )
         return ""
     if action is LinkAction.CONFIRM_DISPOSAL:
         task = session.exec(
@@ -408,6 +425,48 @@ def disposal_view(session: Session, task: str) -> DisposalView:
 
 
 @dataclass(frozen=True)
+class ConsentView:
+    """A partner's notice to cease processing, as its nominated representative sees it: the
+    data subject by the originating agency's reference alone."""
+
+    notice: str
+    consent: str
+    agency: str
+    originator: str
+    data_subject_ref: str
+    notified: str
+    # the arrangements the partner received the data under: (reference, title)
+    arrangements: tuple[tuple[str, str], ...]
+
+
+def consent_view(session: Session, notice: str) -> ConsentView:
+    held = session.exec(select(ConsentNotice).where(ConsentNotice.reference == notice)).first()
+    if held is None:
+        raise NotFound(f"no consent notice {notice!r}")
+    matter = session.get(ConsentWithdrawal, held.consent_id)
+    partner = session.get(Agency, held.agency_id)
+    assert matter is not None and partner is not None
+    home = session.get(Agency, matter.agency_id)
+    assert home is not None
+    received = session.exec(
+        select(Arrangement.reference, Arrangement.title)
+        .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+        .where(col(Arrangement.reference).in_(matter.arrangements))
+        .where(ArrangementParty.agency_id == partner.id)
+        .order_by(col(Arrangement.reference))
+    ).all()
+    return ConsentView(
+        notice=held.reference,
+        consent=matter.reference,
+        agency=partner.name,
+        originator=home.name,
+        data_subject_ref=matter.subject_ref,
+        notified=long_datetime(held.notified_at),
+        arrangements=tuple((ref, title) for ref, title in received),
+    )
+
+
+@dataclass(frozen=True)
 class MeetingView:
     """A suspension as the chair who sets and records its meeting sees it."""
 
@@ -489,6 +548,11 @@ def confirmation_sentence(link: Link, version: int | None = None, decision: str 
         )
     if link.action is LinkAction.REVIEW:
         return f"I record the outcome of the review of {link.subject} chosen here"
+    if link.action is LinkAction.ACKNOWLEDGE_CONSENT:
+        return (
+            f"I confirm that {link.agency} has ceased processing this data subject's data "
+            f"({link.subject})"
+        )
     if link.action is LinkAction.ATTEST:
         if decision == "revoke":
             return f"I revoke access {link.subject}: it is no longer needed"
@@ -503,6 +567,7 @@ _AUDIT_ACTION = {
     (LinkAction.APPROVE, "approve"): ("arrangement.approve", "arrangement"),
     (LinkAction.APPROVE, "reject"): ("arrangement.reject", "arrangement"),
     (LinkAction.CONFIRM_DISPOSAL, ""): ("disposal.confirm", "disposal_task"),
+    (LinkAction.ACKNOWLEDGE_CONSENT, ""): ("consent.acknowledge", "consent_notice"),
     (LinkAction.MEETING, "schedule"): ("meeting.schedule", "suspension"),
     (LinkAction.MEETING, "record"): ("meeting.record", "suspension"),
     (LinkAction.REVIEW, ""): ("review.complete", "arrangement"),
@@ -523,11 +588,16 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
     allowed = {
         LinkAction.APPROVE: ("approve", "reject"),
         LinkAction.CONFIRM_DISPOSAL: ("",),
+        LinkAction.ACKNOWLEDGE_CONSENT: ("",),
         LinkAction.MEETING: ("schedule", "record"),
         LinkAction.REVIEW: ("",),
         LinkAction.ATTEST: ("keep", "revoke"),
     }.get(link.action, ())
-    single = link.action in (LinkAction.CONFIRM_DISPOSAL, LinkAction.REVIEW)
+    single = link.action in (
+        LinkAction.CONFIRM_DISPOSAL,
+        LinkAction.REVIEW,
+        LinkAction.ACKNOWLEDGE_CONSENT,
+    )
     decision = "" if single else confirmation.decision
     if decision not in allowed:
         raise InvalidInput(f"this link cannot {confirmation.decision or 'do that'}")
@@ -645,6 +715,8 @@ def _run(
             actor=actor,
             now=now,
         )
+    if link.action is LinkAction.ACKNOWLEDGE_CONSENT:
+        return acknowledge_consent(session, notice=link.subject, actor=actor, now=now)
     if link.action is LinkAction.REVIEW:
         try:
             reviewed = ReviewOutcome(confirmation.outcome)

@@ -94,6 +94,27 @@ disposal_task = table(
     column("status"),
     column("certificate"),
 )
+consent_withdrawal = table(
+    "consent_withdrawal",
+    column("id"),
+    column("reference"),
+    column("agency_id"),
+    column("subject_ref"),
+    column("raised_by"),
+    column("raised_at", UTCDateTime()),
+    column("closed_at", UTCDateTime()),
+)
+consent_notice = table(
+    "consent_notice",
+    column("id"),
+    column("reference"),
+    column("consent_id"),
+    column("agency_id"),
+    column("status"),
+    column("acknowledged_at", UTCDateTime()),
+    column("acknowledged_by"),
+    column("chased"),
+)
 outbox = table(
     "outbox",
     column("id"),
@@ -136,6 +157,8 @@ TABLES: tuple[TableClause, ...] = (
     data_item,
     overseas_transfer,
     disposal_task,
+    consent_withdrawal,
+    consent_notice,
     outbox,
     audit_event,
 )
@@ -348,6 +371,84 @@ def disposal_tasks(conn: Connection, *, overdue_on: date | None = None) -> list[
             certificate=row.certificate,
         )
         for row in conn.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class ConsentNoticeRow:
+    notice: str
+    agency: str
+    status: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    # 0 not chased yet, 1 reminded, 2 reminded with the DPO told, 3 the chairs told
+    chased: int
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    consent: str
+    agency: str
+    data_subject_ref: str
+    raised_by: str
+    raised_at: str
+    status: str
+    closed_at: str | None
+    notices: tuple[ConsentNoticeRow, ...]
+
+
+def consents(conn: Connection, *, open_only: bool = False) -> list[ConsentRow]:
+    """Every withdrawal of consent, oldest first, with each partner's notice; `open_only`:
+    those some partner has still to acknowledge."""
+    w, n, a = consent_withdrawal.c, consent_notice.c, agency.c
+    stmt = (
+        select(w.id, w.reference, a.name, w.subject_ref, w.raised_by, w.raised_at, w.closed_at)
+        .join_from(consent_withdrawal, agency, a.id == w.agency_id)
+        .order_by(w.raised_at, w.id)
+    )
+    if open_only:
+        stmt = stmt.where(w.closed_at.is_(None))
+    found = conn.execute(stmt).all()
+    notices: dict[int, list[ConsentNoticeRow]] = {}
+    if found:
+        for row in conn.execute(
+            select(
+                n.consent_id,
+                n.reference,
+                a.name,
+                n.status,
+                n.acknowledged_at,
+                n.acknowledged_by,
+                n.chased,
+            )
+            .join_from(consent_notice, agency, a.id == n.agency_id)
+            .where(n.consent_id.in_([row.id for row in found]))
+            .order_by(a.name)
+        ):
+            notices.setdefault(row.consent_id, []).append(
+                ConsentNoticeRow(
+                    notice=row.reference,
+                    agency=row.name,
+                    status=row.status,
+                    acknowledged_at=row.acknowledged_at.isoformat()
+                    if row.acknowledged_at
+                    else None,
+                    acknowledged_by=row.acknowledged_by,
+                    chased=row.chased,
+                )
+            )
+    return [
+        ConsentRow(
+            consent=row.reference,
+            agency=row.name,
+            data_subject_ref=row.subject_ref,
+            raised_by=row.raised_by,
+            raised_at=row.raised_at.isoformat(),
+            status="closed" if row.closed_at else "open",
+            closed_at=row.closed_at.isoformat() if row.closed_at else None,
+            notices=tuple(notices.get(row.id, ())),
+        )
+        for row in found
     ]
 
 

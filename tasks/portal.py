@@ -15,6 +15,7 @@ from models.clocks import suspension_day
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
+    ConsentNoticeStatus,
     ContactRole,
     DisposalTaskStatus,
     SuspensionStatus,
@@ -29,6 +30,8 @@ from models.tables import (
     Arrangement,
     ArrangementParty,
     Chair,
+    ConsentNotice,
+    ConsentWithdrawal,
     Contact,
     ContactRoleAssignment,
     DisposalTask,
@@ -168,6 +171,27 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     arrangement.title,
                     f"confirm the destruction of the data shared under {arrangement.reference}",
                     long_date(task.due_on),
+                )
+            )
+    if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
+        for notice, consent, originator in session.exec(
+            select(ConsentNotice, ConsentWithdrawal, Agency)
+            .join(ConsentWithdrawal, col(ConsentWithdrawal.id) == ConsentNotice.consent_id)
+            .join(Agency, col(Agency.id) == ConsentWithdrawal.agency_id)
+            .where(ConsentNotice.status == ConsentNoticeStatus.PENDING)
+            .where(
+                ConsentNotice.agency_id
+                == select(Agency.id).where(Agency.name == who.agency).scalar_subquery()
+            )
+            .order_by(col(ConsentNotice.notified_at))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.ACKNOWLEDGE_CONSENT,
+                    notice.reference,
+                    f"consent withdrawn: {originator.name}'s data subject {consent.subject_ref}",
+                    "acknowledge that processing has ceased",
+                    f"told {long_datetime(notice.notified_at)}",
                 )
             )
     if who.agency is not None and (

@@ -36,11 +36,13 @@ from models.links import (
     token_hash,
 )
 from notifications.publication import publish_pending
+from tasks.consent import withdraw_consent
 from tasks.links import (
     Confirmation,
     Link,
     act_on_link,
     confirmation_sentence,
+    consent_view,
     disposal_view,
     find_link,
     grant_view,
@@ -74,6 +76,7 @@ LABELS = {
     "outcome": "the outcome",
     "attendee": "an attendee",
     "risk_assessment": "the risk assessment",
+    "subject_ref": "the data subject reference",
 }
 
 
@@ -289,6 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 arrangements=arrangements_of(session, who),
                 suspensions=open_suspensions(session, now) if who.chair else [],
                 signatory=who.has(ContactRole.SIGNATORY),
+                representative=who.has(ContactRole.NOMINATED_REPRESENTATIVE),
             )
 
     @app.post("/sign-out")
@@ -322,7 +326,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/me/raise")
     async def raise_matter(request: Request) -> Response:
-        """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency."""
+        """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency;
+        a nominated representative records a data subject's withdrawal of consent (§9, §18)."""
         now = portal.now()
         who, form = await _signed_in_form(portal, request, now)
         if who is None:
@@ -355,6 +360,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     events = raise_suspension(
                         session, agency=who.agency or "", reason=reason, actor=who.email, now=now
                     )
+                elif what == "consent":
+                    events = withdraw_consent(
+                        session,
+                        agency=who.agency or "",
+                        data_subject_ref=str(form.get("subject_ref", "")),
+                        arrangements=[str(a) for a in form.getlist("arrangement") if a],
+                        actor=who.email,
+                        now=now,
+                    )
                 else:
                     events = withdraw_agency(
                         session, agency=who.agency or "", reason=reason, actor=who.email, now=now
@@ -385,7 +399,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 FORM_COOKIE = "isa_form"
 # what a signatory may raise from the web, and its use case's name in the audit log
-RAISING = {"suspension": "suspension.raise", "withdrawal": "withdrawal.notify"}
+RAISING = {
+    "suspension": "suspension.raise",
+    "withdrawal": "withdrawal.notify",
+    "consent": "consent.withdraw",
+}
 
 
 def _unconfirmed(who: Person, form: Any) -> str:
@@ -585,6 +603,15 @@ def _action_page(
             grant=grant_view(session, link.subject),
             keep=confirmation_sentence(link, decision="keep"),
             revoke=confirmation_sentence(link, decision="revoke"),
+            **common,
+        )
+    if link.action is LinkAction.ACKNOWLEDGE_CONSENT:
+        return portal.page(
+            request,
+            "consent.html",
+            status,
+            notice=consent_view(session, link.subject),
+            sentence=confirmation_sentence(link),
             **common,
         )
     if link.action is LinkAction.CONFIRM_DISPOSAL:

@@ -28,6 +28,9 @@ staff_app = App(name="staff", help="Staff members who handle shared data.")
 disposal_app = App(
     name="disposal", help="Destroying shared data when an arrangement ends (§35-§37)."
 )
+consent_app = App(
+    name="consent", help="A data subject's withdrawal of consent, and partners ceasing (§9, §18)."
+)
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 for sub in (
@@ -43,6 +46,7 @@ for sub in (
     audit_app,
     staff_app,
     disposal_app,
+    consent_app,
     sweep_app,
     outbox_app,
 ):

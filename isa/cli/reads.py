@@ -29,6 +29,7 @@ from tasks.listings import (
     arrangements,
     as_dicts,
     audit_rows,
+    consents,
     contacts,
     disposal_tasks,
     emails,
@@ -169,6 +170,39 @@ def disposal_list(*, overdue: bool = False, json_: Json = False) -> None:
             f"{row['task']}  {row['arrangement']}  due {row['due_on']}  {row['status']:<9} "
             f"{row['agency']}"
         )
+
+
+# --- consent withdrawn ---------------------------------------------------------------------
+
+
+CHASED = ("", "reminded", "reminded, DPO told", "chairs told")
+
+
+def consent_list(
+    *,
+    open_: Annotated[
+        bool, Parameter(name="--open", negative="", help="Only those not yet acknowledged.")
+    ] = False,
+    json_: Json = False,
+) -> None:
+    """List withdrawals of consent, each partner's notice and whether it has ceased processing."""
+    with reading() as conn:
+        rows = as_dicts(consents(conn, open_only=open_))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        print(
+            f"{row['consent']}  {row['status']:<6}  {row['agency']}, data subject "
+            f"{row['data_subject_ref']}, raised {row['raised_at'][:10]} by {row['raised_by']}"
+        )
+        for notice in row["notices"]:
+            chased = CHASED[notice["chased"]]
+            print(
+                f"  {notice['notice']}  {notice['status']:<12}  {notice['agency']}"
+                + (f" (by {notice['acknowledged_by']})" if notice["acknowledged_by"] else "")
+                + (f" [{chased}]" if chased and notice["status"] == "pending" else "")
+            )
 
 
 # --- the outbox -------------------------------------------------------------------------------

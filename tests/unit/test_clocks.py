@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from models.clocks import (
     LONDON,
     add_uk_working_days,
+    add_working_days_in,
+    consent_chase_dates,
+    consent_chase_rung,
     days_overdue,
     due_rungs,
     first_review_due,
@@ -473,3 +476,60 @@ def test_suspension_end_is_same_london_wall_time_30_days_later(
     assert end.date() == day.add(days=30)
     assert (end.hour, end.minute) == (hour, minute)
     assert suspension_day(raised, suspension_end(raised)) == 30
+
+
+# --- a withdrawn consent's notices, chased in the partner's working days (§9, §18) -------------
+
+
+def _at(y: int, m: int, d: int, hour: int = 10) -> pendulum.DateTime:
+    return pendulum.datetime(y, m, d, hour, tz="Europe/London").in_timezone("UTC")
+
+
+def test_a_notice_sent_on_a_wednesday_is_chased_on_friday_the_next_wednesday_and_a_week_on() -> (
+    None
+):
+    assert consent_chase_dates(_at(2026, 11, 25), Nation.ENGLAND_AND_WALES) == (
+        D(2026, 11, 27),
+        D(2026, 12, 2),
+        D(2026, 12, 9),
+    )
+
+
+def test_a_notice_sent_on_a_friday_evening_counts_from_that_london_day() -> None:
+    # 23:30 on Friday 27 November in London: the weekend does not count
+    first, second, chairs = consent_chase_dates(_at(2026, 11, 27, 23), Nation.ENGLAND_AND_WALES)
+    assert (first, second, chairs) == (D(2026, 12, 1), D(2026, 12, 4), D(2026, 12, 11))
+
+
+def test_christmas_and_new_year_are_not_working_days_and_scotland_keeps_2_january() -> None:
+    # Wednesday 23 December 2026: 25 (Fri), 28 (Mon, Boxing Day's substitute) and 1 January off
+    england = consent_chase_dates(_at(2026, 12, 23), Nation.ENGLAND_AND_WALES)
+    scotland = consent_chase_dates(_at(2026, 12, 23), Nation.SCOTLAND)
+    assert england[0] == D(2026, 12, 29) and england[1] == D(2027, 1, 4)
+    # 2 January 2027 is a Saturday; Scotland's substitute day is Monday 4 January
+    assert scotland[1] == D(2027, 1, 5)
+
+
+@pytest.mark.parametrize(
+    ("day", "rung"),
+    [
+        (D(2026, 11, 25), 0),
+        (D(2026, 11, 26), 0),
+        (D(2026, 11, 27), 1),
+        (D(2026, 12, 1), 1),
+        (D(2026, 12, 2), 2),
+        (D(2026, 12, 8), 2),
+        (D(2026, 12, 9), 3),
+        (D(2027, 6, 1), 3),
+    ],
+)
+def test_the_rung_owed_steps_up_on_each_chase_date_and_never_past_the_chairs(
+    day: pendulum.Date, rung: int
+) -> None:
+    assert consent_chase_rung(_at(2026, 11, 25), day, Nation.ENGLAND_AND_WALES) == rung
+
+
+def test_working_days_in_a_nation_refuse_a_negative_count() -> None:
+    with pytest.raises(ValueError, match="whole number"):
+        add_working_days_in(D(2026, 11, 25), -1, Nation.ENGLAND_AND_WALES)
+    assert add_working_days_in(D(2026, 11, 25), 0, Nation.SCOTLAND) == D(2026, 11, 25)

@@ -44,6 +44,7 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "approval",
         "suspension",
         "withdrawal",
+        "consent",
         "deadline-sweep",
         "monitoring-review",
         "deliver-outbox",

@@ -72,6 +72,14 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "at": "2026-11-25T07:30:00+00:00",
     "requested_at": "2026-11-25T10:00:00+00:00",
     "expires_at": "2026-11-25T10:30:00+00:00",
+    "consent": "CON-2026-0001",
+    "notice": "CPN-2026-0001",
+    "originator": "Northshire County Council",
+    "data_subject_ref": "ASC/2026/00417",
+    "partners": ("Northshire NHS Trust", "Northshire Police"),
+    "rung": 1,
+    "working_days": 2,
+    "by": "rep@police.example",
     "document": '{\n  "seq": 1234,\n  "head": "9f2c…",\n  "at": "2026-11-25T07:30:00+00:00",\n'
     '  "signature": "5b1e…"\n}\n',
 }

@@ -1,0 +1,418 @@
+"""Use cases for a data subject's withdrawal of consent (§9, §18): the agency that received the
+notice records it by the data subject's reference alone; every partner it shared their data with
+under the arrangements named gets a notice to cease processing, which its nominated
+representative acknowledges; unacknowledged notices are chased in the partner's working days
+(models.clocks.consent_chase_rung) by the deadline sweep; the last acknowledgement closes it."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.clocks import (
+    CONSENT_CHAIRS_WORKING_DAYS,
+    CONSENT_REMINDER_WORKING_DAYS,
+    consent_chase_rung,
+)
+from models.enums import ArrangementStatus, ConsentNoticeStatus, ContactRole, PartyRole
+from models.errors import NotFound, Refused
+from models.events import (
+    ConsentNoticeAcknowledged,
+    ConsentNoticeChased,
+    ConsentNoticeEscalated,
+    ConsentNoticeOverdue,
+    ConsentNoticeSent,
+    ConsentWithdrawalClosed,
+    ConsentWithdrawn,
+    DomainEvent,
+)
+from models.inputs import subject_reference
+from models.lifecycles import CONSENT_NOTICE
+from models.tables import (
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    ConsentNotice,
+    ConsentWithdrawal,
+)
+from notifications.render import long_datetime
+from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.sweeps import PhaseReport
+from tasks.uow import UnitOfWork, unit_of_work
+
+DISCLOSERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
+RECEIVERS = (PartyRole.RECIPIENT, PartyRole.BOTH)
+# an arrangement never in force shared nothing; a closed one's data is destroyed
+SHARED_NOTHING = (ArrangementStatus.DRAFT, ArrangementStatus.AWAITING_APPROVAL)
+# the working days each rung of chasing comes after (models.clocks)
+RUNG_DAYS = {
+    1: CONSENT_REMINDER_WORKING_DAYS[0],
+    2: CONSENT_REMINDER_WORKING_DAYS[1],
+    3: CONSENT_CHAIRS_WORKING_DAYS,
+}
+
+
+def _parties(session: Session, arrangement: Arrangement) -> list[tuple[Agency, PartyRole]]:
+    return [
+        (agency, party.role)
+        for party, agency in session.exec(
+            select(ArrangementParty, Agency)
+            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+            .where(ArrangementParty.arrangement_id == arrangement.id)
+            .order_by(col(ArrangementParty.id))
+        ).all()
+    ]
+
+
+def _shared_under(session: Session, home: Agency, references: list[str]) -> list[Arrangement]:
+    """The arrangements named, each one `home` disclosed data under; with none named, every
+    arrangement it discloses under that was in force and is not yet closed."""
+    if references:
+        chosen: list[Arrangement] = []
+        for reference in references:
+            isa = arrangement_by_ref(session, reference)
+            if isa.id in {a.id for a in chosen}:
+                continue
+            roles = [role for agency, role in _parties(session, isa) if agency.id == home.id]
+            if not any(role in DISCLOSERS for role in roles):
+                raise Refused(
+                    f"{home.name} does not disclose data under {isa.reference}: name the "
+                    "arrangements it shared the data subject's data under"
+                )
+            if isa.status in SHARED_NOTHING:
+                raise Refused(
+                    f"{isa.reference} is {isa.status.value.replace('_', ' ')}: it was never in "
+                    "force, so nothing was shared under it"
+                )
+            if isa.status == ArrangementStatus.CLOSED:
+                raise Refused(f"{isa.reference} is closed: the data shared under it is destroyed")
+            chosen.append(isa)
+        return chosen
+    return list(
+        session.exec(
+            select(Arrangement)
+            .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+            .where(ArrangementParty.agency_id == home.id)
+            .where(col(ArrangementParty.role).in_(DISCLOSERS))
+            .where(col(Arrangement.status).not_in([*SHARED_NOTHING, ArrangementStatus.CLOSED]))
+            .order_by(col(Arrangement.id))
+        ).all()
+    )
+
+
+def withdraw_consent(
+    session: Session,
+    *,
+    agency: str,
+    data_subject_ref: str,
+    arrangements: list[str],
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """A nominated representative of the agency that received a data subject's withdrawal of
+    consent records it (§9, §18): each partner that received their data under `arrangements`
+    (all it discloses under, if none are named) is told at once to cease processing."""
+    data_subject_ref = subject_reference(data_subject_ref)
+    with unit_of_work(session, actor=actor, now=now, action="consent.withdraw") as uow:
+        uow.about("agency", agency)
+        home = agency_by_name(session, agency, lock=True)
+        who = resolve_actor(session, actor)
+        require_role_at(
+            who,
+            home,
+            ContactRole.NOMINATED_REPRESENTATIVE,
+            to=f"record a withdrawal of consent for {home.name}",
+        )
+        shared = _shared_under(session, home, arrangements)
+        received: dict[int, tuple[Agency, list[str]]] = {}
+        for isa in shared:
+            for partner, role in _parties(session, isa):
+                if partner.id != home.id and role in RECEIVERS:
+                    assert partner.id is not None
+                    received.setdefault(partner.id, (partner, []))[1].append(isa.reference)
+        if not received:
+            named = ", ".join(a.reference for a in shared) or "any arrangement in force"
+            raise Refused(f"no partner received data from {home.name} under {named}")
+        reference = uow.next_reference("CON")
+        assert home.id is not None
+        matter = ConsentWithdrawal(
+            reference=reference,
+            agency_id=home.id,
+            subject_ref=data_subject_ref,
+            arrangements=[a.reference for a in shared],
+            raised_by=who.email,
+            raised_at=now,
+        )
+        session.add(matter)
+        session.flush()
+        assert matter.id is not None
+        partners = sorted(received.values(), key=lambda entry: entry[0].name)
+        uow.record(
+            "consent.withdraw",
+            subject_type="consent_withdrawal",
+            subject_ref=reference,
+            after={
+                "agency": home.name,
+                "data_subject_ref": data_subject_ref,
+                "arrangements": matter.arrangements,
+                "partners": [partner.name for partner, _ in partners],
+            },
+        )
+        for partner, refs in partners:
+            _notify(uow, matter, home, partner, refs)
+        uow.emit(
+            ConsentWithdrawn(
+                consent=reference,
+                agency=home.name,
+                data_subject_ref=data_subject_ref,
+                arrangements=tuple(matter.arrangements),
+                partners=tuple(partner.name for partner, _ in partners),
+            )
+        )
+        return uow.events
+
+
+def _notify(
+    uow: UnitOfWork, matter: ConsentWithdrawal, home: Agency, partner: Agency, refs: list[str]
+) -> None:
+    assert matter.id is not None and partner.id is not None
+    notice = uow.next_reference("CPN")
+    uow.session.add(
+        ConsentNotice(
+            reference=notice, consent_id=matter.id, agency_id=partner.id, notified_at=uow.now
+        )
+    )
+    uow.record(
+        "consent.notify",
+        subject_type="consent_notice",
+        subject_ref=notice,
+        after={"consent": matter.reference, "agency": partner.name, "arrangements": refs},
+    )
+    uow.emit(
+        ConsentNoticeSent(
+            notice=notice,
+            consent=matter.reference,
+            agency=partner.name,
+            originator=home.name,
+            data_subject_ref=matter.subject_ref,
+            arrangements=tuple(refs),
+        )
+    )
+
+
+def _notice(session: Session, reference: str, *, lock: bool = False) -> ConsentNotice:
+    stmt = select(ConsentNotice).where(ConsentNotice.reference == reference.strip().upper())
+    held = session.exec(stmt.with_for_update() if lock else stmt).first()
+    if held is None:
+        raise NotFound(f"no consent notice {reference!r}", command="isa consent list")
+    return held
+
+
+def acknowledge_consent(
+    session: Session, *, notice: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """The partner's nominated representative records that processing has ceased; the last
+    acknowledgement closes the withdrawal and tells the agency that raised it."""
+    with unit_of_work(session, actor=actor, now=now, action="consent.acknowledge") as uow:
+        uow.about("consent_notice", notice)
+        held = _notice(session, notice, lock=True)
+        matter = session.get(ConsentWithdrawal, held.consent_id)
+        partner = session.get(Agency, held.agency_id)
+        assert matter is not None and partner is not None
+        who = resolve_actor(session, actor)
+        require_role_at(
+            who,
+            partner,
+            ContactRole.NOMINATED_REPRESENTATIVE,
+            to=f"acknowledge {held.reference}",
+        )
+        held.acknowledged_at, held.acknowledged_by = now, who.email
+        uow.move(
+            held,
+            CONSENT_NOTICE,
+            "acknowledge",
+            action="consent.acknowledge",
+            subject_type="consent_notice",
+            subject_ref=held.reference,
+        )
+        uow.emit(
+            ConsentNoticeAcknowledged(
+                notice=held.reference, consent=matter.reference, agency=partner.name, by=who.email
+            )
+        )
+        session.flush()
+        notices = session.exec(
+            select(ConsentNotice, Agency)
+            .join(Agency, col(Agency.id) == ConsentNotice.agency_id)
+            .where(ConsentNotice.consent_id == matter.id)
+            .order_by(col(Agency.name))
+        ).all()
+        if all(n.status == ConsentNoticeStatus.ACKNOWLEDGED for n, _ in notices):
+            matter.closed_at = now
+            session.add(matter)
+            home = session.get(Agency, matter.agency_id)
+            assert home is not None
+            uow.record(
+                "consent.close",
+                subject_type="consent_withdrawal",
+                subject_ref=matter.reference,
+                after={"closed_at": now},
+            )
+            uow.emit(
+                ConsentWithdrawalClosed(
+                    consent=matter.reference,
+                    agency=home.name,
+                    data_subject_ref=matter.subject_ref,
+                    partners=tuple(agency.name for _, agency in notices),
+                )
+            )
+        return uow.events
+
+
+def chase_consent_notices(
+    session: Session,
+    *,
+    as_of: date,
+    actor: str,
+    now: pendulum.DateTime,
+    consent: str | None = None,
+) -> PhaseReport:
+    """Every unacknowledged notice (of `consent` only, if given) chased as far as `as_of` owes
+    (models.clocks.consent_chase_rung), each rung once: a missed day sends the furthest rung
+    owed, not every one. Notices are few, so they are chased in one unit of work."""
+    report = PhaseReport("consent notices")
+    with unit_of_work(session, actor=actor, now=now, action="consent.chase") as uow:
+        uow.about("consent_withdrawal", consent)
+        stmt = (
+            select(ConsentNotice, ConsentWithdrawal, Agency)
+            .join(ConsentWithdrawal, col(ConsentWithdrawal.id) == ConsentNotice.consent_id)
+            .join(Agency, col(Agency.id) == ConsentNotice.agency_id)
+            .where(ConsentNotice.status == ConsentNoticeStatus.PENDING)
+            .where(ConsentNotice.chased < 3)
+            .order_by(col(ConsentNotice.id))
+        )
+        if consent is not None:
+            stmt = stmt.where(ConsentWithdrawal.reference == consent.strip().upper())
+        for held, matter, partner in session.exec(stmt.with_for_update(of=ConsentNotice)).all():
+            rung = consent_chase_rung(pendulum.instance(held.notified_at), as_of, partner.nation)
+            if rung <= held.chased:
+                continue
+            home = session.get(Agency, matter.agency_id)
+            assert home is not None
+            before, held.chased = held.chased, rung
+            session.add(held)
+            uow.record(
+                "consent.chase",
+                subject_type="consent_notice",
+                subject_ref=held.reference,
+                before={"chased": before},
+                after={"chased": rung, "as_of": as_of},
+            )
+            fields: dict[str, Any] = {
+                "notice": held.reference,
+                "consent": matter.reference,
+                "agency": partner.name,
+                "originator": home.name,
+                "data_subject_ref": matter.subject_ref,
+                "arrangements": tuple(_received(session, matter, partner)),
+                "working_days": RUNG_DAYS[rung],
+            }
+            if rung == 1:
+                uow.emit(ConsentNoticeChased(**fields, rung=rung))
+                report.add(held.reference, "reminded", partner.name)
+            elif rung == 2:
+                uow.emit(ConsentNoticeOverdue(**fields))
+                report.add(held.reference, "reminded: DPO told", partner.name)
+            else:
+                uow.emit(ConsentNoticeEscalated(**fields))
+                report.add(held.reference, "escalated to the chairs", partner.name)
+    report.queued += uow.queued
+    return report
+
+
+def _received(session: Session, matter: ConsentWithdrawal, partner: Agency) -> list[str]:
+    """The withdrawal's arrangements `partner` received data under (as its notice names)."""
+    refs = list(matter.arrangements)
+    rows = session.exec(
+        select(Arrangement.reference)
+        .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+        .where(col(Arrangement.reference).in_(refs))
+        .where(ArrangementParty.agency_id == partner.id)
+        .where(col(ArrangementParty.role).in_(RECEIVERS))
+    ).all()
+    found = set(rows)
+    return [ref for ref in refs if ref in found]
+
+
+@dataclass(frozen=True)
+class ConsentStory:
+    """A withdrawal of consent as its flow's artifact tells it: who was told, who has ceased."""
+
+    reference: str
+    agency: str
+    data_subject_ref: str
+    raised: str
+    closed: bool
+    # (notice, partner, "acknowledged by ... on ..." or "pending", how far chased)
+    notices: tuple[tuple[str, str, str], ...]
+
+    def summary(self) -> str:
+        done = sum(1 for _, _, state in self.notices if state != "pending")
+        return (
+            f"Consent withdrawn {self.reference} at {self.agency} (data subject "
+            f"{self.data_subject_ref}): {done} of {len(self.notices)} partners have ceased "
+            "processing" + ("; closed" if self.closed else "")
+        )
+
+    def table(self) -> list[dict[str, str]]:
+        rows = [
+            {"notice": self.reference, "partner": self.agency, "state": f"raised {self.raised}"}
+        ]
+        rows += [
+            {"notice": notice, "partner": partner, "state": state}
+            for notice, partner, state in self.notices
+        ]
+        return rows
+
+
+CHASED_WORDS = (
+    "pending",
+    "pending: reminded",
+    "pending: reminded, DPO told",
+    "pending: chairs told",
+)
+
+
+def consent_story(session: Session, reference: str) -> ConsentStory:
+    matter = session.exec(
+        select(ConsentWithdrawal).where(ConsentWithdrawal.reference == reference.strip().upper())
+    ).first()
+    if matter is None:
+        raise NotFound(f"no consent withdrawal {reference!r}", command="isa consent list")
+    home = session.get(Agency, matter.agency_id)
+    assert home is not None
+    notices = []
+    for held, partner in session.exec(
+        select(ConsentNotice, Agency)
+        .join(Agency, col(Agency.id) == ConsentNotice.agency_id)
+        .where(ConsentNotice.consent_id == matter.id)
+        .order_by(col(Agency.name))
+    ).all():
+        if held.status == ConsentNoticeStatus.ACKNOWLEDGED:
+            assert held.acknowledged_at is not None
+            state = (
+                f"acknowledged by {held.acknowledged_by} on {long_datetime(held.acknowledged_at)}"
+            )
+        else:
+            state = CHASED_WORDS[held.chased]
+        notices.append((held.reference, partner.name, state))
+    return ConsentStory(
+        reference=matter.reference,
+        agency=home.name,
+        data_subject_ref=matter.subject_ref,
+        raised=long_datetime(matter.raised_at),
+        closed=matter.closed_at is not None,
+        notices=tuple(notices),
+    )
