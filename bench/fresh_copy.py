@@ -28,6 +28,38 @@ BENCH_LINKS = LinkIssuer(key=b"bench-secret-key-" * 4, public_url="http://127.0.
 RESULT = "RESULT "
 
 
+def completed_run(
+    runs: Callable[[], list[dict[str, Any]]],
+    pick: Callable[[dict[str, Any]], bool],
+    since: float,
+    timeout: float = 120,
+) -> tuple[float, dict[str, Any]]:
+    """Poll `runs()` (the server's completed runs) until one `pick` chooses: the seconds since
+    `since` (a `time.time()`), and that run."""
+    while time.time() - since < timeout:
+        for run in runs():
+            if pick(run):
+                return time.time() - since, run
+        time.sleep(0.1)
+    raise SystemExit("no completed run within the timeout")
+
+
+def where_the_time_went(run: dict[str, Any], since: float) -> str:
+    """A completed run's wait split at the server's own timestamps: to the run created (the
+    event, the trigger, the automation's action), to it started (the runner's or worker's
+    poll, the process start, the flow's imports), to it completed (the flow's work)."""
+    import pendulum
+
+    def at(key: str) -> float:
+        return float(pendulum.parse(run[key]).timestamp())  # type: ignore[union-attr]
+
+    created, start, end = at("created"), at("start_time"), at("end_time")
+    return (
+        f"created +{created - since:.1f} s, started +{start - created:.1f} s, "
+        f"completed +{end - start:.1f} s"
+    )
+
+
 def result(measure: str, ours: str, baseline: str, ratio: float, target: str, met: bool) -> None:
     """One row of `make bench`'s table, printed as a line bench/all.py reads."""
     row = {

@@ -19,10 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pendulum
-from fresh_copy import result
+from fresh_copy import completed_run, result, where_the_time_went
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,14 +54,8 @@ def _create_run(cluster: Cluster, deployment: str) -> dict[str, str]:
     return found
 
 
-def _completed(cluster: Cluster, pick: object, timeout: float = 120) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        done = cluster.runs(state={"type": {"any_": ["COMPLETED"]}})
-        if any(pick(run) for run in done):  # type: ignore[operator]
-            return time.perf_counter() - started
-        time.sleep(0.1)
-    raise SystemExit("no completed run within the timeout")
+def _completed(cluster: Cluster, pick: Any, since: float) -> tuple[float, dict[str, Any]]:
+    return completed_run(lambda: cluster.runs(state={"type": {"any_": ["COMPLETED"]}}), pick, since)
 
 
 def main() -> None:
@@ -108,16 +103,21 @@ def main() -> None:
                 said = cluster.isa(
                     "suspend", AGENCY, "--reason", f"Drill {n}", "--as", SIGNATORY, "--json"
                 )
+                returned = time.time()
                 reference = said.split('"suspension": "')[1].split('"')[0]
-                took = _completed(
+                took, run = _completed(
                     cluster,
                     lambda run, ref=reference: (
                         run["parameters"].get("suspension") == ref
                         and run["parameters"].get("as_of") is None
                     ),
+                    returned,
                 )
                 raised.append(took)
-                print(f"  {reference}: flow run completed {took:.1f} s after isa suspend")
+                print(
+                    f"  {reference}: flow run completed {took:.1f} s after isa suspend "
+                    f"({where_the_time_went(run, returned)})"
+                )
                 at = pendulum.now("UTC").add(hours=1).isoformat()
                 cluster.isa("meeting", "schedule", reference, "--at", at, "--as", CHAIR)
                 cluster.isa(
@@ -130,8 +130,11 @@ def main() -> None:
                 f"{cluster.api}/deployments/name/deliver-outbox/deliver-outbox", timeout=10
             ).json()
             for _ in range(args.raises):
+                asked = time.time()
                 run = _create_run(cluster, deployment["id"])
-                baseline.append(_completed(cluster, lambda r, i=run["id"]: r["id"] == i))
+                took, done = _completed(cluster, lambda r, i=run["id"]: r["id"] == i, asked)
+                baseline.append(took)
+                print(f"  baseline run completed {took:.1f} s ({where_the_time_went(done, asked)})")
                 time.sleep(1)
     ours, base = statistics.median(raised), statistics.median(baseline)
     print(f"raised to completed on workers (median of {len(raised)}): {ours:.1f} s")

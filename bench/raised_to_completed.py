@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pendulum
-from fresh_copy import result
+from fresh_copy import completed_run, result, where_the_time_went
 
 ISA = Path(sys.executable).with_name("isa")
 AGENCY = "Sample: Northshire Police"
@@ -47,14 +47,8 @@ def _runs(api: str, **flow_runs: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _completed(api: str, pick: Any, timeout: float = 120) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        done = _runs(api, state={"type": {"any_": ["COMPLETED"]}})
-        if any(pick(run) for run in done):
-            return time.perf_counter() - started
-        time.sleep(0.1)
-    raise SystemExit("no completed run within the timeout")
+def _completed(api: str, pick: Any, since: float) -> tuple[float, dict[str, Any]]:
+    return completed_run(lambda: _runs(api, state={"type": {"any_": ["COMPLETED"]}}), pick, since)
 
 
 def _isa(env: dict[str, str], cwd: Path, *argv: str) -> str:
@@ -113,12 +107,18 @@ def main() -> None:
                     SIGNATORY,
                     "--json",
                 )
+                returned = time.time()
                 reference = said.split('"suspension": "')[1].split('"')[0]
-                took = _completed(
-                    api, lambda run, ref=reference: run["parameters"].get("suspension") == ref
+                took, run = _completed(
+                    api,
+                    lambda run, ref=reference: run["parameters"].get("suspension") == ref,
+                    returned,
                 )
                 raised.append(took)
-                print(f"  {reference}: flow run completed {took:.1f} s after isa suspend")
+                print(
+                    f"  {reference}: flow run completed {took:.1f} s after isa suspend "
+                    f"({where_the_time_went(run, returned)})"
+                )
                 at = pendulum.now("UTC").add(hours=1).isoformat()
                 _isa(env, root, "meeting", "schedule", reference, "--at", at, "--as", CHAIR)
                 _isa(
@@ -142,11 +142,13 @@ def main() -> None:
                 f"{api}/deployments/name/deliver-outbox/deliver-outbox", timeout=10
             ).json()
             for _ in range(args.raises):
+                asked = time.time()
                 run = httpx.post(
                     f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10
                 ).json()
-                took = _completed(api, lambda r, i=run["id"]: r["id"] == i)
+                took, done = _completed(api, lambda r, i=run["id"]: r["id"] == i, asked)
                 baseline.append(took)
+                print(f"  baseline run completed {took:.1f} s ({where_the_time_went(done, asked)})")
                 time.sleep(1)
         finally:
             os.killpg(up.pid, signal.SIGINT)

@@ -1,8 +1,10 @@
 """The annual register summary the Information Governance Monitoring Group meets on (§40):
-arrangements by status, reviews done and overdue, access revoked, disposals, suspensions and
-withdrawals in the year. Publishing it queues one email to each chair, once per period."""
+arrangements by status, reviews done and overdue, access revoked, disposals, suspensions,
+withdrawals and withdrawals of consent in the year, and each agency's trained and untrained staff
+with the training that has lapsed (§12, §38-39). Publishing it queues one email to each chair,
+once per period."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -11,9 +13,28 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.clocks import LONDON
-from models.enums import AccessGrantStatus, ArrangementStatus, DisposalTaskStatus, ReviewStatus
+from models.enums import (
+    AccessGrantStatus,
+    AgencyStatus,
+    ArrangementStatus,
+    ConsentNoticeStatus,
+    DisposalTaskStatus,
+    ReviewStatus,
+)
 from models.events import DomainEvent, MonitoringReportPublished
-from models.tables import AccessGrant, Arrangement, DisposalTask, Review, Suspension, Withdrawal
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ConsentNotice,
+    ConsentWithdrawal,
+    Contact,
+    DisposalTask,
+    Review,
+    Suspension,
+    TrainingRecord,
+    Withdrawal,
+)
 from tasks.uow import unit_of_work
 
 
@@ -24,6 +45,11 @@ class MonitoringSummary:
     end: date
     arrangements_by_status: dict[str, int]
     figures: dict[str, int]
+    # per agency still a member or suspended: its current contacts with training in date at the
+    # period's end, and without (§12, §38-39)
+    training: dict[str, dict[str, int]] = field(default_factory=dict)
+    # whose training has lapsed and not been renewed: (name, agency, course, expired on)
+    lapsed: tuple[tuple[str, str, str, str], ...] = ()
 
     def markdown(self) -> str:
         lines = [
@@ -42,12 +68,34 @@ class MonitoringSummary:
         ]
         lines += ["", "## In the period", "", "| measure | count |", "|---|---|"]
         lines += [f"| {name.replace('_', ' ')} | {count} |" for name, count in self.figures.items()]
+        lines += [
+            "",
+            "## Training (§12, §38-39)",
+            "",
+            f"Staff at each agency with training in date on {self.end.isoformat()}, and without.",
+            "",
+            "| agency | trained | untrained |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {agency} | {n['trained']} | {n['untrained']} |"
+            for agency, n in self.training.items()
+        ]
+        lines += ["", "### Training lapsed and not renewed", ""]
+        if self.lapsed:
+            lines += ["| staff member | agency | course | expired on |", "|---|---|---|---|"]
+            lines += [f"| {n} | {a} | {c} | {on} |" for n, a, c, on in self.lapsed]
+        else:
+            lines.append("None.")
         return "\n".join(lines) + "\n"
 
     def flat(self) -> dict[str, int]:
         return {
             **{f"arrangements_{k}": v for k, v in self.arrangements_by_status.items()},
             **self.figures,
+            "staff_trained": sum(n["trained"] for n in self.training.values()),
+            "staff_untrained": sum(n["untrained"] for n in self.training.values()),
+            "staff_with_lapsed_training": len(self.lapsed),
         }
 
 
@@ -111,14 +159,70 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
             .select_from(Withdrawal)
             .where(_between(col(Withdrawal.noticed_at), start, end))
         ),
+        "consent_withdrawals": count(
+            select(func.count())
+            .select_from(ConsentWithdrawal)
+            .where(_between(col(ConsentWithdrawal.raised_at), start, end))
+        ),
+        "consent_notices_acknowledged": count(
+            select(func.count())
+            .select_from(ConsentNotice)
+            .where(ConsentNotice.status == ConsentNoticeStatus.ACKNOWLEDGED)
+            .where(_between(col(ConsentNotice.acknowledged_at), start, end))
+        ),
+        "consent_notices_unacknowledged_now": count(
+            select(func.count())
+            .select_from(ConsentNotice)
+            .where(ConsentNotice.status == ConsentNoticeStatus.PENDING)
+            .where(col(ConsentNotice.notified_at) < end)
+        ),
     }
+    training, lapsed = _training(session, end_day, end)
     return MonitoringSummary(
         period=f"{start_day.isoformat()}/{end_day.isoformat()}",
         start=start_day,
         end=end_day,
         arrangements_by_status=by_status,
         figures=figures,
+        training=training,
+        lapsed=lapsed,
     )
+
+
+def _training(
+    session: Session, on: pendulum.Date, end: pendulum.DateTime
+) -> tuple[dict[str, dict[str, int]], tuple[tuple[str, str, str, str], ...]]:
+    """Each agency's contacts still there at `end`, trained (a course completed by `on` that
+    has not expired by then) or not; and those whose last training lapsed before `on`."""
+    staff = session.exec(
+        select(Contact, Agency)
+        .join(Agency, col(Agency.id) == Contact.agency_id)
+        .where(col(Agency.status) != AgencyStatus.WITHDRAWN)
+        .where(col(Contact.created_at) < end)
+        .where(col(Contact.left_at).is_(None) | (col(Contact.left_at) >= end))
+        .order_by(col(Agency.name), col(Contact.name))
+    ).all()
+    records: dict[int, list[TrainingRecord]] = {}
+    for record in session.exec(
+        select(TrainingRecord)
+        .where(TrainingRecord.completed_on <= on)
+        .order_by(col(TrainingRecord.completed_on))
+    ).all():
+        records.setdefault(record.contact_id, []).append(record)
+    training: dict[str, dict[str, int]] = {}
+    lapsed: list[tuple[str, str, str, str]] = []
+    for contact, agency in staff:
+        counts = training.setdefault(agency.name, {"trained": 0, "untrained": 0})
+        held = records.get(contact.id or 0, [])
+        if any(r.expires_on is None or r.expires_on >= on for r in held):
+            counts["trained"] += 1
+            continue
+        counts["untrained"] += 1
+        if held:
+            last = max(held, key=lambda r: r.expires_on or on)
+            assert last.expires_on is not None
+            lapsed.append((contact.name, agency.name, last.course, last.expires_on.isoformat()))
+    return training, tuple(lapsed)
 
 
 def publish_monitoring_report(

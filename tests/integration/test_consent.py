@@ -21,14 +21,6 @@ from notifications.tables import OutboxEmail, OutboxMessage
 from tasks.consent import acknowledge_consent, chase_consent_notices, withdraw_consent
 from tasks.register import add_contact
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
-from tests.integration.test_portal import (
-    audit,
-    form_of,
-    opened,
-    portal_at,
-    signed_in,
-    token_for,
-)
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import (
     ADMIN,
@@ -39,6 +31,14 @@ from tests.utils.factories import (
     active,
     parties,
     seed_agencies,
+)
+from tests.utils.portal import (
+    audit,
+    form_of,
+    opened,
+    portal_at,
+    signed_in,
+    token_for,
 )
 from web.app import create_app
 

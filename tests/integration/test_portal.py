@@ -5,7 +5,6 @@ the web's evidence in the audit log, and every refusal writes nothing but its re
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pendulum
 import pytest
@@ -38,6 +37,17 @@ from tests.utils.factories import (
     granted,
     seed_agencies,
 )
+from tests.utils.portal import (
+    act,
+    ask_to_sign_in,
+    audit,
+    form_of,
+    opened,
+    portal_at,
+    sign_in_token,
+    signed_in,
+    token_for,
+)
 from web.app import create_app
 from web.security import COOKIE
 
@@ -52,17 +62,6 @@ def people(session: Session, now: pendulum.DateTime) -> People:
     return seed_agencies(session, now)
 
 
-def portal_at(db: Database, at: pendulum.DateTime) -> TestClient:
-    settings = Settings(
-        database_url=db.url,
-        now=at.isoformat(),
-        public_url=TEST_PUBLIC_URL,
-        secret_key=TEST_SECRET_KEY,
-        prefect_api_url="http://127.0.0.1:9/api",
-    )
-    return TestClient(create_app(settings), follow_redirects=False)
-
-
 @pytest.fixture
 def portal(db: Database, now: pendulum.DateTime) -> Iterator[TestClient]:
     with portal_at(db, now.add(minutes=5)) as client:
@@ -73,51 +72,6 @@ def submitted(session: Session, people: People, now: pendulum.DateTime) -> str:
     ref = drafted(session, people, now)
     submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
     return ref
-
-
-def token_for(db: Database, recipient: str, event: str) -> str:
-    """The token in the email `event` sent `recipient` (the newest), made as queueing made it."""
-    with db.session() as session:
-        row = session.exec(
-            select(OutboxEmail)
-            .where(OutboxEmail.recipient == recipient, OutboxEmail.event == event)
-            .order_by(OutboxEmail.id.desc())  # type: ignore[union-attr]
-        ).first()
-        assert row is not None, f"no {event} email to {recipient}"
-        return link_token(TEST_SECRET_KEY.encode(), row.dedupe_key)
-
-
-def opened(portal: TestClient, token: str) -> tuple[int, str]:
-    """Open the link as a browser does: the redirect, then the page."""
-    first = portal.get(f"/a/{token}")
-    if first.status_code != 303:
-        return first.status_code, first.text
-    page = portal.get(first.headers["location"])
-    return page.status_code, page.text
-
-
-def form_of(page: str, decision: str) -> dict[str, str]:
-    """The hidden fields of the page's form for `decision` (csrf, shown hash)."""
-    forms = re.findall(r"<form method=\"post\" action=\"(/act/\d+)\">(.*?)</form>", page, re.S)
-    for action, body in forms:
-        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
-        if fields.get("decision", "") == decision:
-            return {"_action": action, **fields}
-    raise AssertionError(f"no {decision} form on the page")
-
-
-def act(portal: TestClient, page: str, decision: str, **values: str) -> Any:
-    fields = form_of(page, decision)
-    return portal.post(fields.pop("_action"), data={**fields, **values})
-
-
-def audit(db: Database, action: str) -> list[AuditEvent]:
-    with db.session() as session:
-        return list(
-            session.exec(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)  # type: ignore[arg-type]
-            ).all()
-        )
 
 
 WRITES = ("audit_event", "audit_head")
@@ -517,33 +471,6 @@ def test_a_chair_sets_and_records_the_meeting_and_the_other_chairs_links_go_void
 
 
 # --- sign-in, what waits on me, raising from the web ------------------------------------------
-
-
-def sign_in_token(db: Database, email: str) -> str:
-    return token_for(db, email, "portal.sign_in_requested")
-
-
-def ask_to_sign_in(portal: TestClient, email: str) -> Any:
-    form = portal.get("/sign-in")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-    assert csrf is not None
-    return portal.post("/sign-in", data={"csrf": csrf.group(1), "email": email})
-
-
-def signed_in(db: Database, portal: TestClient, email: str) -> str:
-    """Sign in by email as a person would; the /me page."""
-    assert ask_to_sign_in(portal, email).status_code == 200
-    status, page = opened(portal, sign_in_token(db, email))
-    assert status == 200 and "Sign in as" in page
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert csrf is not None
-    done = portal.post(
-        re.search(r'action="(/act/\d+)"', page).group(1), data={"csrf": csrf.group(1)}
-    )  # type: ignore[union-attr]
-    assert done.status_code == 303 and done.headers["location"] == "/me"
-    me = portal.get("/me")
-    assert me.status_code == 200
-    return me.text
 
 
 def test_asking_to_sign_in_says_the_same_for_an_unknown_address_and_writes_nothing_for_it(

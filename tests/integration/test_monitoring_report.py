@@ -1,0 +1,90 @@
+"""The monitoring group's annual summary (§40) counts the year's withdrawals of consent and
+their acknowledgements, and each agency's trained and untrained staff with the training that
+has lapsed (§12, §38-39), on both backends."""
+
+import pendulum
+from sqlmodel import Session
+
+from tasks.access import record_training
+from tasks.consent import acknowledge_consent, withdraw_consent
+from tasks.monitoring import publish_monitoring_report, summarise
+from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, active, parties, seed_agencies
+
+YEAR_END = pendulum.date(2027, 3, 31)
+
+
+def test_the_year_s_consent_withdrawals_and_acknowledgements_are_counted(
+    session: Session, now: pendulum.DateTime
+) -> None:
+    people = seed_agencies(session, now)
+    active(
+        session,
+        people,
+        now,
+        parties=parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient")),
+    )
+    events = withdraw_consent(
+        session,
+        agency=COUNCIL,
+        data_subject_ref="ASC-1",
+        arrangements=[],
+        actor=people.rep[COUNCIL],
+        now=now,
+    )
+    notice = next(e.as_dict()["notice"] for e in events if e.name == "consent.notice_sent")
+    acknowledge_consent(session, notice=notice, actor=people.rep[TRUST], now=now.add(days=1))
+    figures = summarise(session, period_end=YEAR_END).figures
+    assert figures["consent_withdrawals"] == 1
+    assert figures["consent_notices_acknowledged"] == 1
+    assert figures["consent_notices_unacknowledged_now"] == 1
+    # a year that ended before it: nothing
+    before = summarise(session, period_end=pendulum.date(2026, 3, 31)).figures
+    assert before["consent_withdrawals"] == 0 and before["consent_notices_unacknowledged_now"] == 0
+
+
+def test_each_agency_s_trained_and_untrained_staff_and_lapsed_training_are_reported(
+    session: Session, now: pendulum.DateTime
+) -> None:
+    people = seed_agencies(session, now)
+    today = now.in_timezone("Europe/London").date()
+    # the council's staff member is trained for two years; the trust's lapses in February
+    record_training(
+        session,
+        email=people.staff[COUNCIL],
+        course="Protocol e-learning",
+        completed_on=today.subtract(days=10),
+        expires_on=today.add(years=2),
+        actor=ADMIN,
+        now=now,
+    )
+    record_training(
+        session,
+        email=people.staff[TRUST],
+        course="Data protection refresher",
+        completed_on=today.subtract(years=1),
+        expires_on=pendulum.date(2027, 2, 1),
+        actor=ADMIN,
+        now=now,
+    )
+    summary = summarise(session, period_end=YEAR_END)
+    # five contacts at each agency (signatory, representative, point of contact, DPO, staff)
+    assert summary.training == {
+        COUNCIL: {"trained": 1, "untrained": 4},
+        TRUST: {"trained": 0, "untrained": 5},
+        POLICE: {"trained": 0, "untrained": 5},
+    }
+    assert summary.lapsed == (
+        (f"Staff of {TRUST}", TRUST, "Data protection refresher", "2027-02-01"),
+    )
+    markdown = summary.markdown()
+    assert f"| {COUNCIL} | 1 | 4 |" in markdown and "Data protection refresher" in markdown
+    flat = summary.flat()
+    assert (flat["staff_trained"], flat["staff_untrained"]) == (1, 14)
+    assert flat["staff_with_lapsed_training"] == 1
+    # on 1 January the trust's training was still in date
+    earlier = summarise(session, period_end=pendulum.date(2027, 1, 1))
+    assert earlier.training[TRUST] == {"trained": 1, "untrained": 4} and earlier.lapsed == ()
+    _, events = publish_monitoring_report(
+        session, period_end=YEAR_END, actor="system:test", now=now
+    )
+    assert events[0].as_dict()["summary"]["staff_with_lapsed_training"] == 1

@@ -1,0 +1,99 @@
+"""Driving the portal in process as a person's browser does (FastAPI's TestClient): open a
+link from an email, read the page's forms, act, sign in by email."""
+
+import re
+from typing import Any
+
+import pendulum
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from core.settings import Settings
+from models.links import link_token
+from models.tables import AuditEvent
+from notifications.tables import OutboxEmail
+from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
+from web.app import create_app
+
+
+def portal_at(db: Database, at: pendulum.DateTime) -> TestClient:
+    settings = Settings(
+        database_url=db.url,
+        now=at.isoformat(),
+        public_url=TEST_PUBLIC_URL,
+        secret_key=TEST_SECRET_KEY,
+        prefect_api_url="http://127.0.0.1:9/api",
+    )
+    return TestClient(create_app(settings), follow_redirects=False)
+
+
+def token_for(db: Database, recipient: str, event: str) -> str:
+    """The token in the email `event` sent `recipient` (the newest), made as queueing made it."""
+    with db.session() as session:
+        row = session.exec(
+            select(OutboxEmail)
+            .where(OutboxEmail.recipient == recipient, OutboxEmail.event == event)
+            .order_by(OutboxEmail.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert row is not None, f"no {event} email to {recipient}"
+        return link_token(TEST_SECRET_KEY.encode(), row.dedupe_key)
+
+
+def opened(portal: TestClient, token: str) -> tuple[int, str]:
+    """Open the link as a browser does: the redirect, then the page."""
+    first = portal.get(f"/a/{token}")
+    if first.status_code != 303:
+        return first.status_code, first.text
+    page = portal.get(first.headers["location"])
+    return page.status_code, page.text
+
+
+def form_of(page: str, decision: str) -> dict[str, str]:
+    """The hidden fields of the page's form for `decision` (csrf, shown hash)."""
+    forms = re.findall(r"<form method=\"post\" action=\"(/act/\d+)\">(.*?)</form>", page, re.S)
+    for action, body in forms:
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
+        if fields.get("decision", "") == decision:
+            return {"_action": action, **fields}
+    raise AssertionError(f"no {decision} form on the page")
+
+
+def act(portal: TestClient, page: str, decision: str, **values: str) -> Any:
+    fields = form_of(page, decision)
+    return portal.post(fields.pop("_action"), data={**fields, **values})
+
+
+def audit(db: Database, action: str) -> list[AuditEvent]:
+    with db.session() as session:
+        return list(
+            session.exec(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+            ).all()
+        )
+
+
+def sign_in_token(db: Database, email: str) -> str:
+    return token_for(db, email, "portal.sign_in_requested")
+
+
+def ask_to_sign_in(portal: TestClient, email: str) -> Any:
+    form = portal.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    return portal.post("/sign-in", data={"csrf": csrf.group(1), "email": email})
+
+
+def signed_in(db: Database, portal: TestClient, email: str) -> str:
+    """Sign in by email as a person would; the /me page."""
+    assert ask_to_sign_in(portal, email).status_code == 200
+    status, page = opened(portal, sign_in_token(db, email))
+    assert status == 200 and "Sign in as" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    done = portal.post(
+        re.search(r'action="(/act/\d+)"', page).group(1), data={"csrf": csrf.group(1)}
+    )  # type: ignore[union-attr]
+    assert done.status_code == 303 and done.headers["location"] == "/me"
+    me = portal.get("/me")
+    assert me.status_code == 200
+    return me.text
