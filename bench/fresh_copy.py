@@ -44,6 +44,41 @@ def completed_run(
     raise SystemExit("no completed run within the timeout")
 
 
+def wait_until_quiet(api: str, timeout: float = 300) -> float:
+    """Wait until the Prefect server at `api` has no run pending, running or due (what a start
+    queued: the sample register's approval runs, the first sweeps), for 3 s in a row, so a
+    timed raise does not queue behind them; returns the seconds waited."""
+    import httpx
+    import pendulum
+
+    started = quiet_since = time.time()
+    while time.time() - started < timeout:
+        now = pendulum.now("UTC").isoformat()
+        busy = (
+            httpx.post(
+                f"{api}/flow_runs/count",
+                json={"flow_runs": {"state": {"type": {"any_": ["PENDING", "RUNNING"]}}}},
+                timeout=10,
+            ).json()
+            + httpx.post(
+                f"{api}/flow_runs/count",
+                json={
+                    "flow_runs": {
+                        "state": {"type": {"any_": ["SCHEDULED"]}},
+                        "expected_start_time": {"before_": now},
+                    }
+                },
+                timeout=10,
+            ).json()
+        )
+        if busy:
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= 3:
+            return time.time() - started
+        time.sleep(0.5)
+    raise SystemExit(f"the Prefect server at {api} did not settle within {timeout:.0f} s")
+
+
 def where_the_time_went(run: dict[str, Any], since: float) -> str:
     """A completed run's wait split at the server's own timestamps: to the run created (the
     event, the trigger, the automation's action), to it started (the runner's or worker's

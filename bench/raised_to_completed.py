@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pendulum
-from fresh_copy import completed_run, result, where_the_time_went
+from fresh_copy import completed_run, result, wait_until_quiet, where_the_time_went
 
 ISA = Path(sys.executable).with_name("isa")
 AGENCY = "Sample: Northshire Police"
@@ -92,8 +92,8 @@ def main() -> None:
                 print(f"  {line.rstrip()}")
                 if line.startswith("Ready."):
                     break
-            # let the start-up sweeps finish, so the machine is quiet
-            time.sleep(20)
+            # let the start-up sweeps and the sample register's runs finish: a quiet machine
+            print(f"  quiet after {wait_until_quiet(api):.0f} s")
             raised: list[float] = []
             for n in range(args.raises):
                 said = _isa(

@@ -1,6 +1,8 @@
 """Serve every deployment declared in `prefect.yaml`: the file stays the one source of truth for
 schedules, triggers and parameters, whether `isa up` serves it or `prefect deploy` ships it."""
 
+import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,15 +129,40 @@ def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     return deployments
 
 
+# how often the serving process names the runs the server's scheduler made since (its scheduler
+# service tops the schedules up about once a minute)
+NAMING_SECONDS = 30.0
+
+
+def name_upcoming_forever(stop: threading.Event, every: float = NAMING_SECONDS) -> None:
+    """Name each scheduled run for what it will do (flows.naming) every `every` seconds until
+    `stop` is set, so a run the scheduler adds is named within a minute, not at the next
+    delivery run. A pass that fails (a busy or restarting server) is logged; the next retries."""
+    from flows.naming import name_upcoming_runs
+
+    log = logging.getLogger("isa.deployments")
+    while not stop.wait(every):
+        try:
+            name_upcoming_runs()
+        except Exception as exc:
+            log.warning("naming the upcoming runs failed, trying again in %.0f s: %s", every, exc)
+
+
 def serve_all(path: Path = PREFECT_YAML, only: frozenset[str] = frozenset()) -> None:
-    """Serve every declared deployment (or only those named) in this process until interrupted."""
+    """Serve every declared deployment (or only those named) in this process until interrupted,
+    naming the upcoming runs as the scheduler adds them."""
     from prefect import serve
 
     deployments = [d for d in runner_deployments(path) if not only or d.name in only]
     unknown = only - {d.name for d in deployments}
     if unknown:
         raise InvalidInput(f"{path} declares no deployment {', '.join(sorted(unknown))}")
-    serve(*deployments, print_starting_message=False)
+    stop = threading.Event()
+    threading.Thread(target=name_upcoming_forever, args=(stop,), daemon=True).start()
+    try:
+        serve(*deployments, print_starting_message=False)
+    finally:
+        stop.set()
 
 
 if __name__ == "__main__":

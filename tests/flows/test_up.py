@@ -137,6 +137,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             "approval": [],
             "suspension": [],
             "withdrawal": [],
+            "consent": [],
             "deadline-sweep": ["15 6 * * *"],
             "monitoring-review": ["0 8 1 4 *"],
             "deliver-outbox": ["*/15 * * * *"],
@@ -246,6 +247,21 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
                 assert len(upcoming) >= 3 and all(named), upcoming
             else:
                 assert any(named), upcoming[:3]
+        # a run the scheduler adds later (here: one made through the API, with the generated
+        # name the scheduler gives) is named by the serving process within a minute
+        sweep = httpx.get(f"{api}/deployments/name/review-sweep/review-sweep").json()
+        later = pendulum.now("UTC").add(days=5)
+        added = httpx.post(
+            f"{api}/deployments/{sweep['id']}/create_flow_run",
+            json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": str(later)}}},
+        ).json()
+        assert not added["name"].startswith("review-sweep-"), added["name"]
+        _wait(
+            "the added run named",
+            lambda: httpx.get(f"{api}/flow_runs/{added['id']}").json()["name"]
+            == upcoming_name("review-sweep", later),
+            75,
+        )
 
         # the "done when": `isa suspend` on a sample agency runs its flow at once, the
         # emails land in the mail folder, the day 7/14/25/30 checks are listed as upcoming
