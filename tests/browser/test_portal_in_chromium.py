@@ -216,6 +216,54 @@ def test_a_representative_confirms_a_disposal_in_the_browser(stack: Stack, brows
     assert certificate == "CERT-2026-77"
 
 
+def test_a_partner_acknowledges_a_withdrawn_consent_in_the_browser(
+    stack: Stack, browser: object
+) -> None:
+    from tasks.consent import withdraw_consent
+
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        active(session, people, NOW)
+        withdraw_consent(
+            session,
+            agency=COUNCIL,
+            data_subject_ref="ASC/2026/00417",
+            arrangements=[],
+            actor=people.rep[COUNCIL],
+            now=NOW,
+        )
+    stack.deliver(NOW)
+    link = stack.link_for(people.rep[TRUST], "cease processing ASC/2026/00417")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    assert "/a/" not in page.url
+    assert page.locator("h1").inner_text().startswith("Consent withdrawn: cease processing")
+    assert page.get_by_text("ASC/2026/00417").count() >= 1
+    # unticked, the browser itself will not send the form; a wrong name is refused on the page
+    page.fill("#typed_name-consent", "Someone Else")
+    page.check("#typed_name-consent ~ label input[type=checkbox]")
+    page.click("button:has-text('Confirm that processing has ceased')")
+    assert "not the name the register holds" in page.content()
+    page.goto(link)
+    _confirm(page, "consent", "Nominated_Representative of Northshire NHS Trust")
+    page.click("button:has-text('Confirm that processing has ceased')")
+    assert page.locator("h1").inner_text() == "Recorded", page.content()[:3000]
+    with stack.engine.connect() as conn:
+        acknowledged = conn.execute(
+            text("SELECT status, acknowledged_by FROM consent_notice")
+        ).all()
+        channels = conn.execute(
+            text(
+                "SELECT channel, outcome FROM audit_event WHERE action = 'consent.acknowledge' "
+                "ORDER BY seq"
+            )
+        ).all()
+    assert acknowledged == [("acknowledged", people.rep[TRUST])]
+    assert channels == [("web", "refused"), ("web", "done")]
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+
+
 def test_a_chair_sets_then_records_the_resolution_meeting(stack: Stack, browser: object) -> None:
     with stack.session() as session:
         people = seed_agencies(session, NOW)

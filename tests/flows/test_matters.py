@@ -581,3 +581,54 @@ def test_a_run_for_an_unknown_suspension_fails_at_once_saying_so(register) -> No
         )
     # a lookup that cannot succeed is not retried (a lost connection would be)
     assert marking.run_count == 1
+
+
+# --- a data subject's withdrawal of consent (§9, §18) -------------------------------------------
+
+
+def test_the_consent_flow_sends_each_partner_its_notice_and_tells_the_story(
+    register, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.consent import consent_flow
+    from tasks.consent import withdraw_consent
+
+    db, people, ref = register
+    with Session(db.engine, expire_on_commit=False) as session:
+        events = withdraw_consent(
+            session,
+            agency=COUNCIL,
+            data_subject_ref="ASC/2026/00417",
+            arrangements=[ref],
+            actor=people.rep[COUNCIL],
+            now=NOW,
+        )
+    consent = str(events[-1].as_dict()["consent"])
+    done, name, run_id = run_flow(consent_flow, consent=consent)
+    assert name == f"consent-{consent}-2026-11-25"
+    assert done["closed"] is False and done["chased"] == []
+    # the trust received the data: its nominated representative has the notice, with a link
+    [notice] = smtp_server.recorder.to(people.rep[TRUST])
+    assert "cease processing ASC/2026/00417" in notice.message["Subject"]
+    assert "/a/" in notice.message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    (artifact,) = artifacts_of(run_id)
+    assert f"Consent withdrawn {consent} at {COUNCIL}" in str(artifact.description)
+    assert "0 of 1 partners have ceased processing" in str(artifact.description)
+    # two working days on, a run of the flow chases the trust, once
+    _clock(monkeypatch, NOW.add(days=2))
+    again, _, _ = run_flow(consent_flow, consent=consent, as_of=pendulum.date(2026, 11, 27))
+    assert [c["action"] for c in again["chased"]] == ["reminded"]
+    third, _, _ = run_flow(consent_flow, consent=consent, as_of=pendulum.date(2026, 11, 27))
+    assert third["chased"] == []
+    reminders = [
+        m for m in smtp_server.recorder.to(people.rep[TRUST]) if "Reminder" in m.message["Subject"]
+    ]
+    assert len(reminders) == 1
+
+
+def test_a_consent_run_for_an_unknown_withdrawal_fails_at_once_saying_so(register) -> None:
+    from flows.consent import consent_flow
+
+    state = consent_flow(consent="CON-2026-0999", return_state=True)
+    assert state.is_failed()
+    with pytest.raises(Exception, match="no consent withdrawal 'CON-2026-0999'"):
+        state.result()
