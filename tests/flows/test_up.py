@@ -258,8 +258,10 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         assert not added["name"].startswith("review-sweep-"), added["name"]
         _wait(
             "the added run named",
-            lambda: httpx.get(f"{api}/flow_runs/{added['id']}").json()["name"]
-            == upcoming_name("review-sweep", later),
+            lambda: (
+                httpx.get(f"{api}/flow_runs/{added['id']}").json()["name"]
+                == upcoming_name("review-sweep", later)
+            ),
             75,
         )
 
