@@ -32,12 +32,12 @@ FOI_WORKING_DAYS = 20
 DEFAULT_REMINDER_LADDER: tuple[int, ...] = (90, 30, 7, 0)
 DISPOSAL_REMINDER_DAYS: tuple[int, ...] = (30, 7)
 
-# A partner told that a data subject withdrew consent (§9, §18) must cease processing "as soon as
-# possible": unacknowledged, its nominated representatives are reminded after this many working
-# days (where the partner is) and again, with its DPO told, after the second; after
-# CONSENT_CHAIRS_WORKING_DAYS the monitoring group's chairs are told.
-CONSENT_REMINDER_WORKING_DAYS: tuple[int, int] = (2, 5)
-CONSENT_CHAIRS_WORKING_DAYS = 10
+# A notice that waits on a partner (to cease processing after consent is withdrawn, §9, §18; to
+# correct data found inaccurate, §33): unanswered, its nominated representatives are reminded
+# after this many working days (where the partner is) and again, with its DPO told, after the
+# second; after CHASE_CHAIRS_WORKING_DAYS the monitoring group's chairs are told.
+CHASE_REMINDER_WORKING_DAYS: tuple[int, int] = (2, 5)
+CHASE_CHAIRS_WORKING_DAYS = 10
 
 # Agencies under the protocol sit in more than one nation, so a day off anywhere in the UK is
 # treated as a non-working day for statutory counts.
@@ -326,26 +326,27 @@ def add_working_days_in(start: pendulum.Date, n: int, nation: Nation) -> pendulu
     return day
 
 
-def consent_chase_dates(
+def chase_dates(
     notified_at: pendulum.DateTime, nation: Nation
 ) -> tuple[pendulum.Date, pendulum.Date, pendulum.Date]:
-    """The London dates an unacknowledged consent notice is chased on: the first reminder, the
+    """The London dates an unanswered notice to a partner (consent withdrawn, data found
+    inaccurate) is chased on: the first reminder, the
     second (its DPO told too), and the chairs told, in the partner's working days from the day
     it was notified."""
     notified = local_date(notified_at)
-    first, second = CONSENT_REMINDER_WORKING_DAYS
+    first, second = CHASE_REMINDER_WORKING_DAYS
     return (
         add_working_days_in(notified, first, nation),
         add_working_days_in(notified, second, nation),
-        add_working_days_in(notified, CONSENT_CHAIRS_WORKING_DAYS, nation),
+        add_working_days_in(notified, CHASE_CHAIRS_WORKING_DAYS, nation),
     )
 
 
-def consent_chase_rung(notified_at: pendulum.DateTime, as_of: _dt.date, nation: Nation) -> int:
-    """How far an unacknowledged consent notice is owed chasing by `as_of`: 0 nothing yet,
+def chase_rung(notified_at: pendulum.DateTime, as_of: _dt.date, nation: Nation) -> int:
+    """How far an unanswered notice to a partner is owed chasing by `as_of`: 0 nothing yet,
     1 a reminder, 2 a second reminder with the DPO told, 3 the chairs told."""
     day = _as_date(as_of)
-    return sum(1 for on in consent_chase_dates(notified_at, nation) if day >= on)
+    return sum(1 for on in chase_dates(notified_at, nation) if day >= on)
 
 
 def foi_due_date(received_on: pendulum.Date) -> pendulum.Date:

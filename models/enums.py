@@ -97,6 +97,14 @@ class DisposalTaskStatus(StrEnum):
     CONFIRMED = "confirmed"
 
 
+class DataQualityStatus(StrEnum):
+    """Data found inaccurate or inadequate, notified to its owner (§33): open until the owner's
+    nominated representative records the correction."""
+
+    OPEN = "open"
+    CORRECTED = "corrected"
+
+
 class ConsentNoticeStatus(StrEnum):
     """A partner's notice that a data subject withdrew consent (§9, §18): pending until its
     nominated representative acknowledges that processing has ceased."""

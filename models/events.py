@@ -553,3 +553,85 @@ class ConsentWithdrawalClosed(DomainEvent):
     agency: str
     data_subject_ref: str
     partners: tuple[str, ...]
+
+
+# --- data found inaccurate or inadequate, notified to its owner (§32, §33) ----------------------
+
+
+@dataclass(frozen=True)
+class DataQualityReported(DomainEvent):
+    """`reporter` found information `agency` disclosed under `arrangement` inaccurate or
+    inadequate (`what`); `agency`'s nominated representatives are asked to correct it."""
+
+    name = "data_quality.reported"
+    notice: str
+    arrangement: str
+    agency: str
+    reporter: str
+    what: str
+
+
+@dataclass(frozen=True)
+class DataQualityChased(DomainEvent):
+    """Notice `notice` is uncorrected after `working_days` working days: the owner's nominated
+    representatives are reminded."""
+
+    name = "data_quality.chased"
+    notice: str
+    arrangement: str
+    agency: str
+    reporter: str
+    what: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class DataQualityOverdue(DomainEvent):
+    """Uncorrected after the second rung's working days: reminded again, the owner's DPO told."""
+
+    name = "data_quality.overdue"
+    notice: str
+    arrangement: str
+    agency: str
+    reporter: str
+    what: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class DataQualityEscalated(DomainEvent):
+    """Still uncorrected after the chase's last rung: the chairs are told."""
+
+    name = "data_quality.escalated"
+    notice: str
+    arrangement: str
+    agency: str
+    reporter: str
+    what: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class DataCorrected(DomainEvent):
+    """The owner recorded the correction; `told` are the arrangement's recipients told of it
+    (a `DataCorrectionTold` each)."""
+
+    name = "data_quality.corrected"
+    notice: str
+    arrangement: str
+    agency: str
+    by: str
+    told: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataCorrectionTold(DomainEvent):
+    """Recipient `agency` holds data `owner` has corrected under `arrangement`."""
+
+    name = "data_quality.correction_told"
+    notice: str
+    arrangement: str
+    agency: str
+    owner: str
+    what: str
+    correction: str

@@ -14,6 +14,7 @@ from models.enums import (
     AgencyStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
+    DataQualityStatus,
     DisposalTaskStatus,
     ReviewStatus,
     SuspensionStatus,
@@ -161,6 +162,17 @@ CONSENT_NOTICE = Lifecycle(
     },
 )
 
+Q = DataQualityStatus
+DATA_QUALITY = Lifecycle(
+    name="data quality notice",
+    states=DataQualityStatus,
+    initial=Q.OPEN,
+    final=frozenset({Q.CORRECTED}),
+    transitions={
+        (Q.OPEN, "correct"): Q.CORRECTED,
+    },
+)
+
 W = WithdrawalStatus
 WITHDRAWAL = Lifecycle(
     name="withdrawal",
@@ -181,5 +193,6 @@ ALL: tuple[Lifecycle[Any], ...] = (
     ACCESS_GRANT,
     DISPOSAL_TASK,
     CONSENT_NOTICE,
+    DATA_QUALITY,
     WITHDRAWAL,
 )

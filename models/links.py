@@ -41,6 +41,9 @@ class LinkAction(StrEnum):
     # a partner's nominated representative acknowledges that processing of a data subject's
     # data has ceased after consent was withdrawn (§9, §18)
     ACKNOWLEDGE_CONSENT = "acknowledge_consent"
+    # the data owner's nominated representative records the correction of data a recipient
+    # found inaccurate or inadequate (§33)
+    CORRECT_DATA = "correct_data"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
 

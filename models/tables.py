@@ -14,6 +14,7 @@ from models.enums import (
     AuditOutcome,
     ConsentNoticeStatus,
     ContactRole,
+    DataQualityStatus,
     DisposalTaskStatus,
     MeetingOutcome,
     Nation,
@@ -462,8 +463,41 @@ class ConsentNotice(SQLModel, table=True):
     notified_at: datetime = Field(sa_column=utc_column(nullable=False))
     acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
     acknowledged_by: str | None = None
-    # how far an unacknowledged notice has been chased (models.clocks.consent_chase_rung):
+    # how far an unacknowledged notice has been chased (models.clocks.chase_rung):
     # 1 reminded, 2 reminded with the agency's DPO told, 3 the chairs told
+    chased: int = Field(default=0, nullable=False)
+
+
+class DataQualityNotice(SQLModel, table=True):
+    """Information a recipient found inaccurate or inadequate for the purpose, notified to the
+    agency that disclosed it, its owner (§32, §33); the owner's nominated representative records
+    the correction, and the arrangement's other recipients are told of it."""
+
+    __tablename__ = "data_quality_notice"
+    __table_args__ = (
+        _nonblank("what"),
+        CheckConstraint("owner_id <> reporter_id", name="owner_is_another_agency"),
+        CheckConstraint(
+            "status = 'open' OR (corrected_at IS NOT NULL AND correction IS NOT NULL)",
+            name="correction_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    reporter_id: int = Field(foreign_key="agency.id", nullable=False)
+    owner_id: int = Field(foreign_key="agency.id", nullable=False)
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    reported_by: str = Field(nullable=False)
+    reported_at: datetime = Field(sa_column=utc_column(nullable=False))
+    status: DataQualityStatus = Field(
+        default=DataQualityStatus.OPEN, sa_column=enum_column(DataQualityStatus)
+    )
+    correction: str | None = Field(default=None, sa_column=Column(Text))
+    corrected_by: str | None = None
+    corrected_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # how far an uncorrected notice has been chased (models.clocks.chase_rung)
     chased: int = Field(default=0, nullable=False)
 
 

@@ -122,6 +122,7 @@ KEEP_OR_REVOKE = Ask(LinkAction.ATTEST, ("point_of_contact",), "grant")
 # whoever asked, in whatever role: "*" matches every recipient
 SIGN_IN = Ask(LinkAction.SIGN_IN, ("*",), "email", deadline="event.expires_at")
 ACKNOWLEDGE_CEASED = Ask(LinkAction.ACKNOWLEDGE_CONSENT, ("nominated_representative",), "notice")
+RECORD_CORRECTION = Ask(LinkAction.CORRECT_DATA, ("nominated_representative",), "notice")
 CHAIR_THE_MEETING = Ask(LinkAction.MEETING, ("chair",), "suspension", deadline="suspension.ends_at")
 
 
@@ -525,6 +526,50 @@ _ENTRIES = (
         subject="consent",
         template="consent_closed",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
+    ),
+    # --- data found inaccurate or inadequate (§32, §33): its owner corrects, recipients told ---
+    Notice(
+        "data_quality.reported",
+        subject="notice",
+        template="data_quality_reported",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=RECORD_CORRECTION,
+    ),
+    Notice(
+        "data_quality.chased",
+        subject="notice",
+        template="data_quality_chased",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=RECORD_CORRECTION,
+    ),
+    Notice(
+        "data_quality.overdue",
+        subject="notice",
+        template="data_quality_chased",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        ask=RECORD_CORRECTION,
+    ),
+    Notice(
+        "data_quality.escalated",
+        subject="notice",
+        template="data_quality_escalated",
+        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
+    ),
+    Notice(
+        "data_quality.corrected",
+        subject="notice",
+        cancels=(
+            "data_quality.reported",
+            "data_quality.chased",
+            "data_quality.overdue",
+            "data_quality.escalated",
+        ),
+    ),
+    Notice(
+        "data_quality.correction_told",
+        subject="notice",
+        template="data_correction_told",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
     ),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(

@@ -2,7 +2,7 @@
 notice records it by the data subject's reference alone; every partner it shared their data with
 under the arrangements named gets a notice to cease processing, which its nominated
 representative acknowledges; unacknowledged notices are chased in the partner's working days
-(models.clocks.consent_chase_rung) by the deadline sweep; the last acknowledgement closes it."""
+(models.clocks.chase_rung) by the deadline sweep; the last acknowledgement closes it."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -12,9 +12,9 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import (
-    CONSENT_CHAIRS_WORKING_DAYS,
-    CONSENT_REMINDER_WORKING_DAYS,
-    consent_chase_rung,
+    CHASE_CHAIRS_WORKING_DAYS,
+    CHASE_REMINDER_WORKING_DAYS,
+    chase_rung,
 )
 from models.enums import ArrangementStatus, ConsentNoticeStatus, ContactRole, PartyRole
 from models.errors import NotFound, Refused
@@ -48,9 +48,9 @@ RECEIVERS = (PartyRole.RECIPIENT, PartyRole.BOTH)
 SHARED_NOTHING = (ArrangementStatus.DRAFT, ArrangementStatus.AWAITING_APPROVAL)
 # the working days each rung of chasing comes after (models.clocks)
 RUNG_DAYS = {
-    1: CONSENT_REMINDER_WORKING_DAYS[0],
-    2: CONSENT_REMINDER_WORKING_DAYS[1],
-    3: CONSENT_CHAIRS_WORKING_DAYS,
+    1: CHASE_REMINDER_WORKING_DAYS[0],
+    2: CHASE_REMINDER_WORKING_DAYS[1],
+    3: CHASE_CHAIRS_WORKING_DAYS,
 }
 
 
@@ -280,7 +280,7 @@ def chase_consent_notices(
     consent: str | None = None,
 ) -> PhaseReport:
     """Every unacknowledged notice (of `consent` only, if given) chased as far as `as_of` owes
-    (models.clocks.consent_chase_rung), each rung once: a missed day sends the furthest rung
+    (models.clocks.chase_rung), each rung once: a missed day sends the furthest rung
     owed, not every one. Notices are few, so they are chased in one unit of work."""
     report = PhaseReport("consent notices")
     with unit_of_work(session, actor=actor, now=now, action="consent.chase") as uow:
@@ -296,7 +296,7 @@ def chase_consent_notices(
         if consent is not None:
             stmt = stmt.where(ConsentWithdrawal.reference == consent.strip().upper())
         for held, matter, partner in session.exec(stmt.with_for_update(of=ConsentNotice)).all():
-            rung = consent_chase_rung(pendulum.instance(held.notified_at), as_of, partner.nation)
+            rung = chase_rung(pendulum.instance(held.notified_at), as_of, partner.nation)
             if rung <= held.chased:
                 continue
             home = session.get(Agency, matter.agency_id)

@@ -21,6 +21,7 @@ from models.enums import (
     ArrangementStatus,
     ConsentNoticeStatus,
     ContactRole,
+    DataQualityStatus,
     DisposalTaskStatus,
     MeetingOutcome,
     ReviewOutcome,
@@ -40,6 +41,7 @@ from models.tables import (
     Contact,
     ContactRoleAssignment,
     DataItem,
+    DataQualityNotice,
     DisposalTask,
     OverseasTransfer,
     Review,
@@ -55,6 +57,7 @@ from tasks.arrangements import approve_arrangement, complete_review, reject_arra
 from tasks.consent import acknowledge_consent
 from tasks.disposal import confirm_disposal
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
+from tasks.quality import correct_data
 from tasks.queries import sign_offs
 from tasks.suspensions import record_meeting, schedule_meeting
 from tasks.uow import append_refusal
@@ -141,6 +144,19 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
             grant.attested_at
         ) >= pendulum.instance(row.created_at):
             return f"{row.subject_ref} was re-attested on {long_datetime(grant.attested_at)}"
+        return ""
+    if action is LinkAction.CORRECT_DATA:
+        found = session.exec(
+            select(DataQualityNotice).where(DataQualityNotice.reference == row.subject_ref)
+        ).first()
+        if found is None:
+            return f"{row.subject_ref} is not in the register"
+        if found.status != DataQualityStatus.OPEN:
+            assert found.corrected_at is not None
+            return (
+                f"{row.subject_ref} was corrected by {found.corrected_by} on "
+                f"{long_datetime(found.corrected_at)}"
+            )
         return ""
     if action is LinkAction.ACKNOWLEDGE_CONSENT:
         notice = session.exec(
@@ -467,6 +483,39 @@ def consent_view(session: Session, notice: str) -> ConsentView:
 
 
 @dataclass(frozen=True)
+class QualityView:
+    """A data quality notice as the owner's nominated representative sees it."""
+
+    notice: str
+    arrangement: str
+    title: str
+    owner: str
+    reporter: str
+    reported: str
+    what: str
+
+
+def quality_view(session: Session, notice: str) -> QualityView:
+    held = session.exec(
+        select(DataQualityNotice).where(DataQualityNotice.reference == notice)
+    ).first()
+    if held is None:
+        raise NotFound(f"no data quality notice {notice!r}")
+    isa = session.get(Arrangement, held.arrangement_id)
+    owner, reporter = session.get(Agency, held.owner_id), session.get(Agency, held.reporter_id)
+    assert isa is not None and owner is not None and reporter is not None
+    return QualityView(
+        notice=held.reference,
+        arrangement=isa.reference,
+        title=isa.title,
+        owner=owner.name,
+        reporter=reporter.name,
+        reported=long_datetime(held.reported_at),
+        what=held.what,
+    )
+
+
+@dataclass(frozen=True)
 class MeetingView:
     """A suspension as the chair who sets and records its meeting sees it."""
 
@@ -534,6 +583,7 @@ class Confirmation:
     outcome: str = ""
     attendees: tuple[str, ...] = ()
     risk_assessment: str = ""
+    correction: str = ""
 
 
 def confirmation_sentence(link: Link, version: int | None = None, decision: str = "") -> str:
@@ -553,6 +603,10 @@ def confirmation_sentence(link: Link, version: int | None = None, decision: str 
             f"I confirm that {link.agency} has ceased processing this data subject's data "
             f"({link.subject})"
         )
+    if link.action is LinkAction.CORRECT_DATA:
+        return (
+            f"I record that {link.agency} has corrected the data ({link.subject}), as set out here"
+        )
     if link.action is LinkAction.ATTEST:
         if decision == "revoke":
             return f"I revoke access {link.subject}: it is no longer needed"
@@ -568,6 +622,7 @@ _AUDIT_ACTION = {
     (LinkAction.APPROVE, "reject"): ("arrangement.reject", "arrangement"),
     (LinkAction.CONFIRM_DISPOSAL, ""): ("disposal.confirm", "disposal_task"),
     (LinkAction.ACKNOWLEDGE_CONSENT, ""): ("consent.acknowledge", "consent_notice"),
+    (LinkAction.CORRECT_DATA, ""): ("data_quality.correct", "data_quality_notice"),
     (LinkAction.MEETING, "schedule"): ("meeting.schedule", "suspension"),
     (LinkAction.MEETING, "record"): ("meeting.record", "suspension"),
     (LinkAction.REVIEW, ""): ("review.complete", "arrangement"),
@@ -589,6 +644,7 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.APPROVE: ("approve", "reject"),
         LinkAction.CONFIRM_DISPOSAL: ("",),
         LinkAction.ACKNOWLEDGE_CONSENT: ("",),
+        LinkAction.CORRECT_DATA: ("",),
         LinkAction.MEETING: ("schedule", "record"),
         LinkAction.REVIEW: ("",),
         LinkAction.ATTEST: ("keep", "revoke"),
@@ -597,6 +653,7 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.CONFIRM_DISPOSAL,
         LinkAction.REVIEW,
         LinkAction.ACKNOWLEDGE_CONSENT,
+        LinkAction.CORRECT_DATA,
     )
     decision = "" if single else confirmation.decision
     if decision not in allowed:
@@ -717,6 +774,10 @@ def _run(
         )
     if link.action is LinkAction.ACKNOWLEDGE_CONSENT:
         return acknowledge_consent(session, notice=link.subject, actor=actor, now=now)
+    if link.action is LinkAction.CORRECT_DATA:
+        return correct_data(
+            session, notice=link.subject, correction=confirmation.correction, actor=actor, now=now
+        )
     if link.action is LinkAction.REVIEW:
         try:
             reviewed = ReviewOutcome(confirmation.outcome)

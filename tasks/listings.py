@@ -115,6 +115,22 @@ consent_notice = table(
     column("acknowledged_by"),
     column("chased"),
 )
+data_quality_notice = table(
+    "data_quality_notice",
+    column("id"),
+    column("reference"),
+    column("arrangement_id"),
+    column("reporter_id"),
+    column("owner_id"),
+    column("what"),
+    column("reported_by"),
+    column("reported_at", UTCDateTime()),
+    column("status"),
+    column("correction"),
+    column("corrected_by"),
+    column("corrected_at", UTCDateTime()),
+    column("chased"),
+)
 outbox = table(
     "outbox",
     column("id"),
@@ -159,6 +175,7 @@ TABLES: tuple[TableClause, ...] = (
     disposal_task,
     consent_withdrawal,
     consent_notice,
+    data_quality_notice,
     outbox,
     audit_event,
 )
@@ -449,6 +466,68 @@ def consents(conn: Connection, *, open_only: bool = False) -> list[ConsentRow]:
             notices=tuple(notices.get(row.id, ())),
         )
         for row in found
+    ]
+
+
+@dataclass(frozen=True)
+class QualityRow:
+    notice: str
+    arrangement: str
+    reporter: str
+    owner: str
+    what: str
+    reported_by: str
+    reported_at: str
+    status: str
+    correction: str | None
+    corrected_by: str | None
+    corrected_at: str | None
+    # 0 not chased yet, 1 reminded, 2 reminded with the DPO told, 3 the chairs told
+    chased: int
+
+
+def quality_notices(conn: Connection, *, open_only: bool = False) -> list[QualityRow]:
+    """Every data quality notice, oldest first; `open_only`: those not yet corrected."""
+    q, r = data_quality_notice.c, arrangement.c
+    reporter, owner = agency.alias("reporter"), agency.alias("owner")
+    stmt = (
+        select(
+            q.reference,
+            r.reference.label("arrangement"),
+            reporter.c.name.label("reporter"),
+            owner.c.name.label("owner"),
+            q.what,
+            q.reported_by,
+            q.reported_at,
+            q.status,
+            q.correction,
+            q.corrected_by,
+            q.corrected_at,
+            q.chased,
+        )
+        .join_from(data_quality_notice, arrangement, r.id == q.arrangement_id)
+        .join(reporter, reporter.c.id == q.reporter_id)
+        .join(owner, owner.c.id == q.owner_id)
+        .order_by(q.reported_at, q.id)
+    )
+    if open_only:
+        stmt = stmt.where(q.status == "open")
+    return [
+        QualityRow(
+            notice=row.reference,
+            arrangement=row.arrangement,
+            reporter=row.reporter,
+            owner=row.owner,
+            what=row.what,
+            reported_by=row.reported_by,
+            reported_at=row.reported_at.isoformat(),
+            status=row.status,
+            correction=row.correction,
+            corrected_by=row.corrected_by,
+            corrected_at=row.corrected_at.isoformat() if row.corrected_at else None,
+            chased=row.chased,
+        )
+        for row in conn.execute(stmt)
     ]
 
 

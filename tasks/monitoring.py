@@ -1,8 +1,8 @@
 """The annual register summary the Information Governance Monitoring Group meets on (§40):
 arrangements by status, reviews done and overdue, access revoked, disposals, suspensions,
-withdrawals and withdrawals of consent in the year, and each agency's trained and untrained staff
-with the training that has lapsed (§12, §38-39). Publishing it queues one email to each chair,
-once per period."""
+withdrawals, withdrawals of consent and data quality notices in the year, and each agency's
+trained and untrained staff with the training that has lapsed (§12, §38-39). Publishing it
+queues one email to each chair, once per period."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +18,7 @@ from models.enums import (
     AgencyStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
+    DataQualityStatus,
     DisposalTaskStatus,
     ReviewStatus,
 )
@@ -29,6 +30,7 @@ from models.tables import (
     ConsentNotice,
     ConsentWithdrawal,
     Contact,
+    DataQualityNotice,
     DisposalTask,
     Review,
     Suspension,
@@ -169,6 +171,17 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
             .select_from(ConsentNotice)
             .where(ConsentNotice.status == ConsentNoticeStatus.ACKNOWLEDGED)
             .where(_between(col(ConsentNotice.acknowledged_at), start, end))
+        ),
+        "data_quality_notices": count(
+            select(func.count())
+            .select_from(DataQualityNotice)
+            .where(_between(col(DataQualityNotice.reported_at), start, end))
+        ),
+        "data_quality_uncorrected_now": count(
+            select(func.count())
+            .select_from(DataQualityNotice)
+            .where(DataQualityNotice.status == DataQualityStatus.OPEN)
+            .where(col(DataQualityNotice.reported_at) < end)
         ),
         "consent_notices_unacknowledged_now": count(
             select(func.count())

@@ -17,6 +17,7 @@ from models.enums import (
     ArrangementStatus,
     ConsentNoticeStatus,
     ContactRole,
+    DataQualityStatus,
     DisposalTaskStatus,
     SuspensionStatus,
 )
@@ -34,6 +35,7 @@ from models.tables import (
     ConsentWithdrawal,
     Contact,
     ContactRoleAssignment,
+    DataQualityNotice,
     DisposalTask,
     Review,
     SignOff,
@@ -192,6 +194,26 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"consent withdrawn: {originator.name}'s data subject {consent.subject_ref}",
                     "acknowledge that processing has ceased",
                     f"told {long_datetime(notice.notified_at)}",
+                )
+            )
+    if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
+        for found, isa in session.exec(
+            select(DataQualityNotice, Arrangement)
+            .join(Arrangement, col(Arrangement.id) == DataQualityNotice.arrangement_id)
+            .where(DataQualityNotice.status == DataQualityStatus.OPEN)
+            .where(
+                DataQualityNotice.owner_id
+                == select(Agency.id).where(Agency.name == who.agency).scalar_subquery()
+            )
+            .order_by(col(DataQualityNotice.reported_at))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.CORRECT_DATA,
+                    found.reference,
+                    f"data found inaccurate under {isa.reference}: {isa.title}",
+                    "record the correction",
+                    f"told {long_datetime(found.reported_at)}",
                 )
             )
     if who.agency is not None and (

@@ -48,6 +48,7 @@ from tasks.links import (
     grant_view,
     link_by_id,
     meeting_view,
+    quality_view,
     review_view,
     version_view,
 )
@@ -77,6 +78,7 @@ LABELS = {
     "attendee": "an attendee",
     "risk_assessment": "the risk assessment",
     "subject_ref": "the data subject reference",
+    "correction": "what was corrected",
 }
 
 
@@ -204,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 v for k, v in form.multi_items() if k == "attendee" and isinstance(v, str)
             ),
             risk_assessment=values.get("risk_assessment", ""),
+            correction=values.get("correction", ""),
         )
         evidence = _evidence(request, now)
         with portal.session() as session:
@@ -603,6 +606,15 @@ def _action_page(
             grant=grant_view(session, link.subject),
             keep=confirmation_sentence(link, decision="keep"),
             revoke=confirmation_sentence(link, decision="revoke"),
+            **common,
+        )
+    if link.action is LinkAction.CORRECT_DATA:
+        return portal.page(
+            request,
+            "quality.html",
+            status,
+            notice=quality_view(session, link.subject),
+            sentence=confirmation_sentence(link),
             **common,
         )
     if link.action is LinkAction.ACKNOWLEDGE_CONSENT:

@@ -31,6 +31,9 @@ disposal_app = App(
 consent_app = App(
     name="consent", help="A data subject's withdrawal of consent, and partners ceasing (§9, §18)."
 )
+quality_app = App(
+    name="quality", help="Data found inaccurate, notified to its owner and corrected (§33)."
+)
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 for sub in (
@@ -47,6 +50,7 @@ for sub in (
     staff_app,
     disposal_app,
     consent_app,
+    quality_app,
     sweep_app,
     outbox_app,
 ):

@@ -33,6 +33,7 @@ from tasks.listings import (
     contacts,
     disposal_tasks,
     emails,
+    quality_notices,
 )
 
 
@@ -203,6 +204,31 @@ def consent_list(
                 + (f" (by {notice['acknowledged_by']})" if notice["acknowledged_by"] else "")
                 + (f" [{chased}]" if chased and notice["status"] == "pending" else "")
             )
+
+
+def quality_list(
+    *,
+    open_: Annotated[
+        bool, Parameter(name="--open", negative="", help="Only those not yet corrected.")
+    ] = False,
+    json_: Json = False,
+) -> None:
+    """List data quality notices: who found what, whose data it is, and its correction."""
+    with reading() as conn:
+        rows = as_dicts(quality_notices(conn, open_only=open_))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        chased = CHASED[row["chased"]]
+        print(
+            f"{row['notice']}  {row['status']:<9}  {row['arrangement']}  owner {row['owner']}, "
+            f"found by {row['reporter']} on {row['reported_at'][:10]}"
+            + (f" [{chased}]" if chased and row["status"] == "open" else "")
+        )
+        print(f"  found: {row['what']}")
+        if row["correction"]:
+            print(f"  corrected by {row['corrected_by']}: {row['correction']}")
 
 
 # --- the outbox -------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from models.clocks import (
     LONDON,
     add_uk_working_days,
     add_working_days_in,
-    consent_chase_dates,
-    consent_chase_rung,
+    chase_dates,
+    chase_rung,
     days_overdue,
     due_rungs,
     first_review_due,
@@ -488,7 +488,7 @@ def _at(y: int, m: int, d: int, hour: int = 10) -> pendulum.DateTime:
 def test_a_notice_sent_on_a_wednesday_is_chased_on_friday_the_next_wednesday_and_a_week_on() -> (
     None
 ):
-    assert consent_chase_dates(_at(2026, 11, 25), Nation.ENGLAND_AND_WALES) == (
+    assert chase_dates(_at(2026, 11, 25), Nation.ENGLAND_AND_WALES) == (
         D(2026, 11, 27),
         D(2026, 12, 2),
         D(2026, 12, 9),
@@ -497,14 +497,14 @@ def test_a_notice_sent_on_a_wednesday_is_chased_on_friday_the_next_wednesday_and
 
 def test_a_notice_sent_on_a_friday_evening_counts_from_that_london_day() -> None:
     # 23:30 on Friday 27 November in London: the weekend does not count
-    first, second, chairs = consent_chase_dates(_at(2026, 11, 27, 23), Nation.ENGLAND_AND_WALES)
+    first, second, chairs = chase_dates(_at(2026, 11, 27, 23), Nation.ENGLAND_AND_WALES)
     assert (first, second, chairs) == (D(2026, 12, 1), D(2026, 12, 4), D(2026, 12, 11))
 
 
 def test_christmas_and_new_year_are_not_working_days_and_scotland_keeps_2_january() -> None:
     # Wednesday 23 December 2026: 25 (Fri), 28 (Mon, Boxing Day's substitute) and 1 January off
-    england = consent_chase_dates(_at(2026, 12, 23), Nation.ENGLAND_AND_WALES)
-    scotland = consent_chase_dates(_at(2026, 12, 23), Nation.SCOTLAND)
+    england = chase_dates(_at(2026, 12, 23), Nation.ENGLAND_AND_WALES)
+    scotland = chase_dates(_at(2026, 12, 23), Nation.SCOTLAND)
     assert england[0] == D(2026, 12, 29) and england[1] == D(2027, 1, 4)
     # 2 January 2027 is a Saturday; Scotland's substitute day is Monday 4 January
     assert scotland[1] == D(2027, 1, 5)
@@ -526,7 +526,7 @@ def test_christmas_and_new_year_are_not_working_days_and_scotland_keeps_2_januar
 def test_the_rung_owed_steps_up_on_each_chase_date_and_never_past_the_chairs(
     day: pendulum.Date, rung: int
 ) -> None:
-    assert consent_chase_rung(_at(2026, 11, 25), day, Nation.ENGLAND_AND_WALES) == rung
+    assert chase_rung(_at(2026, 11, 25), day, Nation.ENGLAND_AND_WALES) == rung
 
 
 def test_working_days_in_a_nation_refuse_a_negative_count() -> None:

@@ -80,6 +80,11 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "rung": 1,
     "working_days": 2,
     "by": "rep@police.example",
+    "reporter": "Northshire NHS Trust",
+    "owner": "Northshire County Council",
+    "what": "Record EH-2291: the referral date is a year out (2025, not 2026).",
+    "correction": "Record EH-2291: the referral date corrected to 3 March 2026.",
+    "told": ("Northshire NHS Trust", "Northshire Police"),
     "document": '{\n  "seq": 1234,\n  "head": "9f2c…",\n  "at": "2026-11-25T07:30:00+00:00",\n'
     '  "signature": "5b1e…"\n}\n',
 }

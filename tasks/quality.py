@@ -1,0 +1,226 @@
+"""Use cases for data found inaccurate or inadequate for the purpose (§32, §33): a recipient
+notifies the agency that disclosed it, the data owner; the owner's nominated representative
+records the correction; every other agency that received data under the arrangement is then told
+of it. An uncorrected notice is chased in the owner's working days by the deadline sweep
+(models.clocks.chase_rung), as a withdrawn consent's notices are."""
+
+from datetime import date
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.clocks import CHASE_CHAIRS_WORKING_DAYS, CHASE_REMINDER_WORKING_DAYS, chase_rung
+from models.enums import ContactRole, DataQualityStatus, PartyRole
+from models.errors import NotFound, Refused
+from models.events import (
+    DataCorrected,
+    DataCorrectionTold,
+    DataQualityChased,
+    DataQualityEscalated,
+    DataQualityOverdue,
+    DataQualityReported,
+    DomainEvent,
+)
+from models.inputs import required_text
+from models.lifecycles import DATA_QUALITY
+from models.tables import Agency, Arrangement, ArrangementParty, DataQualityNotice
+from tasks.consent import DISCLOSERS, RECEIVERS, SHARED_NOTHING
+from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.sweeps import PhaseReport
+from tasks.uow import unit_of_work
+
+# who at a recipient may notify the owner: whoever handles the data for it
+NOTIFIERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.POINT_OF_CONTACT)
+RUNG_DAYS = {
+    1: CHASE_REMINDER_WORKING_DAYS[0],
+    2: CHASE_REMINDER_WORKING_DAYS[1],
+    3: CHASE_CHAIRS_WORKING_DAYS,
+}
+
+
+def _parties(session: Session, isa: Arrangement) -> list[tuple[Agency, PartyRole]]:
+    return [
+        (agency, party.role)
+        for party, agency in session.exec(
+            select(ArrangementParty, Agency)
+            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+            .where(ArrangementParty.arrangement_id == isa.id)
+            .order_by(col(Agency.name))
+        ).all()
+    ]
+
+
+def report_data_quality(
+    session: Session,
+    *,
+    arrangement: str,
+    agency: str,
+    what: str,
+    owner: str | None,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """A recipient's nominated representative or point of contact notifies the data owner
+    (the agency that disclosed it under `arrangement`; `owner` names it when several did)."""
+    what = required_text(what, "what was found", field="what")
+    with unit_of_work(session, actor=actor, now=now, action="data_quality.report") as uow:
+        uow.about("arrangement", arrangement)
+        isa = arrangement_by_ref(session, arrangement)
+        reporter = agency_by_name(session, agency)
+        who = resolve_actor(session, actor)
+        require_role_at(who, reporter, *NOTIFIERS, to=f"notify data quality for {reporter.name}")
+        parties = _parties(session, isa)
+        if isa.status in SHARED_NOTHING:
+            raise Refused(f"{isa.reference} was never in force: nothing was shared under it")
+        if not any(a.id == reporter.id and role in RECEIVERS for a, role in parties):
+            raise Refused(f"{reporter.name} receives no data under {isa.reference}")
+        owners = [a for a, role in parties if role in DISCLOSERS and a.id != reporter.id]
+        if owner is not None:
+            named = agency_by_name(session, owner)
+            if named.id not in {a.id for a in owners}:
+                raise Refused(
+                    f"{named.name} discloses no data to {reporter.name} under {isa.reference}"
+                )
+            owners = [named]
+        if not owners:
+            raise Refused(f"no other agency discloses data under {isa.reference}")
+        if len(owners) > 1:
+            raise Refused(
+                f"{isa.reference} has {len(owners)} disclosing agencies: name the data's owner "
+                f"with --owner ({', '.join(a.name for a in owners)})"
+            )
+        (held_by,) = owners
+        assert isa.id is not None and reporter.id is not None and held_by.id is not None
+        reference = uow.next_reference("DQN")
+        session.add(
+            DataQualityNotice(
+                reference=reference,
+                arrangement_id=isa.id,
+                reporter_id=reporter.id,
+                owner_id=held_by.id,
+                what=what,
+                reported_by=who.email,
+                reported_at=now,
+            )
+        )
+        uow.record(
+            "data_quality.report",
+            subject_type="data_quality_notice",
+            subject_ref=reference,
+            after={"arrangement": isa.reference, "reporter": reporter.name, "owner": held_by.name},
+        )
+        uow.emit(
+            DataQualityReported(
+                notice=reference,
+                arrangement=isa.reference,
+                agency=held_by.name,
+                reporter=reporter.name,
+                what=what,
+            )
+        )
+        return uow.events
+
+
+def _notice(session: Session, reference: str, *, lock: bool = False) -> DataQualityNotice:
+    stmt = select(DataQualityNotice).where(DataQualityNotice.reference == reference.strip().upper())
+    held = session.exec(stmt.with_for_update() if lock else stmt).first()
+    if held is None:
+        raise NotFound(f"no data quality notice {reference!r}", command="isa quality list")
+    return held
+
+
+def correct_data(
+    session: Session, *, notice: str, correction: str, actor: str, now: pendulum.DateTime
+) -> list[DomainEvent]:
+    """The owner's nominated representative records what was corrected; every other agency that
+    receives under the arrangement is told."""
+    correction = required_text(correction, "what was corrected", field="correction")
+    with unit_of_work(session, actor=actor, now=now, action="data_quality.correct") as uow:
+        uow.about("data_quality_notice", notice)
+        held = _notice(session, notice, lock=True)
+        isa = session.get(Arrangement, held.arrangement_id)
+        owner = session.get(Agency, held.owner_id)
+        assert isa is not None and owner is not None
+        who = resolve_actor(session, actor)
+        require_role_at(
+            who, owner, ContactRole.NOMINATED_REPRESENTATIVE, to=f"correct {held.reference}"
+        )
+        held.correction, held.corrected_by, held.corrected_at = correction, who.email, now
+        uow.move(
+            held,
+            DATA_QUALITY,
+            "correct",
+            action="data_quality.correct",
+            subject_type="data_quality_notice",
+            subject_ref=held.reference,
+        )
+        told = [a for a, role in _parties(session, isa) if role in RECEIVERS and a.id != owner.id]
+        uow.emit(
+            DataCorrected(
+                notice=held.reference,
+                arrangement=isa.reference,
+                agency=owner.name,
+                by=who.email,
+                told=tuple(a.name for a in told),
+            )
+        )
+        for recipient in told:
+            uow.emit(
+                DataCorrectionTold(
+                    notice=held.reference,
+                    arrangement=isa.reference,
+                    agency=recipient.name,
+                    owner=owner.name,
+                    what=held.what,
+                    correction=correction,
+                )
+            )
+        return uow.events
+
+
+def chase_data_quality(
+    session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
+) -> PhaseReport:
+    """Every uncorrected notice chased as far as `as_of` owes, each rung once (a missed day
+    sends the furthest rung owed). Notices are few: one unit of work."""
+    report = PhaseReport("data quality")
+    with unit_of_work(session, actor=actor, now=now, action="data_quality.chase") as uow:
+        rows = session.exec(
+            select(DataQualityNotice, Arrangement, Agency)
+            .join(Arrangement, col(Arrangement.id) == DataQualityNotice.arrangement_id)
+            .join(Agency, col(Agency.id) == DataQualityNotice.owner_id)
+            .where(DataQualityNotice.status == DataQualityStatus.OPEN)
+            .where(DataQualityNotice.chased < 3)
+            .order_by(col(DataQualityNotice.id))
+            .with_for_update(of=DataQualityNotice)
+        ).all()
+        for held, isa, owner in rows:
+            rung = chase_rung(pendulum.instance(held.reported_at), as_of, owner.nation)
+            if rung <= held.chased:
+                continue
+            reporter = session.get(Agency, held.reporter_id)
+            assert reporter is not None
+            before, held.chased = held.chased, rung
+            session.add(held)
+            uow.record(
+                "data_quality.chase",
+                subject_type="data_quality_notice",
+                subject_ref=held.reference,
+                before={"chased": before},
+                after={"chased": rung, "as_of": as_of},
+            )
+            fields: dict[str, Any] = {
+                "notice": held.reference,
+                "arrangement": isa.reference,
+                "agency": owner.name,
+                "reporter": reporter.name,
+                "what": held.what,
+                "working_days": RUNG_DAYS[rung],
+            }
+            kind = {1: DataQualityChased, 2: DataQualityOverdue, 3: DataQualityEscalated}[rung]
+            uow.emit(kind(**fields))
+            said = {1: "reminded", 2: "reminded: DPO told", 3: "escalated to the chairs"}[rung]
+            report.add(held.reference, said, owner.name)
+    report.queued += uow.queued
+    return report
