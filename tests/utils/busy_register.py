@@ -16,8 +16,11 @@ from models.tables import (
     Arrangement,
     ArrangementParty,
     Chair,
+    ConsentNotice,
+    ConsentWithdrawal,
     Contact,
     ContactRoleAssignment,
+    DataQualityNotice,
     DisposalTask,
     Review,
     Suspension,
@@ -69,6 +72,63 @@ def _morning(day: pendulum.Date) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, 9, tz="Europe/London").in_timezone("UTC")
 
 
+# when the notices the deadline sweep chases were sent (the sweep day is Tuesday 1 June 2027;
+# Monday 31 May is a bank holiday): owed a reminder, a second reminder (the DPO told), the chairs
+CHASED_FROM = (
+    (pendulum.date(2027, 5, 26), 0),
+    (pendulum.date(2027, 5, 19), 1),
+    (pendulum.date(2027, 5, 10), 2),
+)
+
+
+def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
+    """On three active arrangements, a withdrawn consent's notice to the recipient and a data
+    quality notice from it to the discloser, one at each rung of the chase."""
+    active = [a["id"] for a in rows[Arrangement] if a["status"] == "active"][: len(CHASED_FROM)]
+    for n, (number, (sent, chased)) in enumerate(zip(active, CHASED_FROM, strict=True), 1):
+        roles = {
+            p["role"]: p["agency_id"]
+            for p in rows[ArrangementParty]
+            if p["arrangement_id"] == number
+        }
+        discloser, recipient = roles["discloser"], roles["recipient"]
+        at, ref = _morning(sent), f"ISA-2026-{number:05d}"
+        rows[ConsentWithdrawal].append(
+            {
+                "id": n,
+                "reference": f"CON-2027-{n:04d}",
+                "agency_id": discloser,
+                "subject_ref": f"BUSY/{n}",
+                "arrangements": [ref],
+                "raised_by": f"nominated.representative@agency{discloser}.example",
+                "raised_at": at,
+            }
+        )
+        rows[ConsentNotice].append(
+            {
+                "reference": f"CPN-2027-{n:04d}",
+                "consent_id": n,
+                "agency_id": recipient,
+                "status": "pending",
+                "notified_at": at,
+                "chased": chased,
+            }
+        )
+        rows[DataQualityNotice].append(
+            {
+                "reference": f"DQN-2027-{n:04d}",
+                "arrangement_id": number,
+                "reporter_id": recipient,
+                "owner_id": discloser,
+                "what": f"Record BUSY-{n}: the date of birth is missing",
+                "reported_by": f"point.of.contact@agency{recipient}.example",
+                "reported_at": at,
+                "status": "open",
+                "chased": chased,
+            }
+        )
+
+
 def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
     """`per_kind` arrangements of every kind, their parties, reviews, disposal tasks, and staff
     with access to the active ones (a third expired, a third due to be re-attested, their
@@ -88,6 +148,9 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
             TrainingRecord,
             Suspension,
             Withdrawal,
+            ConsentWithdrawal,
+            ConsentNotice,
+            DataQualityNotice,
         )
     }
     at = NOW.subtract(years=1)
@@ -262,6 +325,7 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
                         ),
                     }
                 )
+    _notices_to_chase(rows)
     with engine.begin() as conn:
         for table, batch in rows.items():
             if batch:
