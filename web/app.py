@@ -62,6 +62,7 @@ from tasks.portal import (
     use_sign_in,
     waiting_on,
 )
+from tasks.quality import report_data_quality
 from tasks.suspensions import raise_suspension
 from tasks.uow import append_refusal
 from tasks.withdrawals import withdraw_agency
@@ -79,6 +80,7 @@ LABELS = {
     "risk_assessment": "the risk assessment",
     "subject_ref": "the data subject reference",
     "correction": "what was corrected",
+    "what": "what was found",
 }
 
 
@@ -296,6 +298,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 suspensions=open_suspensions(session, now) if who.chair else [],
                 signatory=who.has(ContactRole.SIGNATORY),
                 representative=who.has(ContactRole.NOMINATED_REPRESENTATIVE),
+                officer=who.has(ContactRole.NOMINATED_REPRESENTATIVE)
+                or who.has(ContactRole.POINT_OF_CONTACT),
             )
 
     @app.post("/sign-out")
@@ -363,6 +367,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     events = raise_suspension(
                         session, agency=who.agency or "", reason=reason, actor=who.email, now=now
                     )
+                elif what == "quality":
+                    events = report_data_quality(
+                        session,
+                        arrangement=str(form.get("arrangement", "")),
+                        agency=who.agency or "",
+                        what=str(form.get("what", "")),
+                        owner=str(form.get("owner", "")) or None,
+                        actor=who.email,
+                        now=now,
+                    )
                 elif what == "consent":
                     events = withdraw_consent(
                         session,
@@ -388,7 +402,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 session.info.pop(EVIDENCE, None)
             # the change is committed: its flow starts as one raised from the CLI does
             published = publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
-        raised = [str(e.as_dict().get(what, "")) for e in events if e.as_dict().get(what)]
+        field = "notice" if what == "quality" else what
+        raised = [str(e.as_dict()[field]) for e in events if e.as_dict().get(field)]
         return portal.page(
             request,
             "raised.html",
@@ -406,6 +421,7 @@ RAISING = {
     "suspension": "suspension.raise",
     "withdrawal": "withdrawal.notify",
     "consent": "consent.withdraw",
+    "quality": "data_quality.report",
 }
 
 

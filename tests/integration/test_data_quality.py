@@ -232,3 +232,29 @@ def test_the_command_line_reports_lists_and_corrects(isa, db: Database, now) -> 
     assert json.loads(isa("quality", "list", "--open", "--json").out) == []
     shown = isa("quality", "list").out
     assert "corrected by" in shown and "Referral date corrected" in shown
+
+
+def test_a_recipient_s_point_of_contact_notifies_the_owner_from_the_portal(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
+) -> None:
+    with portal_at(db, now.add(minutes=5)) as portal:
+        me = signed_in(db, portal, people.poc[TRUST])
+        assert "Data found inaccurate or inadequate" in me and shared in me
+        csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+        form = {
+            "csrf": csrf,
+            "matter": "quality",
+            "arrangement": shared,
+            "typed_name": "Point_Of_Contact of Northshire NHS Trust",
+            "confirm": "yes",
+        }
+        before = db.snapshot(exclude=AUDITED)
+        blank = portal.post("/me/raise", data={**form, "what": " "})
+        assert blank.status_code == 422 and "what was found" in blank.text
+        assert db.snapshot(exclude=AUDITED) == before
+        done = portal.post("/me/raise", data={**form, "what": WHAT})
+        assert done.status_code == 200 and "DQN-2026-0001 is recorded" in done.text
+    [email] = _emails(db, "data_quality.reported")
+    assert email.recipient == people.rep[COUNCIL]
+    [event] = [e for e in audit(db, "data_quality.report") if e.outcome.value == "done"]
+    assert event.channel == "web" and event.actor == people.poc[TRUST]
