@@ -491,8 +491,8 @@ class ConsentNoticeSent(DomainEvent):
 
 @dataclass(frozen=True)
 class ConsentNoticeChased(DomainEvent):
-    """Notice `notice` is unacknowledged after `working_days` working days: rung 1 and 2
-    remind the partner's nominated representatives (2 also tells its DPO)."""
+    """Notice `notice` is unacknowledged after `working_days` working days: the partner's
+    nominated representatives are reminded."""
 
     name = "consent.reminder"
     notice: str
@@ -501,7 +501,6 @@ class ConsentNoticeChased(DomainEvent):
     originator: str
     data_subject_ref: str
     arrangements: tuple[str, ...]
-    rung: int
     working_days: int
 
 

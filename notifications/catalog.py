@@ -500,7 +500,6 @@ _ENTRIES = (
         subject="notice",
         template="consent_reminder",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
-        occurrence=("event.rung",),
         ask=ACKNOWLEDGE_CEASED,
     ),
     Notice(

@@ -11,11 +11,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from models.clocks import (
-    CHASE_CHAIRS_WORKING_DAYS,
-    CHASE_REMINDER_WORKING_DAYS,
-    chase_rung,
-)
+from models.clocks import chase_rung
 from models.enums import ArrangementStatus, ConsentNoticeStatus, ContactRole, PartyRole
 from models.errors import NotFound, Refused
 from models.events import (
@@ -38,6 +34,7 @@ from models.tables import (
     ConsentWithdrawal,
 )
 from notifications.render import long_datetime
+from tasks.chasing import chase
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
 from tasks.sweeps import PhaseReport
 from tasks.uow import UnitOfWork, unit_of_work
@@ -46,11 +43,11 @@ DISCLOSERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
 RECEIVERS = (PartyRole.RECIPIENT, PartyRole.BOTH)
 # an arrangement never in force shared nothing; a closed one's data is destroyed
 SHARED_NOTHING = (ArrangementStatus.DRAFT, ArrangementStatus.AWAITING_APPROVAL)
-# the working days each rung of chasing comes after (models.clocks)
-RUNG_DAYS = {
-    1: CHASE_REMINDER_WORKING_DAYS[0],
-    2: CHASE_REMINDER_WORKING_DAYS[1],
-    3: CHASE_CHAIRS_WORKING_DAYS,
+# what each rung of chasing sends (tasks.chasing)
+CHASERS: dict[int, Any] = {
+    1: ConsentNoticeChased,
+    2: ConsentNoticeOverdue,
+    3: ConsentNoticeEscalated,
 }
 
 
@@ -301,33 +298,24 @@ def chase_consent_notices(
                 continue
             home = session.get(Agency, matter.agency_id)
             assert home is not None
-            before, held.chased = held.chased, rung
-            session.add(held)
-            uow.record(
-                "consent.chase",
+            chase(
+                uow,
+                held,
+                rung=rung,
+                as_of=as_of,
+                action="consent.chase",
                 subject_type="consent_notice",
-                subject_ref=held.reference,
-                before={"chased": before},
-                after={"chased": rung, "as_of": as_of},
+                kinds=CHASERS,
+                fields={
+                    "notice": held.reference,
+                    "consent": matter.reference,
+                    "agency": partner.name,
+                    "originator": home.name,
+                    "data_subject_ref": matter.subject_ref,
+                    "arrangements": tuple(_received(session, matter, partner)),
+                },
+                report=report,
             )
-            fields: dict[str, Any] = {
-                "notice": held.reference,
-                "consent": matter.reference,
-                "agency": partner.name,
-                "originator": home.name,
-                "data_subject_ref": matter.subject_ref,
-                "arrangements": tuple(_received(session, matter, partner)),
-                "working_days": RUNG_DAYS[rung],
-            }
-            if rung == 1:
-                uow.emit(ConsentNoticeChased(**fields, rung=rung))
-                report.add(held.reference, "reminded", partner.name)
-            elif rung == 2:
-                uow.emit(ConsentNoticeOverdue(**fields))
-                report.add(held.reference, "reminded: DPO told", partner.name)
-            else:
-                uow.emit(ConsentNoticeEscalated(**fields))
-                report.add(held.reference, "escalated to the chairs", partner.name)
     report.queued += uow.queued
     return report
 

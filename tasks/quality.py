@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from models.clocks import CHASE_CHAIRS_WORKING_DAYS, CHASE_REMINDER_WORKING_DAYS, chase_rung
+from models.clocks import chase_rung
 from models.enums import ContactRole, DataQualityStatus, PartyRole
 from models.errors import NotFound, Refused
 from models.events import (
@@ -25,6 +25,7 @@ from models.events import (
 from models.inputs import required_text
 from models.lifecycles import DATA_QUALITY
 from models.tables import Agency, Arrangement, ArrangementParty, DataQualityNotice
+from tasks.chasing import chase
 from tasks.consent import DISCLOSERS, RECEIVERS, SHARED_NOTHING
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
 from tasks.sweeps import PhaseReport
@@ -32,10 +33,11 @@ from tasks.uow import unit_of_work
 
 # who at a recipient may notify the owner: whoever handles the data for it
 NOTIFIERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.POINT_OF_CONTACT)
-RUNG_DAYS = {
-    1: CHASE_REMINDER_WORKING_DAYS[0],
-    2: CHASE_REMINDER_WORKING_DAYS[1],
-    3: CHASE_CHAIRS_WORKING_DAYS,
+# what each rung of chasing sends (tasks.chasing)
+CHASERS: dict[int, Any] = {
+    1: DataQualityChased,
+    2: DataQualityOverdue,
+    3: DataQualityEscalated,
 }
 
 
@@ -201,26 +203,22 @@ def chase_data_quality(
                 continue
             reporter = session.get(Agency, held.reporter_id)
             assert reporter is not None
-            before, held.chased = held.chased, rung
-            session.add(held)
-            uow.record(
-                "data_quality.chase",
+            chase(
+                uow,
+                held,
+                rung=rung,
+                as_of=as_of,
+                action="data_quality.chase",
                 subject_type="data_quality_notice",
-                subject_ref=held.reference,
-                before={"chased": before},
-                after={"chased": rung, "as_of": as_of},
+                kinds=CHASERS,
+                fields={
+                    "notice": held.reference,
+                    "arrangement": isa.reference,
+                    "agency": owner.name,
+                    "reporter": reporter.name,
+                    "what": held.what,
+                },
+                report=report,
             )
-            fields: dict[str, Any] = {
-                "notice": held.reference,
-                "arrangement": isa.reference,
-                "agency": owner.name,
-                "reporter": reporter.name,
-                "what": held.what,
-                "working_days": RUNG_DAYS[rung],
-            }
-            kind = {1: DataQualityChased, 2: DataQualityOverdue, 3: DataQualityEscalated}[rung]
-            uow.emit(kind(**fields))
-            said = {1: "reminded", 2: "reminded: DPO told", 3: "escalated to the chairs"}[rung]
-            report.add(held.reference, said, owner.name)
     report.queued += uow.queued
     return report

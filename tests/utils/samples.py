@@ -77,7 +77,6 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "originator": "Northshire County Council",
     "data_subject_ref": "ASC/2026/00417",
     "partners": ("Northshire NHS Trust", "Northshire Police"),
-    "rung": 1,
     "working_days": 2,
     "by": "rep@police.example",
     "reporter": "Northshire NHS Trust",
