@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck install clean up bench
+.PHONY: test lint typecheck install clean up bench soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ up: $(STAMP)
 # Every benchmark, and one table of their figures (a few minutes; `make bench QUICK=1`: less).
 bench: $(STAMP)
 	cd bench && ../$(BIN)/python all.py $(if $(QUICK),--quick,)
+
+# `isa up` left running with nothing raised for 30 minutes (MINUTES=n): what the runs list holds.
+soak: $(STAMP)
+	$(BIN)/python bench/soak_up.py --minutes $(or $(MINUTES),30)

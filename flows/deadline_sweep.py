@@ -1,13 +1,15 @@
 """The deadline sweep: the safety net for suspensions and withdrawals (§41, §42, DESIGN §7), and
-the chaser of partners told that a data subject withdrew consent (§9, §18).
+the chaser of partners yet to answer a notice: consent withdrawn (§9, §18), data found
+inaccurate (§33).
 
 Started by: the daily schedule at 06:15 Europe/London (prefect.yaml, the `deadline-sweep`
 deployment: before the access, disposal and review sweeps, so they act on what it changed the
 same morning), the Prefect UI's run form, or `isa sweep deadlines [--as-of DATE]`.
 Writes: whatever a suspension's checker runs would have done by `as_of` and did not (reminder,
 escalation, notice, end), each once; withdrawals whose effective date has come carried out;
-each partner's unacknowledged notice of a withdrawn consent chased in its working days (a
-reminder at 2, another with its DPO told at 5, the chairs told at 10), each rung once.
+each unanswered notice (a withdrawn consent's, a data quality notice) chased in the partner's
+working days (a reminder at 2, another with its DPO told at 5, the chairs told at 10), each rung
+once.
 Schedules again any checker run an open suspension or withdrawal is missing (deleting and
 re-creating a deployment, as moving between `isa up` and workers does, drops its scheduled
 runs; a run already scheduled is kept by its idempotency key). Sends the emails (and the Prefect

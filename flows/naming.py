@@ -66,8 +66,8 @@ def name_upcoming_runs() -> int:
     UI's list says what is coming ("review-sweep-2026-12-05") before it runs; returns how many
     were renamed. Runs that already carry their name are left alone. The server's scheduler
     keeps a few runs of each deployment ahead (three days of a daily sweep, an hour or so of
-    deliveries), so this is a handful of runs; the runs it adds later are named by the next
-    delivery run (every 15 minutes at the latest)."""
+    deliveries), so this is a handful of runs; the runs it adds later are named by `isa up`'s
+    serving process within 30 s (isa.deployments) and by every delivery run."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         DeploymentFilter,

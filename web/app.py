@@ -334,7 +334,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/me/raise")
     async def raise_matter(request: Request) -> Response:
         """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency;
-        a nominated representative records a data subject's withdrawal of consent (§9, §18)."""
+        a nominated representative records a data subject's withdrawal of consent (§9, §18);
+        a recipient's representative or point of contact notifies data found inaccurate (§33)."""
         now = portal.now()
         who, form = await _signed_in_form(portal, request, now)
         if who is None:

@@ -41,3 +41,32 @@ def test_every_scheduled_deployment_in_prefect_yaml_has_its_upcoming_name() -> N
     scheduled = {d["name"] for d in spec["deployments"] if d.get("schedules")}
     at = pendulum.datetime(2026, 12, 4, 9, 0, tz="UTC")
     assert {name for name in scheduled if upcoming_name(name, at) is None} == set()
+
+
+def test_the_serving_process_names_upcoming_runs_each_pass_and_outlives_a_failed_one(
+    monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """`isa up`'s serving process names the runs the scheduler adds on every pass; a pass the
+    server fails (busy, restarting) is logged and the next one runs."""
+    import logging
+    import threading
+
+    import flows.naming
+    from isa.deployments import name_upcoming_forever
+
+    stop = threading.Event()
+    passes: list[int] = []
+
+    def one_pass() -> int:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            raise RuntimeError("503 Service Unavailable")
+        if len(passes) == 3:
+            stop.set()
+        return 0
+
+    monkeypatch.setattr(flows.naming, "name_upcoming_runs", one_pass)
+    with caplog.at_level(logging.WARNING, logger="isa.deployments"):
+        name_upcoming_forever(stop, every=0.01)
+    assert len(passes) == 3
+    assert "naming the upcoming runs failed" in caplog.text and "503" in caplog.text
