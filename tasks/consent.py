@@ -35,12 +35,12 @@ from models.tables import (
 )
 from notifications.render import long_datetime
 from tasks.chasing import chase
+from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
 from tasks.sweeps import PhaseReport
 from tasks.uow import UnitOfWork, unit_of_work
 
 DISCLOSERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
-RECEIVERS = (PartyRole.RECIPIENT, PartyRole.BOTH)
 # an arrangement never in force shared nothing; a closed one's data is destroyed
 SHARED_NOTHING = (ArrangementStatus.DRAFT, ArrangementStatus.AWAITING_APPROVAL)
 # what each rung of chasing sends (tasks.chasing)
@@ -51,14 +51,16 @@ CHASERS: dict[int, Any] = {
 }
 
 
-def _parties(session: Session, arrangement: Arrangement) -> list[tuple[Agency, PartyRole]]:
+def parties_of(session: Session, arrangement: Arrangement) -> list[tuple[Agency, PartyRole]]:
+    """Every agency party to the arrangement with its role, by name (a party that has left
+    included: it still holds what it received)."""
     return [
         (agency, party.role)
         for party, agency in session.exec(
             select(ArrangementParty, Agency)
             .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
             .where(ArrangementParty.arrangement_id == arrangement.id)
-            .order_by(col(ArrangementParty.id))
+            .order_by(col(Agency.name))
         ).all()
     ]
 
@@ -72,7 +74,7 @@ def _shared_under(session: Session, home: Agency, references: list[str]) -> list
             isa = arrangement_by_ref(session, reference)
             if isa.id in {a.id for a in chosen}:
                 continue
-            roles = [role for agency, role in _parties(session, isa) if agency.id == home.id]
+            roles = [role for agency, role in parties_of(session, isa) if agency.id == home.id]
             if not any(role in DISCLOSERS for role in roles):
                 raise Refused(
                     f"{home.name} does not disclose data under {isa.reference}: name the "
@@ -125,7 +127,7 @@ def withdraw_consent(
         shared = _shared_under(session, home, arrangements)
         received: dict[int, tuple[Agency, list[str]]] = {}
         for isa in shared:
-            for partner, role in _parties(session, isa):
+            for partner, role in parties_of(session, isa):
                 if partner.id != home.id and role in RECEIVERS:
                     assert partner.id is not None
                     received.setdefault(partner.id, (partner, []))[1].append(isa.reference)

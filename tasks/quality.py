@@ -11,7 +11,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import chase_rung
-from models.enums import ContactRole, DataQualityStatus, PartyRole
+from models.enums import ContactRole, DataQualityStatus
 from models.errors import NotFound, Refused
 from models.events import (
     DataCorrected,
@@ -24,9 +24,10 @@ from models.events import (
 )
 from models.inputs import required_text
 from models.lifecycles import DATA_QUALITY
-from models.tables import Agency, Arrangement, ArrangementParty, DataQualityNotice
+from models.tables import Agency, Arrangement, DataQualityNotice
 from tasks.chasing import chase
-from tasks.consent import DISCLOSERS, RECEIVERS, SHARED_NOTHING
+from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
+from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
 from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work
@@ -39,18 +40,6 @@ CHASERS: dict[int, Any] = {
     2: DataQualityOverdue,
     3: DataQualityEscalated,
 }
-
-
-def _parties(session: Session, isa: Arrangement) -> list[tuple[Agency, PartyRole]]:
-    return [
-        (agency, party.role)
-        for party, agency in session.exec(
-            select(ArrangementParty, Agency)
-            .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
-            .where(ArrangementParty.arrangement_id == isa.id)
-            .order_by(col(Agency.name))
-        ).all()
-    ]
 
 
 def report_data_quality(
@@ -72,7 +61,7 @@ def report_data_quality(
         reporter = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(who, reporter, *NOTIFIERS, to=f"notify data quality for {reporter.name}")
-        parties = _parties(session, isa)
+        parties = parties_of(session, isa)
         if isa.status in SHARED_NOTHING:
             raise Refused(f"{isa.reference} was never in force: nothing was shared under it")
         if not any(a.id == reporter.id and role in RECEIVERS for a, role in parties):
@@ -157,7 +146,7 @@ def correct_data(
             subject_type="data_quality_notice",
             subject_ref=held.reference,
         )
-        told = [a for a, role in _parties(session, isa) if role in RECEIVERS and a.id != owner.id]
+        told = [a for a, role in parties_of(session, isa) if role in RECEIVERS and a.id != owner.id]
         uow.emit(
             DataCorrected(
                 notice=held.reference,
