@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import holidays
@@ -38,6 +38,19 @@ DISPOSAL_REMINDER_DAYS: tuple[int, ...] = (30, 7)
 # second; after CHASE_CHAIRS_WORKING_DAYS the monitoring group's chairs are told.
 CHASE_REMINDER_WORKING_DAYS: tuple[int, int] = (2, 5)
 CHASE_CHAIRS_WORKING_DAYS = 10
+
+# An information request touching shared data (§7): each originating agency is consulted at once
+# and has CONSULTATION_WORKING_DAYS of its own working days to reply, but its reply is due no
+# later than CONSULTATION_MARGIN_WORKING_DAYS UK working days before the request's statutory due
+# date, so the agency answering has time to weigh it (models.clocks.consultation_reply_by).
+CONSULTATION_WORKING_DAYS = 5
+CONSULTATION_MARGIN_WORKING_DAYS = 3
+# Unanswered, a consultation is chased this many of the originator's working days after its
+# reply-by date: its nominated representatives reminded, then again with its DPO told.
+CONSULTATION_CHASE_WORKING_DAYS: tuple[int, int] = (1, 3)
+# A request with no outcome: the agency's handlers are reminded this many of its working days
+# before the due date; the day after it, its DPO and the chairs are told.
+REQUEST_REMINDER_WORKING_DAYS: tuple[int, int] = (5, 1)
 
 # Agencies under the protocol sit in more than one nation, so a day off anywhere in the UK is
 # treated as a non-working day for statutory counts.
@@ -364,6 +377,109 @@ def sar_due_date(received_on: pendulum.Date, nation: Nation) -> pendulum.Date:
     while not is_working_day_in(day, nation):
         day = day.add(days=1)
     return day
+
+
+def request_due_date(kind: str, received_on: _dt.date, nation: Nation) -> pendulum.Date:
+    """The statutory due date of an information request (§7) an agency in `nation` received on
+    `received_on`: "foi" 20 UK working days after (foi_due_date), "sar" one calendar month to
+    its next working day (sar_due_date)."""
+    received = _as_date(received_on)
+    if kind == "foi":
+        return foi_due_date(received)
+    if kind == "sar":
+        return sar_due_date(received, nation)
+    raise ValueError(f"not a kind of information request: {kind!r} (expected foi or sar)")
+
+
+def _working_days_before(
+    end: _dt.date, n: int, is_working: Callable[[pendulum.Date], bool]
+) -> pendulum.Date:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"number of working days must be a whole number >= 0: {n!r}")
+    day = _as_date(end)
+    counted = 0
+    while counted < n:
+        day = day.subtract(days=1)
+        if is_working(day):
+            counted += 1
+    return day
+
+
+def subtract_uk_working_days(end: _dt.date, n: int) -> pendulum.Date:
+    """The n-th UK working day before `end`; `end` itself is day 0 and never counts."""
+    return _working_days_before(end, n, is_uk_working_day)
+
+
+def subtract_working_days_in(end: _dt.date, n: int, nation: Nation) -> pendulum.Date:
+    """The n-th working day before `end` where the agency is; `end` itself never counts."""
+    return _working_days_before(end, n, lambda d: is_working_day_in(d, nation))
+
+
+def consultation_reply_by(
+    sent_at: pendulum.DateTime, due_on: _dt.date, nation: Nation
+) -> pendulum.Date:
+    """The London date an originating agency in `nation`, consulted at `sent_at` on a request due
+    `due_on`, is asked to reply by: CONSULTATION_WORKING_DAYS of its working days after the day
+    it was sent, but no later than CONSULTATION_MARGIN_WORKING_DAYS UK working days before the
+    due date, and never before the day it was sent (a request recorded that close to its due
+    date asks for a reply the same day)."""
+    sent = local_date(sent_at)
+    natural = add_working_days_in(sent, CONSULTATION_WORKING_DAYS, nation)
+    latest = subtract_uk_working_days(due_on, CONSULTATION_MARGIN_WORKING_DAYS)
+    return max(sent, min(natural, latest))
+
+
+def consultation_chase_dates(
+    reply_by: _dt.date, nation: Nation
+) -> tuple[pendulum.Date, pendulum.Date]:
+    """The dates an unanswered consultation is chased on: reminded, then reminded with the
+    originator's DPO told, in its working days after the reply-by date."""
+    first, second = CONSULTATION_CHASE_WORKING_DAYS
+    return (
+        add_working_days_in(reply_by, first, nation),
+        add_working_days_in(reply_by, second, nation),
+    )
+
+
+def consultation_chase_rung(reply_by: _dt.date, as_of: _dt.date, nation: Nation) -> int:
+    """How far an unanswered consultation is owed chasing by `as_of`: 0 nothing yet, 1 a
+    reminder, 2 a second reminder with the originator's DPO told."""
+    day = _as_date(as_of)
+    return sum(1 for on in consultation_chase_dates(reply_by, nation) if day >= on)
+
+
+def request_reminder_dates(
+    due_on: _dt.date, nation: Nation
+) -> tuple[pendulum.Date, pendulum.Date, pendulum.Date]:
+    """The dates a request with no outcome is chased on: its handlers reminded at each of
+    REQUEST_REMINDER_WORKING_DAYS working days (the agency's) before the due date, and its DPO
+    and the chairs told the day after the due date."""
+    first, second = REQUEST_REMINDER_WORKING_DAYS
+    due = _as_date(due_on)
+    return (
+        subtract_working_days_in(due, first, nation),
+        subtract_working_days_in(due, second, nation),
+        due.add(days=1),
+    )
+
+
+def request_reminder_rung(due_on: _dt.date, as_of: _dt.date, nation: Nation) -> int:
+    """How far a request with no outcome is owed chasing by `as_of`: 0 nothing yet, 1 the first
+    reminder, 2 the second, 3 overdue (its DPO and the chairs told)."""
+    day = _as_date(as_of)
+    return sum(1 for on in request_reminder_dates(due_on, nation) if day >= on)
+
+
+def working_days_left(as_of: _dt.date, due_on: _dt.date, nation: Nation) -> int:
+    """The agency's working days after `as_of` up to and including `due_on`: 0 on the due date
+    (and after it: see days_overdue)."""
+    day, due = _as_date(as_of), _as_date(due_on)
+    left = 0
+    while day < due:
+        day = day.add(days=1)
+        if is_working_day_in(day, nation):
+            left += 1
+    return left
 
 
 # --- parsing ------------------------------------------------------------------------------

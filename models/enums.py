@@ -105,6 +105,46 @@ class DataQualityStatus(StrEnum):
     CORRECTED = "corrected"
 
 
+class RequestKind(StrEnum):
+    """A request for information that touches shared data (§7): under the Freedom of Information
+    Act (20 UK working days) or a data subject's access request (one calendar month)."""
+
+    FOI = "foi"
+    SAR = "sar"
+
+
+class InformationRequestStatus(StrEnum):
+    """An information request (§7): open until the agency that received it records its outcome."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RequestOutcome(StrEnum):
+    """How the agency that received an information request answered it."""
+
+    DISCLOSED = "disclosed"
+    PARTLY_DISCLOSED = "partly_disclosed"
+    WITHHELD = "withheld"
+    NOT_HELD = "not_held"
+
+
+class ConsultationStatus(StrEnum):
+    """An originating agency consulted on a request for the data it shared (§7): awaiting until
+    its nominated representative or DPO replies, or lapsed when the request is answered first."""
+
+    AWAITING = "awaiting"
+    REPLIED = "replied"
+    LAPSED = "lapsed"
+
+
+class Objection(StrEnum):
+    """An originator's reply to a consultation: no objection to disclosure, or objects."""
+
+    NONE = "none"
+    OBJECTS = "objects"
+
+
 class ConsentNoticeStatus(StrEnum):
     """A partner's notice that a data subject withdrew consent (§9, §18): pending until its
     nominated representative acknowledges that processing has ceased."""

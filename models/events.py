@@ -634,3 +634,155 @@ class DataCorrectionTold(DomainEvent):
     owner: str
     what: str
     correction: str
+
+
+# --- information requests touching shared data (§7): FOI and subject access -------------------
+
+
+@dataclass(frozen=True)
+class InformationRequestRecorded(DomainEvent):
+    """`agency` received a `kind` request (its own case `their_ref`) for data shared under
+    `arrangements`, due `due_on`; `consulted` are the originating agencies asked for their view
+    (a `ConsultationSent` each)."""
+
+    name = "request.recorded"
+    request: str
+    agency: str
+    kind: str
+    their_ref: str
+    received_on: str
+    due_on: str
+    arrangements: tuple[str, ...]
+    summary: str
+    consulted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsultationSent(DomainEvent):
+    """Originator `agency` is consulted on `requester`'s request for data it shared, and asked
+    to reply by `reply_by`."""
+
+    name = "request.consultation_sent"
+    consultation: str
+    request: str
+    agency: str
+    requester: str
+    kind: str
+    their_ref: str
+    arrangements: tuple[str, ...]
+    summary: str
+    due_on: str
+    reply_by: str
+
+
+@dataclass(frozen=True)
+class ConsultationChased(DomainEvent):
+    """Consultation `consultation` is unanswered past its reply-by date: the originator's
+    nominated representatives are reminded."""
+
+    name = "request.consultation_chased"
+    consultation: str
+    request: str
+    agency: str
+    requester: str
+    kind: str
+    their_ref: str
+    arrangements: tuple[str, ...]
+    due_on: str
+    reply_by: str
+
+
+@dataclass(frozen=True)
+class ConsultationOverdue(DomainEvent):
+    """Still unanswered further past its reply-by date: reminded again, the originator's DPO
+    told."""
+
+    name = "request.consultation_overdue"
+    consultation: str
+    request: str
+    agency: str
+    requester: str
+    kind: str
+    their_ref: str
+    arrangements: tuple[str, ...]
+    due_on: str
+    reply_by: str
+
+
+@dataclass(frozen=True)
+class ConsultationReplied(DomainEvent):
+    """`originator` replied to consultation `consultation` (`objection`: none or objects, with
+    its comments); `agency`, which received the request, is told."""
+
+    name = "request.consultation_replied"
+    consultation: str
+    request: str
+    agency: str
+    originator: str
+    their_ref: str
+    objection: str
+    comments: str
+    by: str
+
+
+@dataclass(frozen=True)
+class RequestDueSoon(DomainEvent):
+    """Request `request` has no outcome `working_days` working days before its due date:
+    `agency`'s handlers are reminded."""
+
+    name = "request.due_soon"
+    request: str
+    agency: str
+    kind: str
+    their_ref: str
+    received_on: str
+    due_on: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class RequestOverdue(DomainEvent):
+    """Request `request` passed its statutory due date with no outcome: `agency`'s DPO and the
+    chairs are told."""
+
+    name = "request.overdue"
+    request: str
+    agency: str
+    kind: str
+    their_ref: str
+    received_on: str
+    due_on: str
+
+
+@dataclass(frozen=True)
+class RequestClosed(DomainEvent):
+    """`agency` recorded the outcome of request `request` (`within_due`: on or before its due
+    date); each consulted originator is told (a `RequestOutcomeTold` each)."""
+
+    name = "request.closed"
+    request: str
+    agency: str
+    kind: str
+    their_ref: str
+    outcome: str
+    due_on: str
+    within_due: bool
+    by: str
+    told: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RequestOutcomeTold(DomainEvent):
+    """Originator `agency`, consulted on `requester`'s request, is told its outcome."""
+
+    name = "request.outcome_told"
+    consultation: str
+    request: str
+    agency: str
+    requester: str
+    kind: str
+    their_ref: str
+    outcome: str
+    note: str
+    due_on: str
+    within_due: bool

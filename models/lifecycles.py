@@ -14,8 +14,10 @@ from models.enums import (
     AgencyStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
+    ConsultationStatus,
     DataQualityStatus,
     DisposalTaskStatus,
+    InformationRequestStatus,
     ReviewStatus,
     SuspensionStatus,
     WithdrawalStatus,
@@ -173,6 +175,31 @@ DATA_QUALITY = Lifecycle(
     },
 )
 
+R = InformationRequestStatus
+INFORMATION_REQUEST = Lifecycle(
+    name="information request",
+    states=InformationRequestStatus,
+    initial=R.OPEN,
+    final=frozenset({R.CLOSED}),
+    transitions={
+        # the receiving agency records its outcome (§7)
+        (R.OPEN, "close"): R.CLOSED,
+    },
+)
+
+K = ConsultationStatus
+CONSULTATION = Lifecycle(
+    name="consultation",
+    states=ConsultationStatus,
+    initial=K.AWAITING,
+    final=frozenset({K.REPLIED, K.LAPSED}),
+    transitions={
+        (K.AWAITING, "reply"): K.REPLIED,
+        # the request was answered before the originator replied: nothing more to chase
+        (K.AWAITING, "lapse"): K.LAPSED,
+    },
+)
+
 W = WithdrawalStatus
 WITHDRAWAL = Lifecycle(
     name="withdrawal",
@@ -194,5 +221,7 @@ ALL: tuple[Lifecycle[Any], ...] = (
     DISPOSAL_TASK,
     CONSENT_NOTICE,
     DATA_QUALITY,
+    INFORMATION_REQUEST,
+    CONSULTATION,
     WITHDRAWAL,
 )

@@ -44,6 +44,9 @@ class LinkAction(StrEnum):
     # the data owner's nominated representative records the correction of data a recipient
     # found inaccurate or inadequate (§33)
     CORRECT_DATA = "correct_data"
+    # an originating agency's nominated representative or DPO replies to a consultation on a
+    # freedom of information or subject access request for data it shared (§7)
+    REPLY_CONSULTATION = "reply_consultation"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
 

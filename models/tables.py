@@ -13,13 +13,18 @@ from models.enums import (
     ArrangementStatus,
     AuditOutcome,
     ConsentNoticeStatus,
+    ConsultationStatus,
     ContactRole,
     DataQualityStatus,
     DisposalTaskStatus,
+    InformationRequestStatus,
     MeetingOutcome,
     Nation,
+    Objection,
     PartyRole,
     ProtectiveMarking,
+    RequestKind,
+    RequestOutcome,
     ReviewOutcome,
     ReviewStatus,
     SecurityStandard,
@@ -498,6 +503,88 @@ class DataQualityNotice(SQLModel, table=True):
     corrected_by: str | None = None
     corrected_at: datetime | None = Field(default=None, sa_column=utc_column())
     # how far an uncorrected notice has been chased (models.clocks.chase_rung)
+    chased: int = Field(default=0, nullable=False)
+
+
+class InformationRequest(SQLModel, table=True):
+    """A freedom of information or subject access request an agency received that touches data
+    shared with it under arrangements (§7): its statutory due date (models.clocks), the agency's
+    own case reference and a summary without personal detail, and the outcome it recorded."""
+
+    __tablename__ = "information_request"
+    __table_args__ = (
+        _nonblank("their_ref"),
+        _nonblank("summary"),
+        UniqueConstraint("agency_id", "kind", "their_ref"),
+        CheckConstraint("due_on >= received_on", name="due_after_receipt"),
+        CheckConstraint(
+            "status = 'open' OR (outcome IS NOT NULL AND closed_at IS NOT NULL "
+            "AND within_due IS NOT NULL)",
+            name="outcome_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    # the agency that received the request and answers it
+    agency_id: int = Field(foreign_key="agency.id", nullable=False, index=True)
+    kind: RequestKind = Field(sa_column=enum_column(RequestKind))
+    their_ref: str = Field(sa_column=Column(Text, nullable=False))
+    received_on: date = Field(nullable=False)
+    due_on: date = Field(nullable=False)
+    # the references of the arrangements the requested data was shared under
+    arrangements: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_by: str = Field(nullable=False)
+    recorded_at: datetime = Field(sa_column=utc_column(nullable=False))
+    status: InformationRequestStatus = Field(
+        default=InformationRequestStatus.OPEN, sa_column=enum_column(InformationRequestStatus)
+    )
+    outcome: RequestOutcome | None = Field(
+        default=None, sa_column=enum_column(RequestOutcome, nullable=True)
+    )
+    outcome_note: str | None = Field(default=None, sa_column=Column(Text))
+    closed_by: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # answered on or before the due date (the London date it was closed)
+    within_due: bool | None = None
+    # how far the due date has been chased (models.clocks.request_reminder_rung): 1 and 2 the
+    # reminders before it, 3 the DPO and the chairs told it passed
+    reminded: int = Field(default=0, nullable=False)
+
+
+class RequestConsultation(SQLModel, table=True):
+    """One originating agency consulted on an information request for data it shared (§7): its
+    reply-by date (models.clocks.consultation_reply_by) and its reply."""
+
+    __tablename__ = "request_consultation"
+    __table_args__ = (
+        UniqueConstraint("request_id", "agency_id"),
+        CheckConstraint(
+            "status <> 'replied' OR (objection IS NOT NULL AND replied_at IS NOT NULL "
+            "AND replied_by IS NOT NULL)",
+            name="reply_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    request_id: int = Field(foreign_key="information_request.id", nullable=False, index=True)
+    # the originator: an agency that disclosed the data under the request's arrangements
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    sent_at: datetime = Field(sa_column=utc_column(nullable=False))
+    reply_by: date = Field(nullable=False)
+    status: ConsultationStatus = Field(
+        default=ConsultationStatus.AWAITING, sa_column=enum_column(ConsultationStatus)
+    )
+    objection: Objection | None = Field(
+        default=None, sa_column=enum_column(Objection, nullable=True)
+    )
+    comments: str | None = Field(default=None, sa_column=Column(Text))
+    replied_by: str | None = None
+    replied_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # how far an unanswered consultation has been chased (models.clocks.consultation_chase_rung):
+    # 1 reminded, 2 reminded with the originator's DPO told
     chased: int = Field(default=0, nullable=False)
 
 
