@@ -435,9 +435,10 @@ def consultation_chase_dates(
     """The dates an unanswered consultation is chased on: reminded, then reminded with the
     originator's DPO told, in its working days after the reply-by date."""
     first, second = CONSULTATION_CHASE_WORKING_DAYS
+    asked_by = _as_date(reply_by)
     return (
-        add_working_days_in(reply_by, first, nation),
-        add_working_days_in(reply_by, second, nation),
+        add_working_days_in(asked_by, first, nation),
+        add_working_days_in(asked_by, second, nation),
     )
 
 

@@ -653,7 +653,7 @@ class InformationRequestRecorded(DomainEvent):
     received_on: str
     due_on: str
     arrangements: tuple[str, ...]
-    summary: str
+    asked_for: str
     consulted: tuple[str, ...]
 
 
@@ -670,7 +670,7 @@ class ConsultationSent(DomainEvent):
     kind: str
     their_ref: str
     arrangements: tuple[str, ...]
-    summary: str
+    asked_for: str
     due_on: str
     reply_by: str
 

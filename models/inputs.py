@@ -116,17 +116,24 @@ def subject_reference(value: str | None) -> str:
     """The agency's own reference for a data subject (§9, §18): letters, digits and / . _ -,
     at least one digit, up to 64 characters. Anything that could carry personal detail (a
     space, an @, a name without a number) is refused: emails carry the reference alone."""
+    return case_reference(
+        value, field="subject_ref", what="the data subject reference", of="for the data subject"
+    )
+
+
+def case_reference(value: str | None, *, field: str, what: str, of: str = "") -> str:
+    """An agency's own case or record number (a data subject's, §9; a request's, §7), checked as
+    subject_reference is: letters, digits and / . _ -, at least one digit, up to 64 characters,
+    so no name or other personal detail rides in an email on it."""
     text = (value or "").strip()
     if not text:
-        raise InvalidInput(
-            "{subject_ref} is required", inputs={"subject_ref": "the data subject reference"}
-        )
+        raise InvalidInput(f"{{{field}}} is required", inputs={field: what})
     if not _SUBJECT_REF.fullmatch(text) or not any(c.isdigit() for c in text):
         raise InvalidInput(
-            "{subject_ref} must be your agency's case or record number for the data subject "
+            f"{{{field}}} must be your agency's case or record number{' ' + of if of else ''} "
             "(letters, digits and / . _ -, with at least one digit, up to 64 characters): "
             "no name, address or other personal detail",
-            inputs={"subject_ref": "the data subject reference"},
+            inputs={field: what},
         )
     return text
 

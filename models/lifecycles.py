@@ -175,15 +175,15 @@ DATA_QUALITY = Lifecycle(
     },
 )
 
-R = InformationRequestStatus
+IR = InformationRequestStatus
 INFORMATION_REQUEST = Lifecycle(
     name="information request",
     states=InformationRequestStatus,
-    initial=R.OPEN,
-    final=frozenset({R.CLOSED}),
+    initial=IR.OPEN,
+    final=frozenset({IR.CLOSED}),
     transitions={
         # the receiving agency records its outcome (§7)
-        (R.OPEN, "close"): R.CLOSED,
+        (IR.OPEN, "close"): IR.CLOSED,
     },
 )
 

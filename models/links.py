@@ -47,6 +47,8 @@ class LinkAction(StrEnum):
     # an originating agency's nominated representative or DPO replies to a consultation on a
     # freedom of information or subject access request for data it shared (§7)
     REPLY_CONSULTATION = "reply_consultation"
+    # the receiving agency's nominated representative or DPO records the outcome of such a request
+    CLOSE_REQUEST = "close_request"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
 

@@ -77,6 +77,13 @@ SUSPENSION_CHASERS = (
     "suspension.meeting_reminder",
     "suspension.escalated",
 )
+# What chases an originator's reply to a consultation on an information request: withdrawn, if
+# still unsent, once it replies or the request is answered.
+CONSULTATION_CHASERS = (
+    "request.consultation_sent",
+    "request.consultation_chased",
+    "request.consultation_overdue",
+)
 # The chairs get the written notice; the withdrawing agency's own signatories are no longer
 # partner signatories once it has withdrawn, so they are named too.
 WITHDRAWAL_AUDIENCES = (
@@ -123,6 +130,12 @@ KEEP_OR_REVOKE = Ask(LinkAction.ATTEST, ("point_of_contact",), "grant")
 SIGN_IN = Ask(LinkAction.SIGN_IN, ("*",), "email", deadline="event.expires_at")
 ACKNOWLEDGE_CEASED = Ask(LinkAction.ACKNOWLEDGE_CONSENT, ("nominated_representative",), "notice")
 RECORD_CORRECTION = Ask(LinkAction.CORRECT_DATA, ("nominated_representative",), "notice")
+# the originator of data asked for under FOI or subject access replies to its consultation (§7)
+REPLY_TO_CONSULTATION = Ask(
+    LinkAction.REPLY_CONSULTATION, ("nominated_representative", "dpo"), "consultation"
+)
+# the agency that received such a request records its outcome
+RECORD_OUTCOME = Ask(LinkAction.CLOSE_REQUEST, ("nominated_representative", "dpo"), "request")
 CHAIR_THE_MEETING = Ask(LinkAction.MEETING, ("chair",), "suspension", deadline="suspension.ends_at")
 
 
@@ -569,6 +582,59 @@ _ENTRIES = (
         subject="notice",
         template="data_correction_told",
         audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+    ),
+    # --- information requests touching shared data (§7): originators consulted, due dates ---
+    Notice("request.recorded", subject="request"),
+    Notice(
+        "request.consultation_sent",
+        subject="consultation",
+        template="request_consultation",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=REPLY_TO_CONSULTATION,
+    ),
+    Notice(
+        "request.consultation_chased",
+        subject="consultation",
+        template="request_consultation_chased",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=REPLY_TO_CONSULTATION,
+    ),
+    Notice(
+        "request.consultation_overdue",
+        subject="consultation",
+        template="request_consultation_chased",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        ask=REPLY_TO_CONSULTATION,
+    ),
+    Notice(
+        "request.consultation_replied",
+        subject="consultation",
+        template="request_consultation_replied",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+        cancels=CONSULTATION_CHASERS,
+    ),
+    Notice(
+        "request.due_soon",
+        subject="request",
+        template="request_due_soon",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+        occurrence=("event.working_days",),
+        ask=RECORD_OUTCOME,
+    ),
+    Notice(
+        "request.overdue",
+        subject="request",
+        template="request_overdue",
+        audiences=(Audience.AGENCY_DPOS, Audience.CHAIRS),
+        ask=RECORD_OUTCOME,
+    ),
+    Notice("request.closed", subject="request", cancels=("request.due_soon", "request.overdue")),
+    Notice(
+        "request.outcome_told",
+        subject="consultation",
+        template="request_outcome_told",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        cancels=CONSULTATION_CHASERS,
     ),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(

@@ -1,6 +1,7 @@
 """The deadline sweep's use case (DESIGN §7): every open suspension checked as its checker
 runs would, every withdrawal whose date has come carried out, every unacknowledged notice of a
-withdrawn consent and every uncorrected data quality notice chased, each action once."""
+withdrawn consent, every uncorrected data quality notice and every information request nearing
+or past its due date (and its unanswered consultations) chased, each action once."""
 
 from datetime import date
 
@@ -14,6 +15,7 @@ from models.tables import Suspension, Withdrawal
 from tasks.consent import chase_consent_notices
 from tasks.lookup import suspension_by_ref
 from tasks.quality import chase_data_quality
+from tasks.requests import chase_requests
 from tasks.suspensions import check_matter
 from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work
@@ -25,9 +27,10 @@ def sweep_deadlines(
 ) -> list[PhaseReport]:
     """The safety net: every open suspension checked as its checker runs would, every
     withdrawal whose effective date has come carried out, and every partner's unacknowledged
-    notice of a withdrawn consent and uncorrected notice of inaccurate data chased as far as the
-    day owes. Suspensions are few (one open
-    per agency at most), so each is checked in its own unit of work."""
+    notice of a withdrawn consent, uncorrected notice of inaccurate data and information request
+    without an outcome (with its unanswered consultations) chased as far as the day owes.
+    Suspensions are few (one open per agency at most), so each is checked in its own unit of
+    work."""
     suspensions = PhaseReport("suspensions")
     for reference in session.exec(
         select(Suspension.reference)
@@ -81,4 +84,5 @@ def sweep_deadlines(
                 )
     consent = chase_consent_notices(session, as_of=as_of, actor=actor, now=now)
     quality = chase_data_quality(session, as_of=as_of, actor=actor, now=now)
-    return [suspensions, withdrawals, consent, quality]
+    requests = chase_requests(session, as_of=as_of, actor=actor, now=now)
+    return [suspensions, withdrawals, consent, quality, requests]

@@ -20,9 +20,11 @@ from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
+    ConsultationStatus,
     ContactRole,
     DataQualityStatus,
     DisposalTaskStatus,
+    InformationRequestStatus,
     MeetingOutcome,
     ReviewOutcome,
     SuspensionStatus,
@@ -43,7 +45,9 @@ from models.tables import (
     DataItem,
     DataQualityNotice,
     DisposalTask,
+    InformationRequest,
     OverseasTransfer,
+    RequestConsultation,
     Review,
     SignOff,
     Suspension,
@@ -59,6 +63,7 @@ from tasks.disposal import confirm_disposal
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
 from tasks.quality import correct_data
 from tasks.queries import sign_offs
+from tasks.requests import close_request, reply_to_consultation
 from tasks.suspensions import record_meeting, schedule_meeting
 from tasks.uow import append_refusal
 
@@ -157,6 +162,34 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
                 f"{row.subject_ref} was corrected by {found.corrected_by} on "
                 f"{long_datetime(found.corrected_at)}"
             )
+        return ""
+    if action is LinkAction.CLOSE_REQUEST:
+        asked_for = session.exec(
+            select(InformationRequest).where(InformationRequest.reference == row.subject_ref)
+        ).first()
+        if asked_for is None:
+            return f"{row.subject_ref} is not in the register"
+        if asked_for.status != InformationRequestStatus.OPEN:
+            assert asked_for.closed_at is not None
+            return (
+                f"the outcome of {row.subject_ref} was recorded by {asked_for.closed_by} on "
+                f"{long_datetime(asked_for.closed_at)}"
+            )
+        return ""
+    if action is LinkAction.REPLY_CONSULTATION:
+        asked = session.exec(
+            select(RequestConsultation).where(RequestConsultation.reference == row.subject_ref)
+        ).first()
+        if asked is None:
+            return f"{row.subject_ref} is not in the register"
+        if asked.status == ConsultationStatus.REPLIED:
+            assert asked.replied_at is not None
+            return (
+                f"{row.subject_ref} was replied to by {asked.replied_by} on "
+                f"{long_datetime(asked.replied_at)}"
+            )
+        if asked.status == ConsultationStatus.LAPSED:
+            return f"{row.subject_ref} lapsed: the request was answered before a reply came"
         return ""
     if action is LinkAction.ACKNOWLEDGE_CONSENT:
         notice = session.exec(
@@ -483,6 +516,118 @@ def consent_view(session: Session, notice: str) -> ConsentView:
 
 
 @dataclass(frozen=True)
+class ConsultationView:
+    """A consultation on an information request (§7), as the originator's nominated
+    representative or DPO sees it: the request by the receiving agency's reference alone."""
+
+    consultation: str
+    request: str
+    agency: str
+    requester: str
+    kind: str
+    their_ref: str
+    received: str
+    due: str
+    reply_by: str
+    summary: str
+    # the arrangements the originator shared the data under: (reference, title)
+    arrangements: tuple[tuple[str, str], ...]
+
+
+def consultation_view(session: Session, consultation: str) -> ConsultationView:
+    held = session.exec(
+        select(RequestConsultation).where(RequestConsultation.reference == consultation)
+    ).first()
+    if held is None:
+        raise NotFound(f"no consultation {consultation!r}")
+    matter = session.get(InformationRequest, held.request_id)
+    partner = session.get(Agency, held.agency_id)
+    assert matter is not None and partner is not None
+    home = session.get(Agency, matter.agency_id)
+    assert home is not None
+    shared = session.exec(
+        select(Arrangement.reference, Arrangement.title)
+        .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+        .where(col(Arrangement.reference).in_(matter.arrangements))
+        .where(ArrangementParty.agency_id == partner.id)
+        .order_by(col(Arrangement.reference))
+    ).all()
+    return ConsultationView(
+        consultation=held.reference,
+        request=matter.reference,
+        agency=partner.name,
+        requester=home.name,
+        kind="subject access request"
+        if matter.kind.value == "sar"
+        else "freedom of information request",
+        their_ref=matter.their_ref,
+        received=long_date(matter.received_on),
+        due=long_date(matter.due_on),
+        reply_by=long_date(held.reply_by),
+        summary=matter.summary,
+        arrangements=tuple((ref, title) for ref, title in shared),
+    )
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """An information request as a handler of the agency that received it sees it, with each
+    originator's reply to its consultation."""
+
+    request: str
+    agency: str
+    kind: str
+    their_ref: str
+    received: str
+    due: str
+    summary: str
+    arrangements: tuple[str, ...]
+    # (originator, consultation, what it said)
+    replies: tuple[tuple[str, str, str], ...]
+
+
+def request_view(session: Session, request: str) -> RequestView:
+    matter = session.exec(
+        select(InformationRequest).where(InformationRequest.reference == request)
+    ).first()
+    if matter is None:
+        raise NotFound(f"no information request {request!r}")
+    home = session.get(Agency, matter.agency_id)
+    assert home is not None
+    replies = []
+    for consulted, partner in session.exec(
+        select(RequestConsultation, Agency)
+        .join(Agency, col(Agency.id) == RequestConsultation.agency_id)
+        .where(RequestConsultation.request_id == matter.id)
+        .order_by(col(Agency.name))
+    ).all():
+        if consulted.status == ConsultationStatus.REPLIED:
+            said = "objects" if consulted.objection == "objects" else "no objection"
+            replies.append((partner.name, consulted.reference, f"{said}: {consulted.comments}"))
+        else:
+            replies.append(
+                (
+                    partner.name,
+                    consulted.reference,
+                    f"no reply yet (asked by {long_date(consulted.reply_by)})",
+                )
+            )
+    return RequestView(
+        request=matter.reference,
+        agency=home.name,
+        kind="subject access request"
+        if matter.kind.value == "sar"
+        else "freedom of information request",
+        their_ref=matter.their_ref,
+        received=long_date(matter.received_on),
+        due=long_date(matter.due_on),
+        summary=matter.summary,
+        arrangements=tuple(matter.arrangements),
+        replies=tuple(replies),
+    )
+
+
+@dataclass(frozen=True)
 class QualityView:
     """A data quality notice as the owner's nominated representative sees it."""
 
@@ -584,6 +729,11 @@ class Confirmation:
     attendees: tuple[str, ...] = ()
     risk_assessment: str = ""
     correction: str = ""
+    # a consultation's reply: "none" or "objects", with its comments
+    objection: str = ""
+    comments: str = ""
+    # a request's outcome is `outcome`, with this note
+    note: str = ""
 
 
 def confirmation_sentence(link: Link, version: int | None = None, decision: str = "") -> str:
@@ -607,6 +757,10 @@ def confirmation_sentence(link: Link, version: int | None = None, decision: str 
         return (
             f"I record that {link.agency} has corrected the data ({link.subject}), as set out here"
         )
+    if link.action is LinkAction.CLOSE_REQUEST:
+        return f"I record for {link.agency} the outcome of request {link.subject} chosen here"
+    if link.action is LinkAction.REPLY_CONSULTATION:
+        return f"I reply for {link.agency} to consultation {link.subject}, as set out here"
     if link.action is LinkAction.ATTEST:
         if decision == "revoke":
             return f"I revoke access {link.subject}: it is no longer needed"
@@ -623,6 +777,8 @@ _AUDIT_ACTION = {
     (LinkAction.CONFIRM_DISPOSAL, ""): ("disposal.confirm", "disposal_task"),
     (LinkAction.ACKNOWLEDGE_CONSENT, ""): ("consent.acknowledge", "consent_notice"),
     (LinkAction.CORRECT_DATA, ""): ("data_quality.correct", "data_quality_notice"),
+    (LinkAction.REPLY_CONSULTATION, ""): ("request.reply", "request_consultation"),
+    (LinkAction.CLOSE_REQUEST, ""): ("request.close", "information_request"),
     (LinkAction.MEETING, "schedule"): ("meeting.schedule", "suspension"),
     (LinkAction.MEETING, "record"): ("meeting.record", "suspension"),
     (LinkAction.REVIEW, ""): ("review.complete", "arrangement"),
@@ -645,6 +801,8 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.CONFIRM_DISPOSAL: ("",),
         LinkAction.ACKNOWLEDGE_CONSENT: ("",),
         LinkAction.CORRECT_DATA: ("",),
+        LinkAction.REPLY_CONSULTATION: ("",),
+        LinkAction.CLOSE_REQUEST: ("",),
         LinkAction.MEETING: ("schedule", "record"),
         LinkAction.REVIEW: ("",),
         LinkAction.ATTEST: ("keep", "revoke"),
@@ -654,6 +812,8 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.REVIEW,
         LinkAction.ACKNOWLEDGE_CONSENT,
         LinkAction.CORRECT_DATA,
+        LinkAction.REPLY_CONSULTATION,
+        LinkAction.CLOSE_REQUEST,
     )
     decision = "" if single else confirmation.decision
     if decision not in allowed:
@@ -777,6 +937,24 @@ def _run(
     if link.action is LinkAction.CORRECT_DATA:
         return correct_data(
             session, notice=link.subject, correction=confirmation.correction, actor=actor, now=now
+        )
+    if link.action is LinkAction.CLOSE_REQUEST:
+        return close_request(
+            session,
+            request=link.subject,
+            outcome=confirmation.outcome,
+            note=confirmation.note,
+            actor=actor,
+            now=now,
+        )
+    if link.action is LinkAction.REPLY_CONSULTATION:
+        return reply_to_consultation(
+            session,
+            consultation=link.subject,
+            objection=confirmation.objection,
+            comments=confirmation.comments,
+            actor=actor,
+            now=now,
         )
     if link.action is LinkAction.REVIEW:
         try:

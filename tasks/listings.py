@@ -131,6 +131,42 @@ data_quality_notice = table(
     column("corrected_at", UTCDateTime()),
     column("chased"),
 )
+information_request = table(
+    "information_request",
+    column("id"),
+    column("reference"),
+    column("agency_id"),
+    column("kind"),
+    column("their_ref"),
+    column("received_on", Date()),
+    column("due_on", Date()),
+    column("arrangements", JSON()),
+    column("summary"),
+    column("recorded_by"),
+    column("recorded_at", UTCDateTime()),
+    column("status"),
+    column("outcome"),
+    column("outcome_note"),
+    column("closed_by"),
+    column("closed_at", UTCDateTime()),
+    column("within_due", Boolean()),
+    column("reminded"),
+)
+request_consultation = table(
+    "request_consultation",
+    column("id"),
+    column("reference"),
+    column("request_id"),
+    column("agency_id"),
+    column("sent_at", UTCDateTime()),
+    column("reply_by", Date()),
+    column("status"),
+    column("objection"),
+    column("comments"),
+    column("replied_by"),
+    column("replied_at", UTCDateTime()),
+    column("chased"),
+)
 outbox = table(
     "outbox",
     column("id"),
@@ -176,6 +212,8 @@ TABLES: tuple[TableClause, ...] = (
     consent_withdrawal,
     consent_notice,
     data_quality_notice,
+    information_request,
+    request_consultation,
     outbox,
     audit_event,
 )
@@ -528,6 +566,126 @@ def quality_notices(conn: Connection, *, open_only: bool = False) -> list[Qualit
             chased=row.chased,
         )
         for row in conn.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class ConsultationRow:
+    consultation: str
+    agency: str
+    reply_by: str
+    status: str
+    objection: str | None
+    comments: str | None
+    replied_by: str | None
+    # 0 not chased yet, 1 reminded, 2 reminded with the DPO told
+    chased: int
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    request: str
+    agency: str
+    # the agency's nation, whose working days count down to the due date
+    nation: str
+    kind: str
+    their_ref: str
+    received_on: str
+    due_on: str
+    arrangements: tuple[str, ...]
+    summary: str
+    recorded_by: str
+    status: str
+    outcome: str | None
+    outcome_note: str | None
+    closed_at: str | None
+    within_due: bool | None
+    # 0 none yet, 1 and 2 the reminders before the due date, 3 the DPO and chairs told
+    reminded: int
+    consultations: tuple[ConsultationRow, ...]
+
+
+def information_requests(conn: Connection, *, open_only: bool = False) -> list[RequestRow]:
+    """Every information request, oldest received first, with each originator's consultation;
+    `open_only`: those with no outcome yet."""
+    r, c, a = information_request.c, request_consultation.c, agency.c
+    stmt = (
+        select(
+            r.id,
+            r.reference,
+            a.name,
+            a.nation,
+            r.kind,
+            r.their_ref,
+            r.received_on,
+            r.due_on,
+            r.arrangements,
+            r.summary,
+            r.recorded_by,
+            r.status,
+            r.outcome,
+            r.outcome_note,
+            r.closed_at,
+            r.within_due,
+            r.reminded,
+        )
+        .join_from(information_request, agency, a.id == r.agency_id)
+        .order_by(r.received_on, r.id)
+    )
+    if open_only:
+        stmt = stmt.where(r.status == "open")
+    found = conn.execute(stmt).all()
+    consulted: dict[int, list[ConsultationRow]] = {}
+    if found:
+        for row in conn.execute(
+            select(
+                c.request_id,
+                c.reference,
+                a.name,
+                c.reply_by,
+                c.status,
+                c.objection,
+                c.comments,
+                c.replied_by,
+                c.chased,
+            )
+            .join_from(request_consultation, agency, a.id == c.agency_id)
+            .where(c.request_id.in_([row.id for row in found]))
+            .order_by(a.name)
+        ):
+            consulted.setdefault(row.request_id, []).append(
+                ConsultationRow(
+                    consultation=row.reference,
+                    agency=row.name,
+                    reply_by=row.reply_by.isoformat(),
+                    status=row.status,
+                    objection=row.objection,
+                    comments=row.comments,
+                    replied_by=row.replied_by,
+                    chased=row.chased,
+                )
+            )
+    return [
+        RequestRow(
+            request=row.reference,
+            agency=row.name,
+            nation=row.nation,
+            kind=row.kind,
+            their_ref=row.their_ref,
+            received_on=row.received_on.isoformat(),
+            due_on=row.due_on.isoformat(),
+            arrangements=tuple(row.arrangements),
+            summary=row.summary,
+            recorded_by=row.recorded_by,
+            status=row.status,
+            outcome=row.outcome,
+            outcome_note=row.outcome_note,
+            closed_at=row.closed_at.isoformat() if row.closed_at else None,
+            within_due=row.within_due,
+            reminded=row.reminded,
+            consultations=tuple(consulted.get(row.id, ())),
+        )
+        for row in found
     ]
 
 

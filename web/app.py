@@ -43,12 +43,14 @@ from tasks.links import (
     act_on_link,
     confirmation_sentence,
     consent_view,
+    consultation_view,
     disposal_view,
     find_link,
     grant_view,
     link_by_id,
     meeting_view,
     quality_view,
+    request_view,
     review_view,
     version_view,
 )
@@ -80,6 +82,9 @@ LABELS = {
     "risk_assessment": "the risk assessment",
     "subject_ref": "the data subject reference",
     "correction": "what was corrected",
+    "objection": "your reply (no objection, or objects)",
+    "comments": "your comments",
+    "note": "how it was answered",
     "what": "what was found",
 }
 
@@ -209,6 +214,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             risk_assessment=values.get("risk_assessment", ""),
             correction=values.get("correction", ""),
+            objection=values.get("objection", ""),
+            comments=values.get("comments", ""),
+            note=values.get("note", ""),
         )
         evidence = _evidence(request, now)
         with portal.session() as session:
@@ -631,6 +639,24 @@ def _action_page(
             "quality.html",
             status,
             notice=quality_view(session, link.subject),
+            sentence=confirmation_sentence(link),
+            **common,
+        )
+    if link.action is LinkAction.CLOSE_REQUEST:
+        return portal.page(
+            request,
+            "request.html",
+            status,
+            asked=request_view(session, link.subject),
+            sentence=confirmation_sentence(link),
+            **common,
+        )
+    if link.action is LinkAction.REPLY_CONSULTATION:
+        return portal.page(
+            request,
+            "consultation.html",
+            status,
+            consulted=consultation_view(session, link.subject),
             sentence=confirmation_sentence(link),
             **common,
         )

@@ -34,6 +34,10 @@ consent_app = App(
 quality_app = App(
     name="quality", help="Data found inaccurate, notified to its owner and corrected (§33)."
 )
+request_app = App(
+    name="request",
+    help="FOI and subject access requests touching shared data, and consultations (§7).",
+)
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 for sub in (
@@ -51,6 +55,7 @@ for sub in (
     disposal_app,
     consent_app,
     quality_app,
+    request_app,
     sweep_app,
     outbox_app,
 ):

@@ -33,6 +33,7 @@ from tasks.listings import (
     contacts,
     disposal_tasks,
     emails,
+    information_requests,
     quality_notices,
 )
 
@@ -229,6 +230,69 @@ def quality_list(
         print(f"  found: {row['what']}")
         if row["correction"]:
             print(f"  corrected by {row['corrected_by']}: {row['correction']}")
+
+
+# --- information requests --------------------------------------------------------------------
+
+
+def request_list(
+    *,
+    open_: Annotated[
+        bool, Parameter(name="--open", negative="", help="Only those with no outcome yet.")
+    ] = False,
+    json_: Json = False,
+) -> None:
+    """List FOI and subject access requests: their due dates (working days left, or days overdue,
+    at ISA_NOW), the originators consulted and their replies, and the outcome."""
+    # the working days left need the bank holidays: only this listing loads them
+    from models.clocks import days_overdue, parse_date, working_days_left
+    from models.enums import Nation
+
+    as_of = today()
+    with reading() as conn:
+        rows = as_dicts(information_requests(conn, open_only=open_))
+    for row in rows:
+        due = parse_date(row["due_on"])
+        row["as_of"] = as_of.isoformat()
+        row["working_days_left"] = (
+            working_days_left(as_of, due, Nation(row["nation"])) if as_of <= due else None
+        )
+        row["days_overdue"] = (
+            days_overdue(due, parse_date(as_of.isoformat())) if row["status"] == "open" else 0
+        )
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        if row["status"] == "open":
+            when = (
+                f"overdue {row['days_overdue']} day{'s' if row['days_overdue'] != 1 else ''}"
+                if row["days_overdue"]
+                else f"{row['working_days_left']} working days left"
+            )
+        else:
+            when = (
+                f"answered {row['closed_at'][:10]}: {row['outcome'].replace('_', ' ')}, "
+                + ("within" if row["within_due"] else "after")
+                + " the due date"
+            )
+        print(
+            f"{row['request']}  {row['status']:<6}  {row['agency']} {row['kind']} "
+            f"{printable(row['their_ref'])}, received {row['received_on']}, due "
+            f"{row['due_on']} ({when})"
+        )
+        print(f"  asked for: {printable(row['summary'])}")
+        for held in row["consultations"]:
+            if held["status"] == "replied":
+                said = "objects" if held["objection"] == "objects" else "no objection"
+                reply = f"replied: {said} ({printable(held['comments'])})"
+            elif held["status"] == "lapsed":
+                reply = "no reply before the request was answered"
+            else:
+                reply = f"awaiting, reply by {held['reply_by']}"
+            print(f"  {held['consultation']}  {held['agency']}: {reply}")
+        if row["outcome_note"]:
+            print(f"  note: {printable(row['outcome_note'])}")
 
 
 # --- the outbox -------------------------------------------------------------------------------
