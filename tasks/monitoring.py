@@ -1,8 +1,8 @@
 """The annual register summary the Information Governance Monitoring Group meets on (§40):
 arrangements by status, reviews done and overdue, access revoked, disposals, suspensions,
-withdrawals, withdrawals of consent and data quality notices in the year, and each agency's
-trained and untrained staff with the training that has lapsed (§12, §38-39). Publishing it
-queues one email to each chair, once per period."""
+withdrawals, withdrawals of consent, data quality notices and information requests (§7) in the
+year, and each agency's trained and untrained staff with the training that has lapsed (§12,
+§38-39). Publishing it queues one email to each chair, once per period."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,8 +18,11 @@ from models.enums import (
     AgencyStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
+    ConsultationStatus,
     DataQualityStatus,
     DisposalTaskStatus,
+    InformationRequestStatus,
+    RequestKind,
     ReviewStatus,
 )
 from models.events import DomainEvent, MonitoringReportPublished
@@ -32,6 +35,8 @@ from models.tables import (
     Contact,
     DataQualityNotice,
     DisposalTask,
+    InformationRequest,
+    RequestConsultation,
     Review,
     Suspension,
     TrainingRecord,
@@ -182,6 +187,41 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
             .select_from(DataQualityNotice)
             .where(DataQualityNotice.status == DataQualityStatus.OPEN)
             .where(col(DataQualityNotice.reported_at) < end)
+        ),
+        # information requests touching shared data (§7), by the date each was received
+        **{
+            f"{kind.value}_requests_received": count(
+                select(func.count())
+                .select_from(InformationRequest)
+                .where(InformationRequest.kind == kind)
+                .where(col(InformationRequest.received_on) >= start_day)
+                .where(col(InformationRequest.received_on) <= end_day)
+            )
+            for kind in RequestKind
+        },
+        "requests_answered_within_due_date": count(
+            select(func.count())
+            .select_from(InformationRequest)
+            .where(col(InformationRequest.within_due).is_(True))
+            .where(_between(col(InformationRequest.closed_at), start, end))
+        ),
+        "requests_answered_after_due_date": count(
+            select(func.count())
+            .select_from(InformationRequest)
+            .where(col(InformationRequest.within_due).is_(False))
+            .where(_between(col(InformationRequest.closed_at), start, end))
+        ),
+        "requests_open_now": count(
+            select(func.count())
+            .select_from(InformationRequest)
+            .where(InformationRequest.status == InformationRequestStatus.OPEN)
+            .where(col(InformationRequest.recorded_at) < end)
+        ),
+        "request_consultations_unanswered_now": count(
+            select(func.count())
+            .select_from(RequestConsultation)
+            .where(RequestConsultation.status == ConsultationStatus.AWAITING)
+            .where(col(RequestConsultation.sent_at) < end)
         ),
         "consent_notices_unacknowledged_now": count(
             select(func.count())

@@ -11,14 +11,16 @@ import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.clocks import suspension_day
+from models.clocks import local_date, request_reminder_rung, suspension_day
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
+    ConsultationStatus,
     ContactRole,
     DataQualityStatus,
     DisposalTaskStatus,
+    InformationRequestStatus,
     SuspensionStatus,
 )
 from models.errors import InvalidInput
@@ -37,6 +39,8 @@ from models.tables import (
     ContactRoleAssignment,
     DataQualityNotice,
     DisposalTask,
+    InformationRequest,
+    RequestConsultation,
     Review,
     SignOff,
     Suspension,
@@ -216,6 +220,9 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"told {long_datetime(found.reported_at)}",
                 )
             )
+    answers = who.has(ContactRole.NOMINATED_REPRESENTATIVE) or who.has(ContactRole.DPO)
+    if who.agency is not None and answers:
+        waiting.extend(_requests_waiting(session, who.agency, now))
     if who.agency is not None and (
         who.has(ContactRole.SIGNATORY) or who.has(ContactRole.POINT_OF_CONTACT)
     ):
@@ -382,3 +389,47 @@ def use_sign_in(session: Session, *, link_id: int, now: pendulum.DateTime) -> st
     if not spent:
         return None
     return row.email if person(session, row.email) is not None else None
+
+
+def _requests_waiting(session: Session, agency: str, now: pendulum.DateTime) -> list[Waiting]:
+    """For a nominated representative or DPO: each consultation its agency has yet to reply to
+    (§7), and each request its agency received that is due soon (inside the first reminder's
+    working days, models.clocks.request_reminder_rung) or overdue with no outcome."""
+    waiting: list[Waiting] = []
+    home = select(Agency.id).where(Agency.name == agency).scalar_subquery()
+    for consulted, matter, requester in session.exec(
+        select(RequestConsultation, InformationRequest, Agency)
+        .join(InformationRequest, col(InformationRequest.id) == RequestConsultation.request_id)
+        .join(Agency, col(Agency.id) == InformationRequest.agency_id)
+        .where(RequestConsultation.status == ConsultationStatus.AWAITING)
+        .where(RequestConsultation.agency_id == home)
+        .order_by(col(RequestConsultation.reply_by))
+    ).all():
+        waiting.append(
+            Waiting(
+                LinkAction.REPLY_CONSULTATION,
+                consulted.reference,
+                f"{requester.name}'s {matter.kind.value} request {matter.their_ref}",
+                "reply to the consultation: no objection, or object",
+                long_date(consulted.reply_by),
+            )
+        )
+    today = local_date(now)
+    for matter, received_by in session.exec(
+        select(InformationRequest, Agency)
+        .join(Agency, col(Agency.id) == InformationRequest.agency_id)
+        .where(InformationRequest.status == InformationRequestStatus.OPEN)
+        .where(InformationRequest.agency_id == home)
+        .order_by(col(InformationRequest.due_on))
+    ).all():
+        if request_reminder_rung(matter.due_on, today, received_by.nation) >= 1:
+            waiting.append(
+                Waiting(
+                    LinkAction.CLOSE_REQUEST,
+                    matter.reference,
+                    f"{matter.kind.value} request {matter.their_ref}",
+                    "answer the request and record its outcome",
+                    long_date(matter.due_on),
+                )
+            )
+    return waiting
