@@ -16,6 +16,9 @@ from models.clocks import (
     add_working_days_in,
     chase_dates,
     chase_rung,
+    consultation_chase_dates,
+    consultation_chase_rung,
+    consultation_reply_by,
     days_overdue,
     due_rungs,
     first_review_due,
@@ -29,12 +32,16 @@ from models.clocks import (
     parse_date,
     parse_datetime,
     reminder_dates,
+    request_due_date,
+    request_reminder_dates,
+    request_reminder_rung,
     sar_due_date,
     suspension_day,
     suspension_end,
     suspension_meeting_deadline,
     suspension_meeting_deadline_date,
     to_utc,
+    working_days_left,
 )
 from models.enums import Nation
 
@@ -533,3 +540,117 @@ def test_working_days_in_a_nation_refuse_a_negative_count() -> None:
     with pytest.raises(ValueError, match="whole number"):
         add_working_days_in(D(2026, 11, 25), -1, Nation.ENGLAND_AND_WALES)
     assert add_working_days_in(D(2026, 11, 25), 0, Nation.SCOTLAND) == D(2026, 11, 25)
+
+
+# --- information requests (§7): due dates, a consultation's reply-by date, reminders ----------
+
+
+def test_a_request_s_due_date_is_the_statutory_one_for_its_kind() -> None:
+    # FOI: 20 UK working days from Wednesday 25 November 2026, St Andrew's Day (Monday 30
+    # November, Scotland) not counted anywhere; SAR: 25 December, Christmas, then the weekend and
+    # Boxing Day's substitute Monday, so Tuesday 29 December
+    assert request_due_date("foi", D(2026, 11, 25), Nation.ENGLAND_AND_WALES) == D(2026, 12, 24)
+    assert request_due_date("sar", D(2026, 11, 25), Nation.ENGLAND_AND_WALES) == D(2026, 12, 29)
+    with pytest.raises(ValueError, match="not a kind of information request"):
+        request_due_date("eir", D(2026, 11, 25), Nation.ENGLAND_AND_WALES)
+
+
+def test_a_consultation_is_answered_within_five_of_the_originator_s_working_days() -> None:
+    # sent Wednesday 25 November, the request due 24 December: Wednesday 2 December
+    assert consultation_reply_by(_at(2026, 11, 25), D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == (
+        D(2026, 12, 2)
+    )
+
+
+def test_a_consultation_over_christmas_skips_the_originator_s_own_holidays() -> None:
+    # sent Wednesday 23 December; England: 24, 29, 30, 31 December and Monday 4 January;
+    # Scotland keeps Monday 4 January (2 January's substitute), so Tuesday 5 January
+    due = D(2027, 1, 25)
+    assert consultation_reply_by(_at(2026, 12, 23), due, Nation.ENGLAND_AND_WALES) == D(2027, 1, 4)
+    assert consultation_reply_by(_at(2026, 12, 23), due, Nation.SCOTLAND) == D(2027, 1, 5)
+
+
+@pytest.mark.parametrize(
+    ("due", "reply_by"),
+    [
+        # the margin is 3 UK working days before the due date, St Andrew's Day not one of them
+        (D(2026, 12, 3), D(2026, 11, 27)),
+        (D(2026, 12, 2), D(2026, 11, 26)),
+        # the margin falls on the day it is sent, then before it: the reply is asked that day
+        (D(2026, 12, 1), D(2026, 11, 25)),
+        (D(2026, 11, 27), D(2026, 11, 25)),
+        # far enough off that the five working days come first
+        (D(2026, 12, 8), D(2026, 12, 2)),
+    ],
+)
+def test_a_consultation_s_reply_is_due_three_uk_working_days_before_the_request_never_before_it_is_sent(
+    due: pendulum.Date, reply_by: pendulum.Date
+) -> None:
+    assert consultation_reply_by(_at(2026, 11, 25), due, Nation.ENGLAND_AND_WALES) == reply_by
+
+
+def test_a_consultation_sent_late_on_a_london_evening_counts_from_that_london_day() -> None:
+    # 23:30 on Friday 27 November in London is still 27 November: Friday 4 December
+    assert consultation_reply_by(
+        _at(2026, 11, 27, 23), D(2027, 1, 29), Nation.ENGLAND_AND_WALES
+    ) == D(2026, 12, 4)
+
+
+def test_an_unanswered_consultation_is_chased_one_and_three_working_days_after_its_reply_by() -> (
+    None
+):
+    assert consultation_chase_dates(D(2026, 12, 2), Nation.ENGLAND_AND_WALES) == (
+        D(2026, 12, 3),
+        D(2026, 12, 7),
+    )
+    # reply by Thursday 24 December: Christmas and Boxing Day's substitute are not counted
+    assert consultation_chase_dates(D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == (
+        D(2026, 12, 29),
+        D(2026, 12, 31),
+    )
+    rungs = [
+        consultation_chase_rung(D(2026, 12, 2), day, Nation.ENGLAND_AND_WALES)
+        for day in (D(2026, 12, 2), D(2026, 12, 3), D(2026, 12, 4), D(2026, 12, 7), D(2027, 3, 1))
+    ]
+    assert rungs == [0, 1, 1, 2, 2]
+
+
+def test_a_request_s_handlers_are_reminded_five_and_one_working_days_before_it_is_due() -> None:
+    assert request_reminder_dates(D(2026, 12, 23), Nation.ENGLAND_AND_WALES) == (
+        D(2026, 12, 16),
+        D(2026, 12, 22),
+        D(2026, 12, 24),
+    )
+    # due Tuesday 29 December: the working day before it is Thursday 24 December
+    assert request_reminder_dates(D(2026, 12, 29), Nation.ENGLAND_AND_WALES) == (
+        D(2026, 12, 18),
+        D(2026, 12, 24),
+        D(2026, 12, 30),
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "rung"),
+    [
+        (D(2026, 12, 15), 0),
+        (D(2026, 12, 16), 1),
+        (D(2026, 12, 21), 1),
+        (D(2026, 12, 22), 2),
+        # the due date itself is not late
+        (D(2026, 12, 23), 2),
+        (D(2026, 12, 24), 3),
+        (D(2027, 6, 1), 3),
+    ],
+)
+def test_a_request_s_rung_steps_up_to_overdue_only_the_day_after_its_due_date(
+    day: pendulum.Date, rung: int
+) -> None:
+    assert request_reminder_rung(D(2026, 12, 23), day, Nation.ENGLAND_AND_WALES) == rung
+
+
+def test_the_working_days_left_count_the_agency_s_own_holidays_and_none_on_the_due_date() -> None:
+    # St Andrew's Day is a working day in England, not in Scotland
+    assert working_days_left(D(2026, 11, 25), D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == 21
+    assert working_days_left(D(2026, 11, 25), D(2026, 12, 24), Nation.SCOTLAND) == 20
+    assert working_days_left(D(2026, 12, 24), D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == 0
+    assert working_days_left(D(2026, 12, 30), D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == 0
