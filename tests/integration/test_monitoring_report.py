@@ -1,6 +1,7 @@
 """The monitoring group's annual summary (§40) counts the year's withdrawals of consent and
-their acknowledgements, and each agency's trained and untrained staff with the training that
-has lapsed (§12, §38-39), on both backends."""
+their acknowledgements, its information requests (§7) by kind and timeliness, and each agency's
+trained and untrained staff with the training that has lapsed (§12, §38-39), on both
+backends."""
 
 import pendulum
 from sqlmodel import Session
@@ -8,6 +9,7 @@ from sqlmodel import Session
 from tasks.access import record_training
 from tasks.consent import acknowledge_consent, withdraw_consent
 from tasks.monitoring import publish_monitoring_report, summarise
+from tasks.requests import close_request, record_request
 from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, active, parties, seed_agencies
 
 YEAR_END = pendulum.date(2027, 3, 31)
@@ -40,6 +42,52 @@ def test_the_year_s_consent_withdrawals_and_acknowledgements_are_counted(
     # a year that ended before it: nothing
     before = summarise(session, period_end=pendulum.date(2026, 3, 31)).figures
     assert before["consent_withdrawals"] == 0 and before["consent_notices_unacknowledged_now"] == 0
+
+
+def test_the_year_s_information_requests_are_counted_by_kind_and_by_timeliness(
+    session: Session, now: pendulum.DateTime
+) -> None:
+    people = seed_agencies(session, now)
+    ref = active(
+        session, people, now, parties=parties((COUNCIL, "discloser"), (TRUST, "recipient"))
+    )
+
+    def record(kind: str, case: str) -> str:
+        events = record_request(
+            session,
+            agency=TRUST,
+            kind=kind,
+            received_on="2026-11-20",
+            their_ref=case,
+            arrangements=[ref],
+            summary="Referral numbers by month",
+            actor=people.rep[TRUST],
+            now=now,
+        )
+        return str(events[0].as_dict()["request"])
+
+    on_time, late, _open = record("foi", "FOI-1"), record("sar", "SAR-1"), record("foi", "FOI-2")
+    close_request(
+        session, request=on_time, outcome="disclosed", note="Sent", actor=people.rep[TRUST], now=now
+    )
+    close_request(
+        session,
+        request=late,
+        outcome="withheld",
+        note="Exempt",
+        actor=people.rep[TRUST],
+        now=pendulum.datetime(2027, 1, 5, 10),
+    )
+    figures = summarise(session, period_end=YEAR_END).figures
+    assert figures["foi_requests_received"] == 2 and figures["sar_requests_received"] == 1
+    assert figures["requests_answered_within_due_date"] == 1
+    assert figures["requests_answered_after_due_date"] == 1
+    assert figures["requests_open_now"] == 1
+    # the council's consultations on the two answered requests lapsed; the open one waits
+    assert figures["request_consultations_unanswered_now"] == 1
+    before = summarise(session, period_end=pendulum.date(2026, 3, 31)).figures
+    assert before["foi_requests_received"] == 0 and before["requests_open_now"] == 0
+    assert "| foi requests received | 2 |" in summarise(session, period_end=YEAR_END).markdown()
 
 
 def test_each_agency_s_trained_and_untrained_staff_and_lapsed_training_are_reported(
