@@ -264,6 +264,50 @@ def test_a_partner_acknowledges_a_withdrawn_consent_in_the_browser(
     assert page.locator("h1").inner_text() == "This link has already been used"
 
 
+def test_an_originator_replies_to_a_consultation_on_a_request_in_the_browser(
+    stack: Stack, browser: object
+) -> None:
+    from tasks.requests import record_request
+
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = active(session, people, NOW)
+        record_request(
+            session,
+            agency=TRUST,
+            kind="foi",
+            received_on="2026-11-20",
+            their_ref="FOI/2026/0412",
+            arrangements=[ref],
+            summary="Numbers of joint referrals in 2025-26, by month",
+            actor=people.rep[TRUST],
+            now=NOW,
+        )
+    stack.deliver(NOW)
+    link = stack.link_for(people.rep[COUNCIL], "Consulted on Northshire NHS Trust's")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    assert "/a/" not in page.url
+    assert page.locator("h1").inner_text().startswith("Consultation on a request: IRC-")
+    assert page.get_by_text("FOI/2026/0412").count() >= 1
+    page.select_option("#objection", "objects")
+    page.fill("#comments", "Section 31 applies to the police figures")
+    _confirm(page, "consultation", "Nominated_Representative of Northshire County Council")
+    page.click("button:has-text('Send the reply')")
+    assert page.locator("h1").inner_text() == "Recorded", page.content()[:3000]
+    with stack.engine.connect() as conn:
+        replied = conn.execute(
+            text("SELECT status, objection, replied_by FROM request_consultation")
+        ).all()
+        channels = conn.execute(
+            text("SELECT channel FROM audit_event WHERE action = 'request.reply' ORDER BY seq")
+        ).all()
+    assert replied == [("replied", "objects", people.rep[COUNCIL])]
+    assert channels == [("web",)]
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+
+
 def test_a_chair_sets_then_records_the_resolution_meeting(stack: Stack, browser: object) -> None:
     with stack.session() as session:
         people = seed_agencies(session, NOW)
