@@ -65,6 +65,8 @@ from tasks.portal import (
     waiting_on,
 )
 from tasks.quality import report_data_quality
+from tasks.requests import RECORDERS as REQUEST_RECORDERS
+from tasks.requests import record_request
 from tasks.suspensions import raise_suspension
 from tasks.uow import append_refusal
 from tasks.withdrawals import withdraw_agency
@@ -85,6 +87,11 @@ LABELS = {
     "objection": "your reply (no objection, or objects)",
     "comments": "your comments",
     "note": "how it was answered",
+    "summary": "what is asked for",
+    "their_ref": "your reference for the request",
+    "received_on": "the date it was received",
+    "kind": "the kind of request",
+    "arrangement": "an arrangement",
     "what": "what was found",
 }
 
@@ -308,6 +315,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 representative=who.has(ContactRole.NOMINATED_REPRESENTATIVE),
                 officer=who.has(ContactRole.NOMINATED_REPRESENTATIVE)
                 or who.has(ContactRole.POINT_OF_CONTACT),
+                handler=any(who.has(role) for role in REQUEST_RECORDERS),
             )
 
     @app.post("/sign-out")
@@ -343,7 +351,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def raise_matter(request: Request) -> Response:
         """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency;
         a nominated representative records a data subject's withdrawal of consent (§9, §18);
-        a recipient's representative or point of contact notifies data found inaccurate (§33)."""
+        a recipient's representative or point of contact notifies data found inaccurate (§33);
+        its representative, point of contact or DPO records an information request (§7)."""
         now = portal.now()
         who, form = await _signed_in_form(portal, request, now)
         if who is None:
@@ -386,6 +395,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         actor=who.email,
                         now=now,
                     )
+                elif what == "request":
+                    events = record_request(
+                        session,
+                        agency=who.agency or "",
+                        kind=str(form.get("kind", "")),
+                        received_on=str(form.get("received_on", "")),
+                        their_ref=str(form.get("their_ref", "")),
+                        arrangements=[str(a) for a in form.getlist("arrangement") if a],
+                        summary=str(form.get("summary", "")),
+                        actor=who.email,
+                        now=now,
+                    )
                 elif what == "consent":
                     events = withdraw_consent(
                         session,
@@ -411,7 +432,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 session.info.pop(EVIDENCE, None)
             # the change is committed: its flow starts as one raised from the CLI does
             published = publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
-        field = "notice" if what == "quality" else what
+        field = {"quality": "notice"}.get(what, what)
         raised = [str(e.as_dict()[field]) for e in events if e.as_dict().get(field)]
         return portal.page(
             request,
@@ -431,6 +452,7 @@ RAISING = {
     "withdrawal": "withdrawal.notify",
     "consent": "consent.withdraw",
     "quality": "data_quality.report",
+    "request": "request.record",
 }
 
 

@@ -504,3 +504,38 @@ def test_the_command_line_records_lists_replies_and_closes(
     assert "answered (withheld), after its due date 2026-12-21" in closed.out
     assert json.loads(isa("request", "list", "--open", "--json").out) == []
     assert "no reply before the request was answered" in isa("request", "list").out
+
+
+def test_a_handler_records_a_request_from_the_portal(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
+) -> None:
+    with portal_at(db, now.add(minutes=5)) as portal:
+        me = signed_in(db, portal, people.poc[TRUST])
+        assert "A freedom of information or subject access request" in me and shared in me
+        csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+        form = {
+            "csrf": csrf,
+            "matter": "request",
+            "kind": "sar",
+            "received_on": "2026-11-25",
+            "their_ref": "SAR-2026-77",
+            "arrangement": shared,
+            "typed_name": "Point_Of_Contact of Northshire NHS Trust",
+            "confirm": "yes",
+        }
+        before = db.snapshot(exclude=AUDITED)
+        blank = portal.post("/me/raise", data={**form, "summary": " "})
+        assert blank.status_code == 422 and "what is asked for is required" in blank.text
+        unticked = portal.post("/me/raise", data={**form, "summary": ASKED, "confirm": ""})
+        assert unticked.status_code == 409
+        assert db.snapshot(exclude=AUDITED) == before
+        done = portal.post("/me/raise", data={**form, "summary": ASKED})
+        assert done.status_code == 200 and "IRQ-2026-0001 is recorded" in done.text
+    assert str(_request(db).due_on) == "2026-12-29"
+    assert {e.recipient for e in _emails(db, "request.consultation_sent")} == {
+        people.rep[COUNCIL],
+        people.rep[POLICE],
+    }
+    [event] = [e for e in audit(db, "request.record") if e.outcome.value == "done"]
+    assert event.channel == "web" and event.actor == people.poc[TRUST]
+    assert _refused(db, "request.record") == 1
