@@ -1,13 +1,15 @@
 """The deadline sweep: the safety net for suspensions and withdrawals (§41, §42, DESIGN §7), and
 the chaser of partners yet to answer a notice: consent withdrawn (§9, §18), data found
-inaccurate (§33), and of information requests (§7) nearing or past their statutory due date.
+inaccurate (§33), a request to share data onward with a third party (§11, §15), and of
+information requests (§7) nearing or past their statutory due date.
 
 Started by: the daily schedule at 06:15 Europe/London (prefect.yaml, the `deadline-sweep`
 deployment: before the access, disposal and review sweeps, so they act on what it changed the
 same morning), the Prefect UI's run form, or `isa sweep deadlines [--as-of DATE]`.
 Writes: whatever a suspension's checker runs would have done by `as_of` and did not (reminder,
 escalation, notice, end), each once; withdrawals whose effective date has come carried out;
-each unanswered notice (a withdrawn consent's, a data quality notice) chased in the partner's
+each unanswered notice (a withdrawn consent's, a data quality notice, a request for consent to
+share data onward) chased in the partner's
 working days (a reminder at 2, another with its DPO told at 5, the chairs told at 10), each rung
 once; each information request without an outcome reminded to its agency's handlers 5 and 1
 working days before its due date and its DPO and the chairs told the day after, and each

@@ -145,6 +145,25 @@ class Objection(StrEnum):
     OBJECTS = "objects"
 
 
+class SharingOutcome(StrEnum):
+    """A nominated representative's decision on a request for data (§9, §19): to disclose all
+    that was asked, part of it, or none. Partial and refused decisions are told to the
+    requesting agency at once."""
+
+    SHARE = "share"
+    PARTIAL = "partial"
+    REFUSE = "refuse"
+
+
+class OnwardRequestStatus(StrEnum):
+    """A recipient's request to share data onward with a third party (§11, §15): open until the
+    originating agency's nominated representative consents or refuses."""
+
+    OPEN = "open"
+    CONSENTED = "consented"
+    REFUSED = "refused"
+
+
 class ConsentNoticeStatus(StrEnum):
     """A partner's notice that a data subject withdrew consent (§9, §18): pending until its
     nominated representative acknowledges that processing has ceased."""

@@ -786,3 +786,109 @@ class RequestOutcomeTold(DomainEvent):
     note: str
     due_on: str
     within_due: bool
+
+
+# --- sharing decisions (§9, §13, §19) and onward sharing with a third party (§11, §15) ---------
+
+
+@dataclass(frozen=True)
+class SharingDecisionRecorded(DomainEvent):
+    """`agency`'s nominated representative `by` decided `outcome` (share, partial, refuse) on
+    `requester`'s request for data under `arrangement`: on the record, no email of its own."""
+
+    name = "decision.recorded"
+    decision: str
+    arrangement: str
+    agency: str
+    requester: str
+    outcome: str
+    by: str
+
+
+@dataclass(frozen=True)
+class DisclosureDeclined(DomainEvent):
+    """`discloser` decided not to disclose all (`outcome` partial) or any (refuse) of the data
+    requesting agency `agency` asked for: it is told at once, with the reasoning (§19)."""
+
+    name = "decision.declined"
+    decision: str
+    arrangement: str
+    agency: str
+    discloser: str
+    outcome: str
+    data: str
+    purpose: str
+    reasoning: str
+
+
+@dataclass(frozen=True)
+class OnwardSharingRequested(DomainEvent):
+    """Recipient `requester` asks `agency`, the data's originator under `arrangement`, for
+    consent to share it with `third_party` (§11, §15); `agency`'s nominated representatives are
+    asked to answer."""
+
+    name = "onward.requested"
+    request: str
+    arrangement: str
+    agency: str
+    requester: str
+    third_party: str
+    data: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class OnwardSharingChased(DomainEvent):
+    """Request `request` is unanswered after `working_days` working days: the originator's
+    nominated representatives are reminded."""
+
+    name = "onward.chased"
+    request: str
+    arrangement: str
+    agency: str
+    requester: str
+    third_party: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class OnwardSharingOverdue(DomainEvent):
+    """Unanswered after the second rung's working days: reminded again, the originator's DPO
+    told."""
+
+    name = "onward.overdue"
+    request: str
+    arrangement: str
+    agency: str
+    requester: str
+    third_party: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class OnwardSharingEscalated(DomainEvent):
+    """Still unanswered after the chase's last rung: the chairs are told."""
+
+    name = "onward.escalated"
+    request: str
+    arrangement: str
+    agency: str
+    requester: str
+    third_party: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class OnwardSharingAnswered(DomainEvent):
+    """`owner`'s nominated representative `by` consented (or not) to requesting agency `agency`
+    sharing the data with `third_party`, for `reason`; `agency`'s representatives are told."""
+
+    name = "onward.answered"
+    request: str
+    arrangement: str
+    agency: str
+    owner: str
+    third_party: str
+    consented: bool
+    reason: str
+    by: str

@@ -18,6 +18,7 @@ from models.enums import (
     DataQualityStatus,
     DisposalTaskStatus,
     InformationRequestStatus,
+    OnwardRequestStatus,
     ReviewStatus,
     SuspensionStatus,
     WithdrawalStatus,
@@ -200,6 +201,18 @@ CONSULTATION = Lifecycle(
     },
 )
 
+OR = OnwardRequestStatus
+ONWARD_REQUEST = Lifecycle(
+    name="onward sharing request",
+    states=OnwardRequestStatus,
+    initial=OR.OPEN,
+    final=frozenset({OR.CONSENTED, OR.REFUSED}),
+    transitions={
+        (OR.OPEN, "consent"): OR.CONSENTED,
+        (OR.OPEN, "refuse"): OR.REFUSED,
+    },
+)
+
 W = WithdrawalStatus
 WITHDRAWAL = Lifecycle(
     name="withdrawal",
@@ -223,5 +236,6 @@ ALL: tuple[Lifecycle[Any], ...] = (
     DATA_QUALITY,
     INFORMATION_REQUEST,
     CONSULTATION,
+    ONWARD_REQUEST,
     WITHDRAWAL,
 )

@@ -49,6 +49,9 @@ class LinkAction(StrEnum):
     REPLY_CONSULTATION = "reply_consultation"
     # the receiving agency's nominated representative or DPO records the outcome of such a request
     CLOSE_REQUEST = "close_request"
+    # the originating agency's nominated representative consents to, or refuses, a recipient's
+    # sharing of its data onward with a third party (§11, §15)
+    ANSWER_ONWARD = "answer_onward"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
 

@@ -21,6 +21,7 @@ from models.enums import (
     MeetingOutcome,
     Nation,
     Objection,
+    OnwardRequestStatus,
     PartyRole,
     ProtectiveMarking,
     RequestKind,
@@ -28,6 +29,7 @@ from models.enums import (
     ReviewOutcome,
     ReviewStatus,
     SecurityStandard,
+    SharingOutcome,
     SignOffDecision,
     SuspensionStatus,
     WithdrawalStatus,
@@ -585,6 +587,79 @@ class RequestConsultation(SQLModel, table=True):
     replied_at: datetime | None = Field(default=None, sa_column=utc_column())
     # how far an unanswered consultation has been chased (models.clocks.consultation_chase_rung):
     # 1 reminded, 2 reminded with the originator's DPO told
+    chased: int = Field(default=0, nullable=False)
+
+
+class SharingDecision(SQLModel, table=True):
+    """A nominated representative's decision on another partner's request for data (§9, §19):
+    share, share part, or refuse; what data, for what purpose, on what legal basis, with the
+    reasoning and how the requester's identity or authenticity was checked (§13). A decision not
+    to disclose all of it is told to the requesting agency."""
+
+    __tablename__ = "sharing_decision"
+    __table_args__ = (
+        _nonblank("data"),
+        _nonblank("purpose"),
+        _nonblank("legal_basis"),
+        _nonblank("reasoning"),
+        CheckConstraint("requester_id <> agency_id", name="requester_is_another_agency"),
+        # §13: nothing is disclosed before the requester's identity is checked
+        CheckConstraint(
+            "outcome = 'refuse' OR length(trim(coalesce(identity_check, ''))) > 0",
+            name="identity_checked_before_disclosure",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    # the agency that decided, which discloses under the arrangement
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    requester_id: int = Field(foreign_key="agency.id", nullable=False)
+    outcome: SharingOutcome = Field(sa_column=enum_column(SharingOutcome))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    legal_basis: str = Field(sa_column=Column(Text, nullable=False))
+    reasoning: str = Field(sa_column=Column(Text, nullable=False))
+    identity_check: str | None = Field(default=None, sa_column=Column(Text))
+    decided_by: str = Field(nullable=False)
+    decided_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class OnwardRequest(SQLModel, table=True):
+    """A recipient's request to share data it received onward with a third party, which needs
+    the consent of the originating agency (§11, §15); the originator's nominated representative
+    consents or refuses, with a reason, and the requesting agency is told."""
+
+    __tablename__ = "onward_request"
+    __table_args__ = (
+        _nonblank("third_party"),
+        _nonblank("data"),
+        _nonblank("purpose"),
+        CheckConstraint("owner_id <> requester_id", name="owner_is_another_agency"),
+        CheckConstraint(
+            "status = 'open' OR (answered_at IS NOT NULL AND answer_reason IS NOT NULL)",
+            name="answer_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    requester_id: int = Field(foreign_key="agency.id", nullable=False)
+    owner_id: int = Field(foreign_key="agency.id", nullable=False)
+    third_party: str = Field(sa_column=Column(Text, nullable=False))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(nullable=False)
+    requested_at: datetime = Field(sa_column=utc_column(nullable=False))
+    status: OnwardRequestStatus = Field(
+        default=OnwardRequestStatus.OPEN, sa_column=enum_column(OnwardRequestStatus)
+    )
+    answer_reason: str | None = Field(default=None, sa_column=Column(Text))
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # how far an unanswered request has been chased (models.clocks.chase_rung)
     chased: int = Field(default=0, nullable=False)
 
 

@@ -136,6 +136,7 @@ REPLY_TO_CONSULTATION = Ask(
 )
 # the agency that received such a request records its outcome
 RECORD_OUTCOME = Ask(LinkAction.CLOSE_REQUEST, ("nominated_representative", "dpo"), "request")
+ANSWER_ONWARD = Ask(LinkAction.ANSWER_ONWARD, ("nominated_representative",), "request")
 CHAIR_THE_MEETING = Ask(LinkAction.MEETING, ("chair",), "suspension", deadline="suspension.ends_at")
 
 
@@ -635,6 +636,49 @@ _ENTRIES = (
         template="request_outcome_told",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         cancels=CONSULTATION_CHASERS,
+    ),
+    # --- sharing decisions (§9, §19): on the record; all or part not disclosed is told ---
+    Notice("decision.recorded", subject="decision"),
+    Notice(
+        "decision.declined",
+        subject="decision",
+        template="decision_declined",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
+    ),
+    # --- onward sharing with a third party (§11, §15): the originator consents or refuses ---
+    Notice(
+        "onward.requested",
+        subject="request",
+        template="onward_requested",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=ANSWER_ONWARD,
+    ),
+    Notice(
+        "onward.chased",
+        subject="request",
+        template="onward_chased",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        ask=ANSWER_ONWARD,
+    ),
+    Notice(
+        "onward.overdue",
+        subject="request",
+        template="onward_chased",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        ask=ANSWER_ONWARD,
+    ),
+    Notice(
+        "onward.escalated",
+        subject="request",
+        template="onward_escalated",
+        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
+    ),
+    Notice(
+        "onward.answered",
+        subject="request",
+        template="onward_answered",
+        audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        cancels=("onward.requested", "onward.chased", "onward.overdue", "onward.escalated"),
     ),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(

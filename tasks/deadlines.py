@@ -1,7 +1,8 @@
 """The deadline sweep's use case (DESIGN §7): every open suspension checked as its checker
 runs would, every withdrawal whose date has come carried out, every unacknowledged notice of a
-withdrawn consent, every uncorrected data quality notice and every information request nearing
-or past its due date (and its unanswered consultations) chased, each action once."""
+withdrawn consent, every uncorrected data quality notice, every unanswered request to share data
+onward and every information request nearing or past its due date (and its unanswered
+consultations) chased, each action once."""
 
 from datetime import date
 
@@ -14,6 +15,7 @@ from models.events import WithdrawalCompleted
 from models.tables import Suspension, Withdrawal
 from tasks.consent import chase_consent_notices
 from tasks.lookup import suspension_by_ref
+from tasks.onward import chase_onward_requests
 from tasks.quality import chase_data_quality
 from tasks.requests import chase_requests
 from tasks.suspensions import check_matter
@@ -27,10 +29,10 @@ def sweep_deadlines(
 ) -> list[PhaseReport]:
     """The safety net: every open suspension checked as its checker runs would, every
     withdrawal whose effective date has come carried out, and every partner's unacknowledged
-    notice of a withdrawn consent, uncorrected notice of inaccurate data and information request
-    without an outcome (with its unanswered consultations) chased as far as the day owes.
-    Suspensions are few (one open per agency at most), so each is checked in its own unit of
-    work."""
+    notice of a withdrawn consent, uncorrected notice of inaccurate data, unanswered request to
+    share data onward and information request without an outcome (with its unanswered
+    consultations) chased as far as the day owes. Suspensions are few (one open per agency at
+    most), so each is checked in its own unit of work."""
     suspensions = PhaseReport("suspensions")
     for reference in session.exec(
         select(Suspension.reference)
@@ -84,5 +86,6 @@ def sweep_deadlines(
                 )
     consent = chase_consent_notices(session, as_of=as_of, actor=actor, now=now)
     quality = chase_data_quality(session, as_of=as_of, actor=actor, now=now)
+    onward = chase_onward_requests(session, as_of=as_of, actor=actor, now=now)
     requests = chase_requests(session, as_of=as_of, actor=actor, now=now)
-    return [suspensions, withdrawals, consent, quality, requests]
+    return [suspensions, withdrawals, consent, quality, onward, requests]

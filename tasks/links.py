@@ -26,6 +26,7 @@ from models.enums import (
     DisposalTaskStatus,
     InformationRequestStatus,
     MeetingOutcome,
+    OnwardRequestStatus,
     ReviewOutcome,
     SuspensionStatus,
 )
@@ -46,6 +47,7 @@ from models.tables import (
     DataQualityNotice,
     DisposalTask,
     InformationRequest,
+    OnwardRequest,
     OverseasTransfer,
     RequestConsultation,
     Review,
@@ -61,6 +63,7 @@ from tasks.arrangements import approve_arrangement, complete_review, reject_arra
 from tasks.consent import acknowledge_consent
 from tasks.disposal import confirm_disposal
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
+from tasks.onward import answer_onward_sharing
 from tasks.quality import correct_data
 from tasks.queries import sign_offs
 from tasks.requests import close_request, reply_to_consultation
@@ -190,6 +193,19 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
             )
         if asked.status == ConsultationStatus.LAPSED:
             return f"{row.subject_ref} lapsed: the request was answered before a reply came"
+        return ""
+    if action is LinkAction.ANSWER_ONWARD:
+        onward = session.exec(
+            select(OnwardRequest).where(OnwardRequest.reference == row.subject_ref)
+        ).first()
+        if onward is None:
+            return f"{row.subject_ref} is not in the register"
+        if onward.status != OnwardRequestStatus.OPEN:
+            assert onward.answered_at is not None
+            return (
+                f"{row.subject_ref} was {onward.status.value} by {onward.answered_by} on "
+                f"{long_datetime(onward.answered_at)}"
+            )
         return ""
     if action is LinkAction.ACKNOWLEDGE_CONSENT:
         notice = session.exec(
@@ -661,6 +677,41 @@ def quality_view(session: Session, notice: str) -> QualityView:
 
 
 @dataclass(frozen=True)
+class OnwardView:
+    """A request to share data onward as the originator's nominated representative sees it."""
+
+    request: str
+    arrangement: str
+    title: str
+    owner: str
+    requester: str
+    requested: str
+    third_party: str
+    data: str
+    purpose: str
+
+
+def onward_view(session: Session, request: str) -> OnwardView:
+    asked = session.exec(select(OnwardRequest).where(OnwardRequest.reference == request)).first()
+    if asked is None:
+        raise NotFound(f"no onward sharing request {request!r}")
+    isa = session.get(Arrangement, asked.arrangement_id)
+    owner, requester = session.get(Agency, asked.owner_id), session.get(Agency, asked.requester_id)
+    assert isa is not None and owner is not None and requester is not None
+    return OnwardView(
+        request=asked.reference,
+        arrangement=isa.reference,
+        title=isa.title,
+        owner=owner.name,
+        requester=requester.name,
+        requested=long_datetime(asked.requested_at),
+        third_party=asked.third_party,
+        data=asked.data,
+        purpose=asked.purpose,
+    )
+
+
+@dataclass(frozen=True)
 class MeetingView:
     """A suspension as the chair who sets and records its meeting sees it."""
 
@@ -761,6 +812,10 @@ def confirmation_sentence(link: Link, version: int | None = None, decision: str 
         return f"I record for {link.agency} the outcome of request {link.subject} chosen here"
     if link.action is LinkAction.REPLY_CONSULTATION:
         return f"I reply for {link.agency} to consultation {link.subject}, as set out here"
+    if link.action is LinkAction.ANSWER_ONWARD:
+        if decision == "refuse":
+            return f"I refuse, for {link.agency}, the onward sharing asked for in {link.subject}"
+        return f"I consent, for {link.agency}, to the onward sharing asked for in {link.subject}"
     if link.action is LinkAction.ATTEST:
         if decision == "revoke":
             return f"I revoke access {link.subject}: it is no longer needed"
@@ -779,6 +834,8 @@ _AUDIT_ACTION = {
     (LinkAction.CORRECT_DATA, ""): ("data_quality.correct", "data_quality_notice"),
     (LinkAction.REPLY_CONSULTATION, ""): ("request.reply", "request_consultation"),
     (LinkAction.CLOSE_REQUEST, ""): ("request.close", "information_request"),
+    (LinkAction.ANSWER_ONWARD, "consent"): ("onward.answer", "onward_request"),
+    (LinkAction.ANSWER_ONWARD, "refuse"): ("onward.answer", "onward_request"),
     (LinkAction.MEETING, "schedule"): ("meeting.schedule", "suspension"),
     (LinkAction.MEETING, "record"): ("meeting.record", "suspension"),
     (LinkAction.REVIEW, ""): ("review.complete", "arrangement"),
@@ -792,6 +849,7 @@ def _any_decision(link: Link) -> str:
         LinkAction.APPROVE: "approve",
         LinkAction.MEETING: "schedule",
         LinkAction.ATTEST: "keep",
+        LinkAction.ANSWER_ONWARD: "consent",
     }.get(link.action, "")
 
 
@@ -806,6 +864,7 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.MEETING: ("schedule", "record"),
         LinkAction.REVIEW: ("",),
         LinkAction.ATTEST: ("keep", "revoke"),
+        LinkAction.ANSWER_ONWARD: ("consent", "refuse"),
     }.get(link.action, ())
     single = link.action in (
         LinkAction.CONFIRM_DISPOSAL,
@@ -953,6 +1012,15 @@ def _run(
             consultation=link.subject,
             objection=confirmation.objection,
             comments=confirmation.comments,
+            actor=actor,
+            now=now,
+        )
+    if link.action is LinkAction.ANSWER_ONWARD:
+        return answer_onward_sharing(
+            session,
+            request=link.subject,
+            consent=decision == "consent",
+            reason=confirmation.reason,
             actor=actor,
             now=now,
         )

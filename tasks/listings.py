@@ -167,6 +167,40 @@ request_consultation = table(
     column("replied_at", UTCDateTime()),
     column("chased"),
 )
+sharing_decision = table(
+    "sharing_decision",
+    column("id"),
+    column("reference"),
+    column("arrangement_id"),
+    column("agency_id"),
+    column("requester_id"),
+    column("outcome"),
+    column("data"),
+    column("purpose"),
+    column("legal_basis"),
+    column("reasoning"),
+    column("identity_check"),
+    column("decided_by"),
+    column("decided_at", UTCDateTime()),
+)
+onward_request = table(
+    "onward_request",
+    column("id"),
+    column("reference"),
+    column("arrangement_id"),
+    column("requester_id"),
+    column("owner_id"),
+    column("third_party"),
+    column("data"),
+    column("purpose"),
+    column("requested_by"),
+    column("requested_at", UTCDateTime()),
+    column("status"),
+    column("answer_reason"),
+    column("answered_by"),
+    column("answered_at", UTCDateTime()),
+    column("chased"),
+)
 outbox = table(
     "outbox",
     column("id"),
@@ -214,6 +248,8 @@ TABLES: tuple[TableClause, ...] = (
     data_quality_notice,
     information_request,
     request_consultation,
+    sharing_decision,
+    onward_request,
     outbox,
     audit_event,
 )
@@ -686,6 +722,135 @@ def information_requests(conn: Connection, *, open_only: bool = False) -> list[R
             consultations=tuple(consulted.get(row.id, ())),
         )
         for row in found
+    ]
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: str
+    arrangement: str
+    agency: str
+    requester: str
+    outcome: str
+    data: str
+    purpose: str
+    legal_basis: str
+    reasoning: str
+    identity_check: str | None
+    decided_by: str
+    decided_at: str
+
+
+def sharing_decisions(conn: Connection, *, outcome: str | None = None) -> list[DecisionRow]:
+    """Every sharing decision, oldest first; `outcome`: only those with that outcome."""
+    d, r = sharing_decision.c, arrangement.c
+    decider, asking = agency.alias("decider"), agency.alias("requester")
+    stmt = (
+        select(
+            d.reference,
+            r.reference.label("arrangement"),
+            decider.c.name.label("agency"),
+            asking.c.name.label("requester"),
+            d.outcome,
+            d.data,
+            d.purpose,
+            d.legal_basis,
+            d.reasoning,
+            d.identity_check,
+            d.decided_by,
+            d.decided_at,
+        )
+        .join_from(sharing_decision, arrangement, r.id == d.arrangement_id)
+        .join(decider, decider.c.id == d.agency_id)
+        .join(asking, asking.c.id == d.requester_id)
+        .order_by(d.decided_at, d.id)
+    )
+    if outcome is not None:
+        stmt = stmt.where(d.outcome == outcome)
+    return [
+        DecisionRow(
+            decision=row.reference,
+            arrangement=row.arrangement,
+            agency=row.agency,
+            requester=row.requester,
+            outcome=row.outcome,
+            data=row.data,
+            purpose=row.purpose,
+            legal_basis=row.legal_basis,
+            reasoning=row.reasoning,
+            identity_check=row.identity_check,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at.isoformat(),
+        )
+        for row in conn.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class OnwardRow:
+    request: str
+    arrangement: str
+    requester: str
+    owner: str
+    third_party: str
+    data: str
+    purpose: str
+    requested_by: str
+    requested_at: str
+    status: str
+    reason: str | None
+    answered_by: str | None
+    answered_at: str | None
+    # 0 not chased yet, 1 reminded, 2 reminded with the DPO told, 3 the chairs told
+    chased: int
+
+
+def onward_requests(conn: Connection, *, open_only: bool = False) -> list[OnwardRow]:
+    """Every request to share data onward, oldest first; `open_only`: those not yet answered."""
+    o, r = onward_request.c, arrangement.c
+    asking, owner = agency.alias("requester"), agency.alias("owner")
+    stmt = (
+        select(
+            o.reference,
+            r.reference.label("arrangement"),
+            asking.c.name.label("requester"),
+            owner.c.name.label("owner"),
+            o.third_party,
+            o.data,
+            o.purpose,
+            o.requested_by,
+            o.requested_at,
+            o.status,
+            o.answer_reason,
+            o.answered_by,
+            o.answered_at,
+            o.chased,
+        )
+        .join_from(onward_request, arrangement, r.id == o.arrangement_id)
+        .join(asking, asking.c.id == o.requester_id)
+        .join(owner, owner.c.id == o.owner_id)
+        .order_by(o.requested_at, o.id)
+    )
+    if open_only:
+        stmt = stmt.where(o.status == "open")
+    return [
+        OnwardRow(
+            request=row.reference,
+            arrangement=row.arrangement,
+            requester=row.requester,
+            owner=row.owner,
+            third_party=row.third_party,
+            data=row.data,
+            purpose=row.purpose,
+            requested_by=row.requested_by,
+            requested_at=row.requested_at.isoformat(),
+            status=row.status,
+            reason=row.answer_reason,
+            answered_by=row.answered_by,
+            answered_at=row.answered_at.isoformat() if row.answered_at else None,
+            chased=row.chased,
+        )
+        for row in conn.execute(stmt)
     ]
 
 

@@ -1,15 +1,16 @@
 """The annual register summary the Information Governance Monitoring Group meets on (§40):
 arrangements by status, reviews done and overdue, access revoked, disposals, suspensions,
-withdrawals, withdrawals of consent, data quality notices and information requests (§7) in the
-year, and each agency's trained and untrained staff with the training that has lapsed (§12,
-§38-39). Publishing it queues one email to each chair, once per period."""
+withdrawals, withdrawals of consent, data quality notices, sharing decisions by outcome, requests
+to share data onward and information requests (§7) in the year, and each agency's trained and
+untrained staff with the training that has lapsed (§12, §38-39). Publishing it queues one email
+to each chair, once per period."""
 
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pendulum
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from models.clocks import LONDON
@@ -22,8 +23,10 @@ from models.enums import (
     DataQualityStatus,
     DisposalTaskStatus,
     InformationRequestStatus,
+    OnwardRequestStatus,
     RequestKind,
     ReviewStatus,
+    SharingOutcome,
 )
 from models.events import DomainEvent, MonitoringReportPublished
 from models.tables import (
@@ -36,8 +39,10 @@ from models.tables import (
     DataQualityNotice,
     DisposalTask,
     InformationRequest,
+    OnwardRequest,
     RequestConsultation,
     Review,
+    SharingDecision,
     Suspension,
     TrainingRecord,
     Withdrawal,
@@ -222,6 +227,36 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
             .select_from(RequestConsultation)
             .where(RequestConsultation.status == ConsultationStatus.AWAITING)
             .where(col(RequestConsultation.sent_at) < end)
+        ),
+        **{
+            f"sharing_decisions_{outcome.value}": count(
+                select(func.count())
+                .select_from(SharingDecision)
+                .where(SharingDecision.outcome == outcome)
+                .where(_between(col(SharingDecision.decided_at), start, end))
+            )
+            for outcome in SharingOutcome
+        },
+        **{
+            f"onward_requests_{status.value}": count(
+                select(func.count())
+                .select_from(OnwardRequest)
+                .where(OnwardRequest.status == status)
+                .where(_between(col(OnwardRequest.answered_at), start, end))
+            )
+            for status in (OnwardRequestStatus.CONSENTED, OnwardRequestStatus.REFUSED)
+        },
+        # open at the period's end: asked before it and not answered by then
+        "onward_requests_open_now": count(
+            select(func.count())
+            .select_from(OnwardRequest)
+            .where(col(OnwardRequest.requested_at) < end)
+            .where(
+                or_(
+                    col(OnwardRequest.status) == OnwardRequestStatus.OPEN,
+                    col(OnwardRequest.answered_at) >= end,
+                )
+            )
         ),
         "consent_notices_unacknowledged_now": count(
             select(func.count())

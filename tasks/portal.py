@@ -21,6 +21,7 @@ from models.enums import (
     DataQualityStatus,
     DisposalTaskStatus,
     InformationRequestStatus,
+    OnwardRequestStatus,
     SuspensionStatus,
 )
 from models.errors import InvalidInput
@@ -40,6 +41,7 @@ from models.tables import (
     DataQualityNotice,
     DisposalTask,
     InformationRequest,
+    OnwardRequest,
     RequestConsultation,
     Review,
     SignOff,
@@ -223,6 +225,28 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
     answers = who.has(ContactRole.NOMINATED_REPRESENTATIVE) or who.has(ContactRole.DPO)
     if who.agency is not None and answers:
         waiting.extend(_requests_waiting(session, who.agency, now))
+    if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
+        for asked, isa, requester in session.exec(
+            select(OnwardRequest, Arrangement, Agency)
+            .join(Arrangement, col(Arrangement.id) == OnwardRequest.arrangement_id)
+            .join(Agency, col(Agency.id) == OnwardRequest.requester_id)
+            .where(OnwardRequest.status == OnwardRequestStatus.OPEN)
+            .where(
+                OnwardRequest.owner_id
+                == select(Agency.id).where(Agency.name == who.agency).scalar_subquery()
+            )
+            .order_by(col(OnwardRequest.requested_at))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.ANSWER_ONWARD,
+                    asked.reference,
+                    f"{requester.name} asks to share data received under {isa.reference} with "
+                    f"{asked.third_party}",
+                    "consent or refuse",
+                    f"asked {long_datetime(asked.requested_at)}",
+                )
+            )
     if who.agency is not None and (
         who.has(ContactRole.SIGNATORY) or who.has(ContactRole.POINT_OF_CONTACT)
     ):

@@ -49,6 +49,7 @@ from tasks.links import (
     grant_view,
     link_by_id,
     meeting_view,
+    onward_view,
     quality_view,
     request_view,
     review_view,
@@ -653,6 +654,16 @@ def _action_page(
             grant=grant_view(session, link.subject),
             keep=confirmation_sentence(link, decision="keep"),
             revoke=confirmation_sentence(link, decision="revoke"),
+            **common,
+        )
+    if link.action is LinkAction.ANSWER_ONWARD:
+        return portal.page(
+            request,
+            "onward.html",
+            status,
+            asked=onward_view(session, link.subject),
+            consent=confirmation_sentence(link, decision="consent"),
+            refuse=confirmation_sentence(link, decision="refuse"),
             **common,
         )
     if link.action is LinkAction.CORRECT_DATA:

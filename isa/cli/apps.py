@@ -38,6 +38,12 @@ request_app = App(
     name="request",
     help="FOI and subject access requests touching shared data, and consultations (§7).",
 )
+decision_app = App(
+    name="decision", help="Decisions on a partner's request for data, and why (§9, §13, §19)."
+)
+onward_app = App(
+    name="onward", help="Sharing data onward with a third party: the originator consents (§11)."
+)
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 for sub in (
@@ -56,6 +62,8 @@ for sub in (
     consent_app,
     quality_app,
     request_app,
+    decision_app,
+    onward_app,
     sweep_app,
     outbox_app,
 ):

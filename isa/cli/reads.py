@@ -1,5 +1,6 @@
 """The commands that only read the register: `isa agency list`, `isa contact list`, `isa
-arrangement list|show|template`, `isa disposal list`, `isa outbox list` and `isa audit log`.
+arrangement list|show|template`, `isa disposal list`, `isa decision list`, `isa onward list`,
+`isa outbox list` and `isa audit log`.
 
 People type these most, so they start lean: one connection through SQLAlchemy Core
 (tasks/listings.py), the database and clock read from ISA_DATABASE_URL and ISA_NOW alone, and
@@ -21,7 +22,7 @@ from sqlalchemy import Connection
 from core.db import DEFAULT_DATABASE_URL, check_connection, check_revision, make_engine
 from isa.cli.apps import Json, at_least
 from models.appendix_j_form import TEMPLATE
-from models.enums import ArrangementStatus, OutboxStatus
+from models.enums import ArrangementStatus, OutboxStatus, SharingOutcome
 from models.errors import InvalidInput
 from tasks.listings import (
     agencies,
@@ -34,7 +35,9 @@ from tasks.listings import (
     disposal_tasks,
     emails,
     information_requests,
+    onward_requests,
     quality_notices,
+    sharing_decisions,
 )
 
 
@@ -293,6 +296,56 @@ def request_list(
             print(f"  {held['consultation']}  {held['agency']}: {reply}")
         if row["outcome_note"]:
             print(f"  note: {printable(row['outcome_note'])}")
+
+
+def decision_list(
+    *,
+    outcome: Annotated[
+        str | None, Parameter(name="--outcome", help="Only share, partial or refuse.")
+    ] = None,
+    json_: Json = False,
+) -> None:
+    """List sharing decisions (§9, §19): who decided what on whose request, and why."""
+    if outcome is not None and outcome not in {o.value for o in SharingOutcome}:
+        choices = ", ".join(o.value for o in SharingOutcome)
+        raise InvalidInput(f"--outcome must be one of {choices}, not {outcome!r}")
+    with reading() as conn:
+        rows = as_dicts(sharing_decisions(conn, outcome=outcome))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        print(
+            f"{row['decision']}  {row['outcome']:<7}  {row['arrangement']}  {row['agency']} "
+            f"to {row['requester']}, by {row['decided_by']} on {row['decided_at'][:10]}"
+        )
+        print(f"  data: {row['data']}")
+        print(f"  reasoning: {row['reasoning']}")
+
+
+def onward_list(
+    *,
+    open_: Annotated[
+        bool, Parameter(name="--open", negative="", help="Only those not yet answered.")
+    ] = False,
+    json_: Json = False,
+) -> None:
+    """List requests to share data onward with a third party (§11, §15) and their answers."""
+    with reading() as conn:
+        rows = as_dicts(onward_requests(conn, open_only=open_))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        chased = CHASED[row["chased"]]
+        print(
+            f"{row['request']}  {row['status']:<9}  {row['arrangement']}  {row['requester']} "
+            f"asks {row['owner']} on {row['requested_at'][:10]}"
+            + (f" [{chased}]" if chased and row["status"] == "open" else "")
+        )
+        print(f"  to: {row['third_party']}; data: {row['data']}")
+        if row["answered_by"]:
+            print(f"  {row['status']} by {row['answered_by']}: {row['reason']}")
 
 
 # --- the outbox -------------------------------------------------------------------------------

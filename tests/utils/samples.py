@@ -97,6 +97,13 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "comments": "Section 31 applies to the police figures; the rest may be disclosed.",
     "note": "Figures disclosed; the police figures withheld under section 31.",
     "within_due": True,
+    "decision": "SDR-2026-0001",
+    "discloser": "Northshire County Council",
+    "data": "Case file references ASC/2026/00417 and ASC/2026/00418: dates of contact only",
+    "purpose": "Safeguarding strategy meeting on 2 December 2026",
+    "reasoning": "The contact notes hold third-party information that is not needed for it.",
+    "third_party": "Northshire Advocacy Service (commissioned provider)",
+    "consented": True,
     "document": '{\n  "seq": 1234,\n  "head": "9f2c…",\n  "at": "2026-11-25T07:30:00+00:00",\n'
     '  "signature": "5b1e…"\n}\n',
 }

@@ -1,0 +1,242 @@
+"""Use cases for sharing data onward with a third party (§11, §15): a recipient's nominated
+representative asks the originating agency, the one that disclosed the data under the
+arrangement, for its consent; the originator's nominated representative consents or refuses,
+with a reason, and the requesting agency is told. An unanswered request is chased in the
+originator's working days by the deadline sweep (models.clocks.chase_rung), as a data quality
+notice is."""
+
+from datetime import date
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from models.clocks import chase_rung
+from models.enums import ContactRole, OnwardRequestStatus
+from models.errors import InvalidInput, NotFound, Refused
+from models.events import (
+    DomainEvent,
+    OnwardSharingAnswered,
+    OnwardSharingChased,
+    OnwardSharingEscalated,
+    OnwardSharingOverdue,
+    OnwardSharingRequested,
+)
+from models.inputs import required_text
+from models.lifecycles import ONWARD_REQUEST
+from models.tables import Agency, Arrangement, OnwardRequest
+from tasks.chasing import chase
+from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
+from tasks.disposal import RECEIVERS
+from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.sweeps import PhaseReport
+from tasks.uow import unit_of_work
+
+# what each rung of chasing sends (tasks.chasing)
+CHASERS: dict[int, Any] = {
+    1: OnwardSharingChased,
+    2: OnwardSharingOverdue,
+    3: OnwardSharingEscalated,
+}
+
+
+def request_onward_sharing(
+    session: Session,
+    *,
+    arrangement: str,
+    agency: str,
+    third_party: str,
+    data: str,
+    purpose: str,
+    owner: str | None,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """A nominated representative of `agency`, which receives under `arrangement`, asks the
+    originating agency (`owner` names it when several disclose) for consent to share data with
+    `third_party`."""
+    third_party = required_text(third_party, "the third party", field="third_party")
+    data = required_text(data, "the data to be shared", field="data")
+    purpose = required_text(purpose, "the purpose", field="purpose")
+    with unit_of_work(session, actor=actor, now=now, action="onward.request") as uow:
+        uow.about("arrangement", arrangement)
+        isa = arrangement_by_ref(session, arrangement)
+        asking = agency_by_name(session, agency)
+        who = resolve_actor(session, actor)
+        require_role_at(
+            who,
+            asking,
+            ContactRole.NOMINATED_REPRESENTATIVE,
+            to=f"ask to share data onward for {asking.name}",
+        )
+        if isa.status in SHARED_NOTHING:
+            raise Refused(f"{isa.reference} was never in force: nothing was shared under it")
+        parties = parties_of(session, isa)
+        if not any(a.id == asking.id and role in RECEIVERS for a, role in parties):
+            raise Refused(f"{asking.name} receives no data under {isa.reference}")
+        owners = [a for a, role in parties if role in DISCLOSERS and a.id != asking.id]
+        if owner is not None:
+            named = agency_by_name(session, owner)
+            if named.id not in {a.id for a in owners}:
+                raise Refused(
+                    f"{named.name} discloses no data to {asking.name} under {isa.reference}"
+                )
+            owners = [named]
+        if not owners:
+            raise Refused(f"no other agency discloses data under {isa.reference}")
+        if len(owners) > 1:
+            raise Refused(
+                f"{isa.reference} has {len(owners)} disclosing agencies: name the data's "
+                f"originator with --owner ({', '.join(a.name for a in owners)})"
+            )
+        (held_by,) = owners
+        assert isa.id is not None and asking.id is not None and held_by.id is not None
+        reference = uow.next_reference("OSR")
+        session.add(
+            OnwardRequest(
+                reference=reference,
+                arrangement_id=isa.id,
+                requester_id=asking.id,
+                owner_id=held_by.id,
+                third_party=third_party,
+                data=data,
+                purpose=purpose,
+                requested_by=who.email,
+                requested_at=now,
+            )
+        )
+        uow.record(
+            "onward.request",
+            subject_type="onward_request",
+            subject_ref=reference,
+            after={
+                "arrangement": isa.reference,
+                "requester": asking.name,
+                "owner": held_by.name,
+                "third_party": third_party,
+            },
+        )
+        uow.emit(
+            OnwardSharingRequested(
+                request=reference,
+                arrangement=isa.reference,
+                agency=held_by.name,
+                requester=asking.name,
+                third_party=third_party,
+                data=data,
+                purpose=purpose,
+            )
+        )
+        return uow.events
+
+
+def consent_answer(value: str | bool) -> bool:
+    """--consent yes|no (or the web form's consent/refuse) as a bool, or `InvalidInput`."""
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower()
+    if word in ("yes", "consent"):
+        return True
+    if word in ("no", "refuse"):
+        return False
+    raise InvalidInput(
+        f"{{consent}} must be yes or no, not {value!r}", inputs={"consent": "consent"}
+    )
+
+
+def _request(session: Session, reference: str, *, lock: bool = False) -> OnwardRequest:
+    stmt = select(OnwardRequest).where(OnwardRequest.reference == reference.strip().upper())
+    held = session.exec(stmt.with_for_update() if lock else stmt).first()
+    if held is None:
+        raise NotFound(f"no onward sharing request {reference!r}", command="isa onward list")
+    return held
+
+
+def answer_onward_sharing(
+    session: Session,
+    *,
+    request: str,
+    consent: str | bool,
+    reason: str,
+    actor: str,
+    now: pendulum.DateTime,
+) -> list[DomainEvent]:
+    """The originator's nominated representative consents to or refuses the onward sharing,
+    with the reason; the requesting agency's nominated representatives are told."""
+    consented = consent_answer(consent)
+    reason = required_text(reason, "the reason", field="reason")
+    with unit_of_work(session, actor=actor, now=now, action="onward.answer") as uow:
+        uow.about("onward_request", request)
+        held = _request(session, request, lock=True)
+        isa = session.get(Arrangement, held.arrangement_id)
+        owner, asking = session.get(Agency, held.owner_id), session.get(Agency, held.requester_id)
+        assert isa is not None and owner is not None and asking is not None
+        who = resolve_actor(session, actor)
+        require_role_at(
+            who, owner, ContactRole.NOMINATED_REPRESENTATIVE, to=f"answer {held.reference}"
+        )
+        held.answer_reason, held.answered_by, held.answered_at = reason, who.email, now
+        uow.move(
+            held,
+            ONWARD_REQUEST,
+            "consent" if consented else "refuse",
+            action="onward.answer",
+            subject_type="onward_request",
+            subject_ref=held.reference,
+        )
+        uow.emit(
+            OnwardSharingAnswered(
+                request=held.reference,
+                arrangement=isa.reference,
+                agency=asking.name,
+                owner=owner.name,
+                third_party=held.third_party,
+                consented=consented,
+                reason=reason,
+                by=who.email,
+            )
+        )
+        return uow.events
+
+
+def chase_onward_requests(
+    session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
+) -> PhaseReport:
+    """Every unanswered request chased as far as `as_of` owes, each rung once (a missed day
+    sends the furthest rung owed). Requests are few: one unit of work."""
+    report = PhaseReport("onward sharing")
+    with unit_of_work(session, actor=actor, now=now, action="onward.chase") as uow:
+        rows = session.exec(
+            select(OnwardRequest, Arrangement, Agency)
+            .join(Arrangement, col(Arrangement.id) == OnwardRequest.arrangement_id)
+            .join(Agency, col(Agency.id) == OnwardRequest.owner_id)
+            .where(OnwardRequest.status == OnwardRequestStatus.OPEN)
+            .where(OnwardRequest.chased < 3)
+            .order_by(col(OnwardRequest.id))
+            .with_for_update(of=OnwardRequest)
+        ).all()
+        for held, isa, owner in rows:
+            rung = chase_rung(pendulum.instance(held.requested_at), as_of, owner.nation)
+            if rung <= held.chased:
+                continue
+            asking = session.get(Agency, held.requester_id)
+            assert asking is not None
+            chase(
+                uow,
+                held,
+                rung=rung,
+                as_of=as_of,
+                action="onward.chase",
+                subject_type="onward_request",
+                kinds=CHASERS,
+                fields={
+                    "request": held.reference,
+                    "arrangement": isa.reference,
+                    "agency": owner.name,
+                    "requester": asking.name,
+                    "third_party": held.third_party,
+                },
+                report=report,
+            )
+    report.queued += uow.queued
+    return report
