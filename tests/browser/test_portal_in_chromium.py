@@ -308,6 +308,47 @@ def test_an_originator_replies_to_a_consultation_on_a_request_in_the_browser(
     assert page.locator("h1").inner_text() == "This link has already been used"
 
 
+def test_the_originator_consents_to_onward_sharing_in_the_browser(
+    stack: Stack, browser: object
+) -> None:
+    from tasks.onward import request_onward_sharing
+
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        active(session, people, NOW)
+        request_onward_sharing(
+            session,
+            arrangement="ISA-2026-0001",
+            agency=TRUST,
+            third_party="Northshire Advocacy Service",
+            data="Referral dates for case ASC/2026/00417",
+            purpose="Advocacy at the review meeting",
+            owner=COUNCIL,
+            actor=people.rep[TRUST],
+            now=NOW,
+        )
+    stack.deliver(NOW)
+    link = stack.link_for(people.rep[COUNCIL], "OSR-2026-0001")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    assert "/a/" not in page.url
+    assert page.locator("h1").inner_text() == "Onward sharing with a third party: OSR-2026-0001"
+    assert page.get_by_text("Northshire Advocacy Service").count() >= 1
+    page.fill("#consent-reason", "Advocacy is in the data subject's interest")
+    _confirm(page, "consent", "Nominated_Representative of Northshire County Council")
+    page.click("button:has-text('Consent to the onward sharing')")
+    assert page.locator("h1").inner_text() == "Recorded", page.content()[:3000]
+    with stack.engine.connect() as conn:
+        answered = conn.execute(text("SELECT status, answered_by FROM onward_request")).all()
+        channels = conn.execute(
+            text("SELECT channel, outcome FROM audit_event WHERE action = 'onward.answer'")
+        ).all()
+    assert answered == [("consented", people.rep[COUNCIL])]
+    assert channels == [("web", "done")]
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+
+
 def test_a_chair_sets_then_records_the_resolution_meeting(stack: Stack, browser: object) -> None:
     with stack.session() as session:
         people = seed_agencies(session, NOW)

@@ -1,14 +1,16 @@
 """The monitoring group's annual summary (§40) counts the year's withdrawals of consent and
-their acknowledgements, its information requests (§7) by kind and timeliness, and each agency's
-trained and untrained staff with the training that has lapsed (§12, §38-39), on both
-backends."""
+their acknowledgements, its information requests (§7) by kind and timeliness, its sharing
+decisions by outcome and its onward sharing requests, and each agency's trained and untrained
+staff with the training that has lapsed (§12, §38-39), on both backends."""
 
 import pendulum
 from sqlmodel import Session
 
 from tasks.access import record_training
 from tasks.consent import acknowledge_consent, withdraw_consent
+from tasks.decisions import record_decision
 from tasks.monitoring import publish_monitoring_report, summarise
+from tasks.onward import answer_onward_sharing, request_onward_sharing
 from tasks.requests import close_request, record_request
 from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, active, parties, seed_agencies
 
@@ -136,3 +138,62 @@ def test_each_agency_s_trained_and_untrained_staff_and_lapsed_training_are_repor
         session, period_end=YEAR_END, actor="system:test", now=now
     )
     assert events[0].as_dict()["summary"]["staff_with_lapsed_training"] == 1
+
+
+def test_the_year_s_sharing_decisions_by_outcome_and_onward_requests_are_counted(
+    session: Session, now: pendulum.DateTime
+) -> None:
+    people = seed_agencies(session, now)
+    ref = active(
+        session,
+        people,
+        now,
+        parties=parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient")),
+    )
+    for outcome, checked in (("share", "Called back"), ("refuse", None), ("refuse", None)):
+        record_decision(
+            session,
+            arrangement=ref,
+            agency=COUNCIL,
+            requester=TRUST,
+            outcome=outcome,
+            data="Case file ASC-1",
+            purpose="Strategy meeting",
+            legal_basis="Children Act 1989 s.47",
+            reasoning="Needed, or not",
+            identity_check=checked,
+            actor=people.rep[COUNCIL],
+            now=now,
+        )
+    asked = []
+    for _ in range(3):
+        events = request_onward_sharing(
+            session,
+            arrangement=ref,
+            agency=TRUST,
+            third_party="Advocacy service",
+            data="Referral dates",
+            purpose="Advocacy",
+            owner=None,
+            actor=people.rep[TRUST],
+            now=now,
+        )
+        asked.append(str(events[0].as_dict()["request"]))
+    answer_onward_sharing(
+        session, request=asked[0], consent="yes", reason="Fine", actor=people.rep[COUNCIL], now=now
+    )
+    answer_onward_sharing(
+        session, request=asked[1], consent="no", reason="No", actor=people.rep[COUNCIL], now=now
+    )
+    summary = summarise(session, period_end=YEAR_END)
+    figures = summary.figures
+    assert figures["sharing_decisions_share"] == 1
+    assert figures["sharing_decisions_partial"] == 0
+    assert figures["sharing_decisions_refuse"] == 2
+    assert figures["onward_requests_consented"] == 1
+    assert figures["onward_requests_refused"] == 1
+    assert figures["onward_requests_open_now"] == 1
+    assert "| sharing decisions refuse | 2 |" in summary.markdown()
+    assert "| onward requests open now | 1 |" in summary.markdown()
+    before = summarise(session, period_end=pendulum.date(2026, 3, 31)).figures
+    assert before["sharing_decisions_refuse"] == 0 and before["onward_requests_open_now"] == 0
