@@ -37,6 +37,7 @@ from models.links import (
 )
 from notifications.publication import publish_pending
 from tasks.consent import withdraw_consent
+from tasks.decisions import record_decision
 from tasks.links import (
     Confirmation,
     Link,
@@ -55,6 +56,7 @@ from tasks.links import (
     review_view,
     version_view,
 )
+from tasks.onward import request_onward_sharing
 from tasks.portal import (
     Person,
     arrangements_of,
@@ -94,6 +96,12 @@ LABELS = {
     "kind": "the kind of request",
     "arrangement": "an arrangement",
     "what": "what was found",
+    "data": "the data",
+    "purpose": "the purpose",
+    "legal_basis": "the legal basis",
+    "reasoning": "the reasoning",
+    "identity_check": "how the requester's identity was checked",
+    "third_party": "the third party",
 }
 
 
@@ -353,7 +361,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """A signatory suspends (§41) or gives notice of withdrawal (§42) for their own agency;
         a nominated representative records a data subject's withdrawal of consent (§9, §18);
         a recipient's representative or point of contact notifies data found inaccurate (§33);
-        its representative, point of contact or DPO records an information request (§7)."""
+        its representative, point of contact or DPO records an information request (§7); a
+        discloser's representative records a sharing decision (§9, §13, §19); a recipient's
+        representative asks the originator's consent to share data onward (§11, §15)."""
         now = portal.now()
         who, form = await _signed_in_form(portal, request, now)
         if who is None:
@@ -408,6 +418,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         actor=who.email,
                         now=now,
                     )
+                elif what == "decision":
+                    events = record_decision(
+                        session,
+                        arrangement=str(form.get("arrangement", "")),
+                        agency=who.agency or "",
+                        requester=str(form.get("requester", "")),
+                        outcome=str(form.get("outcome", "")),
+                        data=str(form.get("data", "")),
+                        purpose=str(form.get("purpose", "")),
+                        legal_basis=str(form.get("legal_basis", "")),
+                        reasoning=str(form.get("reasoning", "")),
+                        identity_check=str(form.get("identity_check", "")) or None,
+                        actor=who.email,
+                        now=now,
+                    )
+                elif what == "onward":
+                    events = request_onward_sharing(
+                        session,
+                        arrangement=str(form.get("arrangement", "")),
+                        agency=who.agency or "",
+                        third_party=str(form.get("third_party", "")),
+                        data=str(form.get("data", "")),
+                        purpose=str(form.get("purpose", "")),
+                        owner=str(form.get("owner", "")) or None,
+                        actor=who.email,
+                        now=now,
+                    )
                 elif what == "consent":
                     events = withdraw_consent(
                         session,
@@ -433,7 +470,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 session.info.pop(EVIDENCE, None)
             # the change is committed: its flow starts as one raised from the CLI does
             published = publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
-        field = {"quality": "notice"}.get(what, what)
+        field = {"quality": "notice", "onward": "request"}.get(what, what)
         raised = [str(e.as_dict()[field]) for e in events if e.as_dict().get(field)]
         return portal.page(
             request,
@@ -454,6 +491,8 @@ RAISING = {
     "consent": "consent.withdraw",
     "quality": "data_quality.report",
     "request": "request.record",
+    "decision": "decision.record",
+    "onward": "onward.request",
 }
 
 

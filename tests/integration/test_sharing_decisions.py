@@ -6,6 +6,7 @@ an unanswered request is chased in the originator's working days; the wrong role
 are refused and write nothing else."""
 
 import json
+import re
 
 import pendulum
 import pytest
@@ -459,3 +460,72 @@ def test_the_command_line_requests_answers_and_lists(isa, db: Database, now) -> 
     assert f"consented by {people.rep[COUNCIL]}: Needed for the review" in shown
     [told] = _emails(db, "onward.answered")
     assert told.recipient == people.rep[TRUST] and told.subject.startswith("Consented:")
+
+
+# --- on the web --------------------------------------------------------------------------------
+
+
+def _raising(db: Database, portal, email: str, matter: str, typed: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    me = signed_in(db, portal, email)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+    return {"csrf": csrf, "matter": matter, "typed_name": typed, "confirm": "yes"}
+
+
+def test_a_discloser_s_representative_records_a_refusal_from_the_portal(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
+) -> None:
+    with portal_at(db, now.add(minutes=5)) as portal:
+        form = {
+            **_raising(
+                db,
+                portal,
+                people.rep[COUNCIL],
+                "decision",
+                "Nominated_Representative of Northshire County Council",
+            ),
+            "arrangement": shared,
+            "requester": TRUST,
+            "data": "Case file ASC/2026/00417",
+            "purpose": "Strategy meeting",
+            "legal_basis": "Children Act 1989 s.47",
+            "reasoning": REASONING,
+        }
+        before = db.snapshot(exclude=AUDITED)
+        unchecked = portal.post("/me/raise", data={**form, "outcome": "share"})
+        assert unchecked.status_code == 422
+        assert "how the requester&#39;s identity was checked is required" in unchecked.text
+        assert db.snapshot(exclude=AUDITED) == before
+        done = portal.post("/me/raise", data={**form, "outcome": "refuse"})
+        assert done.status_code == 200 and "SDR-2026-0001 is recorded" in done.text
+    assert {e.recipient for e in _emails(db, "decision.declined")} == {
+        people.rep[TRUST],
+        people.poc[TRUST],
+    }
+    [event] = [e for e in audit(db, "decision.record") if e.outcome.value == "done"]
+    assert event.channel == "web" and event.actor == people.rep[COUNCIL]
+
+
+def test_a_recipient_s_representative_asks_for_onward_consent_from_the_portal(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
+) -> None:
+    with portal_at(db, now.add(minutes=5)) as portal:
+        form = {
+            **_raising(
+                db,
+                portal,
+                people.rep[TRUST],
+                "onward",
+                "Nominated_Representative of Northshire NHS Trust",
+            ),
+            "arrangement": shared,
+            "data": "Referral dates",
+            "purpose": "Advocacy",
+        }
+        before = db.snapshot(exclude=AUDITED)
+        blank = portal.post("/me/raise", data={**form, "third_party": " "})
+        assert blank.status_code == 422 and "the third party is required" in blank.text
+        assert db.snapshot(exclude=AUDITED) == before
+        done = portal.post("/me/raise", data={**form, "third_party": THIRD_PARTY})
+        assert done.status_code == 200 and "OSR-2026-0001 is recorded" in done.text
+    [email] = _emails(db, "onward.requested")
+    assert email.recipient == people.rep[COUNCIL]
