@@ -135,8 +135,11 @@ def test_a_refusal_is_delivered_to_the_requesting_agency_at_once_with_the_reason
 def test_a_partial_decision_tells_the_requester_and_a_share_tells_nobody(
     db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
 ) -> None:
+    queued = "event = 'isa.outbox.queued'"
+    before = db.count("event_outbox", queued)
     _decide(session, people, now, shared, outcome="share", identity_check="Called back on 0300")
     assert _emails(db, "decision.declined") == []
+    assert db.count("event_outbox", queued) == before
     _decide(
         session,
         people,
@@ -148,6 +151,8 @@ def test_a_partial_decision_tells_the_requester_and_a_share_tells_nobody(
     )
     told = _emails(db, "decision.declined")
     assert {e.recipient for e in told} == {people.rep[POLICE], people.poc[POLICE]}
+    # no flow sends them: the change asks for a delivery run at once
+    assert db.count("event_outbox", queued) == before + 1
     assert all("Disclosed in part only" in e.subject for e in told)
     assert [d.outcome for d in _one(db, SharingDecision)] == [
         SharingOutcome.SHARE,

@@ -22,6 +22,7 @@ from models.tables import (
     ContactRoleAssignment,
     DataQualityNotice,
     DisposalTask,
+    OnwardRequest,
     Review,
     Suspension,
     TrainingRecord,
@@ -82,8 +83,9 @@ CHASED_FROM = (
 
 
 def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
-    """On three active arrangements, a withdrawn consent's notice to the recipient and a data
-    quality notice from it to the discloser, one at each rung of the chase."""
+    """On three active arrangements, a withdrawn consent's notice to the recipient, and a data
+    quality notice and a request to share data onward from it to the discloser, one at each
+    rung of the chase."""
     active = [a["id"] for a in rows[Arrangement] if a["status"] == "active"][: len(CHASED_FROM)]
     for n, (number, (sent, chased)) in enumerate(zip(active, CHASED_FROM, strict=True), 1):
         roles = {
@@ -127,6 +129,21 @@ def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
                 "chased": chased,
             }
         )
+        rows[OnwardRequest].append(
+            {
+                "reference": f"OSR-2027-{n:04d}",
+                "arrangement_id": number,
+                "requester_id": recipient,
+                "owner_id": discloser,
+                "third_party": f"Busy advocacy service {n}",
+                "data": f"Record BUSY-{n}: referral dates",
+                "purpose": "Advocacy",
+                "requested_by": f"nominated.representative@agency{recipient}.example",
+                "requested_at": at,
+                "status": "open",
+                "chased": chased,
+            }
+        )
 
 
 def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
@@ -151,6 +168,7 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
             ConsentWithdrawal,
             ConsentNotice,
             DataQualityNotice,
+            OnwardRequest,
         )
     }
     at = NOW.subtract(years=1)
