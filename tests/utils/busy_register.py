@@ -9,7 +9,8 @@ from typing import Any
 import pendulum
 from sqlalchemy import Engine, insert
 
-from models.enums import ContactRole
+from models.clocks import consultation_chase_rung, request_reminder_rung
+from models.enums import ContactRole, Nation
 from models.tables import (
     AccessGrant,
     Agency,
@@ -22,7 +23,9 @@ from models.tables import (
     ContactRoleAssignment,
     DataQualityNotice,
     DisposalTask,
+    InformationRequest,
     OnwardRequest,
+    RequestConsultation,
     Review,
     Suspension,
     TrainingRecord,
@@ -83,9 +86,10 @@ CHASED_FROM = (
 
 
 def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
-    """On three active arrangements, a withdrawn consent's notice to the recipient, and a data
-    quality notice and a request to share data onward from it to the discloser, one at each
-    rung of the chase."""
+    """On three active arrangements, a withdrawn consent's notice to the recipient, a data
+    quality notice and a request to share data onward from it to the discloser, and an
+    information request the recipient received with its consultation of the discloser, one at
+    each rung of the chase."""
     active = [a["id"] for a in rows[Arrangement] if a["status"] == "active"][: len(CHASED_FROM)]
     for n, (number, (sent, chased)) in enumerate(zip(active, CHASED_FROM, strict=True), 1):
         roles = {
@@ -144,6 +148,50 @@ def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
                 "chased": chased,
             }
         )
+        due = _owing(lambda on: request_reminder_rung(on, DAY, Nation.ENGLAND_AND_WALES), n)
+        rows[InformationRequest].append(
+            {
+                "id": n,
+                "reference": f"IRQ-2027-{n:04d}",
+                "agency_id": recipient,
+                "kind": "foi",
+                "their_ref": f"FOI/BUSY/{n}",
+                "received_on": due.subtract(days=28),
+                "due_on": due,
+                "arrangements": [ref],
+                "summary": f"Referral dates under {ref}",
+                "recorded_by": f"point.of.contact@agency{recipient}.example",
+                "recorded_at": _morning(due.subtract(days=28)),
+                "status": "open",
+                "reminded": n - 1,
+            }
+        )
+        # a consultation owed its first or its second chase (the ladder has two rungs)
+        rung = 2 - n % 2
+        rows[RequestConsultation].append(
+            {
+                "reference": f"IRC-2027-{n:04d}",
+                "request_id": n,
+                "agency_id": discloser,
+                "sent_at": _morning(due.subtract(days=28)),
+                "reply_by": _owing(
+                    lambda on: consultation_chase_rung(on, DAY, Nation.ENGLAND_AND_WALES),
+                    rung,
+                ),
+                "status": "awaiting",
+                "chased": rung - 1,
+            }
+        )
+
+
+def _owing(rung_on: Callable[[pendulum.Date], int], rung: int) -> pendulum.Date:
+    """The date nearest the sweep day on which `rung_on` owes `rung`: found through the clock
+    itself, so the register keeps up with its working days and holidays."""
+    for offset in range(60):
+        for on in (DAY.add(days=offset), DAY.subtract(days=offset)):
+            if rung_on(on) == rung:
+                return on
+    raise AssertionError(f"no date within 60 days of {DAY} owes rung {rung}")
 
 
 def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
@@ -169,6 +217,8 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
             ConsentNotice,
             DataQualityNotice,
             OnwardRequest,
+            InformationRequest,
+            RequestConsultation,
         )
     }
     at = NOW.subtract(years=1)
