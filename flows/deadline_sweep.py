@@ -1,7 +1,7 @@
 """The deadline sweep: the safety net for suspensions and withdrawals (§41, §42, DESIGN §7), and
 the chaser of partners yet to answer a notice: consent withdrawn (§9, §18), data found
 inaccurate (§33), a request to share data onward with a third party (§11, §15), and of
-information requests (§7) nearing or past their statutory due date.
+information requests (§7) nearing or past their statutory due date and security incidents (§29).
 
 Started by: the daily schedule at 06:15 Europe/London (prefect.yaml, the `deadline-sweep`
 deployment: before the access, disposal and review sweeps, so they act on what it changed the
@@ -14,7 +14,11 @@ working days (a reminder at 2, another with its DPO told at 5, the chairs told a
 once; each information request without an outcome reminded to its agency's handlers 5 and 1
 working days before its due date and its DPO and the chairs told the day after, and each
 unanswered consultation of an originator chased 1 and 3 working days after its reply-by date
-(its DPO told at the second), each rung once.
+(its DPO told at the second), each rung once; each security incident still undecided chased as
+far as its hours since awareness owe (the reporting agency's DPO reminded at 24, 48 and 66
+hours; at 72 its signatories and the chairs told: the incident's own checker runs do this on the
+hour, and the sweep schedules none of them again), and each the originator has not acknowledged
+chased in its working days.
 Schedules again any checker run an open suspension or withdrawal is missing (deleting and
 re-creating a deployment, as moving between `isa up` and workers does, drops its scheduled
 runs; a run already scheduled is kept by its idempotency key). Sends the emails (and the Prefect

@@ -218,7 +218,10 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
             60,
             "the deployments' triggers",
         )
-        stage("triggers:     approvals, suspensions, withdrawals and consent start their flows")
+        stage(
+            "triggers:     approvals, suspensions, withdrawals, consent and incidents start "
+            "their flows"
+        )
         published = publish_leftovers(settings)
         if published.published:
             stage(f"published {len(published.published)} Prefect event(s) the register owed")

@@ -184,6 +184,63 @@ def withdrawal_takes_effect(effective_on: _dt.date) -> pendulum.DateTime:
     return pendulum.datetime(effective_on.year, effective_on.month, effective_on.day, tz=LONDON)
 
 
+# --- §29 security incidents: the 72-hour clock ---------------------------------------------
+
+# A personal data breach is reported to the ICO within 72 hours of becoming aware of it (UK GDPR
+# art. 33(1)); until the reporting agency's DPO records whether it is reported, the DPO is
+# reminded this many hours after awareness, and at the 72nd hour the decision is overdue.
+ICO_BREACH_REPORT_HOURS = 72
+INCIDENT_REMINDER_HOURS: tuple[int, int, int] = (24, 48, 66)
+# the rung owed once the 72 hours are up (after the reminders' rungs 1..3)
+INCIDENT_OVERDUE_RUNG = len(INCIDENT_REMINDER_HOURS) + 1
+
+
+def regulator_deadline(aware_at: pendulum.DateTime) -> pendulum.DateTime:
+    """When the 72 hours to report a breach to the ICO run out: 72 real hours after awareness,
+    counted in UTC, so a clock change in between neither adds nor takes an hour."""
+    return to_utc(aware_at).add(hours=ICO_BREACH_REPORT_HOURS)
+
+
+def incident_check_times(aware_at: pendulum.DateTime) -> dict[int, pendulum.DateTime]:
+    """Rung N of an undecided incident -> the instant it is owed (UTC): reminders at 24, 48 and
+    66 hours after awareness (rungs 1-3), overdue at 72 (rung 4)."""
+    start = to_utc(aware_at)
+    times = {
+        rung: start.add(hours=hours) for rung, hours in enumerate(INCIDENT_REMINDER_HOURS, start=1)
+    }
+    times[INCIDENT_OVERDUE_RUNG] = regulator_deadline(aware_at)
+    return times
+
+
+def incident_rung(aware_at: pendulum.DateTime, at: pendulum.DateTime) -> int:
+    """How far an undecided incident is owed chasing at instant `at`: 0 nothing yet, 1..3 the
+    reminders at 24, 48 and 66 hours, 4 overdue (72 hours up). Each rung is owed from its exact
+    instant on."""
+    moment = to_utc(at)
+    return sum(1 for due in incident_check_times(aware_at).values() if moment >= due)
+
+
+def hours_since(aware_at: pendulum.DateTime, at: pendulum.DateTime) -> int:
+    """Whole hours from awareness to `at` (real hours; negative before awareness)."""
+    seconds = (to_utc(at) - to_utc(aware_at)).total_seconds()
+    return int(seconds // 3600)
+
+
+def decided_in_time(aware_at: pendulum.DateTime, decided_at: pendulum.DateTime) -> bool:
+    """Whether the decision on reporting to the ICO was recorded within the 72 hours (the
+    deadline instant itself still counts)."""
+    return to_utc(decided_at) <= regulator_deadline(aware_at)
+
+
+def chase_instant(as_of: _dt.date, now: pendulum.DateTime) -> pendulum.DateTime:
+    """The instant a run for day `as_of` chases hour-precise waits up to: `now`, or for a day
+    already past (a replay) the last instant of that London day, so it owes no more than that
+    day did."""
+    if _as_date(as_of) >= local_date(now):
+        return to_utc(now)
+    return to_utc(_end_of_local_day(_as_date(as_of)))
+
+
 # --- reviews and reminders ----------------------------------------------------------------
 
 

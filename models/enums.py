@@ -164,6 +164,14 @@ class OnwardRequestStatus(StrEnum):
     REFUSED = "refused"
 
 
+class IncidentStatus(StrEnum):
+    """A security incident in which information received from a partner was compromised (§29):
+    open until the reporting agency's DPO records whether it is reported to the ICO."""
+
+    REPORTED = "reported"
+    DECIDED = "decided"
+
+
 class ConsentNoticeStatus(StrEnum):
     """A partner's notice that a data subject withdrew consent (§9, §18): pending until its
     nominated representative acknowledges that processing has ceased."""

@@ -892,3 +892,152 @@ class OnwardSharingAnswered(DomainEvent):
     consented: bool
     reason: str
     by: str
+
+
+# --- a security incident that compromised a partner's information (§29) -----------------------
+
+
+@dataclass(frozen=True)
+class IncidentReported(DomainEvent):
+    """`reporter` became aware at `aware_at` (ISO, UTC) of a security breach compromising
+    information `agency`, the originator, disclosed to it under `arrangement` (`what`, in
+    references): the originator's nominated representatives and DPO are told and asked to
+    acknowledge; the 72 hours to report it to the ICO end at `deadline`."""
+
+    name = "incident.reported"
+    incident: str
+    arrangement: str
+    agency: str
+    reporter: str
+    what: str
+    aware_at: str
+    deadline: str
+    # the reporter's suspension raised with it (§41), or ""
+    suspension: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentDecisionOwed(DomainEvent):
+    """The reporting agency (`agency`)'s DPO is asked to record whether incident `incident` is
+    reported to the ICO, by `deadline`."""
+
+    name = "incident.decision_owed"
+    incident: str
+    arrangement: str
+    agency: str
+    originator: str
+    what: str
+    aware_at: str
+    deadline: str
+
+
+@dataclass(frozen=True)
+class IncidentReminded(DomainEvent):
+    """`hours` after awareness the decision on reporting to the ICO is not recorded: the
+    reporting agency's DPO is reminded."""
+
+    name = "incident.reminder"
+    incident: str
+    arrangement: str
+    agency: str
+    originator: str
+    aware_at: str
+    deadline: str
+    hours: int
+
+
+@dataclass(frozen=True)
+class IncidentOverdue(DomainEvent):
+    """The 72 hours are up with no decision recorded: the reporting agency's DPO and
+    signatories and the monitoring group's chairs are told."""
+
+    name = "incident.overdue"
+    incident: str
+    arrangement: str
+    agency: str
+    originator: str
+    aware_at: str
+    deadline: str
+    hours: int
+
+
+@dataclass(frozen=True)
+class IncidentDecided(DomainEvent):
+    """The reporting agency's DPO `by` recorded whether the breach is reported to the ICO
+    (`notify_regulator`) and why; the originator (`agency`) is told."""
+
+    name = "incident.decided"
+    incident: str
+    arrangement: str
+    agency: str
+    reporter: str
+    notify_regulator: bool
+    reason: str
+    by: str
+    decided_at: str
+    in_time: bool
+
+
+@dataclass(frozen=True)
+class IncidentDecidedLate(DomainEvent):
+    """The decision came after the 72 hours: the monitoring group's chairs, told it was
+    overdue, are told it is now recorded."""
+
+    name = "incident.decided_late"
+    incident: str
+    arrangement: str
+    agency: str
+    originator: str
+    notify_regulator: bool
+    reason: str
+    decided_at: str
+    hours: int
+
+
+@dataclass(frozen=True)
+class IncidentAcknowledged(DomainEvent):
+    """The originator (`agency`)'s nominated representative or DPO `by` acknowledged being
+    told of the incident."""
+
+    name = "incident.acknowledged"
+    incident: str
+    agency: str
+    by: str
+
+
+@dataclass(frozen=True)
+class IncidentAcknowledgementChased(DomainEvent):
+    """The originator (`agency`) has not acknowledged incident `incident` after `working_days`
+    of its working days: its nominated representatives and DPO are reminded."""
+
+    name = "incident.acknowledgement_reminder"
+    incident: str
+    arrangement: str
+    agency: str
+    reporter: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class IncidentAcknowledgementOverdue(DomainEvent):
+    """Still unacknowledged at the second rung: reminded again, the originator's signatories
+    told."""
+
+    name = "incident.acknowledgement_overdue"
+    incident: str
+    arrangement: str
+    agency: str
+    reporter: str
+    working_days: int
+
+
+@dataclass(frozen=True)
+class IncidentAcknowledgementEscalated(DomainEvent):
+    """Still unacknowledged after the chase's last rung: the chairs are told."""
+
+    name = "incident.acknowledgement_escalated"
+    incident: str
+    arrangement: str
+    agency: str
+    reporter: str
+    working_days: int

@@ -17,6 +17,7 @@ from models.enums import (
     ConsultationStatus,
     DataQualityStatus,
     DisposalTaskStatus,
+    IncidentStatus,
     InformationRequestStatus,
     OnwardRequestStatus,
     ReviewStatus,
@@ -213,6 +214,18 @@ ONWARD_REQUEST = Lifecycle(
     },
 )
 
+N = IncidentStatus
+SECURITY_INCIDENT = Lifecycle(
+    name="security incident",
+    states=IncidentStatus,
+    initial=N.REPORTED,
+    final=frozenset({N.DECIDED}),
+    transitions={
+        # the reporting agency's DPO records whether the breach is reported to the ICO
+        (N.REPORTED, "decide"): N.DECIDED,
+    },
+)
+
 W = WithdrawalStatus
 WITHDRAWAL = Lifecycle(
     name="withdrawal",
@@ -237,5 +250,6 @@ ALL: tuple[Lifecycle[Any], ...] = (
     INFORMATION_REQUEST,
     CONSULTATION,
     ONWARD_REQUEST,
+    SECURITY_INCIDENT,
     WITHDRAWAL,
 )

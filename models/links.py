@@ -52,6 +52,12 @@ class LinkAction(StrEnum):
     # the originating agency's nominated representative consents to, or refuses, a recipient's
     # sharing of its data onward with a third party (§11, §15)
     ANSWER_ONWARD = "answer_onward"
+    # the reporting agency's DPO records whether a security incident is reported to the ICO,
+    # and why (§29)
+    DECIDE_INCIDENT = "decide_incident"
+    # the originating agency's nominated representative or DPO acknowledges being told of a
+    # security incident that compromised its data (§29)
+    ACKNOWLEDGE_INCIDENT = "acknowledge_incident"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
 

@@ -17,6 +17,7 @@ from models.enums import (
     ContactRole,
     DataQualityStatus,
     DisposalTaskStatus,
+    IncidentStatus,
     InformationRequestStatus,
     MeetingOutcome,
     Nation,
@@ -661,6 +662,62 @@ class OnwardRequest(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_column=utc_column())
     # how far an unanswered request has been chased (models.clocks.chase_rung)
     chased: int = Field(default=0, nullable=False)
+
+
+class SecurityIncident(SQLModel, table=True):
+    """A security breach in which information an agency received from a partner was compromised
+    (§29): the originator is told at once and acknowledges; the reporting agency's DPO records,
+    against the 72 hours from awareness, whether it is reported to the ICO and why. `what` is
+    emailed, so it holds references, never personal detail."""
+
+    __tablename__ = "security_incident"
+    __table_args__ = (
+        _nonblank("what"),
+        CheckConstraint("originator_id <> agency_id", name="originator_is_another_agency"),
+        CheckConstraint("aware_at <= reported_at", name="aware_before_reported"),
+        CheckConstraint(
+            "status = 'reported' OR (decided_at IS NOT NULL AND decided_by IS NOT NULL "
+            "AND notify_regulator IS NOT NULL AND decision_reason IS NOT NULL "
+            "AND decided_in_time IS NOT NULL)",
+            name="decision_recorded",
+        ),
+        CheckConstraint(
+            "(acknowledged_at IS NULL) = (acknowledged_by IS NULL)",
+            name="acknowledgement_recorded",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    # the agency where the information was compromised, which reports it
+    agency_id: int = Field(foreign_key="agency.id", nullable=False)
+    # the agency that disclosed the information: the originator (§29)
+    originator_id: int = Field(foreign_key="agency.id", nullable=False)
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    aware_at: datetime = Field(sa_column=utc_column(nullable=False))
+    reported_by: str = Field(nullable=False)
+    reported_at: datetime = Field(sa_column=utc_column(nullable=False))
+    status: IncidentStatus = Field(
+        default=IncidentStatus.REPORTED, sa_column=enum_column(IncidentStatus)
+    )
+    notify_regulator: bool | None = None
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text))
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # whether the decision came within the 72 hours (models.clocks.decided_in_time)
+    decided_in_time: bool | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # the suspension of the reporting agency raised with it, if any (its reason names the
+    # incident: the two point at each other)
+    suspension_id: int | None = Field(default=None, foreign_key="suspension.id")
+    # how far an undecided incident has been chased (models.clocks.incident_rung):
+    # 1-3 the DPO reminded at 24, 48, 66 hours, 4 overdue with its signatories and the chairs told
+    chased: int = Field(default=0, nullable=False)
+    # how far an unacknowledged notice to the originator has been chased, in its working days
+    # (models.clocks.chase_rung): 1 reminded, 2 reminded with its signatories told, 3 the chairs
+    acknowledgement_chased: int = Field(default=0, nullable=False)
 
 
 class ReferenceCounter(SQLModel, table=True):

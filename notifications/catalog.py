@@ -137,6 +137,12 @@ REPLY_TO_CONSULTATION = Ask(
 # the agency that received such a request records its outcome
 RECORD_OUTCOME = Ask(LinkAction.CLOSE_REQUEST, ("nominated_representative", "dpo"), "request")
 ANSWER_ONWARD = Ask(LinkAction.ANSWER_ONWARD, ("nominated_representative",), "request")
+# the reporting agency's DPO decides on reporting to the ICO; the originator's officers
+# acknowledge being told (§29)
+DECIDE_ON_REPORTING = Ask(LinkAction.DECIDE_INCIDENT, ("dpo",), "incident")
+ACKNOWLEDGE_INCIDENT = Ask(
+    LinkAction.ACKNOWLEDGE_INCIDENT, ("nominated_representative", "dpo"), "incident"
+)
 CHAIR_THE_MEETING = Ask(LinkAction.MEETING, ("chair",), "suspension", deadline="suspension.ends_at")
 
 
@@ -180,6 +186,11 @@ class Notice:
 
 # An arrangement ended: the disposal flow schedules the destruction of its data.
 ENDED = Publish("isa.arrangement.ended", "arrangement")
+# An incident's decision recorded: its flow cancels the checker runs still scheduled for it.
+INCIDENT_DECIDED = Publish("isa.incident.decided", "incident")
+# What chases an incident's decision on reporting to the ICO: withdrawn, if still unsent, once
+# it is recorded.
+INCIDENT_CHASERS = ("incident.decision_owed", "incident.reminder", "incident.overdue")
 # A suspension settled (ended, resumed, or ended by its agency's withdrawal): its flow cancels
 # the checker runs still scheduled for it.
 SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
@@ -679,6 +690,86 @@ _ENTRIES = (
         template="onward_answered",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         cancels=("onward.requested", "onward.chased", "onward.overdue", "onward.escalated"),
+    ),
+    # --- a security incident compromising a partner's information (§29): the originator told at
+    # once, the reporting agency's DPO asked to decide on reporting to the ICO within 72 hours ---
+    Notice(
+        "incident.reported",
+        subject="incident",
+        template="incident_reported",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        publishes=(Publish("isa.incident.raised", "incident"),),
+        ask=ACKNOWLEDGE_INCIDENT,
+    ),
+    Notice(
+        "incident.decision_owed",
+        subject="incident",
+        template="incident_decision_owed",
+        audiences=(Audience.AGENCY_DPOS,),
+        ask=DECIDE_ON_REPORTING,
+    ),
+    Notice(
+        "incident.reminder",
+        subject="incident",
+        template="incident_reminder",
+        audiences=(Audience.AGENCY_DPOS,),
+        occurrence=("event.hours",),
+        ask=DECIDE_ON_REPORTING,
+    ),
+    Notice(
+        "incident.overdue",
+        subject="incident",
+        template="incident_overdue",
+        audiences=(Audience.AGENCY_DPOS, Audience.AGENCY_SIGNATORIES, Audience.CHAIRS),
+        cancels=("incident.reminder",),
+        ask=DECIDE_ON_REPORTING,
+    ),
+    Notice(
+        "incident.decided",
+        subject="incident",
+        template="incident_decided",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        cancels=INCIDENT_CHASERS,
+        publishes=(INCIDENT_DECIDED,),
+    ),
+    Notice(
+        "incident.decided_late",
+        subject="incident",
+        template="incident_decided_late",
+        audiences=(Audience.CHAIRS,),
+    ),
+    Notice(
+        "incident.acknowledged",
+        subject="incident",
+        cancels=(
+            "incident.acknowledgement_reminder",
+            "incident.acknowledgement_overdue",
+        ),
+    ),
+    # --- the originator's acknowledgement chased in its working days (the deadline sweep) ---
+    Notice(
+        "incident.acknowledgement_reminder",
+        subject="incident",
+        template="incident_unacknowledged",
+        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
+        ask=ACKNOWLEDGE_INCIDENT,
+    ),
+    Notice(
+        "incident.acknowledgement_overdue",
+        subject="incident",
+        template="incident_unacknowledged",
+        audiences=(
+            Audience.AGENCY_REPRESENTATIVES,
+            Audience.AGENCY_DPOS,
+            Audience.AGENCY_SIGNATORIES,
+        ),
+        ask=ACKNOWLEDGE_INCIDENT,
+    ),
+    Notice(
+        "incident.acknowledgement_escalated",
+        subject="incident",
+        template="incident_unacknowledged",
+        audiences=(Audience.CHAIRS,),
     ),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(

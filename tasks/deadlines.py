@@ -2,7 +2,8 @@
 runs would, every withdrawal whose date has come carried out, every unacknowledged notice of a
 withdrawn consent, every uncorrected data quality notice, every unanswered request to share data
 onward and every information request nearing or past its due date (and its unanswered
-consultations) chased, each action once."""
+consultations) chased, and every security incident still undecided chased on its 72-hour clock,
+each action once."""
 
 from datetime import date
 
@@ -14,6 +15,7 @@ from models.enums import SuspensionStatus, WithdrawalStatus
 from models.events import WithdrawalCompleted
 from models.tables import Suspension, Withdrawal
 from tasks.consent import chase_consent_notices
+from tasks.incidents import chase_incidents
 from tasks.lookup import suspension_by_ref
 from tasks.onward import chase_onward_requests
 from tasks.quality import chase_data_quality
@@ -88,4 +90,5 @@ def sweep_deadlines(
     quality = chase_data_quality(session, as_of=as_of, actor=actor, now=now)
     onward = chase_onward_requests(session, as_of=as_of, actor=actor, now=now)
     requests = chase_requests(session, as_of=as_of, actor=actor, now=now)
-    return [suspensions, withdrawals, consent, quality, onward, requests]
+    incidents = chase_incidents(session, as_of=as_of, actor=actor, now=now)
+    return [suspensions, withdrawals, consent, quality, onward, requests, incidents]

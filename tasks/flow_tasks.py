@@ -17,6 +17,7 @@ from tasks import access_sweep, deadlines, disposal, runtime
 from tasks.audit import save_checkpoint, take_checkpoint
 from tasks.consent import ConsentStory, chase_consent_notices, consent_story
 from tasks.disposal import schedule_ended_arrangements
+from tasks.incidents import IncidentStory, chase_incidents, incident_story
 from tasks.matters import (
     MatterStory,
     SignOffWait,
@@ -204,6 +205,27 @@ def read_consent(consent: str) -> ConsentStory:
     """The withdrawal of consent as its flow reports it (an unknown reference fails at once)."""
     with runtime.session() as session:
         return consent_story(session, consent)
+
+
+@task(**RETRYING)
+def chase_incident(incident: str, as_of: date) -> list[dict[str, Any]]:
+    """Whatever the hours since awareness owe the undecided incident, each rung once."""
+    with runtime.session() as session:
+        report = chase_incidents(
+            session,
+            as_of=as_of,
+            actor=runtime.SYSTEM_ACTOR,
+            now=runtime.now(),
+            incident=incident,
+        )
+    return report.acted
+
+
+@task(**RETRYING)
+def read_incident(incident: str) -> IncidentStory:
+    """The security incident as its flow reports it (an unknown reference fails at once)."""
+    with runtime.session() as session:
+        return incident_story(session, incident, runtime.now())
 
 
 @task(**RETRYING)

@@ -15,7 +15,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from core.db import BEFORE_COMMIT, EVIDENCE
-from models.clocks import parse_datetime, suspension_day
+from models.clocks import hours_since, parse_datetime, regulator_deadline, suspension_day
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
@@ -24,6 +24,7 @@ from models.enums import (
     ContactRole,
     DataQualityStatus,
     DisposalTaskStatus,
+    IncidentStatus,
     InformationRequestStatus,
     MeetingOutcome,
     OnwardRequestStatus,
@@ -51,6 +52,7 @@ from models.tables import (
     OverseasTransfer,
     RequestConsultation,
     Review,
+    SecurityIncident,
     SignOff,
     Suspension,
 )
@@ -62,6 +64,7 @@ from tasks.access import attest_access, revoke_access
 from tasks.arrangements import approve_arrangement, complete_review, reject_arrangement
 from tasks.consent import acknowledge_consent
 from tasks.disposal import confirm_disposal
+from tasks.incidents import acknowledge_incident, decide_incident
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
 from tasks.onward import answer_onward_sharing
 from tasks.quality import correct_data
@@ -152,6 +155,24 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
             grant.attested_at
         ) >= pendulum.instance(row.created_at):
             return f"{row.subject_ref} was re-attested on {long_datetime(grant.attested_at)}"
+        return ""
+    if action in (LinkAction.DECIDE_INCIDENT, LinkAction.ACKNOWLEDGE_INCIDENT):
+        incident = session.exec(
+            select(SecurityIncident).where(SecurityIncident.reference == row.subject_ref)
+        ).first()
+        if incident is None:
+            return f"{row.subject_ref} is not in the register"
+        if action is LinkAction.DECIDE_INCIDENT and incident.status != IncidentStatus.REPORTED:
+            assert incident.decided_at is not None
+            return (
+                f"the decision on {row.subject_ref} was recorded by {incident.decided_by} on "
+                f"{long_datetime(incident.decided_at)}"
+            )
+        if action is LinkAction.ACKNOWLEDGE_INCIDENT and incident.acknowledged_at is not None:
+            return (
+                f"{row.subject_ref} was acknowledged by {incident.acknowledged_by} on "
+                f"{long_datetime(incident.acknowledged_at)}"
+            )
         return ""
     if action is LinkAction.CORRECT_DATA:
         found = session.exec(
@@ -712,6 +733,47 @@ def onward_view(session: Session, request: str) -> OnwardView:
 
 
 @dataclass(frozen=True)
+class IncidentView:
+    """A security incident as the reporting agency's DPO deciding on reporting it, or the
+    originator acknowledging it, sees it: the 72-hour clock in London time."""
+
+    incident: str
+    arrangement: str
+    title: str
+    agency: str
+    originator: str
+    what: str
+    aware: str
+    deadline: str
+    hours: int
+    reported: str
+
+
+def incident_view(session: Session, incident: str, now: pendulum.DateTime) -> IncidentView:
+    held = session.exec(
+        select(SecurityIncident).where(SecurityIncident.reference == incident)
+    ).first()
+    if held is None:
+        raise NotFound(f"no security incident {incident!r}")
+    isa = session.get(Arrangement, held.arrangement_id)
+    reporter, source = session.get(Agency, held.agency_id), session.get(Agency, held.originator_id)
+    assert isa is not None and reporter is not None and source is not None
+    aware = pendulum.instance(held.aware_at)
+    return IncidentView(
+        incident=held.reference,
+        arrangement=isa.reference,
+        title=isa.title,
+        agency=reporter.name,
+        originator=source.name,
+        what=held.what,
+        aware=long_datetime(aware),
+        deadline=long_datetime(regulator_deadline(aware)),
+        hours=hours_since(aware, now),
+        reported=long_datetime(held.reported_at),
+    )
+
+
+@dataclass(frozen=True)
 class MeetingView:
     """A suspension as the chair who sets and records its meeting sees it."""
 
@@ -804,6 +866,13 @@ def confirmation_sentence(link: Link, version: int | None = None, decision: str 
             f"I confirm that {link.agency} has ceased processing this data subject's data "
             f"({link.subject})"
         )
+    if link.action is LinkAction.DECIDE_INCIDENT:
+        return (
+            f"I record, as data protection officer for {link.agency}, the decision on reporting "
+            f"{link.subject} to the ICO and its reason, as set out here"
+        )
+    if link.action is LinkAction.ACKNOWLEDGE_INCIDENT:
+        return f"I acknowledge that {link.agency} has been told of security incident {link.subject}"
     if link.action is LinkAction.CORRECT_DATA:
         return (
             f"I record that {link.agency} has corrected the data ({link.subject}), as set out here"
@@ -836,6 +905,8 @@ _AUDIT_ACTION = {
     (LinkAction.CLOSE_REQUEST, ""): ("request.close", "information_request"),
     (LinkAction.ANSWER_ONWARD, "consent"): ("onward.answer", "onward_request"),
     (LinkAction.ANSWER_ONWARD, "refuse"): ("onward.answer", "onward_request"),
+    (LinkAction.DECIDE_INCIDENT, ""): ("incident.decide", "security_incident"),
+    (LinkAction.ACKNOWLEDGE_INCIDENT, ""): ("incident.acknowledge", "security_incident"),
     (LinkAction.MEETING, "schedule"): ("meeting.schedule", "suspension"),
     (LinkAction.MEETING, "record"): ("meeting.record", "suspension"),
     (LinkAction.REVIEW, ""): ("review.complete", "arrangement"),
@@ -861,6 +932,8 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.CORRECT_DATA: ("",),
         LinkAction.REPLY_CONSULTATION: ("",),
         LinkAction.CLOSE_REQUEST: ("",),
+        LinkAction.DECIDE_INCIDENT: ("",),
+        LinkAction.ACKNOWLEDGE_INCIDENT: ("",),
         LinkAction.MEETING: ("schedule", "record"),
         LinkAction.REVIEW: ("",),
         LinkAction.ATTEST: ("keep", "revoke"),
@@ -873,6 +946,8 @@ def _decision(link: Link, confirmation: Confirmation) -> str:
         LinkAction.CORRECT_DATA,
         LinkAction.REPLY_CONSULTATION,
         LinkAction.CLOSE_REQUEST,
+        LinkAction.DECIDE_INCIDENT,
+        LinkAction.ACKNOWLEDGE_INCIDENT,
     )
     decision = "" if single else confirmation.decision
     if decision not in allowed:
@@ -1024,6 +1099,18 @@ def _run(
             actor=actor,
             now=now,
         )
+    if link.action is LinkAction.DECIDE_INCIDENT:
+        # the form's yes/no choice comes as its outcome
+        return decide_incident(
+            session,
+            incident=link.subject,
+            notify_regulator=confirmation.outcome,
+            reason=confirmation.reason,
+            actor=actor,
+            now=now,
+        )
+    if link.action is LinkAction.ACKNOWLEDGE_INCIDENT:
+        return acknowledge_incident(session, incident=link.subject, actor=actor, now=now)
     if link.action is LinkAction.REVIEW:
         try:
             reviewed = ReviewOutcome(confirmation.outcome)

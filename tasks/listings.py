@@ -201,6 +201,65 @@ onward_request = table(
     column("answered_at", UTCDateTime()),
     column("chased"),
 )
+security_incident = table(
+    "security_incident",
+    column("id"),
+    column("reference"),
+    column("arrangement_id"),
+    column("agency_id"),
+    column("originator_id"),
+    column("what"),
+    column("aware_at", UTCDateTime()),
+    column("reported_by"),
+    column("reported_at", UTCDateTime()),
+    column("status"),
+    column("notify_regulator", Boolean()),
+    column("decision_reason"),
+    column("decided_by"),
+    column("decided_at", UTCDateTime()),
+    column("decided_in_time", Boolean()),
+    column("acknowledged_by"),
+    column("acknowledged_at", UTCDateTime()),
+    column("suspension_id"),
+    column("chased"),
+)
+information_request = table(
+    "information_request",
+    column("id"),
+    column("reference"),
+    column("agency_id"),
+    column("kind"),
+    column("their_ref"),
+    column("received_on", Date()),
+    column("due_on", Date()),
+    column("arrangements", JSON()),
+    column("summary"),
+    column("recorded_by"),
+    column("recorded_at", UTCDateTime()),
+    column("status"),
+    column("outcome"),
+    column("outcome_note"),
+    column("closed_by"),
+    column("closed_at", UTCDateTime()),
+    column("within_due", Boolean()),
+    column("reminded"),
+)
+request_consultation = table(
+    "request_consultation",
+    column("id"),
+    column("reference"),
+    column("request_id"),
+    column("agency_id"),
+    column("sent_at", UTCDateTime()),
+    column("reply_by", Date()),
+    column("status"),
+    column("objection"),
+    column("comments"),
+    column("replied_by"),
+    column("replied_at", UTCDateTime()),
+    column("chased"),
+)
+suspension = table("suspension", column("id"), column("reference"))
 outbox = table(
     "outbox",
     column("id"),
@@ -848,6 +907,93 @@ def onward_requests(conn: Connection, *, open_only: bool = False) -> list[Onward
             reason=row.answer_reason,
             answered_by=row.answered_by,
             answered_at=row.answered_at.isoformat() if row.answered_at else None,
+            chased=row.chased,
+        )
+        for row in conn.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    incident: str
+    arrangement: str
+    agency: str
+    originator: str
+    what: str
+    reported_by: str
+    aware_at: str
+    regulator_deadline: str
+    # whole hours since awareness at the listing's `now`, against the 72
+    hours_since_aware: int
+    status: str
+    notify_regulator: bool | None
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: str | None
+    decided_in_time: bool | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    # the reporting agency's suspension raised with it, if any
+    suspension: str | None
+    chased: int
+
+
+def incidents(conn: Connection, *, now: Any, open_only: bool = False) -> list[IncidentRow]:
+    """Every security incident, oldest awareness first, with its hours since awareness at `now`
+    (ISA_NOW replays it); `open_only`: those whose decision on reporting is not yet recorded."""
+    # the 72-hour clock is the one the use cases keep; loaded only by this listing
+    from models.clocks import hours_since, regulator_deadline
+
+    i, r = security_incident.c, arrangement.c
+    reporter, source = agency.alias("reporter"), agency.alias("originator")
+    stmt = (
+        select(
+            i.reference,
+            r.reference.label("arrangement"),
+            reporter.c.name.label("agency"),
+            source.c.name.label("originator"),
+            i.what,
+            i.reported_by,
+            i.aware_at,
+            i.status,
+            i.notify_regulator,
+            i.decision_reason,
+            i.decided_by,
+            i.decided_at,
+            i.decided_in_time,
+            i.acknowledged_by,
+            i.acknowledged_at,
+            suspension.c.reference.label("suspension"),
+            i.chased,
+        )
+        .join_from(security_incident, arrangement, r.id == i.arrangement_id)
+        .join(reporter, reporter.c.id == i.agency_id)
+        .join(source, source.c.id == i.originator_id)
+        .outerjoin(suspension, suspension.c.id == i.suspension_id)
+        .order_by(i.aware_at, i.id)
+    )
+    if open_only:
+        stmt = stmt.where(i.status == "reported")
+    return [
+        IncidentRow(
+            incident=row.reference,
+            arrangement=row.arrangement,
+            agency=row.agency,
+            originator=row.originator,
+            what=row.what,
+            reported_by=row.reported_by,
+            aware_at=row.aware_at.isoformat(),
+            regulator_deadline=regulator_deadline(row.aware_at).isoformat(),
+            hours_since_aware=hours_since(row.aware_at, row.decided_at or now),
+            status=row.status,
+            notify_regulator=row.notify_regulator,
+            decision_reason=row.decision_reason,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at.isoformat() if row.decided_at else None,
+            decided_in_time=row.decided_in_time,
+            acknowledged_by=row.acknowledged_by,
+            acknowledged_at=row.acknowledged_at.isoformat() if row.acknowledged_at else None,
+            suspension=row.suspension,
             chased=row.chased,
         )
         for row in conn.execute(stmt)

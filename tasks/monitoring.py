@@ -22,6 +22,7 @@ from models.enums import (
     ConsultationStatus,
     DataQualityStatus,
     DisposalTaskStatus,
+    IncidentStatus,
     InformationRequestStatus,
     OnwardRequestStatus,
     RequestKind,
@@ -42,6 +43,7 @@ from models.tables import (
     OnwardRequest,
     RequestConsultation,
     Review,
+    SecurityIncident,
     SharingDecision,
     Suspension,
     TrainingRecord,
@@ -257,6 +259,41 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
                     col(OnwardRequest.answered_at) >= end,
                 )
             )
+        ),
+        "security_incidents": count(
+            select(func.count())
+            .select_from(SecurityIncident)
+            .where(_between(col(SecurityIncident.reported_at), start, end))
+        ),
+        "security_incidents_reported_to_the_ico": count(
+            select(func.count())
+            .select_from(SecurityIncident)
+            .where(col(SecurityIncident.notify_regulator).is_(True))
+            .where(_between(col(SecurityIncident.decided_at), start, end))
+        ),
+        "security_incidents_not_reported_to_the_ico": count(
+            select(func.count())
+            .select_from(SecurityIncident)
+            .where(col(SecurityIncident.notify_regulator).is_(False))
+            .where(_between(col(SecurityIncident.decided_at), start, end))
+        ),
+        "security_incidents_decided_after_72_hours": count(
+            select(func.count())
+            .select_from(SecurityIncident)
+            .where(col(SecurityIncident.decided_in_time).is_(False))
+            .where(_between(col(SecurityIncident.decided_at), start, end))
+        ),
+        "security_incidents_undecided_now": count(
+            select(func.count())
+            .select_from(SecurityIncident)
+            .where(SecurityIncident.status == IncidentStatus.REPORTED)
+            .where(col(SecurityIncident.reported_at) < end)
+        ),
+        "security_incidents_unacknowledged_now": count(
+            select(func.count())
+            .select_from(SecurityIncident)
+            .where(col(SecurityIncident.acknowledged_at).is_(None))
+            .where(col(SecurityIncident.reported_at) < end)
         ),
         "consent_notices_unacknowledged_now": count(
             select(func.count())

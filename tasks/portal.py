@@ -11,7 +11,7 @@ import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.clocks import local_date, request_reminder_rung, suspension_day
+from models.clocks import local_date, regulator_deadline, request_reminder_rung, suspension_day
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
@@ -20,6 +20,7 @@ from models.enums import (
     ContactRole,
     DataQualityStatus,
     DisposalTaskStatus,
+    IncidentStatus,
     InformationRequestStatus,
     OnwardRequestStatus,
     SuspensionStatus,
@@ -44,6 +45,7 @@ from models.tables import (
     OnwardRequest,
     RequestConsultation,
     Review,
+    SecurityIncident,
     SignOff,
     Suspension,
 )
@@ -245,6 +247,48 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"{asked.third_party}",
                     "consent or refuse",
                     f"asked {long_datetime(asked.requested_at)}",
+                )
+            )
+    if who.agency is not None and who.has(ContactRole.DPO):
+        for incident, isa in session.exec(
+            select(SecurityIncident, Arrangement)
+            .join(Arrangement, col(Arrangement.id) == SecurityIncident.arrangement_id)
+            .where(SecurityIncident.status == IncidentStatus.REPORTED)
+            .where(
+                SecurityIncident.agency_id
+                == select(Agency.id).where(Agency.name == who.agency).scalar_subquery()
+            )
+            .order_by(col(SecurityIncident.aware_at))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.DECIDE_INCIDENT,
+                    incident.reference,
+                    f"security incident under {isa.reference}: {isa.title}",
+                    "record whether it is reported to the ICO, and why",
+                    long_datetime(regulator_deadline(pendulum.instance(incident.aware_at))),
+                )
+            )
+    if who.agency is not None and (
+        who.has(ContactRole.NOMINATED_REPRESENTATIVE) or who.has(ContactRole.DPO)
+    ):
+        for incident, isa in session.exec(
+            select(SecurityIncident, Arrangement)
+            .join(Arrangement, col(Arrangement.id) == SecurityIncident.arrangement_id)
+            .where(col(SecurityIncident.acknowledged_at).is_(None))
+            .where(
+                SecurityIncident.originator_id
+                == select(Agency.id).where(Agency.name == who.agency).scalar_subquery()
+            )
+            .order_by(col(SecurityIncident.reported_at))
+        ).all():
+            waiting.append(
+                Waiting(
+                    LinkAction.ACKNOWLEDGE_INCIDENT,
+                    incident.reference,
+                    f"security incident compromising your data under {isa.reference}",
+                    "acknowledge that your agency has been told",
+                    f"told {long_datetime(incident.reported_at)}",
                 )
             )
     if who.agency is not None and (

@@ -73,58 +73,66 @@ def raise_suspension(
         home = agency_by_name(session, agency, lock=True)
         who = resolve_actor(session, actor)
         require_role_at(who, home, ContactRole.SIGNATORY, to=f"suspend {home.name}")
-        running = open_suspension(session, home.id)
-        if running is not None:
-            raise Refused(
-                f"{home.name} is already suspended under {running.reference} until "
-                f"{local_date(pendulum.instance(running.ends_at)).to_date_string()}; "
-                "a second suspension is refused"
-            )
-        reference = uow.next_reference("SUS")
-        assert home.id is not None
-        suspension = Suspension(
-            reference=reference,
-            agency_id=home.id,
-            reason=reason,
-            raised_by=who.email,
-            raised_at=now,
-            meeting_deadline=suspension_meeting_deadline(now),
-            ends_at=suspension_end(now),
-        )
-        session.add(suspension)
-        session.flush()
-        uow.record(
-            "suspension.raise",
-            subject_type="suspension",
-            subject_ref=reference,
-            after={
-                "status": suspension.status,
-                "agency": home.name,
-                "reason": reason,
-                "meeting_deadline": suspension.meeting_deadline,
-                "ends_at": suspension.ends_at,
-            },
-        )
-        move_agency(uow, home, "suspend", suspension=reference)
-        suspended: list[str] = []
-        for arrangement in live_arrangements(session, home.id):
-            if arrangement.status != ArrangementStatus.ACTIVE:
-                continue
-            transition(uow, arrangement, "suspend", suspension=reference)
-            for grant in grants_of(session, arrangement.id, AccessGrantStatus.ACTIVE):
-                end_grant(uow, grant, "pause", f"{home.name} suspended under {reference}")
-            suspended.append(arrangement.reference)
-        uow.emit(
-            SuspensionRaised(
-                suspension=reference,
-                agency=home.name,
-                reason=reason,
-                meeting_deadline=suspension.meeting_deadline.isoformat(),
-                ends_at=suspension.ends_at.isoformat(),
-                arrangements=tuple(suspended),
-            )
-        )
+        suspend_agency(uow, home, reason, by=who.email)
         return uow.events
+
+
+def suspend_agency(uow: UnitOfWork, home: Agency, reason: str, *, by: str) -> Suspension:
+    """Inside a unit of work whose actor may suspend `home` (its signatory): suspend it for 30
+    days, its active arrangements and their access with it; a second suspension is refused."""
+    session, now = uow.session, uow.now
+    running = open_suspension(session, home.id)
+    if running is not None:
+        raise Refused(
+            f"{home.name} is already suspended under {running.reference} until "
+            f"{local_date(pendulum.instance(running.ends_at)).to_date_string()}; "
+            "a second suspension is refused"
+        )
+    reference = uow.next_reference("SUS")
+    assert home.id is not None
+    suspension = Suspension(
+        reference=reference,
+        agency_id=home.id,
+        reason=reason,
+        raised_by=by,
+        raised_at=now,
+        meeting_deadline=suspension_meeting_deadline(now),
+        ends_at=suspension_end(now),
+    )
+    session.add(suspension)
+    session.flush()
+    uow.record(
+        "suspension.raise",
+        subject_type="suspension",
+        subject_ref=reference,
+        after={
+            "status": suspension.status,
+            "agency": home.name,
+            "reason": reason,
+            "meeting_deadline": suspension.meeting_deadline,
+            "ends_at": suspension.ends_at,
+        },
+    )
+    move_agency(uow, home, "suspend", suspension=reference)
+    suspended: list[str] = []
+    for arrangement in live_arrangements(session, home.id):
+        if arrangement.status != ArrangementStatus.ACTIVE:
+            continue
+        transition(uow, arrangement, "suspend", suspension=reference)
+        for grant in grants_of(session, arrangement.id, AccessGrantStatus.ACTIVE):
+            end_grant(uow, grant, "pause", f"{home.name} suspended under {reference}")
+        suspended.append(arrangement.reference)
+    uow.emit(
+        SuspensionRaised(
+            suspension=reference,
+            agency=home.name,
+            reason=reason,
+            meeting_deadline=suspension.meeting_deadline.isoformat(),
+            ends_at=suspension.ends_at.isoformat(),
+            arrangements=tuple(suspended),
+        )
+    )
+    return suspension
 
 
 def schedule_meeting(

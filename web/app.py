@@ -38,6 +38,8 @@ from models.links import (
 from notifications.publication import publish_pending
 from tasks.consent import withdraw_consent
 from tasks.decisions import record_decision
+from tasks.incidents import REPORTERS as INCIDENT_REPORTERS
+from tasks.incidents import report_incident
 from tasks.links import (
     Confirmation,
     Link,
@@ -48,6 +50,7 @@ from tasks.links import (
     disposal_view,
     find_link,
     grant_view,
+    incident_view,
     link_by_id,
     meeting_view,
     onward_view,
@@ -102,6 +105,8 @@ LABELS = {
     "reasoning": "the reasoning",
     "identity_check": "how the requester's identity was checked",
     "third_party": "the third party",
+    "aware_at": "when your agency became aware",
+    "notify_regulator": "whether it is reported to the ICO",
 }
 
 
@@ -325,6 +330,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 officer=who.has(ContactRole.NOMINATED_REPRESENTATIVE)
                 or who.has(ContactRole.POINT_OF_CONTACT),
                 handler=any(who.has(role) for role in REQUEST_RECORDERS),
+                incident_officer=any(who.has(role) for role in INCIDENT_REPORTERS),
             )
 
     @app.post("/sign-out")
@@ -363,7 +369,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         a recipient's representative or point of contact notifies data found inaccurate (§33);
         its representative, point of contact or DPO records an information request (§7); a
         discloser's representative records a sharing decision (§9, §13, §19); a recipient's
-        representative asks the originator's consent to share data onward (§11, §15)."""
+        representative asks the originator's consent to share data onward (§11, §15); a
+        recipient's representative, point of contact or DPO records a security incident (§29)."""
         now = portal.now()
         who, form = await _signed_in_form(portal, request, now)
         if who is None:
@@ -445,6 +452,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         actor=who.email,
                         now=now,
                     )
+                elif what == "incident":
+                    events = report_incident(
+                        session,
+                        agency=who.agency or "",
+                        arrangement=str(form.get("arrangement", "")),
+                        what=str(form.get("what", "")),
+                        aware_at=str(form.get("aware_at", "")),
+                        originator=str(form.get("originator", "")) or None,
+                        actor=who.email,
+                        now=now,
+                    )
                 elif what == "consent":
                     events = withdraw_consent(
                         session,
@@ -493,6 +511,7 @@ RAISING = {
     "request": "request.record",
     "decision": "decision.record",
     "onward": "onward.request",
+    "incident": "incident.report",
 }
 
 
@@ -703,6 +722,16 @@ def _action_page(
             asked=onward_view(session, link.subject),
             consent=confirmation_sentence(link, decision="consent"),
             refuse=confirmation_sentence(link, decision="refuse"),
+            **common,
+        )
+    if link.action in (LinkAction.DECIDE_INCIDENT, LinkAction.ACKNOWLEDGE_INCIDENT):
+        return portal.page(
+            request,
+            "incident.html",
+            status,
+            incident=incident_view(session, link.subject, now),
+            deciding=link.action is LinkAction.DECIDE_INCIDENT,
+            sentence=confirmation_sentence(link),
             **common,
         )
     if link.action is LinkAction.CORRECT_DATA:

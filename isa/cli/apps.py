@@ -44,6 +44,10 @@ decision_app = App(
 onward_app = App(
     name="onward", help="Sharing data onward with a third party: the originator consents (§11)."
 )
+incident_app = App(
+    name="incident",
+    help="Security incidents compromising a partner's information, and the ICO decision (§29).",
+)
 sweep_app = App(name="sweep", help="Run a sweep at once, for today or any day (--as-of).")
 outbox_app = App(name="outbox", help="The emails the register has queued, and their delivery.")
 for sub in (
@@ -64,6 +68,7 @@ for sub in (
     request_app,
     decision_app,
     onward_app,
+    incident_app,
     sweep_app,
     outbox_app,
 ):

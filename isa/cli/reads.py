@@ -34,6 +34,7 @@ from tasks.listings import (
     contacts,
     disposal_tasks,
     emails,
+    incidents,
     information_requests,
     onward_requests,
     quality_notices,
@@ -67,6 +68,16 @@ def today() -> date:
     except ValueError as exc:
         raise InvalidInput(f"ISA_NOW: {exc}") from None
     return local_date(now)
+
+
+def now_reading() -> Any:
+    """The command's one clock reading, an instant in UTC (ISA_NOW if set)."""
+    from models.clocks import clock_reading  # only a listing against a clock needs it
+
+    try:
+        return clock_reading(os.environ.get("ISA_NOW") or None)
+    except ValueError as exc:
+        raise InvalidInput(f"ISA_NOW: {exc}") from None
 
 
 def printable(value: object) -> str:
@@ -346,6 +357,46 @@ def onward_list(
         print(f"  to: {row['third_party']}; data: {row['data']}")
         if row["answered_by"]:
             print(f"  {row['status']} by {row['answered_by']}: {row['reason']}")
+
+
+def incident_list(
+    *,
+    open_: Annotated[
+        bool, Parameter(name="--open", negative="", help="Only those not yet decided.")
+    ] = False,
+    json_: Json = False,
+) -> None:
+    """List security incidents: who reported what, hours since awareness against the 72 to
+    report to the ICO, the decision and its reason, and the originator's acknowledgement."""
+    now = now_reading()
+    with reading() as conn:
+        rows = as_dicts(incidents(conn, now=now, open_only=open_))
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        if row["status"] == "decided":
+            told = "reported to the ICO" if row["notify_regulator"] else "not reported to the ICO"
+            late = "" if row["decided_in_time"] else ", late"
+            clock = f"decided at {row['hours_since_aware']} h of 72{late}: {told}"
+        else:
+            over = " OVERDUE" if row["hours_since_aware"] >= 72 else ""
+            clock = f"{row['hours_since_aware']} h of 72 since awareness, undecided{over}"
+        print(
+            f"{row['incident']}  {row['arrangement']}  at {printable(row['agency'])}, originator "
+            f"{printable(row['originator'])}, aware {row['aware_at'][:16]} UTC  [{clock}]"
+        )
+        print(f"  what: {printable(row['what'])}")
+        if row["suspension"]:
+            print(f"  {printable(row['agency'])} suspended with it: {row['suspension']}")
+        if row["decision_reason"]:
+            print(f"  decided by {row['decided_by']}: {printable(row['decision_reason'])}")
+        acknowledged = (
+            f"acknowledged by {row['acknowledged_by']} on {row['acknowledged_at'][:16]} UTC"
+            if row["acknowledged_by"]
+            else "not acknowledged by the originator"
+        )
+        print(f"  {acknowledged}")
 
 
 # --- the outbox -------------------------------------------------------------------------------

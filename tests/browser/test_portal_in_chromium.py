@@ -349,6 +349,50 @@ def test_the_originator_consents_to_onward_sharing_in_the_browser(
     assert page.locator("h1").inner_text() == "This link has already been used"
 
 
+def test_a_dpo_records_the_decision_on_reporting_an_incident_in_the_browser(
+    stack: Stack, browser: object
+) -> None:
+    from tasks.incidents import report_incident
+
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = active(session, people, NOW)
+        report_incident(
+            session,
+            agency=TRUST,
+            arrangement=ref,
+            what="Case files EH-2291 on a stolen laptop",
+            aware_at="2026-11-25T08:00",
+            originator=None,
+            actor=people.rep[TRUST],
+            now=NOW,
+        )
+    stack.deliver(NOW)
+    link = stack.link_for(people.dpo[TRUST], "decide on reporting to the ICO")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    assert "/a/" not in page.url
+    assert page.locator("h1").inner_text() == "Security incident INC-2026-0001"
+    # the 72 hours in London time
+    assert page.get_by_text("Saturday 28 November 2026 at 08:00").count() == 1
+    page.check("#notify-no")
+    page.fill("#reason", "Full-disk encryption confirmed; no risk to people")
+    _confirm(page, "incident", "Dpo of Northshire NHS Trust")
+    page.click("button:has-text('Record the decision')")
+    assert page.locator("h1").inner_text() == "Recorded", page.content()[:3000]
+    with stack.engine.connect() as conn:
+        decided = conn.execute(
+            text("SELECT status, notify_regulator, decided_by FROM security_incident")
+        ).all()
+        channels = conn.execute(
+            text("SELECT channel, outcome FROM audit_event WHERE action = 'incident.decide'")
+        ).all()
+    assert decided == [("decided", False, people.dpo[TRUST])]
+    assert channels == [("web", "done")]
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+
+
 def test_a_chair_sets_then_records_the_resolution_meeting(stack: Stack, browser: object) -> None:
     with stack.session() as session:
         people = seed_agencies(session, NOW)

@@ -51,7 +51,7 @@ from tests.utils.smtp import SMTPServer
 NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
 SUS = "SUS-2026-0001"
 WDR = "WDR-2026-0001"
-CHECKED = ("approval", "suspension", "withdrawal")
+CHECKED = ("approval", "suspension", "withdrawal", "incident")
 
 
 def _clock(monkeypatch: pytest.MonkeyPatch, at: pendulum.DateTime) -> None:
@@ -85,7 +85,7 @@ def _runs(deployment: str) -> list[FlowRun]:
 
 @pytest.fixture
 def deployed() -> Iterator[None]:
-    """The approval, suspension and withdrawal deployments registered as prefect.yaml declares
+    """The approval, suspension, withdrawal and incident deployments registered as prefect.yaml declares
     them, with no runner (their checker runs stay scheduled), no trigger (a flow run here
     publishes its events, which must not start others) and no runs left from a test before."""
     for deployment in runner_deployments():
@@ -632,3 +632,89 @@ def test_a_consent_run_for_an_unknown_withdrawal_fails_at_once_saying_so(registe
     assert state.is_failed()
     with pytest.raises(Exception, match="no consent withdrawal 'CON-2026-0999'"):
         state.result()
+
+
+# --- a security incident (§29) -------------------------------------------------------------------
+
+
+def test_the_incident_flow_tells_at_once_checks_at_24_48_66_and_72_hours_and_cancels_once_decided(
+    register, deployed, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.incident import incident_flow
+    from tasks.incidents import decide_incident, report_incident
+
+    db, people, ref = register
+    aware = NOW.subtract(hours=1)
+    with Session(db.engine, expire_on_commit=False) as session:
+        events = report_incident(
+            session,
+            agency=TRUST,
+            arrangement=ref,
+            what="Case files on a stolen laptop",
+            aware_at=aware.isoformat(),
+            originator=None,
+            actor=people.rep[TRUST],
+            now=NOW,
+        )
+    incident = str(events[0].as_dict()["incident"])
+    done, name, run_id = run_flow(incident_flow, incident=incident)
+    assert name == f"incident-{incident}-2026-11-25"
+    assert done["decided"] is False and done["chased"] == []
+    (story,) = artifacts_of(run_id)
+    assert "undecided, 1 h of 72 since awareness" in str(story.description)
+    # the originator's representative is asked to acknowledge, the trust's DPO to decide
+    [told] = smtp_server.recorder.to(people.rep[COUNCIL])
+    assert "Security incident" in told.message["Subject"]
+    [owed] = smtp_server.recorder.to(people.dpo[TRUST])
+    assert "/a/" in owed.message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+    def upcoming() -> list[tuple[str, str, str]]:
+        return sorted(
+            (
+                run.expected_start_time.astimezone(LONDON).isoformat(),
+                run.state_type.value if run.state_type else "",
+                run.name,
+            )
+            for run in _runs("incident")
+        )
+
+    # 09:00 GMT on Wednesday 25 November plus 24, 48, 66 and 72 hours
+    assert upcoming() == [
+        ("2026-11-26T09:00:00+00:00", "SCHEDULED", f"incident-{incident}-24-h-check"),
+        ("2026-11-27T09:00:00+00:00", "SCHEDULED", f"incident-{incident}-48-h-check"),
+        ("2026-11-28T03:00:00+00:00", "SCHEDULED", f"incident-{incident}-66-h-check"),
+        ("2026-11-28T09:00:00+00:00", "SCHEDULED", f"incident-{incident}-72-h-check"),
+    ]
+    # the 24-hour checker run reminds the DPO, once
+    _clock(monkeypatch, aware.add(hours=24))
+    day = pendulum.date(2026, 11, 26)
+    checked, _, _ = run_flow(incident_flow, incident=incident, as_of=day, schedule_checks=False)
+    assert [c["action"] for c in checked["chased"]] == ["DPO reminded at 24 h"]
+    again, _, _ = run_flow(incident_flow, incident=incident, as_of=day, schedule_checks=False)
+    assert again["chased"] == []
+    reminders = [
+        m for m in smtp_server.recorder.to(people.dpo[TRUST]) if "24 hours" in m.message["Subject"]
+    ]
+    assert len(reminders) == 1
+    # decided: the run its event starts cancels the checks still scheduled, saying why
+    with Session(db.engine, expire_on_commit=False) as session:
+        decide_incident(
+            session,
+            incident=incident,
+            notify_regulator="yes",
+            reason="Health records; risk of harm",
+            actor=people.dpo[TRUST],
+            now=aware.add(hours=30),
+        )
+    _clock(monkeypatch, aware.add(hours=30))
+    settled, _, settled_id = run_flow(incident_flow, incident=incident)
+    assert settled["decided"] is True and settled["checks"] == []
+    assert len(settled["cancelled"]) == 4
+    states = {
+        (r.state_type.value, r.state.message)
+        for r in _runs("incident")
+        if r.parameters.get("schedule_checks") is False and r.state_type.value != "COMPLETED"
+    }  # type: ignore[union-attr]
+    assert states == {("CANCELLED", f"{incident} is decided: nothing left to check")}
+    (artifact,) = artifacts_of(settled_id)
+    assert "reported to the ICO, decided by" in str(artifact.description)

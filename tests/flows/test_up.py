@@ -138,6 +138,7 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             "suspension": [],
             "withdrawal": [],
             "consent": [],
+            "incident": [],
             "deadline-sweep": ["15 6 * * *"],
             "monitoring-review": ["0 8 1 4 *"],
             "deliver-outbox": ["*/15 * * * *"],

@@ -15,14 +15,19 @@ from models.clocks import (
     add_uk_working_days,
     add_working_days_in,
     chase_dates,
+    chase_instant,
     chase_rung,
     consultation_chase_dates,
     consultation_chase_rung,
     consultation_reply_by,
     days_overdue,
+    decided_in_time,
     due_rungs,
     first_review_due,
     foi_due_date,
+    hours_since,
+    incident_check_times,
+    incident_rung,
     is_uk_bank_holiday,
     is_uk_working_day,
     is_working_day_in,
@@ -31,6 +36,7 @@ from models.clocks import (
     next_review_due,
     parse_date,
     parse_datetime,
+    regulator_deadline,
     reminder_dates,
     request_due_date,
     request_reminder_dates,
@@ -654,3 +660,90 @@ def test_the_working_days_left_count_the_agency_s_own_holidays_and_none_on_the_d
     assert working_days_left(D(2026, 11, 25), D(2026, 12, 24), Nation.SCOTLAND) == 20
     assert working_days_left(D(2026, 12, 24), D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == 0
     assert working_days_left(D(2026, 12, 30), D(2026, 12, 24), Nation.ENGLAND_AND_WALES) == 0
+
+
+# --- a security incident's 72 hours to report to the ICO (§29) --------------------------------
+
+
+def test_the_regulator_deadline_is_72_real_hours_after_awareness() -> None:
+    assert regulator_deadline(utc(2026, 6, 10, 14, 30)) == utc(2026, 6, 13, 14, 30)
+
+
+def test_the_72_hours_across_the_october_clock_change_end_an_hour_earlier_on_the_wall() -> None:
+    # Friday 23 October 2026 10:00 BST; the clocks go back on Sunday 25 October
+    aware = london(2026, 10, 23, 10, 0)
+    deadline = regulator_deadline(aware)
+    assert deadline == utc(2026, 10, 26, 9, 0)
+    assert deadline.in_timezone(LONDON).hour == 9
+    assert hours_since(aware, deadline) == 72
+
+
+def test_the_72_hours_across_the_march_clock_change_end_an_hour_later_on_the_wall() -> None:
+    # Friday 27 March 2026 10:00 GMT; the clocks go forward on Sunday 29 March
+    aware = london(2026, 3, 27, 10, 0)
+    deadline = regulator_deadline(aware)
+    assert deadline == utc(2026, 3, 30, 10, 0)
+    assert deadline.in_timezone(LONDON).hour == 11
+    assert hours_since(aware, deadline) == 72
+
+
+def test_incident_reminders_fall_at_24_48_and_66_hours_then_overdue_at_72() -> None:
+    aware = london(2026, 10, 23, 10, 0)
+    assert incident_check_times(aware) == {
+        1: utc(2026, 10, 24, 9, 0),
+        2: utc(2026, 10, 25, 9, 0),
+        3: utc(2026, 10, 26, 3, 0),
+        4: utc(2026, 10, 26, 9, 0),
+    }
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes", "rung"),
+    [
+        (0, 0, 0),
+        (23, 59, 0),
+        (24, 0, 1),
+        (47, 59, 1),
+        (48, 0, 2),
+        (65, 59, 2),
+        (66, 0, 3),
+        (71, 59, 3),
+        (72, 0, 4),
+        (500, 0, 4),
+    ],
+)
+def test_the_rung_an_undecided_incident_is_owed_starts_at_its_exact_instant(
+    hours: int, minutes: int, rung: int
+) -> None:
+    aware = london(2026, 3, 27, 10, 0)
+    assert incident_rung(aware, to_utc(aware).add(hours=hours, minutes=minutes)) == rung
+
+
+def test_the_rung_across_the_march_change_counts_real_hours_not_wall_hours() -> None:
+    aware = london(2026, 3, 27, 10, 0)
+    # 10:00 BST on Monday 30 March is 71 real hours after 10:00 GMT on Friday: not yet overdue
+    assert incident_rung(aware, london(2026, 3, 30, 10, 0)) == 3
+    assert incident_rung(aware, london(2026, 3, 30, 10, 59)) == 3
+    assert incident_rung(aware, london(2026, 3, 30, 11, 0)) == 4
+
+
+def test_hours_since_awareness_are_whole_real_hours() -> None:
+    aware = utc(2026, 6, 10, 14, 30)
+    assert hours_since(aware, utc(2026, 6, 10, 15, 29)) == 0
+    assert hours_since(aware, utc(2026, 6, 10, 15, 30)) == 1
+    assert hours_since(aware, utc(2026, 6, 13, 14, 29)) == 71
+
+
+def test_a_decision_at_the_72nd_hour_is_in_time_and_a_minute_later_is_not() -> None:
+    aware = london(2026, 10, 23, 10, 0)
+    assert decided_in_time(aware, utc(2026, 10, 26, 9, 0))
+    assert decided_in_time(aware, utc(2026, 10, 26, 8, 59))
+    assert not decided_in_time(aware, utc(2026, 10, 26, 9, 1))
+
+
+def test_a_day_chases_hour_precise_waits_up_to_now_or_the_end_of_a_past_day() -> None:
+    now = utc(2026, 10, 26, 9, 30)
+    assert chase_instant(D(2026, 10, 26), now) == now
+    assert chase_instant(D(2026, 10, 30), now) == now
+    # 25 October ends at midnight GMT, the clocks having gone back that night
+    assert chase_instant(D(2026, 10, 25), now) == utc(2026, 10, 25, 23, 59, 59, 999999)

@@ -45,6 +45,7 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "suspension",
         "withdrawal",
         "consent",
+        "incident",
         "deadline-sweep",
         "monitoring-review",
         "deliver-outbox",

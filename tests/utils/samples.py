@@ -104,6 +104,13 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "reasoning": "The contact notes hold third-party information that is not needed for it.",
     "third_party": "Northshire Advocacy Service (commissioned provider)",
     "consented": True,
+    "incident": "INC-2026-0001",
+    "aware_at": "2026-11-25T09:30:00+00:00",
+    "deadline": "2026-11-28T09:30:00+00:00",
+    "hours": 24,
+    "notify_regulator": True,
+    "in_time": True,
+    "decided_at": "2026-11-26T15:00:00+00:00",
     "document": '{\n  "seq": 1234,\n  "head": "9f2c…",\n  "at": "2026-11-25T07:30:00+00:00",\n'
     '  "signature": "5b1e…"\n}\n',
 }
