@@ -549,7 +549,6 @@ def test_every_sweep_runs_from_the_command_line_with_the_prefect_server_down(
     assert swept.code == 0, swept.err
     assert swept.out.splitlines() == [
         "deadlines sweep 2026-11-25: suspensions 0, withdrawals 0, consent notices 0, data quality 0, onward sharing 0, information requests 0, incidents 0; emails queued 0, sent 0 "
-        "deadlines sweep 2026-11-25: suspensions 0, withdrawals 0, consent notices 0, data quality 0, information requests 0, incidents 0; emails queued 0, sent 0 "
         "(the SMTP relay is unreachable: the emails wait in the outbox)"
     ]
     # the suspension's event (its flow sends its emails)
