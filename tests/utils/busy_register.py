@@ -27,6 +27,7 @@ from models.tables import (
     OnwardRequest,
     RequestConsultation,
     Review,
+    SecurityIncident,
     Suspension,
     TrainingRecord,
     Withdrawal,
@@ -87,9 +88,10 @@ CHASED_FROM = (
 
 def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
     """On three active arrangements, a withdrawn consent's notice to the recipient, a data
-    quality notice and a request to share data onward from it to the discloser, and an
-    information request the recipient received with its consultation of the discloser, one at
-    each rung of the chase."""
+    quality notice and a request to share data onward from it to the discloser, an information
+    request the recipient received with its consultation of the discloser, and a security
+    incident at the recipient undecided past its 72 hours and unacknowledged by the discloser,
+    one at each rung of the chase."""
     active = [a["id"] for a in rows[Arrangement] if a["status"] == "active"][: len(CHASED_FROM)]
     for n, (number, (sent, chased)) in enumerate(zip(active, CHASED_FROM, strict=True), 1):
         roles = {
@@ -146,6 +148,22 @@ def _notices_to_chase(rows: dict[Any, list[dict[str, Any]]]) -> None:
                 "requested_at": at,
                 "status": "open",
                 "chased": chased,
+            }
+        )
+        rows[SecurityIncident].append(
+            {
+                "reference": f"INC-2027-{n:04d}",
+                "arrangement_id": number,
+                "agency_id": recipient,
+                "originator_id": discloser,
+                "what": f"Record BUSY-{n}: sent to the wrong address",
+                "aware_at": at.subtract(hours=1),
+                "reported_by": f"point.of.contact@agency{recipient}.example",
+                "reported_at": at,
+                "status": "reported",
+                # days past its 72 hours: owed the overdue rung whichever reminder it last had
+                "chased": chased,
+                "acknowledgement_chased": chased,
             }
         )
         due = _owing(lambda on: request_reminder_rung(on, DAY, Nation.ENGLAND_AND_WALES), n)
@@ -219,6 +237,7 @@ def build_busy_register(engine: Engine, *, per_kind: int) -> dict[str, int]:
             OnwardRequest,
             InformationRequest,
             RequestConsultation,
+            SecurityIncident,
         )
     }
     at = NOW.subtract(years=1)
