@@ -2,7 +2,7 @@
 onward with a third party, which need the originating agency's consent (§11, §15).
 
 Revision ID: 0015
-Revises: 0016
+Revises: 0014
 Create Date: 2026-12-07 01:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from models.types import UTCDateTime
 
 revision: str = "0015"
-down_revision: str | None = "0016"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Freedom of information and subject access requests touching shared data (§7), with each
 originating agency's consultation and reply.
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 01:10:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 from models.types import UTCDateTime
 
-revision: str = "0016"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -2,7 +2,7 @@
 originator told and its acknowledgement, and the reporting agency's decision on notifying the ICO
 against the 72 hours from awareness.
 
-Revision ID: 0014
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 01:10:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from models.types import UTCDateTime
 
-revision: str = "0014"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
