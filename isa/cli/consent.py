@@ -24,6 +24,7 @@ def consent_withdrawn(
         tuple[str, ...],
         Parameter(
             name="--arrangement",
+            negative="",
             help="An arrangement the data was shared under (repeat; default: every one your "
             "agency discloses under).",
         ),

@@ -37,6 +37,7 @@ def request_record(
         tuple[str, ...],
         Parameter(
             name="--arrangement",
+            negative="",
             help="An arrangement the requested data was shared with your agency under (repeat).",
         ),
     ] = (),
