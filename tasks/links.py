@@ -525,6 +525,21 @@ class ConsentView:
     arrangements: tuple[tuple[str, str], ...]
 
 
+def _party_to(session: Session, references: list[str], agency_id: int) -> list[tuple[str, str]]:
+    """Of the arrangements `references` names, those agency `agency_id` is party to: (reference,
+    title), in reference order."""
+    return [
+        (reference, title)
+        for reference, title in session.exec(
+            select(Arrangement.reference, Arrangement.title)
+            .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+            .where(col(Arrangement.reference).in_(references))
+            .where(ArrangementParty.agency_id == agency_id)
+            .order_by(col(Arrangement.reference))
+        ).all()
+    ]
+
+
 def consent_view(session: Session, notice: str) -> ConsentView:
     held = session.exec(select(ConsentNotice).where(ConsentNotice.reference == notice)).first()
     if held is None:
@@ -534,13 +549,8 @@ def consent_view(session: Session, notice: str) -> ConsentView:
     assert matter is not None and partner is not None
     home = session.get(Agency, matter.agency_id)
     assert home is not None
-    received = session.exec(
-        select(Arrangement.reference, Arrangement.title)
-        .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
-        .where(col(Arrangement.reference).in_(matter.arrangements))
-        .where(ArrangementParty.agency_id == partner.id)
-        .order_by(col(Arrangement.reference))
-    ).all()
+    assert partner.id is not None
+    received = _party_to(session, matter.arrangements, partner.id)
     return ConsentView(
         notice=held.reference,
         consent=matter.reference,
@@ -582,13 +592,8 @@ def consultation_view(session: Session, consultation: str) -> ConsultationView:
     assert matter is not None and partner is not None
     home = session.get(Agency, matter.agency_id)
     assert home is not None
-    shared = session.exec(
-        select(Arrangement.reference, Arrangement.title)
-        .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
-        .where(col(Arrangement.reference).in_(matter.arrangements))
-        .where(ArrangementParty.agency_id == partner.id)
-        .order_by(col(Arrangement.reference))
-    ).all()
+    assert partner.id is not None
+    shared = _party_to(session, matter.arrangements, partner.id)
     return ConsultationView(
         consultation=held.reference,
         request=matter.reference,
