@@ -33,14 +33,30 @@ def chase(
 ) -> None:
     """Move notice `held` (its `chased` column) up to `rung`, audited as `action`, and emit
     `kinds[rung]` with `fields` and the rung's working days."""
-    before, held.chased = held.chased, rung
+    record_rung(uow, held, rung, action=action, subject_type=subject_type, as_of=as_of)
+    uow.emit(kinds[rung](**fields, working_days=RUNG_DAYS[rung]))
+    report.add(held.reference, RUNG_WORDS[rung], str(fields["agency"]))
+
+
+def record_rung(
+    uow: UnitOfWork,
+    held: Any,
+    rung: int,
+    *,
+    action: str,
+    subject_type: str,
+    column: str = "chased",
+    **when: Any,
+) -> None:
+    """Move `held`'s rung `column` up to `rung` and audit it as `action`, with `when` (the day
+    or the instant the chase was for) beside the new rung: every chase records its rung so."""
+    before = getattr(held, column)
+    setattr(held, column, rung)
     uow.session.add(held)
     uow.record(
         action,
         subject_type=subject_type,
         subject_ref=held.reference,
-        before={"chased": before},
-        after={"chased": rung, "as_of": as_of},
+        before={column: before},
+        after={column: rung, **when},
     )
-    uow.emit(kinds[rung](**fields, working_days=RUNG_DAYS[rung]))
-    report.add(held.reference, RUNG_WORDS[rung], str(fields["agency"]))

@@ -48,6 +48,7 @@ from models.inputs import required_text
 from models.lifecycles import SECURITY_INCIDENT
 from models.tables import Agency, Arrangement, SecurityIncident
 from notifications.render import long_datetime
+from tasks.chasing import record_rung
 from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
@@ -377,14 +378,8 @@ def chase_incidents(
             if rung <= held.chased:
                 continue
             isa, reporter, source = _named(session, held)
-            before, held.chased = held.chased, rung
-            session.add(held)
-            uow.record(
-                "incident.chase",
-                subject_type="security_incident",
-                subject_ref=held.reference,
-                before={"chased": before},
-                after={"chased": rung, "at": at},
+            record_rung(
+                uow, held, rung, action="incident.chase", subject_type="security_incident", at=at
             )
             kind: Any = IncidentOverdue if rung == INCIDENT_OVERDUE_RUNG else IncidentReminded
             uow.emit(
@@ -423,14 +418,14 @@ def _chase_acknowledgements(
         rung = chase_rung(pendulum.instance(held.reported_at), as_of, source.nation)
         if rung <= held.acknowledgement_chased:
             continue
-        before, held.acknowledgement_chased = held.acknowledgement_chased, rung
-        session.add(held)
-        uow.record(
-            "incident.chase_acknowledgement",
+        record_rung(
+            uow,
+            held,
+            rung,
+            action="incident.chase_acknowledgement",
             subject_type="security_incident",
-            subject_ref=held.reference,
-            before={"acknowledgement_chased": before},
-            after={"acknowledgement_chased": rung, "as_of": as_of},
+            column="acknowledgement_chased",
+            as_of=as_of,
         )
         uow.emit(
             ACKNOWLEDGEMENT_CHASERS[rung](

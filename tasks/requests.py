@@ -45,6 +45,7 @@ from models.events import (
 from models.inputs import case_reference, required_text
 from models.lifecycles import CONSULTATION, INFORMATION_REQUEST
 from models.tables import Agency, Arrangement, InformationRequest, RequestConsultation
+from tasks.chasing import record_rung
 from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
@@ -428,7 +429,15 @@ def chase_requests(
             rung = request_reminder_rung(held.due_on, as_of, home.nation)
             if rung <= held.reminded:
                 continue
-            _rung(uow, held, "reminded", rung, "request.remind", "information_request", as_of)
+            record_rung(
+                uow,
+                held,
+                rung,
+                action="request.remind",
+                subject_type="information_request",
+                column="reminded",
+                as_of=as_of,
+            )
             fields: dict[str, Any] = {
                 "request": held.reference,
                 "agency": home.name,
@@ -458,14 +467,13 @@ def chase_requests(
             rung = consultation_chase_rung(consultation.reply_by, as_of, partner.nation)
             if rung <= consultation.chased:
                 continue
-            _rung(
+            record_rung(
                 uow,
                 consultation,
-                "chased",
                 rung,
-                "request.consultation_chase",
-                "request_consultation",
-                as_of,
+                action="request.consultation_chase",
+                subject_type="request_consultation",
+                as_of=as_of,
             )
             requester = session.get(Agency, matter.agency_id)
             assert requester is not None
@@ -486,24 +494,3 @@ def chase_requests(
             report.add(consultation.reference, CONSULTATION_WORDS[rung], partner.name)
     report.queued += uow.queued
     return report
-
-
-def _rung(
-    uow: UnitOfWork,
-    held: Any,
-    column: str,
-    rung: int,
-    action: str,
-    subject_type: str,
-    as_of: date,
-) -> None:
-    before = getattr(held, column)
-    setattr(held, column, rung)
-    uow.session.add(held)
-    uow.record(
-        action,
-        subject_type=subject_type,
-        subject_ref=held.reference,
-        before={column: before},
-        after={column: rung, "as_of": as_of},
-    )
