@@ -4,6 +4,8 @@ its server cannot be reached."""
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,12 +16,14 @@ from typing import Any
 import pendulum
 import pytest
 from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from core.db import make_engine, upgrade
 from models.audit import GENESIS_HASH, AuditSeal
 from models.links import LinkIssuer
 from models.tables import metadata
+from tests.utils.factories import People, seeded_people
 
 # The audit key every test's register is sealed with; the commands a test runs read it too.
 TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"
@@ -34,6 +38,10 @@ TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789abcdef"
 os.environ["ISA_SECRET_KEY"] = TEST_SECRET_KEY
 TEST_PUBLIC_URL = "http://127.0.0.1:8000"
 TEST_LINKS = LinkIssuer(key=TEST_SECRET_KEY.encode(), public_url=TEST_PUBLIC_URL)
+
+
+# the `now` fixture's instant: Wednesday 25 November 2026, 10:00 in London (GMT)
+NOW = pendulum.datetime(2026, 11, 25, 10, 0, tz="Europe/London").in_timezone("UTC")
 
 
 def sealed_engine(url: str) -> Engine:
@@ -120,11 +128,34 @@ class Database:
             return {row[0] for row in conn.execute(text(sql), {"e": event, "s": status})}
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _seed(url: str) -> None:
+    """The register most tests start from: the factories' agencies, contacts and chair, made
+    through the real use cases at the `now` fixture's instant."""
+    from tests.utils.factories import seed_agencies
+
+    engine = sealed_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        seed_agencies(session, NOW)
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate once; each test copies the file (much faster than migrating per test)."""
     path = tmp_path_factory.mktemp("template") / "isa.db"
     upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_seeded_template(sqlite_template: Path) -> Path:
+    """The migrated file with the factories' register in it, built once per worker."""
+    path = sqlite_template.with_name("seeded.db")
+    shutil.copy(sqlite_template, path)
+    _seed(f"sqlite:///{path}")
     return path
 
 
@@ -145,6 +176,121 @@ def empty_postgres_schema(prefix: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@dataclass
+class RegisterState:
+    """Every row of a register database and where each sequence stands: a state a test's
+    database is put back to (a copy by rows: dropping a database per test costs PostgreSQL a
+    checkpoint, seconds on a busy machine)."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    sequences: dict[str, tuple[int, bool]]
+
+
+class WorkerPostgres:
+    """The PostgreSQL database of one test process (a worker), migrated once; each test puts it
+    back to the migrated or the seeded state (the factories' register, built once) before use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.tables = reflect(self.engine).sorted_tables
+        with self.engine.connect() as conn:
+            self.sequence_names = [
+                str(name)
+                for name in conn.execute(
+                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+                ).scalars()
+            ]
+        self.migrated = self.capture()
+        self.seeded: RegisterState | None = None
+
+    def capture(self) -> RegisterState:
+        with self.engine.connect() as conn:
+            rows = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in self.tables
+            }
+            sequences = {}
+            for name in self.sequence_names:
+                value, called = conn.execute(
+                    text(f"SELECT last_value, is_called FROM {name}")
+                ).one()
+                sequences[name] = (int(value), bool(called))
+        return RegisterState(rows, sequences)
+
+    def put_back(self, state: RegisterState) -> None:
+        """Every table emptied and refilled with `state`'s rows, every sequence set back, in
+        one transaction; triggers (the append-only guards, the foreign keys) do not fire, and the
+        audit log's guards are enabled again if a test disabled them."""
+        with self.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in reversed(self.tables):
+                conn.execute(table.delete())
+            for table in self.tables:
+                if state.rows[table.name]:
+                    conn.execute(table.insert(), state.rows[table.name])
+            for name, (value, called) in state.sequences.items():
+                conn.execute(
+                    text("SELECT setval(:s, :v, :c)"), {"s": name, "v": value, "c": called}
+                )
+            conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+
+    def state(self, *, seeded: bool) -> RegisterState:
+        if not seeded:
+            return self.migrated
+        if self.seeded is None:
+            self.put_back(self.migrated)
+            _seed(self.url)
+            self.seeded = self.capture()
+        return self.seeded
+
+
+def _drop_later(name: str) -> None:
+    """Drop database `name` from a detached process: a DROP DATABASE waits for a checkpoint
+    (seconds to minutes on a busy machine), which the run need not wait for."""
+    conninfo = make_url(POSTGRES_URL).set(drivername="postgresql")
+    subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, psycopg; psycopg.connect(sys.argv[1], autocommit=True)"
+            ".execute(f'DROP DATABASE IF EXISTS {sys.argv[2]} WITH (FORCE)')",
+            conninfo.render_as_string(hide_password=False),
+            name,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """The URL of a new PostgreSQL database of this process's own, dropped afterwards with
+    whatever is still connected to it; its name is unique to the worker and the moment, so
+    parallel runs and workers never meet."""
+    problem = _postgres_reachable()
+    if problem:
+        pytest.skip(f"PostgreSQL tier skipped: {POSTGRES_URL} unreachable ({problem})")
+    name = f"isa_{WORKER}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_later(name)
+
+
+@pytest.fixture(scope="session")
+def worker_postgres() -> Iterator[WorkerPostgres]:
+    with postgres_database() as url:
+        upgrade(url)
+        database = WorkerPostgres(url)
+        yield database
+        database.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -169,9 +315,14 @@ def _reset_postgres(engine: Engine) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A fresh, migrated register on each backend."""
+    """A fresh, migrated register on each backend, built once per worker and copied (SQLite: the
+    file; PostgreSQL: the rows, into the worker's database); a test that asks for `people` starts
+    from the factories' register, also built once per worker."""
+    seeded = "people" in request.fixturenames
     if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        template: Path = request.getfixturevalue(
+            "sqlite_seeded_template" if seeded else "sqlite_template"
+        )
         path = tmp_path / "isa.db"
         shutil.copy(template, path)
         url = f"sqlite:///{path}"
@@ -179,11 +330,17 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield Database("sqlite", url, engine)
         engine.dispose()
     else:
-        url = request.getfixturevalue("postgres_schema")
-        engine = sealed_engine(url)
-        _reset_postgres(engine)
-        yield Database("postgres", url, engine)
+        database: WorkerPostgres = request.getfixturevalue("worker_postgres")
+        database.put_back(database.state(seeded=seeded))
+        engine = sealed_engine(database.url)
+        yield Database("postgres", database.url, engine)
         engine.dispose()
+
+
+@pytest.fixture
+def people(db: Database) -> People:
+    """Who is who in the factories' register, which `db` holds already for a test that asks."""
+    return seeded_people()
 
 
 @pytest.fixture
@@ -195,7 +352,7 @@ def session(db: Database) -> Iterator[Session]:
 @pytest.fixture
 def now() -> pendulum.DateTime:
     """A fixed instant: Wednesday 25 November 2026, 10:00 in London (GMT)."""
-    return pendulum.datetime(2026, 11, 25, 10, 0, tz="Europe/London").in_timezone("UTC")
+    return NOW
 
 
 def table_names(engine: Engine) -> set[str]:
@@ -206,3 +363,19 @@ def reflect(engine: Engine) -> MetaData:
     reflected = MetaData()
     reflected.reflect(engine)
     return reflected
+
+
+# Tests that share a server started once per worker run on one worker (`--dist loadgroup`):
+# the flow tests share a Prefect test harness, the crash drills of the flows one Prefect server.
+SHARED_SERVERS = (
+    ("prefect-harness", lambda item: item.path.parent.name == "flows"),
+    ("drills-prefect", lambda item: "drill_prefect_api" in getattr(item, "fixturenames", ())),
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for group, shares in SHARED_SERVERS:
+            if shares(item):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break

@@ -5,7 +5,6 @@ email the mail sink stored as an `.eml` file, as a partner's mailbox would hold 
 import email
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from tasks.suspensions import raise_suspension
 from tests.conftest import TEST_MAIL_FROM, TEST_SEAL, TEST_SECRET_KEY
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import COUNCIL, POLICE, TRUST, active, drafted, seed_agencies
+from tests.utils.ports import NO_PREFECT, free_port
 from web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,12 +45,6 @@ if not CHROMIUM.exists():  # .ci/run installs Debian's chromium; a bare machine 
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Stack:
     """A register in a SQLite file, its mail sink writing `.eml` files, and the portal."""
 
@@ -59,7 +53,7 @@ class Stack:
         self.url = f"sqlite:///{root / 'isa.db'}"
         self.mail = root / "mail"
         self.sink = mail_sink(self.mail, port=0).start()
-        port = _free_port()
+        port = free_port()
         self.public = f"http://127.0.0.1:{port}"
         self.settings = self._settings(NOW)
         self.app = create_app(self.settings)
@@ -87,7 +81,7 @@ class Stack:
             public_url=self.public,
             secret_key=TEST_SECRET_KEY,
             smtp_port=self.sink.port,
-            prefect_api_url="http://127.0.0.1:9/api",
+            prefect_api_url=NO_PREFECT,
         )
 
     def clock(self, at: pendulum.DateTime) -> None:

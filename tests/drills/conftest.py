@@ -1,7 +1,8 @@
 """What the drills share: a real SMTP server, and for the crash drills of the flows one Prefect
 server (`prefect server start`, its own SQLite, no UI, no services, analytics off) whose API the
 children's flow runs report to. It starts in the background as soon as the run is collected,
-so it comes up while the drills that need no Prefect run, and stops at the end of the run.
+so it comes up while the drills that need no Prefect run (in parallel runs, when the first drill
+asks for it), and stops at the end of the run.
 Nothing here is autouse: a drill asks for what it needs."""
 
 import os
@@ -90,6 +91,10 @@ _server: _PrefectServer | None = None
 
 def pytest_collection_modifyitems(session: pytest.Session, config: Any, items: list[Any]) -> None:
     global _server
+    # run alone, the server starts while the drills that need no Prefect run; under xdist every
+    # worker collects every test, and only the worker given the drills' group starts it, lazily
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     if _server is None and any(PREFECT_FIXTURE in getattr(i, "fixturenames", ()) for i in items):
         _server = _PrefectServer()
 

@@ -45,6 +45,7 @@ from tests.utils.factories import (
     granted,
     seed_agencies,
 )
+from tests.utils.ports import NO_PREFECT
 from tests.utils.prefect_runs import artifacts_of, run_flow
 from tests.utils.smtp import SMTPServer
 
@@ -480,7 +481,7 @@ def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_i
         with get_client(sync_client=True) as client:
             for run in _runs("suspension"):
                 client.delete_flow_run(run.id)
-    down = dict(os.environ, ISA_PREFECT_API_URL="http://127.0.0.1:9/api")
+    down = dict(os.environ, ISA_PREFECT_API_URL=NO_PREFECT)
     said = subprocess.run(
         [
             sys.executable,

@@ -9,6 +9,7 @@ import pytest
 from isa.cli import main
 from tasks import runtime
 from tests.conftest import Database
+from tests.utils.ports import CLOSED_PORT, NO_PREFECT
 
 NOW = "2026-11-25T10:00"
 COUNCIL, TRUST = "Northshire County Council", "Northshire NHS Trust"
@@ -22,11 +23,18 @@ class Result:
 
 
 @pytest.fixture
-def isa(db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def isa(  # type: ignore[no-untyped-def]
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
     monkeypatch.setenv("ISA_DATABASE_URL", db.url)
     monkeypatch.setenv("ISA_NOW", NOW)
-    # no Prefect server answers here: the commands that emit events take their "later" path
-    monkeypatch.setenv("ISA_PREFECT_API_URL", "http://127.0.0.1:9/api")
+    # no Prefect server and no mail sink answer here, whatever else runs on the machine (`make
+    # up` listens on 4200 and 8025): the commands that emit events take their "later" path, and
+    # the sweeps' emails wait in the outbox
+    monkeypatch.setenv("ISA_PREFECT_API_URL", NO_PREFECT)
+    monkeypatch.setenv("ISA_SMTP_PORT", str(CLOSED_PORT))
 
     def run(*argv: str) -> Result:
         # a flow run in this process reads the register through tasks.runtime's caches

@@ -38,14 +38,8 @@ from tests.utils.factories import (
     drafted,
     granted,
     parties,
-    seed_agencies,
     trained,
 )
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def _get(session: Session, model, **where):  # type: ignore[no-untyped-def]

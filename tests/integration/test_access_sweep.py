@@ -15,16 +15,11 @@ from tasks.access_sweep import sweep_access
 from tasks.arrangements import complete_review
 from tasks.suspensions import raise_suspension
 from tests.conftest import Database
-from tests.utils.factories import COUNCIL, TRUST, People, active, granted, seed_agencies, trained
+from tests.utils.factories import COUNCIL, TRUST, active, granted, trained
 
 TODAY = pendulum.date(2026, 11, 25)
 LONG_ATTESTATION = AccessPolicy(attest_every_months=24)
 DEFAULT = AccessPolicy()
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def _sweep(session: Session, day: pendulum.Date, policy: AccessPolicy = DEFAULT) -> dict:  # type: ignore[type-arg]

@@ -23,18 +23,11 @@ from tests.utils.factories import (
     COUNCIL,
     POLICE,
     TRUST,
-    People,
     active,
     drafted,
     form,
     parties,
-    seed_agencies,
 )
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def _arrangement(session: Session, ref: str) -> Arrangement:

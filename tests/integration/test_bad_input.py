@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import Database
 from tests.integration.conftest import COUNCIL, TRUST, Result
+from tests.utils.ports import CLOSED_PORT
 
 DRAFT = ("arrangement", "draft")
 JO = ("--as", "jo@council.example")
@@ -300,8 +301,8 @@ def _connection_cases(tmp_path: Path) -> dict[str, tuple[str, str]]:
             "ISA_DATABASE_URL: not a database URL: 'isa.db' (e.g. sqlite:///var/isa.db)",
         ),
         "unreachable PostgreSQL": (
-            "postgresql+psycopg://postgres@127.0.0.1:9/test",
-            "cannot connect to the database at 127.0.0.1:9: connection refused",
+            f"postgresql+psycopg://postgres@127.0.0.1:{CLOSED_PORT}/test",
+            f"cannot connect to the database at 127.0.0.1:{CLOSED_PORT}: connection refused",
         ),
         "unwritable SQLite path": (
             f"sqlite:///{a_file}/isa.db",

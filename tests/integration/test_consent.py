@@ -47,11 +47,6 @@ THREE = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "both"))
 
 
 @pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
-
-
-@pytest.fixture
 def shared(session: Session, people: People, now: pendulum.DateTime) -> str:
     """An arrangement in force under which the council discloses to the trust and the police."""
     return active(session, people, now, parties=THREE)

@@ -5,7 +5,6 @@ import asyncio
 import email.utils
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,18 +31,14 @@ from tasks.suspensions import end_suspension, raise_suspension, record_meeting, 
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import TEST_MAIL_FROM, Database
 from tests.utils import smtp
-from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, People, active, seed_agencies
+from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, People, active
 from tests.utils.outbox import queue_many
+from tests.utils.ports import free_port
 from tests.utils.smtp import SMTPServer
 
 smtp_server = smtp.smtp_server  # the fixture: a real aiosmtpd server on a free port
 
 DAY = pendulum.duration(days=1)
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def settings_for(server: SMTPServer, **overrides: object) -> Settings:
@@ -587,17 +582,11 @@ def test_isa_outbox_deliver_fails_in_one_line_when_the_relay_is_down(
 ISA = str(Path(sys.executable).parent / "isa")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_mail_sink_is_the_default_relay_and_stores_each_email_as_an_eml_file(
     db: Database, now, tmp_path: Path
 ) -> None:
     queue_many(db, 3, now)
-    port, mail = _free_port(), tmp_path / "mail"
+    port, mail = free_port(), tmp_path / "mail"
     sink = subprocess.Popen(
         [ISA, "mailsink", "--dir", str(mail), "--port", str(port)],
         stdout=subprocess.PIPE,

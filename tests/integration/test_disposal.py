@@ -13,12 +13,7 @@ from models.tables import Arrangement, DisposalTask
 from tasks.arrangements import complete_review
 from tasks.disposal import confirm_disposal, schedule_disposal
 from tests.conftest import Database
-from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, seed_agencies
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
+from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties
 
 
 def _terminated(session: Session, people: People, now: pendulum.DateTime, **changes) -> str:  # type: ignore[no-untyped-def]

@@ -17,7 +17,8 @@ from tasks.suspensions import end_suspension, raise_suspension
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.events_endpoint import EventsEndpoint
-from tests.utils.factories import POLICE, TRUST, People, active, seed_agencies
+from tests.utils.factories import POLICE, TRUST, People, active
+from tests.utils.ports import NO_PREFECT
 
 SUS = "SUS-2026-0001"
 WDR = "WDR-2026-0001"
@@ -28,11 +29,6 @@ def endpoint() -> Iterator[EventsEndpoint]:
     served = EventsEndpoint()
     yield served
     served.server.shutdown()
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 @pytest.fixture
@@ -126,7 +122,7 @@ def test_publishing_marks_what_the_server_took_and_keeps_the_rest_with_why(
 ) -> None:
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     # the server is down: nothing is marked, the row says why and how often it was tried
-    down = publish_pending(session, api_url="http://127.0.0.1:9/api", now=now, timeout=1)
+    down = publish_pending(session, api_url=NO_PREFECT, now=now, timeout=1)
     assert down.published == () and down.left == 1
     assert down.error is not None and "not reachable" in down.error
     (row,) = _rows(session)

@@ -51,11 +51,6 @@ AUDITED = ("audit_event", "audit_head")
 
 
 @pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
-
-
-@pytest.fixture
 def shared(session: Session, people: People, now: pendulum.DateTime) -> str:
     return active(session, people, now, parties=THREE)
 

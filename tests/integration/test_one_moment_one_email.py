@@ -9,7 +9,6 @@ from collections import Counter
 from email.policy import default as default_policy
 
 import pendulum
-import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -17,12 +16,7 @@ from models.enums import MeetingOutcome
 from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
-from tests.utils.factories import TRUST, People, active, parties, seed_agencies
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
+from tests.utils.factories import TRUST, People, active, parties
 
 
 def _emails(db: Database) -> list[tuple[str, str, str]]:

@@ -36,13 +36,7 @@ from tests.utils.factories import (
     active,
     drafted,
     granted,
-    seed_agencies,
 )
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def emails(session: Session, event: str | None = None, **where: object) -> list[OutboxEmail]:

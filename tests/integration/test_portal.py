@@ -58,11 +58,6 @@ NAME = {
 
 
 @pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
-
-
-@pytest.fixture
 def portal(db: Database, now: pendulum.DateTime) -> Iterator[TestClient]:
     with portal_at(db, now.add(minutes=5)) as client:
         yield client

@@ -42,11 +42,6 @@ REPLY_BY = "2026-12-02"
 
 
 @pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
-
-
-@pytest.fixture
 def shared(session: Session, people: People, now: pendulum.DateTime) -> str:
     return active(session, people, now, parties=SHARED)
 

@@ -34,6 +34,8 @@ from tests.utils.isa_up import ISA, Scratch, scratch, start_up, stop_up
 from tests.utils.smtp import SMTPServer
 from tests.utils.smtp import smtp_server as smtp_server  # the fixture
 
+pytestmark = pytest.mark.servers  # a PostgreSQL cluster and Prefect servers of its own
+
 POLICE = "Sample: Northshire Police"
 SIGNATORY = "signatory@police.sample.example"
 SWEEPS = ("deadline-sweep", "access-sweep", "review-sweep", "disposal-sweep")

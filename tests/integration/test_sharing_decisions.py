@@ -46,11 +46,6 @@ THIRD_PARTY = "Northshire Advocacy Service"
 
 
 @pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
-
-
-@pytest.fixture
 def shared(session: Session, people: People, now: pendulum.DateTime) -> str:
     return active(session, people, now, parties=THREE)
 

@@ -31,7 +31,6 @@ from tests.utils.factories import (
     active,
     granted,
     parties,
-    seed_agencies,
 )
 
 SUS = "SUS-2026-0001"
@@ -42,11 +41,6 @@ CHASERS = (
     "suspension.ending_soon",
     "suspension.ended",
 )
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def _status(session: Session, model, **where):  # type: ignore[no-untyped-def]

@@ -14,15 +14,10 @@ from models.tables import Arrangement, Review
 from tasks.arrangements import approve_arrangement, submit_arrangement
 from tasks.sweeps import chase_approvals, sweep_reviews
 from tests.conftest import Database
-from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
+from tests.utils.factories import COUNCIL, TRUST, active, drafted
 
 POLICY = ReviewPolicy()
 SYSTEM = "system:test"
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def _sweep(session: Session, day: pendulum.Date, policy: ReviewPolicy = POLICY) -> dict[str, Any]:

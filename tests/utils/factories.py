@@ -35,41 +35,56 @@ def _slug(agency: str) -> str:
     return agency.split()[1].lower()
 
 
+ROLES = (
+    ContactRole.SIGNATORY,
+    ContactRole.NOMINATED_REPRESENTATIVE,
+    ContactRole.POINT_OF_CONTACT,
+    ContactRole.DPO,
+)
+
+
+def _role_email(role: ContactRole, agency: str) -> str:
+    return f"{role.value.replace('_', '.')}@{_slug(agency)}.example"
+
+
+def seeded_people(agencies: tuple[str, ...] = (COUNCIL, TRUST, POLICE)) -> People:
+    """Who is who in the register `seed_agencies` makes, without making it (the `people`
+    fixture's register is built once per worker and copied)."""
+    people = People()
+    for agency in agencies:
+        for role, bucket in zip(
+            ROLES, (people.signatory, people.rep, people.poc, people.dpo), strict=True
+        ):
+            bucket[agency] = _role_email(role, agency)
+        people.staff[agency] = f"staff@{_slug(agency)}.example"
+    return people
+
+
 def seed_agencies(
     session: Session, now: pendulum.DateTime, agencies: tuple[str, ...] = (COUNCIL, TRUST, POLICE)
 ) -> People:
-    people = People()
     for agency in agencies:
-        slug = _slug(agency)
         register_agency(session, name=agency, actor=ADMIN, now=now)
-        for role, bucket in (
-            (ContactRole.SIGNATORY, people.signatory),
-            (ContactRole.NOMINATED_REPRESENTATIVE, people.rep),
-            (ContactRole.POINT_OF_CONTACT, people.poc),
-            (ContactRole.DPO, people.dpo),
-        ):
-            email = f"{role.value.replace('_', '.')}@{slug}.example"
+        for role in ROLES:
             add_contact(
                 session,
                 agency=agency,
-                email=email,
+                email=_role_email(role, agency),
                 name=f"{role.value.title()} of {agency}",
                 roles=[role],
                 actor=ADMIN,
                 now=now,
             )
-            bucket[agency] = email
-        staff = f"staff@{slug}.example"
         add_contact(
             session,
             agency=agency,
-            email=staff,
+            email=f"staff@{_slug(agency)}.example",
             name=f"Staff of {agency}",
             roles=[],
             actor=ADMIN,
             now=now,
         )
-        people.staff[agency] = staff
+    people = seeded_people(agencies)
     add_chair(session, email=people.chair, name="Chris Chair", actor=ADMIN, now=now)
     return people
 

@@ -5,7 +5,6 @@ stopped with Ctrl-C."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.utils.ports import free_port
+
 ISA = Path(sys.executable).with_name("isa")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(

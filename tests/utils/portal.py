@@ -13,6 +13,7 @@ from models.links import link_token
 from models.tables import AuditEvent
 from notifications.tables import OutboxEmail
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
+from tests.utils.ports import NO_PREFECT
 from web.app import create_app
 
 
@@ -22,7 +23,7 @@ def portal_at(db: Database, at: pendulum.DateTime) -> TestClient:
         now=at.isoformat(),
         public_url=TEST_PUBLIC_URL,
         secret_key=TEST_SECRET_KEY,
-        prefect_api_url="http://127.0.0.1:9/api",
+        prefect_api_url=NO_PREFECT,
     )
     return TestClient(create_app(settings), follow_redirects=False)
 

@@ -7,7 +7,6 @@ test is skipped, saying why, when the server's binaries or that user are missing
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from tests.utils.ports import free_port
 
 # where Debian's packages put them; else PATH
 BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -28,12 +29,6 @@ def _binary(name: str) -> Path | None:
             return directory / name
     found = shutil.which(name)
     return Path(found) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -130,7 +125,7 @@ def private_cluster() -> Iterator[PrivateCluster]:
     if run_as is not None:
         user = pwd.getpwnam(run_as)
         os.chown(directory, user.pw_uid, user.pw_gid)
-    cluster = PrivateCluster(directory, _free_port(), pg_ctl, run_as)
+    cluster = PrivateCluster(directory, free_port(), pg_ctl, run_as)
     try:
         cluster._run(
             initdb,
