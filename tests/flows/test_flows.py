@@ -155,7 +155,7 @@ def test_a_triggered_delivery_run_sends_what_is_queued_while_it_settles(
     register, smtp_server: SMTPServer
 ) -> None:
     """The run `isa.outbox.queued` starts keeps sending for its settle window: an email a
-    change queues two seconds into the run goes out in that run, not at the next schedule."""
+    change queues once the run has sent the rest goes out in that run, not at the next schedule."""
     import threading
 
     from tasks.suspensions import raise_suspension
@@ -164,7 +164,10 @@ def test_a_triggered_delivery_run_sends_what_is_queued_while_it_settles(
     first, rows = db.count("outbox", "status = 'pending'"), db.count("outbox")
 
     def a_change_meanwhile() -> None:
-        time.sleep(2)
+        # once the run has sent what was queued before it, it is in its settle window
+        deadline = time.monotonic() + 120
+        while db.count("outbox", "status = 'pending'") and time.monotonic() < deadline:
+            time.sleep(0.1)
         with Session(db.engine, expire_on_commit=False) as session:
             raise_suspension(
                 session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=NOW

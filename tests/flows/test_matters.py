@@ -46,7 +46,7 @@ from tests.utils.factories import (
     seed_agencies,
 )
 from tests.utils.ports import NO_PREFECT
-from tests.utils.prefect_runs import artifacts_of, run_flow
+from tests.utils.prefect_runs import artifacts_of, run_flow, wait_for_triggers
 from tests.utils.smtp import SMTPServer
 
 NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
@@ -414,7 +414,7 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
             lambda: _automation_exists("suspension") and _automation_exists("withdrawal"),
             90,
         )
-        time.sleep(2)  # the triggers service picks up a new automation within a moment
+        wait_for_triggers()  # the triggers service loads new automations on its own clock
         isa = [sys.executable, "-c", "from isa.cli import main; main()"]
 
         def raise_and_wait(kind: str, reference: str, *argv: str) -> None:
@@ -521,7 +521,7 @@ def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_i
     )
     try:
         _wait("the suspension trigger", lambda: _automation_exists("suspension"), 90)
-        time.sleep(2)  # the triggers service picks up a new automation within a moment
+        wait_for_triggers()  # the triggers service loads new automations on its own clock
         delivered, _, _ = run_flow(deliver_outbox)
         assert delivered["events"] == {"published": owed, "left": 0, "error": None}
         back = time.monotonic()

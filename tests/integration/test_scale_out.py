@@ -31,6 +31,7 @@ from tests.conftest import (
 )
 from tests.utils.cluster import Cluster, free_port, prefect_database, scaled_out, wait_until
 from tests.utils.isa_up import ISA, Scratch, scratch, start_up, stop_up
+from tests.utils.prefect_runs import wait_for_triggers
 from tests.utils.smtp import SMTPServer
 from tests.utils.smtp import smtp_server as smtp_server  # the fixture
 
@@ -115,7 +116,7 @@ def test_two_workers_serve_the_flows_deployed_with_isa_deploy_on_postgresql(
                 assert "--pool must be 1 to 100 letters, digits" in line
                 workers = cluster.start_workers(2, limit=1)
                 wait_until("the triggers to be loaded", lambda: _triggers_loaded(cluster), 60)
-                time.sleep(3)  # the triggers service reads new automations every few seconds
+                wait_for_triggers(cluster.api)
 
                 said = cluster.isa(
                     "suspend", POLICE, "--reason", "Scale-out drill", "--as", SIGNATORY, "--json"
