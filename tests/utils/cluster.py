@@ -49,8 +49,14 @@ class Cluster:
 
     def start(self, name: str, argv: list[str]) -> None:
         log = (self.folder / f"{name}.log").open("wb")
+        # in the cluster's folder: what a worker writes beside it (keys, logs) stays there
         process = subprocess.Popen(
-            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            env=self.env,
+            cwd=self.folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.processes.append((name, process, log))
 
