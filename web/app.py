@@ -301,13 +301,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with portal.session() as session:
             session.info[EVIDENCE] = _evidence(request, now)
             try:
-                request_sign_in(session, email=address, now=now)
+                queued = request_sign_in(session, email=address, now=now)
             except InvalidInput as bad:
                 return portal.page(
                     request, "sign_in.html", 422, csrf=portal.signer.csrf(held), error=str(bad)
                 )
             finally:
                 session.info.pop(EVIDENCE, None)
+            if queued:
+                # the link lasts 30 minutes: its email's delivery starts now, as an act's does,
+                # not at the next quarter-hourly delivery run
+                publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
         return portal.page(request, "sign_in_sent.html", email=address)
 
     @app.api_route("/me", methods=["GET", "HEAD"])

@@ -18,6 +18,7 @@ from models.links import link_token, token_hash
 from models.policies import AccessPolicy, ReviewPolicy
 from models.tables import AuditEvent
 from notifications.tables import ActionLink, OutboxEmail
+from notifications.tables import OutboxEvent as OutboxEventRow
 from tasks.access_sweep import remind_attestations
 from tasks.arrangements import complete_review, reject_arrangement, submit_arrangement
 from tasks.audit import verify_audit
@@ -484,6 +485,33 @@ def test_asking_to_sign_in_says_the_same_for_an_unknown_address_and_writes_nothi
         [link] = s.exec(select(ActionLink).where(ActionLink.action == "sign_in")).all()
     assert link.email == people.signatory[TRUST]
     assert link.expires_at == link.created_at + pendulum.duration(minutes=30)
+
+
+def test_asking_to_sign_in_publishes_its_delivery_at_once_not_at_the_next_delivery_run(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    # the link lasts 30 minutes: waiting for the quarter-hourly delivery run would spend half
+    endpoint = EventsEndpoint()
+    try:
+        settings = Settings(
+            database_url=db.url,
+            now=now.isoformat(),
+            public_url=TEST_PUBLIC_URL,
+            secret_key=TEST_SECRET_KEY,
+            prefect_api_url=endpoint.url,
+        )
+        with TestClient(create_app(settings), follow_redirects=False) as portal:
+            assert ask_to_sign_in(portal, people.signatory[TRUST]).status_code == 200
+            published = [e["event"] for e in endpoint.events()]
+            # an unknown address queues nothing, so publishes nothing
+            assert ask_to_sign_in(portal, "nobody@nowhere.example").status_code == 200
+    finally:
+        endpoint.server.shutdown()
+    assert published == ["isa.outbox.queued"]
+    assert [e["event"] for e in endpoint.events()] == ["isa.outbox.queued"]
+    with db.session() as s:
+        [row] = s.exec(select(OutboxEventRow)).all()
+    assert row.published_at is not None
 
 
 def test_a_sign_in_link_signs_in_once_on_a_post_and_never_on_a_get(
