@@ -104,6 +104,10 @@ def os_user() -> str:
         return f"uid {os.getuid()}"
 
 
-def audit_seal(settings: Settings, channel: str) -> AuditSeal:
-    """What an engine of this process seals its audit events with."""
-    return AuditSeal(key=audit_key(settings), channel=channel, os_user=os_user())
+def audit_seal(settings: Settings, channel: str, *, process_acts: bool = True) -> AuditSeal:
+    """What an engine of this process seals its audit events with. `process_acts`: the
+    process's operating-system user is the one acting (the CLI, a flow run); the web portal's
+    is not: there the person at the link or in the signed-in session acts, and is the actor."""
+    return AuditSeal(
+        key=audit_key(settings), channel=channel, os_user=os_user() if process_acts else None
+    )

@@ -120,7 +120,7 @@ class Portal:
         self.secure = settings.public_url.startswith("https://")
         self.engine: Engine = make_engine(
             settings.database_url,
-            audit=audit_seal(settings, "web"),
+            audit=audit_seal(settings, "web", process_acts=False),
             mailbox=settings.mail_from,
             links=issuer,
         )
@@ -239,7 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             comments=values.get("comments", ""),
             note=values.get("note", ""),
         )
-        evidence = _evidence(request, now)
+        evidence = _evidence(request, now, "personal link")
         with portal.session() as session:
             csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
             try:
@@ -299,7 +299,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Too many sign-in links were asked for just now. Wait a quarter of an hour.",
             )
         with portal.session() as session:
-            session.info[EVIDENCE] = _evidence(request, now)
+            session.info[EVIDENCE] = _evidence(request, now, "sign-in form")
             try:
                 queued = request_sign_in(session, email=address, now=now)
             except InvalidInput as bad:
@@ -383,7 +383,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reason = str(form.get("reason", ""))
         with portal.session() as session:
             session.info[EVIDENCE] = {
-                **_evidence(request, now),
+                **_evidence(request, now, "signed-in session"),
                 "typed_name": str(form.get("typed_name", "")),
             }
             try:
@@ -565,9 +565,12 @@ async def _signed_in_form(
     return who, form
 
 
-def _evidence(request: Request, now: pendulum.DateTime) -> dict[str, Any]:
+def _evidence(request: Request, now: pendulum.DateTime, way_in: str) -> dict[str, Any]:
+    """What the audit keeps of a web request: the way in (a personal link, a signed-in
+    session, the sign-in form), the client, and when."""
     return {
         "channel": "web",
+        "way_in": way_in,
         "client": request.client.host if request.client else None,
         "user_agent": request.headers.get("user-agent", "")[:300],
         "at": now.isoformat(),

@@ -433,6 +433,7 @@ def outbox_list(
 def _evidence(evidence: dict[str, object]) -> str:
     """The web's evidence in one line: link, client, user agent, typed name, hash shown."""
     words = {
+        "way_in": "by",
         "link": "link",
         "client": "from",
         "user_agent": "agent",

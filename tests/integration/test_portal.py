@@ -589,6 +589,42 @@ def test_a_signatory_raises_a_suspension_from_the_web_and_its_flow_event_goes_ou
     assert event.evidence["typed_name"] == "Signatory of Northshire Police"
 
 
+def test_a_web_act_is_audited_as_the_person_and_their_way_in_never_the_portals_os_user(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = submitted(session, people, now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    assert act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes").status_code == 303
+    me = signed_in(db, portal, people.signatory[POLICE])
+    csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
+    raised = portal.post(
+        "/me/raise",
+        data={
+            "csrf": csrf,
+            "matter": "suspension",
+            "reason": "Laptop stolen",
+            "typed_name": "Signatory of Northshire Police",
+            "confirm": "yes",
+        },
+    )
+    assert raised.status_code == 200, raised.text
+    [approved] = [e for e in audit(db, "arrangement.approve") if e.subject_ref == ref]
+    [suspended] = audit(db, "suspension.raise")
+    [asked] = audit(db, "portal.sign_in")
+    # the portal process runs as some operating-system user (root in a container): that user
+    # did not act; the person did, by the way in the evidence names
+    for event, person, way_in in (
+        (approved, people.signatory[TRUST], "personal link"),
+        (suspended, people.signatory[POLICE], "signed-in session"),
+        (asked, people.signatory[POLICE], "sign-in form"),
+    ):
+        assert (event.actor, event.channel, event.os_user) == (person, "web", None)
+        assert event.evidence is not None and event.evidence["way_in"] == way_in
+    with db.session() as s:
+        assert verify_audit(s).broken is None
+
+
 def test_only_a_signatory_may_raise_and_a_wrong_name_writes_nothing(
     db: Database, session: Session, people: People, portal: TestClient
 ) -> None:
