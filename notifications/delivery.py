@@ -34,6 +34,7 @@ from sqlmodel import Session
 from core.db import WRITE_TRANSACTION
 from core.settings import Settings
 from models.types import UTCDateTime
+from notifications.links import VOID_SUPERSEDED
 from notifications.message import envelope_sender, from_header
 from notifications.outbox import outbox, outbox_message
 from notifications.tables import OutboxStatus
@@ -272,6 +273,14 @@ def record_outcomes(db: SessionSource, claim: str, outcomes: Sequence[_Outcome])
             )
         else:
             conn.execute(_RECORD, [outcome.params(claim) for outcome in outcomes])
+        # in the same transaction: the links the sent emails carry now void the older ones
+        # their recipients held (until now those still worked)
+        sent = [o for o in outcomes if o.status is OutboxStatus.SENT and o.sent_at is not None]
+        if sent:
+            conn.execute(
+                VOID_SUPERSEDED,
+                {"ids": [o.row_id for o in sent], "at": max(o.sent_at for o in sent if o.sent_at)},
+            )
 
 
 # --- the SMTP side -----------------------------------------------------------------------------

@@ -1,19 +1,20 @@
 """Issuing personal action links as emails are queued: the catalog says which email asks whom
 to act (`Notice.ask`); each such email carries a link for that person, that action and that
 record, written in the same transaction as the email. A newer link for the same person, action
-and record voids the older ones, so only the latest email's link works."""
+and record voids the older ones once its email has been sent, so the link in hand works until
+its replacement has left, and only the latest email's link works after."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import pendulum
-from sqlalchemy import CursorResult, exists, update
+from sqlalchemy import CursorResult, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from core.db import LINK_ISSUER
 from models.links import LinkIssuer, link_expiry, link_token, token_hash
+from models.types import UTCDateTime
 from notifications.catalog import Notice
 from notifications.context import Recipient, lookup
 from notifications.render import long_datetime
@@ -56,6 +57,7 @@ def link_of(
         "email": recipient.email,
         "created_at": now,
         "expires_at": expires,
+        "dedupe_key": dedupe_key,
     }
     told = {"url": issuer.url(token), "expires": long_datetime(expires)}
     return row, told
@@ -69,12 +71,11 @@ def redacted(context: Mapping[str, Any]) -> dict[str, Any]:
     return {**context, "link": {**link, "url": "(personal link)"}}
 
 
-_VOID_CHUNK = 500
-
-
 def insert_links(session: Session, rows: Sequence[dict[str, Any]], now: pendulum.DateTime) -> int:
-    """Add the links (a link already made for the same email is kept as it is), then void every
-    older live link of the same person, action and record. Returns how many are new."""
+    """Add the links (a link already made for the same email is kept as it is); returns how
+    many are new. The older links of the same person, act and record stay live until the email
+    carrying the newer one is sent (`void_superseded`): until then the older is the link the
+    person holds."""
     if not rows:
         return 0
     table = ActionLink.__table__  # type: ignore[attr-defined]
@@ -82,31 +83,32 @@ def insert_links(session: Session, rows: Sequence[dict[str, Any]], now: pendulum
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table).values(list(rows)).on_conflict_do_nothing()
     added = cast(CursorResult[Any], session.execute(stmt)).rowcount or 0
-    # every older live link of the same person, act and record is void: one statement per
-    # chunk of records (a sweep's batch can hold thousands), the index on (action,
-    # subject_ref, email) answering the "is there a newer one" question
-    newer = aliased(ActionLink)
-    subjects = sorted({r["subject_ref"] for r in rows})
-    for start in range(0, len(subjects), _VOID_CHUNK):
-        session.execute(
-            update(ActionLink)
-            .where(
-                col(ActionLink.subject_ref).in_(subjects[start : start + _VOID_CHUNK]),
-                col(ActionLink.used_at).is_(None),
-                col(ActionLink.voided_at).is_(None),
-                exists()
-                .where(
-                    col(newer.action) == col(ActionLink.action),
-                    col(newer.subject_ref) == col(ActionLink.subject_ref),
-                    col(newer.email) == col(ActionLink.email),
-                    col(newer.id) > col(ActionLink.id),
-                )
-                .correlate(ActionLink),
-            )
-            .values(voided_at=now, void_reason="a newer link was sent")
-            .execution_options(synchronize_session=False)
-        )
     return int(added)
+
+
+# The delivery run's step after a batch is sent: every older live link of the same person, act
+# and record as a link the sent emails carry is void. The newer link is found by its email's
+# dedupe key (its index), the older ones through the index on (action, subject_ref, email).
+VOID_SUPERSEDED = text(
+    """
+    UPDATE action_link SET voided_at = :at, void_reason = 'a newer link was sent'
+    WHERE used_at IS NULL AND voided_at IS NULL
+      AND (action, subject_ref, email) IN (
+        SELECT newer.action, newer.subject_ref, newer.email FROM action_link AS newer
+        JOIN outbox ON outbox.dedupe_key = newer.dedupe_key
+        WHERE outbox.id IN :ids
+      )
+      AND EXISTS (
+        SELECT 1 FROM action_link AS newer
+        JOIN outbox ON outbox.dedupe_key = newer.dedupe_key
+        WHERE outbox.id IN :ids
+          AND newer.action = action_link.action
+          AND newer.subject_ref = action_link.subject_ref
+          AND newer.email = action_link.email
+          AND newer.id > action_link.id
+      )
+    """
+).bindparams(bindparam("ids", expanding=True), bindparam("at", type_=UTCDateTime()))
 
 
 def spend_link(session: Session, link_id: int, now: pendulum.DateTime) -> bool:

@@ -116,6 +116,8 @@ class ActionLink(SQLModel, table=True):
         CheckConstraint("length(token_hash) = 64", name="token_hash_sha256"),
         # a newer link voids the older ones of the same person, act and record
         Index("ix_action_link_whose", "action", "subject_ref", "email"),
+        # once the email that carries it is sent
+        Index("ix_action_link_dedupe_key", "dedupe_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -129,3 +131,5 @@ class ActionLink(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_column=utc_column())
     voided_at: datetime | None = Field(default=None, sa_column=utc_column())
     void_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # the outbox row of the email that carries it: its sending voids the older links
+    dedupe_key: str | None = Field(default=None, sa_column=Column(Text))

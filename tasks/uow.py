@@ -120,8 +120,7 @@ def unit_of_work(
     session.connection(execution_options={WRITE_TRANSACTION: True})
     try:
         yield uow
-        # what the way in asked to do inside this transaction (the web marks its link used),
-        # before the emails' newer links would void it
+        # what the way in asked to do inside this transaction (the web marks its link used)
         for step in session.info.get(BEFORE_COMMIT, ()):
             step(uow)
         # the events' emails, and the Prefect events that start their flows, go into the

@@ -17,6 +17,7 @@ from models.enums import MeetingOutcome, ReviewOutcome
 from models.links import link_token, token_hash
 from models.policies import AccessPolicy, ReviewPolicy
 from models.tables import AuditEvent
+from notifications.delivery import deliver_outbox_sync
 from notifications.tables import ActionLink, OutboxEmail
 from notifications.tables import OutboxEvent as OutboxEventRow
 from tasks.access_sweep import remind_attestations
@@ -27,6 +28,7 @@ from tasks.register import add_chair
 from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
 from tasks.sweeps import chase_approvals, open_due_reviews
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
+from tests.utils import smtp
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import (
     COUNCIL,
@@ -49,8 +51,11 @@ from tests.utils.portal import (
     signed_in,
     token_for,
 )
+from tests.utils.smtp import SMTPServer
 from web.app import create_app
 from web.security import COOKIE
+
+smtp_server = smtp.smtp_server  # the fixture: a real aiosmtpd server on a free port
 
 NAME = {
     COUNCIL: "Signatory of Northshire County Council",
@@ -223,10 +228,10 @@ def test_approving_from_the_link_records_the_web_evidence_and_the_link_is_then_u
     status, again = opened(portal, token)
     assert status == 410 and "already been used" in again
 
-    # the last party approves from the link of its newest email ("still awaiting you"), which
-    # voided the link of the first
+    # the newest email to the last party ("still awaiting you") is only queued: the link it
+    # holds, from the first email, still works until that one has left; it approves from either
     first = token_for(db, people.signatory[COUNCIL], "arrangement.submitted")
-    assert opened(portal, first)[0] == 410
+    assert opened(portal, first)[0] == 200
     council = token_for(db, people.signatory[COUNCIL], "arrangement.approved")
     _, page = opened(portal, council)
     last = act(portal, page, "approve", typed_name=NAME[COUNCIL], confirm="yes")
@@ -298,8 +303,8 @@ def test_a_new_version_voids_the_old_versions_links(
     assert status == 410 and "superseded by version 2" in again
 
 
-def test_a_reminder_carries_a_fresh_link_that_voids_the_old_one(
-    db: Database, session: Session, people: People, now: pendulum.DateTime
+def test_a_reminders_fresh_link_voids_the_old_one_only_once_the_reminder_has_been_sent(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, smtp_server: SMTPServer
 ) -> None:
     ref = submitted(session, people, now)
     old = token_for(db, people.signatory[TRUST], "arrangement.submitted")
@@ -307,7 +312,17 @@ def test_a_reminder_carries_a_fresh_link_that_voids_the_old_one(
     chase_approvals(session, as_of=later.date(), now=later, actor="system:test")
     new = token_for(db, people.signatory[TRUST], "arrangement.approval_reminder")
     assert new != old
+    settings = Settings(**smtp_server.settings(database_url=db.url))
     with portal_at(db, later) as portal:
+        # queued, not yet in the signatory's inbox: the link they hold still works
+        assert opened(portal, old)[0] == 200
+        # nor does an SMTP outage take it from them while the reminder waits
+        smtp_server.go_down()
+        assert deliver_outbox_sync(db.engine, settings, later).sent == 0
+        assert opened(portal, old)[0] == 200
+        smtp_server.come_back()
+        assert deliver_outbox_sync(db.engine, settings, later).sent > 0
+        # the reminder has left: its link is the one that works
         status, page = opened(portal, old)
         assert status == 410 and "a newer link was sent" in page
         status, page = opened(portal, new)
