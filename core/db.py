@@ -33,6 +33,8 @@ AUDIT_SEAL = "isa_audit_seal"
 # The execution option that carries the mailbox (ISA_MAIL_FROM) an engine's emails are from, to
 # the queueing that builds them: their Message-IDs and invitations name it.
 MAILBOX = "isa_mailbox"
+# ... and the register office (Settings.office_mailbox) its emails name and reply to
+OFFICE = "isa_office"
 
 # The execution option that carries an engine's LinkIssuer (models/links.py) to the queueing that
 # puts personal action links in emails; an engine made without one queues emails without links.
@@ -51,6 +53,7 @@ def make_engine(
     *,
     audit: AuditSeal | None = None,
     mailbox: str | None = None,
+    office: str | None = None,
     links: LinkIssuer | None = None,
     **kwargs: Any,
 ) -> Engine:
@@ -60,6 +63,8 @@ def make_engine(
         options[AUDIT_SEAL] = audit
     if mailbox is not None:
         options[MAILBOX] = mailbox
+    if office is not None:
+        options[OFFICE] = office
     if links is not None:
         options[LINK_ISSUER] = links
     return engine.execution_options(**options) if options else engine

@@ -22,6 +22,10 @@ DEFAULT_MAIL_FROM = "Information Sharing Register <isa-register@isa.local>"
 NOT_DELIVERABLE = ("localhost", "local", "invalid", "test")
 _SPECIAL_USE = tuple(f".{domain}" for domain in NOT_DELIVERABLE)
 
+# The register office's name, one line; an address, RFC 5321's limit.
+OFFICE_NAME_MAX = 120
+ADDRESS_MAX = 254
+
 
 def setting_problem(error: Mapping[str, Any]) -> str:
     """One pydantic error about a setting as a line a person can act on: the variable, what it
@@ -78,6 +82,11 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     # The From of every email: "Name <address>" or a bare address.
     mail_from: str = DEFAULT_MAIL_FROM
+    # The register office: the people who run the register, named in every email that asks
+    # someone to send the register something, and the Reply-To of every email. Unset
+    # ISA_OFFICE_EMAIL: the From mailbox (ISA_MAIL_FROM), which then takes the replies.
+    office_name: str = "Information Sharing Register Office"
+    office_email: str | None = None
     # Where the embedded mail sink stores each message it receives as an .eml file.
     mail_dir: Path = Path("var/mail")
     # Delivery tuning: rows claimed per transaction, attempts before a row is failed, the
@@ -156,6 +165,35 @@ class Settings(BaseSettings):
             raise ValueError(f"not an email address: {value!r} (e.g. Register <isa@example.org>)")
         return str(Address(display_name=name, addr_spec=address))
 
+    @field_validator("office_name")
+    @classmethod
+    def _office_name_is_one_bounded_line(cls, value: str) -> str:
+        if any(c in value for c in "\r\n") or not value.isprintable():
+            raise ValueError("must be one line")
+        if not value.strip():
+            raise ValueError("must not be blank")
+        if len(value.strip()) > OFFICE_NAME_MAX:
+            raise ValueError(f"must be at most {OFFICE_NAME_MAX} characters")
+        return " ".join(value.split())
+
+    @field_validator("office_email")
+    @classmethod
+    def _office_email_is_an_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if len(value) > ADDRESS_MAX:
+            raise ValueError(f"must be at most {ADDRESS_MAX} characters")
+        name, address = parseaddr(value)
+        if name or address != value or "@" not in address or any(c in value for c in " \r\n"):
+            raise ValueError(f"not an email address: {value!r} (e.g. ig-office@example.org)")
+        return address
+
+    def office_mailbox(self) -> str:
+        """The register office as a mailbox, "Name <address>": the Reply-To of every email."""
+        address = self.office_email or parseaddr(self.mail_from)[1]
+        return str(Address(display_name=self.office_name, addr_spec=address))
+
     @model_validator(mode="after")
     def _a_real_relay_sends_from_a_real_mailbox(self) -> "Settings":
         # A relay delivers to real inboxes: a From in a special-use domain (RFC 6761, RFC 6762)
@@ -165,6 +203,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ISA_MAIL_FROM: {parseaddr(self.mail_from)[1]} cannot receive mail, and a relay "
                 "is set (ISA_SMTP_HOST): set ISA_MAIL_FROM to the register's real mailbox"
+            )
+        office = (self.office_email or "").rpartition("@")[2].lower().rstrip(".")
+        if self.smtp_host and (office in NOT_DELIVERABLE or office.endswith(_SPECIAL_USE)):
+            # partners are told to send things there: it must be able to receive them
+            raise ValueError(
+                f"ISA_OFFICE_EMAIL: {self.office_email} cannot receive mail, and a relay is set "
+                "(ISA_SMTP_HOST): set ISA_OFFICE_EMAIL to the register office's real mailbox"
             )
         return self
 

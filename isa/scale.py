@@ -181,7 +181,13 @@ def preflight(settings: Settings, pool: str) -> list[str]:
     # the keys first: a register on PostgreSQL without ISA_AUDIT_KEY is refused here
     seal = audit_seal(settings, "prefect")
     links = link_issuer(settings)
-    engine = make_engine(settings.database_url, audit=seal, links=links, mailbox=settings.mail_from)
+    engine = make_engine(
+        settings.database_url,
+        audit=seal,
+        links=links,
+        mailbox=settings.mail_from,
+        office=settings.office_mailbox(),
+    )
     try:
         check_connection(engine)
         check_revision(engine)

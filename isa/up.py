@@ -187,6 +187,7 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
             settings.database_url,
             audit=audit_seal(settings, "cli"),
             mailbox=settings.mail_from,
+            office=settings.office_mailbox(),
             links=link_issuer(settings),
         )
         with Session(engine, expire_on_commit=False) as session:
@@ -313,7 +314,10 @@ def publish_leftovers(settings: Settings) -> "Publication":
     from notifications.publication import publish_pending
 
     engine = make_engine(
-        settings.database_url, audit=audit_seal(settings, "cli"), mailbox=settings.mail_from
+        settings.database_url,
+        audit=audit_seal(settings, "cli"),
+        mailbox=settings.mail_from,
+        office=settings.office_mailbox(),
     )
     try:
         with Session(engine, expire_on_commit=False) as session:

@@ -193,6 +193,7 @@ def shared_context(
         "reference": str(event[notice.subject]),
         "queued_at": queued_at.in_timezone("UTC").isoformat(),
         "sender": view.sender().as_context(),
+        "office": view.sender().office_context(),
         **facts_about(event, view),
     }
     if notice.invitation:

@@ -3,7 +3,8 @@ so a name or a subject cannot smuggle in a header): a text and an HTML part, the
 invitation when there is one, and a Message-ID derived from the outbox row's dedupe key.
 
 The message is built when it is queued and stored whole, so delivery sends stored bytes; only
-the From header, which is configuration, is added when it is sent.
+the From header, which is configuration, is added when it is sent. Its Reply-To, the register
+office, is stored with it, as the text that names the office is.
 """
 
 import base64
@@ -32,6 +33,18 @@ class Sender:
 
     installation: str
     mailbox: str
+    # the register office (ISA_OFFICE_NAME, ISA_OFFICE_EMAIL) as "Name <address>": every email's
+    # Reply-To, and named wherever an email asks someone to send the register something
+    office: str = ""
+
+    @property
+    def office_mailbox(self) -> str:
+        return self.office or self.mailbox
+
+    def office_context(self) -> dict[str, str]:
+        """The office as the templates name it: `name` and `email`."""
+        name, address = parseaddr(self.office_mailbox)
+        return {"name": name or self.name, "email": address}
 
     @property
     def address(self) -> str:
@@ -46,11 +59,19 @@ class Sender:
         return self.address.rpartition("@")[2].lower()
 
     def as_context(self) -> dict[str, str]:
-        return {"installation": self.installation, "mailbox": self.mailbox}
+        return {
+            "installation": self.installation,
+            "mailbox": self.mailbox,
+            "office": self.office_mailbox,
+        }
 
     @classmethod
     def from_context(cls, context: dict[str, Any]) -> "Sender":
-        return cls(installation=str(context["installation"]), mailbox=str(context["mailbox"]))
+        return cls(
+            installation=str(context["installation"]),
+            mailbox=str(context["mailbox"]),
+            office=str(context.get("office") or ""),
+        )
 
 
 def message_id(dedupe_key: str, sender: Sender) -> str:
@@ -89,8 +110,10 @@ def compose(
     at: pendulum.DateTime,
     invitation: bytes | None = None,
     invitation_method: str | None = None,
+    reply_to: str | None = None,
 ) -> EmailMessage:
-    """The email without its From header (see `from_header`), dated `at`."""
+    """The email without its From header (see `from_header`), dated `at`; replies go to
+    `reply_to` (the register office), which its text names."""
     # An address outside ASCII can only travel with SMTPUTF8; anything else stays 7-bit, which
     # every relay accepts (headers as RFC 2047 words, bodies quoted-printable).
     msg = EmailMessage(policy=_ASCII if recipient.isascii() else _UTF8)
@@ -100,6 +123,9 @@ def compose(
     msg["Subject"] = subject
     msg["Date"] = format_datetime(at.in_timezone("UTC"))
     msg["Message-ID"] = message_id
+    if reply_to:
+        name, address = parseaddr(reply_to)
+        msg["Reply-To"] = Address(display_name=_one_line(name), addr_spec=address)
     # RFC 3834: sent by a machine, so autoresponders stay quiet
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-ISA-Reference"] = _one_line(reference)

@@ -198,6 +198,7 @@ def draft(
             meeting_invitation(calendar, recipient=context["recipient"]) if calendar else None
         ),
         invitation_method=calendar["method"] if calendar else None,
+        reply_to=sender.office_mailbox,
     )
     return {
         **_row(notice, shared, recipient, key, occurrence, context, rendered, now, sender),

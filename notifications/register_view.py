@@ -7,7 +7,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, col, select
 
-from core.db import MAILBOX
+from core.db import MAILBOX, OFFICE
 from core.settings import DEFAULT_MAIL_FROM
 from models.enums import AgencyStatus, ContactRole, PartyRole
 from models.tables import (
@@ -210,8 +210,13 @@ class SqlRegisterView:
             if identifier is None:
                 raise RuntimeError("the register has no installation identifier: isa db upgrade")
             bind = self.session.get_bind()
-            mailbox = bind.get_execution_options().get(MAILBOX) or DEFAULT_MAIL_FROM
-            self._sender = Sender(installation=identifier, mailbox=str(mailbox))
+            options = bind.get_execution_options()
+            mailbox = options.get(MAILBOX) or DEFAULT_MAIL_FROM
+            self._sender = Sender(
+                installation=identifier,
+                mailbox=str(mailbox),
+                office=str(options.get(OFFICE) or ""),
+            )
         return self._sender
 
     def meeting_history(self, suspension: str) -> dict[str, Any]:

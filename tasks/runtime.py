@@ -26,6 +26,7 @@ def engine(url: str | None = None) -> Engine:
         url or settings().database_url,
         audit=audit_seal(settings(), "prefect"),
         mailbox=settings().mail_from,
+        office=settings().office_mailbox(),
         links=link_issuer(settings()),
     )
 

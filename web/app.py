@@ -122,6 +122,7 @@ class Portal:
             settings.database_url,
             audit=audit_seal(settings, "web", process_acts=False),
             mailbox=settings.mail_from,
+            office=settings.office_mailbox(),
             links=issuer,
         )
         check_connection(self.engine)

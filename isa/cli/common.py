@@ -48,6 +48,7 @@ def session_scope(ctx: Context, *, delivers: bool = False) -> Iterator[Session]:
         ctx.settings.database_url,
         audit=audit_seal(ctx.settings, "cli"),
         mailbox=ctx.settings.mail_from,
+        office=ctx.settings.office_mailbox(),
         links=link_issuer(ctx.settings),
     )
     try:

@@ -86,6 +86,7 @@ def _engine(settings: Settings, channel: str) -> Engine:
         settings.database_url,
         audit=audit_seal(settings, channel),
         mailbox=settings.mail_from,
+        office=settings.office_mailbox(),
         links=link_issuer(settings),
     )
 

@@ -149,9 +149,12 @@ _ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
 }
 
 
+SAMPLE_OFFICE_NAME = "Northshire Information Governance Office"
+SAMPLE_OFFICE_EMAIL = "ig-office@register.example"
 SAMPLE_SENDER = Sender(
     installation="samplesampleabcd",
     mailbox="Information Sharing Register <isa-register@register.example>",
+    office=f"{SAMPLE_OFFICE_NAME} <{SAMPLE_OFFICE_EMAIL}>",
 )
 
 
