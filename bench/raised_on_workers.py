@@ -123,7 +123,9 @@ def main() -> None:
                     f"({where_the_time_went(run, returned)})"
                 )
                 at = pendulum.now("UTC").add(hours=1).isoformat()
-                cluster.isa("meeting", "schedule", reference, "--at", at, "--as", CHAIR)
+                cluster.isa(
+                    "meeting", "schedule", reference, "--at", at, "--place", "Room 2", "--as", CHAIR
+                )
                 cluster.isa(
                     "meeting", "record", reference, "--outcome", "resume", "--attendee",
                     SIGNATORY, "--risk-assessment", "Drill", "--as", CHAIR,

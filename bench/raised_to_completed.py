@@ -120,7 +120,19 @@ def main() -> None:
                     f"({where_the_time_went(run, returned)})"
                 )
                 at = pendulum.now("UTC").add(hours=1).isoformat()
-                _isa(env, root, "meeting", "schedule", reference, "--at", at, "--as", CHAIR)
+                _isa(
+                    env,
+                    root,
+                    "meeting",
+                    "schedule",
+                    reference,
+                    "--at",
+                    at,
+                    "--place",
+                    "Room 2",
+                    "--as",
+                    CHAIR,
+                )
                 _isa(
                     env,
                     root,

@@ -166,6 +166,8 @@ class MeetingScheduled(DomainEvent):
     agency: str
     meeting_at: str
     rescheduled: bool
+    # where it is held, or how to join it
+    meeting_place: str = ""
 
 
 @dataclass(frozen=True)

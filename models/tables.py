@@ -383,6 +383,8 @@ class Suspension(SQLModel, table=True):
     # RFC 5545: 0 for the first), and the chair who set it last (the invitation's organizer)
     meeting_sequence: int | None = None
     meeting_set_by: str | None = None
+    # where the meeting is held, or how to join it (the invitation's LOCATION)
+    meeting_place: str | None = Field(default=None, sa_column=Column(Text))
     meeting_held_at: datetime | None = Field(default=None, sa_column=utc_column())
     risk_assessment: str | None = Field(default=None, sa_column=Column(Text))
     outcome: MeetingOutcome | None = Field(

@@ -125,7 +125,9 @@ def invitation(
     """What the .ics needs: one calendar entry per suspension, its SEQUENCE rising each time the
     meeting is set, so a moved meeting updates the entry people already have. `facts` is the
     email's context so far: the event and the suspension it names, already read."""
-    return _calendar(facts["suspension"], facts["event"]["meeting_at"], view, queued_at)
+    event = facts["event"]
+    place = event.get("meeting_place") or facts["suspension"].get("meeting_place") or ""
+    return _calendar(facts["suspension"], event["meeting_at"], view, queued_at, place)
 
 
 def cancellation(
@@ -146,7 +148,13 @@ def cancellation(
     held = pendulum.parse(suspension["meeting_held_at"]) if suspension["meeting_held_at"] else None
     if isinstance(held, pendulum.DateTime) and held >= invited:
         return None  # held at (or after) the time invited: the entry stands
-    calendar = _calendar(suspension, suspension["meeting_at"], view, queued_at)
+    calendar = _calendar(
+        suspension,
+        suspension["meeting_at"],
+        view,
+        queued_at,
+        suspension.get("meeting_place") or "",
+    )
     # RFC 5546 3.2.5: the CANCEL carries the entry's UID and a higher SEQUENCE
     calendar["sequence"] += 1
     calendar["method"] = CANCEL
@@ -158,6 +166,7 @@ def _calendar(
     meeting_at: str,
     view: RegisterView,
     queued_at: pendulum.DateTime,
+    place: str,
 ) -> dict[str, Any]:
     starts = pendulum.parse(meeting_at)
     assert isinstance(starts, pendulum.DateTime)
@@ -180,6 +189,15 @@ def _calendar(
             f"Risk assessment and resolution meeting: {suspension['agency']} suspension "
             f"{reference} (§41)"
         ),
+        "location": place,
+        "description": (
+            f"The risk assessment and resolution meeting on {suspension['agency']}'s suspension "
+            f"({reference}), to be held by day 14 (§41). Where, or how to join: "
+            f"{place or 'to be told by the chair'}. Chaired by {chair['name']}; each member "
+            "agency's signatory or nominated representative attends."
+        ),
+        # every invitee, set once the recipients are known (notifications.outbox)
+        "attendees": [],
     }
 
 

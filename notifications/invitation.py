@@ -4,7 +4,9 @@ meeting is set, so a move updates it (METHOD:REQUEST), and one more when it will
 as invited (METHOD:CANCEL), so it leaves every calendar (RFC 5545, RFC 5546).
 
 The register's mailbox organises, as the From of the email says, acting for the chair who set
-the meeting; every recipient is an attendee, so no one is asked as organiser and sole attendee."""
+the meeting; everyone invited is an attendee of every copy, so no one is asked as organiser and
+sole attendee, and each sees who else is invited. LOCATION says where it is held or how to join
+it, as the email does."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -49,14 +51,22 @@ def meeting_invitation(calendar: Mapping[str, Any], *, recipient: Mapping[str, A
     event.add("dtend", _instant(calendar["ends_at"]))
     event.add("summary", vText(" ".join(str(calendar["summary"]).split())))
     event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
+    if calendar.get("location"):
+        event.add("location", vText(" ".join(str(calendar["location"]).split())))
+    if calendar.get("description"):
+        event.add("description", vText(str(calendar["description"])))
     organizer = vCalAddress(f"mailto:{calendar['organizer']['email']}")
     organizer.params["cn"] = _name(calendar["organizer"]["name"])
     event.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{recipient['email']}")
-    attendee.params["cn"] = _name(recipient["name"])
-    attendee.params["role"] = "REQ-PARTICIPANT"
-    # attendance is recorded by the chair after the meeting (§41), not collected by replies
-    attendee.params["rsvp"] = "FALSE"
-    event.add("attendee", attendee)
+    invitees = list(calendar.get("attendees") or ())
+    if all(person["email"] != recipient["email"] for person in invitees):
+        invitees.append({"email": recipient["email"], "name": recipient["name"]})
+    for person in invitees:
+        attendee = vCalAddress(f"mailto:{person['email']}")
+        attendee.params["cn"] = _name(person["name"])
+        attendee.params["role"] = "REQ-PARTICIPANT"
+        # attendance is recorded by the chair after the meeting (§41), not collected by replies
+        attendee.params["rsvp"] = "FALSE"
+        event.add("attendee", attendee)
     cal.add_component(event)
     return bytes(cal.to_ical())

@@ -85,6 +85,12 @@ def queue_notifications(uow: QueueingUnit) -> int:
                     other.name: merged_facts(event_fields(other), view) for other in told
                 }
             people = recipients_of(notice, fields, view)
+            if "calendar" in shared:
+                # the invitation names everyone invited, so each sees who else is
+                shared["calendar"] = {
+                    **shared["calendar"],
+                    "attendees": [{"email": p.email, "name": p.name} for p in people],
+                }
             into = merged.into.get(index)
             if into is not None:
                 # whoever the merged email goes to reads this news there

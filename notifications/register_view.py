@@ -146,6 +146,7 @@ class SqlRegisterView:
             "meeting_deadline": _iso(matter.meeting_deadline),
             "ends_at": _iso(matter.ends_at),
             "meeting_at": _iso(matter.meeting_at),
+            "meeting_place": matter.meeting_place or "",
             "meeting_held_at": _iso(matter.meeting_held_at),
             "outcome": matter.outcome.value if matter.outcome else None,
         }

@@ -791,6 +791,7 @@ class MeetingView:
     meeting_by: str
     ends: str
     meeting_at: str
+    meeting_place: str
     # who may attend (every partner's signatory and the chairs): (email, "name, capacity")
     attendees: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
@@ -822,6 +823,7 @@ def meeting_view(session: Session, reference: str, now: pendulum.DateTime) -> Me
         meeting_by=long_datetime(matter.meeting_deadline),
         ends=long_datetime(matter.ends_at),
         meeting_at=long_datetime(matter.meeting_at) if matter.meeting_at else "",
+        meeting_place=matter.meeting_place or "",
         attendees=tuple(people),
     )
 
@@ -843,6 +845,8 @@ class Confirmation:
     method: str = ""
     certificate: str = ""
     meeting_at: str = ""
+    # where the meeting is held, or how to join it
+    place: str = ""
     outcome: str = ""
     attendees: tuple[str, ...] = ()
     risk_assessment: str = ""
@@ -1138,7 +1142,14 @@ def _run(
             at = parse_datetime(confirmation.meeting_at)
         except ValueError as exc:
             raise InvalidInput(f"the meeting time: {exc}") from None
-        return schedule_meeting(session, suspension=link.subject, at=at, actor=actor, now=now)
+        return schedule_meeting(
+            session,
+            suspension=link.subject,
+            at=at,
+            place=confirmation.place,
+            actor=actor,
+            now=now,
+        )
     try:
         outcome = MeetingOutcome(confirmation.outcome)
     except ValueError:

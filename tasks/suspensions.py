@@ -135,12 +135,29 @@ def suspend_agency(uow: UnitOfWork, home: Agency, reason: str, *, by: str) -> Su
     return suspension
 
 
+# where a meeting is held, or how to join it: a room and address, a video call's link and code
+MEETING_PLACE_MAX = 1000
+
+
 def schedule_meeting(
-    session: Session, *, suspension: str, at: pendulum.DateTime, actor: str, now: pendulum.DateTime
+    session: Session,
+    *,
+    suspension: str,
+    at: pendulum.DateTime,
+    place: str,
+    actor: str,
+    now: pendulum.DateTime,
 ) -> list[DomainEvent]:
-    """A chair sets (or moves) the risk assessment and resolution meeting, by day 14 (§41)."""
+    """A chair sets (or moves) the risk assessment and resolution meeting, by day 14 (§41),
+    saying where it is held or how to join it (the email and its invitation say so)."""
     with unit_of_work(session, actor=actor, now=now, action="meeting.schedule") as uow:
         uow.about("suspension", suspension)
+        place = required_text(
+            place,
+            "where the meeting is held, or how to join it",
+            limit=MEETING_PLACE_MAX,
+            field="place",
+        )
         matter = suspension_by_ref(session, suspension, lock=True)
         who = resolve_actor(session, actor)
         require_chair(who, to=f"schedule the meeting for {matter.reference}")
@@ -158,7 +175,10 @@ def schedule_meeting(
             0 if matter.meeting_sequence is None else matter.meeting_sequence + 1
         )
         matter.meeting_set_by = who.email
-        move_suspension(uow, matter, "schedule_meeting", meeting_at=at.isoformat())
+        matter.meeting_place = place
+        move_suspension(
+            uow, matter, "schedule_meeting", meeting_at=at.isoformat(), meeting_place=place
+        )
         home = session.get(Agency, matter.agency_id)
         assert home is not None
         uow.emit(
@@ -167,6 +187,7 @@ def schedule_meeting(
                 agency=home.name,
                 meeting_at=at.in_timezone("UTC").isoformat(),
                 rescheduled=rescheduled,
+                meeting_place=place,
             )
         )
         return uow.events
@@ -219,7 +240,7 @@ def record_meeting(
         if matter.status == SuspensionStatus.RAISED:
             raise Refused(
                 f"no meeting has been set for {matter.reference}: set it first",
-                command=f"isa meeting schedule {matter.reference} --at DATETIME",
+                command=f"isa meeting schedule {matter.reference} --at DATETIME --place TEXT",
             )
         SUSPENSION.fire(matter.status, "hold_meeting", matter.reference)
         if not meeting_within_deadline(pendulum.instance(matter.raised_at), now):

@@ -85,6 +85,7 @@ LABELS = {
     "method": "the method",
     "certificate": "the certificate reference",
     "meeting_at": "the meeting time",
+    "place": "where the meeting is held, or how to join it",
     "outcome": "the outcome",
     "attendee": "an attendee",
     "risk_assessment": "the risk assessment",
@@ -230,6 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             method=values.get("method", ""),
             certificate=values.get("certificate", ""),
             meeting_at=values.get("meeting_at", ""),
+            place=values.get("place", ""),
             outcome=values.get("outcome", ""),
             attendees=tuple(
                 v for k, v in form.multi_items() if k == "attendee" and isinstance(v, str)

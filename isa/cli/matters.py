@@ -45,13 +45,15 @@ def suspend(agency: str, *, reason: str, as_: As, json_: Json = False) -> None:
     )
 
 
-def meeting_schedule(suspension: str, *, at: str, as_: As, json_: Json = False) -> None:
-    """Schedule (or move) the resolution meeting; it must fall on or before day 14."""
+def meeting_schedule(suspension: str, *, at: str, place: str, as_: As, json_: Json = False) -> None:
+    """Schedule (or move) the resolution meeting; it must fall on or before day 14. --place:
+    where it is held, or how to join it (a room and address, a video call's link); the email
+    and its calendar invitation say so."""
     try:
         when = parse_datetime(at)
     except ValueError as exc:
         raise InvalidInput(f"--at: {exc}") from None
-    _ctx, events = act(schedule_meeting, suspension=suspension, at=when, actor=as_)
+    _ctx, events = act(schedule_meeting, suspension=suspension, at=when, place=place, actor=as_)
     report(
         events,
         json_,

@@ -398,6 +398,7 @@ def test_a_chair_sets_then_records_the_resolution_meeting(stack: Stack, browser:
     page.goto(stack.link_for(people.chair, "SUS-2026-0001"))
     assert "day 0 of 30" in page.content()
     page.fill("#meeting_at", "2026-12-01T14:00")
+    page.fill("#place", "Room 2, County Hall")
     _confirm(page, "schedule", "Chris Chair")
     page.click("button:has-text('Set the meeting')")
     assert page.locator("h1").inner_text() == "Recorded"

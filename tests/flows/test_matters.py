@@ -265,7 +265,14 @@ def test_a_resumed_suspension_leaves_no_checker_run_scheduled_and_says_why(
     assert len(first["checks"]) == 4
     later = NOW.add(days=3)
     with Session(db.engine) as session:
-        schedule_meeting(session, suspension=SUS, at=later, actor=people.chair, now=NOW.add(days=1))
+        schedule_meeting(
+            session,
+            place="Room 2, County Hall",
+            suspension=SUS,
+            at=later,
+            actor=people.chair,
+            now=NOW.add(days=1),
+        )
         record_meeting(
             session,
             suspension=SUS,

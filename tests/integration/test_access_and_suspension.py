@@ -256,10 +256,20 @@ def test_the_suspension_meeting_after_day_14_is_refused(session, people, now) ->
     day_15 = pendulum.datetime(2026, 12, 10, 9, tz="Europe/London")
     with pytest.raises(Refused, match="must fall between 2026-11-25 and 2026-12-09"):
         schedule_meeting(
-            session, suspension="SUS-2026-0001", at=day_15, actor=people.chair, now=now
+            session,
+            place="Room 2, County Hall",
+            suspension="SUS-2026-0001",
+            at=day_15,
+            actor=people.chair,
+            now=now,
         )
     events = schedule_meeting(
-        session, suspension="SUS-2026-0001", at=day_14, actor=people.chair, now=now
+        session,
+        place="Room 2, County Hall",
+        suspension="SUS-2026-0001",
+        at=day_14,
+        actor=people.chair,
+        now=now,
     )
     assert events[0].as_dict()["rescheduled"] is False
     suspension = _get(session, Suspension, reference="SUS-2026-0001")
@@ -274,6 +284,7 @@ def test_only_a_chair_schedules_the_meeting(session, people, now) -> None:
     with pytest.raises(Refused, match="is not a chair"):
         schedule_meeting(
             session,
+            place="Room 2, County Hall",
             suspension="SUS-2026-0001",
             at=now.add(days=3),
             actor=people.signatory[COUNCIL],
@@ -286,7 +297,14 @@ def _held_on_day_10(
 ):  # type: ignore[no-untyped-def]
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     day_10 = now.add(days=10)
-    schedule_meeting(session, suspension="SUS-2026-0001", at=day_10, actor=people.chair, now=now)
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension="SUS-2026-0001",
+        at=day_10,
+        actor=people.chair,
+        now=now,
+    )
     return record_meeting(
         session,
         suspension="SUS-2026-0001",
@@ -355,7 +373,12 @@ def test_a_meeting_attendee_must_be_a_signatory_representative_or_chair(
 ) -> None:
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     schedule_meeting(
-        session, suspension="SUS-2026-0001", at=now.add(days=2), actor=people.chair, now=now
+        session,
+        place="Room 2, County Hall",
+        suspension="SUS-2026-0001",
+        at=now.add(days=2),
+        actor=people.chair,
+        now=now,
     )
     with pytest.raises(Refused, match=f"attendee {people.poc[COUNCIL]} is not a signatory"):
         record_meeting(

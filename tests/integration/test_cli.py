@@ -500,10 +500,23 @@ def test_a_meeting_that_decides_withdrawal_starts_the_withdrawal_flow(
 ) -> None:
     assert isa("suspend", TRUST, "--reason", "Breach", "--as", "nia@trust.example").code == 0
     at = "2026-11-25T16:00"
-    assert (
-        isa("meeting", "schedule", "SUS-2026-0001", "--at", at, "--as", "chair@group.example").code
-        == 0
+    # a meeting needs a place, or the way to join it: refused without, and nothing written
+    before = db.snapshot()
+    nowhere = isa("meeting", "schedule", "SUS-2026-0001", "--at", at, "--as", "chair@group.example")
+    assert nowhere.code != 0 and "--place" in nowhere.err
+    assert db.snapshot() == before
+    placed = isa(
+        "meeting",
+        "schedule",
+        "SUS-2026-0001",
+        "--at",
+        at,
+        "--place",
+        "Room 2, County Hall",
+        "--as",
+        "chair@group.example",
     )
+    assert placed.code == 0
     said = isa(
         "meeting",
         "record",

@@ -156,7 +156,19 @@ def test_recording_a_meeting_before_the_time_invited_says_its_invitation_is_canc
 ) -> None:
     chair = ("--as", "chair@group.example")
     assert isa("suspend", TRUST, "--reason", "A breach", "--as", "nia@trust.example").code == 0
-    assert isa("meeting", "schedule", "SUS-2026-0001", "--at", "2026-12-08T10:00", *chair).code == 0
+    assert (
+        isa(
+            "meeting",
+            "schedule",
+            "SUS-2026-0001",
+            "--at",
+            "2026-12-08T10:00",
+            "--place",
+            "Room 2",
+            *chair,
+        ).code
+        == 0
+    )
     monkeypatch.setenv("ISA_NOW", "2026-11-30T15:00")
     recorded = isa(
         "meeting",

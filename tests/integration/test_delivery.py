@@ -21,7 +21,9 @@ from sqlmodel import Session, col, select
 from core.settings import Settings
 from isa.cli import main
 from models.enums import ContactRole, MeetingOutcome
+from models.errors import InvalidInput
 from models.inputs import name_key
+from models.tables import Suspension
 from notifications.delivery import claim_due, deliver_outbox_sync
 from notifications.invitation import meeting_uid
 from notifications.message import Sender
@@ -150,10 +152,19 @@ def test_a_meeting_invitation_carries_an_ics_that_a_move_updates_in_place(
     smtp_server.received.clear()
 
     first = pendulum.datetime(2026, 12, 1, 14, 0, tz="Europe/London")
-    schedule_meeting(session, suspension=ref, at=first, actor=people.chair, now=now)
+    schedule_meeting(
+        session, place="Room 2, County Hall", suspension=ref, at=first, actor=people.chair, now=now
+    )
     deliver_outbox_sync(db.engine, settings, now)
     moved = pendulum.datetime(2026, 12, 3, 9, 30, tz="Europe/London")
-    schedule_meeting(session, suspension=ref, at=moved, actor=people.chair, now=now.add(hours=1))
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension=ref,
+        at=moved,
+        actor=people.chair,
+        now=now.add(hours=1),
+    )
     deliver_outbox_sync(db.engine, settings, now.add(hours=1))
 
     to_chair = smtp_server.recorder.to(people.chair)
@@ -167,13 +178,76 @@ def test_a_meeting_invitation_carries_an_ics_that_a_move_updates_in_place(
     assert [str(e["UID"]) for e in events] == [meeting_uid(ref, sender_of(db))] * 2
     assert [int(e["SEQUENCE"]) for e in events] == [0, 1]
     assert [e.decoded("DTSTART") for e in events] == [first, moved]
-    # the register's mailbox organises, as From says, for the chair; the chair attends
-    assert str(events[0]["ATTENDEE"]) == f"mailto:{people.chair}"
+    # the register's mailbox organises, as From says, for the chair; the chair attends, with
+    # everyone else invited
+    assert f"mailto:{people.chair}" in [str(a) for a in events[0]["ATTENDEE"]]
     assert str(events[0]["ORGANIZER"]) == "mailto:isa-register@register.example"
     assert events[0]["ORGANIZER"].params["CN"] == "Information Sharing Register for Chris Chair"
     assert to_chair[0].message["From"] == TEST_MAIL_FROM
     # every signatory got the same calendar entry
     assert len(smtp_server.received) == 8
+
+
+PLACE = "Room 2, County Hall, Northshire; or join on Teams: https://teams.example/meet/42"
+
+
+def test_a_meeting_invitation_says_where_or_how_to_join_and_invites_everyone_in_the_ics(
+    db: Database, session, people, now, smtp_server: SMTPServer
+) -> None:
+    [raised] = raise_suspension(
+        session, agency=TRUST, reason="Server breach", actor=people.signatory[TRUST], now=now
+    )
+    ref = raised.as_dict()["suspension"]
+    settings = settings_for(smtp_server)
+    deliver_outbox_sync(db.engine, settings, now)
+    smtp_server.received.clear()
+    at = pendulum.datetime(2026, 12, 1, 14, 0, tz="Europe/London")
+    schedule_meeting(
+        session, suspension=ref, at=at, place=f"  {PLACE} ", actor=people.chair, now=now
+    )
+    deliver_outbox_sync(db.engine, settings, now)
+
+    invited = {address for r in smtp_server.received for address in r.rcpt_tos}
+    assert people.chair in invited and len(invited) == len(smtp_server.received) == 4
+    for received in smtp_server.received:
+        body = parts(received.message)
+        assert PLACE in body["text/plain"]
+        assert PLACE in body["text/html"]
+        [event] = calendar_of(received.message, "REQUEST").walk("VEVENT")
+        assert str(event["LOCATION"]) == PLACE
+        assert PLACE in str(event["DESCRIPTION"]) and ref in str(event["DESCRIPTION"])
+        # every invitee is an attendee, so each sees who else is invited
+        attendees = event["ATTENDEE"]
+        assert {str(a).removeprefix("mailto:") for a in attendees} == invited
+        assert str(event["ORGANIZER"]) == "mailto:isa-register@register.example"
+    with db.session() as s:
+        stored = s.exec(select(Suspension).where(Suspension.reference == ref)).one()
+    assert stored.meeting_place == PLACE
+
+
+@pytest.mark.parametrize(
+    ("place", "why"),
+    [("   ", "is required"), ("x" * 1001, "is longer than 1000 characters")],
+    ids=["blank", "too-long"],
+)
+def test_a_meeting_without_a_place_or_with_an_endless_one_is_refused_and_writes_nothing(
+    db: Database, session, people, now, place: str, why: str
+) -> None:
+    [raised] = raise_suspension(
+        session, agency=TRUST, reason="Server breach", actor=people.signatory[TRUST], now=now
+    )
+    ref = raised.as_dict()["suspension"]
+    before = db.snapshot()
+    with pytest.raises(InvalidInput, match=why):
+        schedule_meeting(
+            session,
+            suspension=ref,
+            at=now.add(days=3),
+            place=place,
+            actor=people.chair,
+            now=now,
+        )
+    assert db.snapshot() == before
 
 
 def _invited_for_8_december(
@@ -185,7 +259,14 @@ def _invited_for_8_december(
     )
     ref = raised.as_dict()["suspension"]
     invited = pendulum.datetime(2026, 12, 8, 10, 0, tz="Europe/London")
-    schedule_meeting(session, suspension=ref, at=invited, actor=people.chair, now=now)
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension=ref,
+        at=invited,
+        actor=people.chair,
+        now=now,
+    )
     settings = settings_for(smtp)
     deliver_outbox_sync(db.engine, settings, now)
     smtp.received.clear()

@@ -104,7 +104,14 @@ def test_a_meeting_that_resumes_the_agency_is_one_email_listing_what_is_active_a
     )
     suspension = raised.as_dict()["suspension"]
     at = now.add(hours=2)
-    schedule_meeting(session, suspension=suspension, at=at, actor=people.chair, now=now)
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension=suspension,
+        at=at,
+        actor=people.chair,
+        now=now,
+    )
     _forget_the_emails_so_far(db)
     record_meeting(
         session,
@@ -140,7 +147,14 @@ def test_a_meeting_that_continues_and_day_30_are_still_two_emails(
     )
     suspension = raised.as_dict()["suspension"]
     at = now.add(hours=2)
-    schedule_meeting(session, suspension=suspension, at=at, actor=people.chair, now=now)
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension=suspension,
+        at=at,
+        actor=people.chair,
+        now=now,
+    )
     record_meeting(
         session,
         suspension=suspension,

@@ -228,8 +228,17 @@ def test_moving_the_meeting_replaces_the_unsent_invitation_and_holding_it_cancel
     )
     ref = raised.as_dict()["suspension"]
     first = now.add(days=3)
-    schedule_meeting(session, suspension=ref, at=first, actor=people.chair, now=now)
-    schedule_meeting(session, suspension=ref, at=first.add(days=2), actor=people.chair, now=now)
+    schedule_meeting(
+        session, place="Room 2, County Hall", suspension=ref, at=first, actor=people.chair, now=now
+    )
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension=ref,
+        at=first.add(days=2),
+        actor=people.chair,
+        now=now,
+    )
 
     invites = emails(session, "suspension.meeting_scheduled")
     by_sequence = {r.context["calendar"]["sequence"]: r for r in invites}
@@ -265,7 +274,14 @@ def test_moving_the_meeting_back_to_an_earlier_time_is_a_new_invitation(
     ref = raised.as_dict()["suspension"]
     first, second = now.add(days=3), now.add(days=4)
     for when in (first, second, first):
-        schedule_meeting(session, suspension=ref, at=when, actor=people.chair, now=now)
+        schedule_meeting(
+            session,
+            place="Room 2, County Hall",
+            suspension=ref,
+            at=when,
+            actor=people.chair,
+            now=now,
+        )
 
     invites = emails(session, "suspension.meeting_scheduled", status=OutboxStatus.PENDING)
     assert {r.context["calendar"]["sequence"] for r in invites} == {2}

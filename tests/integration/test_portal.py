@@ -443,13 +443,29 @@ def test_a_chair_sets_and_records_the_meeting_and_the_other_chairs_links_go_void
             page,
             "schedule",
             meeting_at=now.add(days=20).format("YYYY-MM-DDTHH:mm"),
+            place="Room 2, County Hall",
             typed_name="Chris Chair",
             confirm="yes",
         )
         assert too_late.status_code == 409 and "14 days" in too_late.text
         when = now.add(days=5).in_timezone("Europe/London").format("YYYY-MM-DDT14:00")
-        set_ = act(
+        # a meeting nobody can find is no meeting: where, or how to join, is asked for
+        assert 'name="place"' in page
+        before = db.snapshot(exclude=WRITES)
+        nowhere = act(
             portal, page, "schedule", meeting_at=when, typed_name="Chris Chair", confirm="yes"
+        )
+        assert nowhere.status_code == 422
+        assert "where the meeting is held, or how to join it is required" in nowhere.text
+        assert db.snapshot(exclude=WRITES) == before
+        set_ = act(
+            portal,
+            page,
+            "schedule",
+            meeting_at=when,
+            place="Teams: https://teams.example/meet/42 (code 123 456)",
+            typed_name="Chris Chair",
+            confirm="yes",
         )
         assert set_.status_code == 303, set_.text
 
@@ -458,6 +474,7 @@ def test_a_chair_sets_and_records_the_meeting_and_the_other_chairs_links_go_void
     with portal_at(db, now.add(days=5, hours=6)) as portal:
         _, page = opened(portal, held)
         assert "Record the meeting held" in page
+        assert "Teams: https://teams.example/meet/42 (code 123 456)" in page
         recorded = act(
             portal,
             page,
@@ -778,7 +795,14 @@ def test_a_settled_suspension_voids_its_chairs_links(
         session, agency=POLICE, reason="Laptop stolen", actor=people.signatory[POLICE], now=now
     )
     meeting = now.add(days=2)
-    schedule_meeting(session, suspension="SUS-2026-0001", at=meeting, actor=people.chair, now=now)
+    schedule_meeting(
+        session,
+        place="Room 2, County Hall",
+        suspension="SUS-2026-0001",
+        at=meeting,
+        actor=people.chair,
+        now=now,
+    )
     token = token_for(db, people.chair, "suspension.meeting_scheduled")
     # the meeting resumes the agency: the suspension is settled (ended) at once
     record_meeting(

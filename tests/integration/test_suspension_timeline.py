@@ -149,6 +149,7 @@ def test_a_meeting_held_on_day_10_settles_what_the_checkers_then_do(
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     schedule_meeting(
         session,
+        place="Room 2, County Hall",
         suspension=SUS,
         at=now.add(days=10),
         actor=people.chair,
@@ -194,7 +195,12 @@ def test_a_meeting_set_but_not_held_by_day_14_is_escalated_with_its_time(
 ) -> None:
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     schedule_meeting(
-        session, suspension=SUS, at=now.add(days=14), actor=people.chair, now=now.add(days=1)
+        session,
+        place="Room 2, County Hall",
+        suspension=SUS,
+        at=now.add(days=14),
+        actor=people.chair,
+        now=now.add(days=1),
     )
     seen = _replay(db, session, now, range(0, 15))
     assert _days_with(seen, "suspension.meeting_reminder") == []

@@ -46,6 +46,7 @@ SAMPLE_FIELDS: Mapping[str, Any] = {
     "meeting_deadline": "2026-12-09T23:59:59.999999+00:00",
     "ends_at": "2026-12-25T10:00:00+00:00",
     "meeting_at": "2026-12-03T14:00:00+00:00",
+    "meeting_place": "Room 2, County Hall, Northshire; or on Teams: https://teams.example/m/42",
     "rescheduled": True,
     "attendees": ("chair@group.example", "sam.patel@council.example"),
     "why": "30 days have passed",
@@ -196,6 +197,7 @@ class SampleRegisterView:
             "meeting_deadline": SAMPLE_FIELDS["meeting_deadline"],
             "ends_at": SAMPLE_FIELDS["ends_at"],
             "meeting_at": SAMPLE_FIELDS["meeting_at"],
+            "meeting_place": SAMPLE_FIELDS["meeting_place"],
             "meeting_held_at": None,
             "outcome": None,
         }
