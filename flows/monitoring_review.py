@@ -2,7 +2,8 @@
 
 Started by: the yearly schedule (`monitoring-review` in prefect.yaml, 1 April 08:00 London), the
 Prefect UI's run form (any period end), or on demand with `isa sweep monitoring`.
-Writes: an audit event, a markdown artifact of the register summary, and one email to each chair.
+Writes: an audit event, a markdown artifact of the register summary, and one email to each
+member of the group (every partner agency's point of contact, §40) and each chair.
 """
 
 from datetime import date
@@ -17,7 +18,8 @@ from tasks.flow_tasks import deliver_emails, resolve_as_of, summarise_the_year
 
 @flow(name="monitoring-review", flow_run_name=dated("monitoring-review"))
 def monitoring_review(as_of: date | None = None) -> dict[str, Any]:
-    """Summarise the year to `as_of` for the monitoring group, publish it and email the chairs."""
+    """Summarise the year to `as_of` for the monitoring group, publish it and email the group's
+    members and chairs."""
     day = resolve_as_of(as_of)
     summary = summarise_the_year(day)
     create_markdown_artifact(

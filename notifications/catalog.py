@@ -24,6 +24,9 @@ class Audience(StrEnum):
     PARTNER_SIGNATORIES = "partner_signatories"
     # the chairs of the Information Governance Monitoring Group (§40, §42)
     CHAIRS = "chairs"
+    # the group's members: the point of contact of every partner agency that has not withdrawn
+    # ("Membership will comprise the relevant Information Sharing Points of Contact", §40)
+    MONITORING_GROUP = "monitoring_group"
     # the signatories of the agency the event is about
     AGENCY_SIGNATORIES = "agency_signatories"
     # the staff member an access grant is for (§10)
@@ -48,6 +51,7 @@ AUDIENCE_NEEDS: Mapping[Audience, tuple[str, ...]] = {
     Audience.PARTY_POINTS_OF_CONTACT: ("arrangement",),
     Audience.PARTNER_SIGNATORIES: (),
     Audience.CHAIRS: (),
+    Audience.MONITORING_GROUP: (),
     Audience.AGENCY_SIGNATORIES: ("agency",),
     Audience.STAFF_MEMBER: ("email",),
     Audience.STAFF_POINTS_OF_CONTACT: ("email",),
@@ -498,7 +502,7 @@ _ENTRIES = (
         "monitoring.report",
         subject="period",
         template="monitoring_report",
-        audiences=(Audience.CHAIRS,),
+        audiences=(Audience.CHAIRS, Audience.MONITORING_GROUP),
     ),
     # --- the audit log's daily checkpoint, kept by the chairs outside the register ---
     Notice(

@@ -316,6 +316,18 @@ class SqlRegisterView:
                     .order_by(col(Agency.name))
                 ).all()
                 return self._holders(partners, ContactRole.SIGNATORY, "signatory for {agency}")
+            case Audience.MONITORING_GROUP:
+                partners = self.session.exec(
+                    select(Agency)
+                    .where(Agency.status != AgencyStatus.WITHDRAWN)
+                    .order_by(col(Agency.name))
+                ).all()
+                return self._holders(
+                    partners,
+                    ContactRole.POINT_OF_CONTACT,
+                    "member of the Information Governance Monitoring Group (point of contact "
+                    "for {agency})",
+                )
             case Audience.CHAIRS:
                 chairs = self.session.exec(select(Chair).order_by(col(Chair.id))).all()
                 return [Recipient(c.email, c.name, "chair", CHAIR_CAPACITY) for c in chairs]

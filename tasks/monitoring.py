@@ -2,8 +2,9 @@
 arrangements by status, reviews done and overdue, access revoked, disposals, suspensions,
 withdrawals, withdrawals of consent, data quality notices, sharing decisions by outcome, requests
 to share data onward and information requests (§7) in the year, and each agency's trained and
-untrained staff with the training that has lapsed (§12, §38-39). Publishing it queues one email
-to each chair, once per period."""
+untrained staff (those with access to shared data) with the training that has lapsed (§12,
+§38-39). Publishing it queues one email to each member of the group (every agency's point of
+contact, §40) and each chair, once per period; a preview (`summarise`) writes and sends nothing."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,8 +60,8 @@ class MonitoringSummary:
     end: date
     arrangements_by_status: dict[str, int]
     figures: dict[str, int]
-    # per agency still a member or suspended: its current contacts with training in date at the
-    # period's end, and without (§12, §38-39)
+    # per agency still a member or suspended: its staff with access to shared data at the
+    # period's end, with training in date then, and without (§12, §38-39)
     training: dict[str, dict[str, int]] = field(default_factory=dict)
     # whose training has lapsed and not been renewed: (name, agency, course, expired on)
     lapsed: tuple[tuple[str, str, str, str], ...] = ()
@@ -86,7 +87,8 @@ class MonitoringSummary:
             "",
             "## Training (§12, §38-39)",
             "",
-            f"Staff at each agency with training in date on {self.end.isoformat()}, and without.",
+            "Staff with access to shared data at each agency on "
+            f"{self.end.isoformat()}, with training in date then, and without.",
             "",
             "| agency | trained | untrained |",
             "|---|---|---|",
@@ -317,14 +319,30 @@ def summarise(session: Session, *, period_end: date) -> MonitoringSummary:
 def _training(
     session: Session, on: pendulum.Date, end: pendulum.DateTime
 ) -> tuple[dict[str, dict[str, int]], tuple[tuple[str, str, str, str], ...]]:
-    """Each agency's contacts still there at `end`, trained (a course completed by `on` that
-    has not expired by then) or not; and those whose last training lapsed before `on`."""
+    """Each agency's staff at `end`: its contacts still there who hold access to shared data
+    then (a grant made before `end`, neither revoked nor expired by then), trained (a course
+    completed by `on` that has not expired by then) or not; and those whose last training lapsed
+    before `on`. Signatories, representatives, DPOs and points of contact are counted only if
+    they hold access themselves: the Protocol's training duty is on the staff who see the data."""
+    in_force = (
+        select(AccessGrant.contact_id)
+        .where(col(AccessGrant.granted_at) < end)
+        .where(col(AccessGrant.revoked_at).is_(None) | (col(AccessGrant.revoked_at) >= end))
+        .where(col(AccessGrant.expires_on).is_(None) | (col(AccessGrant.expires_on) >= on))
+    )
+    agencies = session.exec(
+        select(Agency.name)
+        .where(col(Agency.status) != AgencyStatus.WITHDRAWN)
+        .where(col(Agency.created_at) < end)
+        .order_by(col(Agency.name))
+    ).all()
     staff = session.exec(
         select(Contact, Agency)
         .join(Agency, col(Agency.id) == Contact.agency_id)
         .where(col(Agency.status) != AgencyStatus.WITHDRAWN)
         .where(col(Contact.created_at) < end)
         .where(col(Contact.left_at).is_(None) | (col(Contact.left_at) >= end))
+        .where(col(Contact.id).in_(in_force))
         .order_by(col(Agency.name), col(Contact.name))
     ).all()
     records: dict[int, list[TrainingRecord]] = {}
@@ -334,7 +352,9 @@ def _training(
         .order_by(col(TrainingRecord.completed_on))
     ).all():
         records.setdefault(record.contact_id, []).append(record)
-    training: dict[str, dict[str, int]] = {}
+    training: dict[str, dict[str, int]] = {
+        name: {"trained": 0, "untrained": 0} for name in agencies
+    }
     lapsed: list[tuple[str, str, str, str]] = []
     for contact, agency in staff:
         counts = training.setdefault(agency.name, {"trained": 0, "untrained": 0})
@@ -353,7 +373,8 @@ def _training(
 def publish_monitoring_report(
     session: Session, *, period_end: date, actor: str, now: pendulum.DateTime
 ) -> tuple[MonitoringSummary, list[DomainEvent]]:
-    """Summarise the year and send it to the chairs (once per period, however often it runs)."""
+    """Summarise the year and send it to the monitoring group's members and chairs (once per
+    period, however often it runs)."""
     with unit_of_work(session, actor=actor, now=now, action="monitoring.report") as uow:
         summary = summarise(session, period_end=period_end)
         uow.record(

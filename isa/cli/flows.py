@@ -1,6 +1,7 @@
 """`isa sweep`: run a sweep at once, for today or any day, with no Prefect server needed."""
 
 import json
+import sys
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,7 @@ from models.errors import IsaError
 from notifications.delivery import deliver_outbox_sync
 from tasks.daily import phase_dicts, run_sweep, summarise
 from tasks.monitoring import publish_monitoring_report
+from tasks.monitoring import summarise as summarise_the_year
 
 
 def _run_sweep(
@@ -160,10 +162,48 @@ def sweep_deadlines(
 
 
 def sweep_monitoring(
-    *, as_of: Annotated[str | None, Parameter(name="--as-of")] = None, json_: Json = False
+    *,
+    as_of: Annotated[str | None, Parameter(name="--as-of")] = None,
+    preview: Annotated[
+        bool, Parameter(name="--preview", negative=(), help="Show it; record and send nothing.")
+    ] = False,
+    json_: Json = False,
 ) -> None:
-    """Publish the monitoring group's summary of the year to --as-of (default today)."""
+    """Publish the monitoring group's summary of the year to --as-of (default today) to the
+    group's members (every agency's point of contact, §40) and its chairs; --preview shows it
+    without recording or emailing it."""
+    if preview:
+        _preview_monitoring(as_of, json_)
+        return
     _run_sweep("monitoring", as_of, json_)
+
+
+def _preview_monitoring(as_of: str | None, json_: bool) -> None:
+    """The summary as it would be published, read in a transaction that is rolled back."""
+    day = option_date(as_of, "--as-of")
+    ctx = Context()
+    with session_scope(ctx) as session:
+        summary = summarise_the_year(session, period_end=day or local_date(ctx.now))
+        session.rollback()
+    if json_:
+        print(
+            json.dumps(
+                {
+                    "period": summary.period,
+                    "preview": True,
+                    "markdown": summary.markdown(),
+                    "figures": summary.flat(),
+                },
+                default=str,
+            )
+        )
+        return
+    print(summary.markdown(), end="")
+    print(
+        f"isa: a preview: nothing was recorded or sent (publish it with isa sweep monitoring "
+        f"--as-of {summary.end.isoformat()})",
+        file=sys.stderr,
+    )
 
 
 def sweep_all(

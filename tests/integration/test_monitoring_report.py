@@ -1,18 +1,30 @@
 """The monitoring group's annual summary (§40) counts the year's withdrawals of consent and
 their acknowledgements, its information requests (§7) by kind and timeliness, its sharing
 decisions by outcome and its onward sharing requests, and each agency's trained and untrained
-staff with the training that has lapsed (§12, §38-39), on both backends."""
+staff with access with the training that has lapsed (§12, §38-39), on both backends; it goes to
+the group's members and chairs, and a preview sends nothing."""
 
 import pendulum
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from notifications.tables import OutboxEmail
 from tasks.access import record_training
 from tasks.consent import acknowledge_consent, withdraw_consent
 from tasks.decisions import record_decision
 from tasks.monitoring import publish_monitoring_report, summarise
 from tasks.onward import answer_onward_sharing, request_onward_sharing
 from tasks.requests import close_request, record_request
-from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, active, parties, seed_agencies
+from tests.conftest import Database
+from tests.utils.factories import (
+    ADMIN,
+    COUNCIL,
+    POLICE,
+    TRUST,
+    active,
+    granted,
+    parties,
+    seed_agencies,
+)
 
 YEAR_END = pendulum.date(2027, 3, 31)
 
@@ -92,52 +104,77 @@ def test_the_year_s_information_requests_are_counted_by_kind_and_by_timeliness(
     assert "| foi requests received | 2 |" in summarise(session, period_end=YEAR_END).markdown()
 
 
-def test_each_agency_s_trained_and_untrained_staff_and_lapsed_training_are_reported(
+def test_the_training_table_counts_staff_with_access_not_signatories_dpos_or_points_of_contact(
     session: Session, now: pendulum.DateTime
 ) -> None:
     people = seed_agencies(session, now)
-    today = now.in_timezone("Europe/London").date()
-    # the council's staff member is trained for two years; the trust's lapses in February
+    ref = active(
+        session,
+        people,
+        now,
+        parties=parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient")),
+    )
+    # the trust's and the police's staff members are trained to 25 November 2027 and given
+    # access; the trust's renews in time, the police's lets it lapse
+    granted(session, people, ref, TRUST, now)
+    granted(session, people, ref, POLICE, now)
+    record_training(
+        session,
+        email=people.staff[TRUST],
+        course="Protocol e-learning",
+        completed_on=pendulum.date(2027, 11, 1),
+        expires_on=pendulum.date(2029, 11, 1),
+        actor=ADMIN,
+        now=pendulum.datetime(2027, 11, 2, 10),
+    )
+    # the council's staff member is trained but has no access: not counted either way
     record_training(
         session,
         email=people.staff[COUNCIL],
         course="Protocol e-learning",
-        completed_on=today.subtract(days=10),
-        expires_on=today.add(years=2),
+        completed_on=pendulum.date(2026, 11, 1),
+        expires_on=pendulum.date(2029, 11, 1),
         actor=ADMIN,
         now=now,
     )
-    record_training(
-        session,
-        email=people.staff[TRUST],
-        course="Data protection refresher",
-        completed_on=today.subtract(years=1),
-        expires_on=pendulum.date(2027, 2, 1),
-        actor=ADMIN,
-        now=now,
-    )
-    summary = summarise(session, period_end=YEAR_END)
-    # five contacts at each agency (signatory, representative, point of contact, DPO, staff)
+    summary = summarise(session, period_end=pendulum.date(2028, 3, 31))
+    # every agency has a signatory, a representative, a point of contact and a DPO, none of
+    # them trained: they are not staff with access to shared data, so none is "untrained"
     assert summary.training == {
-        COUNCIL: {"trained": 1, "untrained": 4},
-        TRUST: {"trained": 0, "untrained": 5},
-        POLICE: {"trained": 0, "untrained": 5},
+        COUNCIL: {"trained": 0, "untrained": 0},
+        POLICE: {"trained": 0, "untrained": 1},
+        TRUST: {"trained": 1, "untrained": 0},
     }
-    assert summary.lapsed == (
-        (f"Staff of {TRUST}", TRUST, "Data protection refresher", "2027-02-01"),
-    )
+    assert summary.lapsed == ((f"Staff of {POLICE}", POLICE, "Protocol e-learning", "2027-11-25"),)
     markdown = summary.markdown()
-    assert f"| {COUNCIL} | 1 | 4 |" in markdown and "Data protection refresher" in markdown
+    assert "Staff with access to shared data" in markdown
+    assert f"| {POLICE} | 0 | 1 |" in markdown and f"| {TRUST} | 1 | 0 |" in markdown
     flat = summary.flat()
-    assert (flat["staff_trained"], flat["staff_untrained"]) == (1, 14)
+    assert (flat["staff_trained"], flat["staff_untrained"]) == (1, 1)
     assert flat["staff_with_lapsed_training"] == 1
-    # on 1 January the trust's training was still in date
-    earlier = summarise(session, period_end=pendulum.date(2027, 1, 1))
-    assert earlier.training[TRUST] == {"trained": 1, "untrained": 4} and earlier.lapsed == ()
+    # at the end of the year before, both were in date
+    earlier = summarise(session, period_end=YEAR_END)
+    assert earlier.training[POLICE] == {"trained": 1, "untrained": 0} and earlier.lapsed == ()
     _, events = publish_monitoring_report(
-        session, period_end=YEAR_END, actor="system:test", now=now
+        session, period_end=pendulum.date(2028, 3, 31), actor="system:test", now=now
     )
     assert events[0].as_dict()["summary"]["staff_with_lapsed_training"] == 1
+
+
+def test_the_report_goes_to_the_monitoring_group_s_members_and_the_chairs(
+    db: Database, session: Session, now: pendulum.DateTime
+) -> None:
+    people = seed_agencies(session, now)
+    publish_monitoring_report(session, period_end=YEAR_END, actor="system:test", now=now)
+    with db.session() as s:
+        sent_to = {
+            row.recipient
+            for row in s.exec(
+                select(OutboxEmail).where(OutboxEmail.event == "monitoring.report")
+            ).all()
+        }
+    # the group's members are the agencies' points of contact (§40); the chairs chair it
+    assert sent_to == {people.chair, *people.poc.values()}
 
 
 def test_the_year_s_sharing_decisions_by_outcome_and_onward_requests_are_counted(
@@ -197,3 +234,22 @@ def test_the_year_s_sharing_decisions_by_outcome_and_onward_requests_are_counted
     assert "| onward requests open now | 1 |" in summary.markdown()
     before = summarise(session, period_end=pendulum.date(2026, 3, 31)).figures
     assert before["sharing_decisions_refuse"] == 0 and before["onward_requests_open_now"] == 0
+
+
+def test_a_preview_of_the_report_shows_it_and_writes_and_sends_nothing(
+    db: Database, isa, register
+) -> None:
+    before = db.snapshot()
+    preview = isa("sweep", "monitoring", "--preview", "--as-of", "2027-03-31")
+    assert preview.code == 0, preview.err
+    assert "# Register summary for the monitoring group, 2026-04-01/2027-03-31" in preview.out
+    assert "Staff with access to shared data" in preview.out
+    assert "a preview: nothing was recorded or sent" in preview.err
+    assert db.snapshot() == before
+    as_json = isa("sweep", "monitoring", "--preview", "--as-of", "2027-03-31", "--json")
+    assert as_json.code == 0 and '"preview": true' in as_json.out
+    assert db.snapshot() == before
+    # published, it is recorded and emailed
+    assert isa("sweep", "monitoring", "--as-of", "2027-03-31").code == 0
+    assert db.count("audit_event", "action = 'monitoring.report'") == 1
+    assert db.count("outbox", "event = 'monitoring.report'") > 0

@@ -132,6 +132,10 @@ _ROLE_CAPACITY: Mapping[Audience, tuple[str, str]] = {
     Audience.PARTY_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
     Audience.PARTNER_SIGNATORIES: ("signatory", "signatory for {agency}"),
     Audience.CHAIRS: ("chair", "chair of the Information Governance Monitoring Group"),
+    Audience.MONITORING_GROUP: (
+        "point_of_contact",
+        "member of the Information Governance Monitoring Group (point of contact for {agency})",
+    ),
     Audience.AGENCY_SIGNATORIES: ("signatory", "signatory for {agency}"),
     Audience.STAFF_MEMBER: ("staff_member", "staff member at {agency}"),
     Audience.STAFF_POINTS_OF_CONTACT: ("point_of_contact", "point of contact for {agency}"),
