@@ -6,15 +6,25 @@ use cases as the command line."""
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import pendulum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models.clocks import local_date, regulator_deadline, request_reminder_rung, suspension_day
+from models.clocks import (
+    chase_dates,
+    days_overdue,
+    local_date,
+    regulator_deadline,
+    request_reminder_rung,
+    suspension_day,
+)
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
+    AuditOutcome,
     ConsentNoticeStatus,
     ConsultationStatus,
     ContactRole,
@@ -29,11 +39,13 @@ from models.errors import InvalidInput
 from models.events import SignInRequested
 from models.inputs import normalise_email
 from models.links import SIGN_IN_MINUTES, LinkAction, link_expiry, token_hash
+from models.policies import APPROVAL_ESCALATION_DAY
 from models.tables import (
     AccessGrant,
     Agency,
     Arrangement,
     ArrangementParty,
+    AuditEvent,
     Chair,
     ConsentNotice,
     ConsentWithdrawal,
@@ -52,6 +64,7 @@ from models.tables import (
 from notifications.links import spend_link
 from notifications.render import long_date, long_datetime
 from notifications.tables import ActionLink
+from tasks.overview import register_overview
 from tasks.uow import unit_of_work
 
 # sign-in links asked for one address within this window, beyond which no more are sent
@@ -130,18 +143,45 @@ def request_sign_in(session: Session, *, email: str, now: pendulum.DateTime) -> 
 
 @dataclass(frozen=True)
 class Waiting:
-    """One thing that waits on the person: what, about which record, by when."""
+    """One thing that waits on the person: what, about which record, by when, how late (whole
+    days past `by`, 0 when not overdue) and the arrangement it concerns, if any."""
 
     action: LinkAction
     subject: str
     title: str
     what: str
     by: str = ""
+    late_days: int = 0
+    arrangement: str = ""
+
+    @property
+    def late(self) -> str:
+        return overdue_by(self.late_days)
+
+
+def overdue_by(days: int) -> str:
+    """'40 days overdue', or "" when not overdue."""
+    if days <= 0:
+        return ""
+    return f"{days} day{'s' if days != 1 else ''} overdue"
+
+
+def _late(due: Any, today: pendulum.Date) -> int:
+    """Whole days `today` is past `due` (a date, or an instant taken on its London date)."""
+    if due is None:
+        return 0
+    if isinstance(due, datetime):
+        due = local_date(pendulum.instance(due))
+    return days_overdue(pendulum.Date(due.year, due.month, due.day), today)
 
 
 def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Waiting]:
-    """Everything the register waits on this person for, across every matter."""
+    """Everything the register waits on this person for, across every matter: what is
+    overdue first, the latest first, then the rest in the order of each matter."""
     waiting: list[Waiting] = []
+    today = local_date(now)
+    home = session.exec(select(Agency).where(Agency.name == who.agency)).first()
+    nation = home.nation if home is not None else None
     if who.agency is not None and who.has(ContactRole.SIGNATORY):
         for arrangement in session.exec(
             select(Arrangement)
@@ -158,12 +198,23 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                 .where(SignOff.version == arrangement.version, Agency.name == who.agency)
             ).first()
             if signed is None:
+                # the chairs are told of a sign-off still missing on day 14 (§6)
+                by = (
+                    local_date(pendulum.instance(arrangement.submitted_at)).add(
+                        days=APPROVAL_ESCALATION_DAY
+                    )
+                    if arrangement.submitted_at
+                    else None
+                )
                 waiting.append(
                     Waiting(
                         LinkAction.APPROVE,
                         arrangement.reference,
                         arrangement.title,
                         f"approve or reject version {arrangement.version} for {who.agency}",
+                        long_date(by) if by else "",
+                        _late(by, today),
+                        arrangement.reference,
                     )
                 )
     if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
@@ -181,6 +232,8 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     arrangement.title,
                     f"confirm the destruction of the data shared under {arrangement.reference}",
                     long_date(task.due_on),
+                    _late(task.due_on, today),
+                    arrangement.reference,
                 )
             )
     if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
@@ -195,6 +248,10 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
             )
             .order_by(col(ConsentNotice.notified_at))
         ).all():
+            # unanswered on its first reminder's day, it is late (models.clocks.chase_dates)
+            first = (
+                chase_dates(pendulum.instance(notice.notified_at), nation)[0] if nation else None
+            )
             waiting.append(
                 Waiting(
                     LinkAction.ACKNOWLEDGE_CONSENT,
@@ -202,6 +259,7 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"consent withdrawn: {originator.name}'s data subject {consent.subject_ref}",
                     "acknowledge that processing has ceased",
                     f"told {long_datetime(notice.notified_at)}",
+                    _late(first, today),
                 )
             )
     if who.agency is not None and who.has(ContactRole.NOMINATED_REPRESENTATIVE):
@@ -215,6 +273,7 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
             )
             .order_by(col(DataQualityNotice.reported_at))
         ).all():
+            first = chase_dates(pendulum.instance(found.reported_at), nation)[0] if nation else None
             waiting.append(
                 Waiting(
                     LinkAction.CORRECT_DATA,
@@ -222,6 +281,8 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"data found inaccurate under {isa.reference}: {isa.title}",
                     "record the correction",
                     f"told {long_datetime(found.reported_at)}",
+                    _late(first, today),
+                    isa.reference,
                 )
             )
     answers = who.has(ContactRole.NOMINATED_REPRESENTATIVE) or who.has(ContactRole.DPO)
@@ -247,6 +308,8 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"{asked.third_party}",
                     "consent or refuse",
                     f"asked {long_datetime(asked.requested_at)}",
+                    0,
+                    isa.reference,
                 )
             )
     if who.agency is not None and who.has(ContactRole.DPO):
@@ -267,6 +330,8 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"security incident under {isa.reference}: {isa.title}",
                     "record whether it is reported to the ICO, and why",
                     long_datetime(regulator_deadline(pendulum.instance(incident.aware_at))),
+                    _late(regulator_deadline(pendulum.instance(incident.aware_at)), today),
+                    isa.reference,
                 )
             )
     if who.agency is not None and (
@@ -289,6 +354,8 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"security incident compromising your data under {isa.reference}",
                     "acknowledge that your agency has been told",
                     f"told {long_datetime(incident.reported_at)}",
+                    0,
+                    isa.reference,
                 )
             )
     if who.agency is not None and (
@@ -311,6 +378,8 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     arrangement.title,
                     "record the review's outcome",
                     long_date(review.due_on),
+                    _late(review.due_on, today),
+                    arrangement.reference,
                 )
             )
     if who.agency is not None and who.has(ContactRole.POINT_OF_CONTACT):
@@ -343,9 +412,11 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
                     f"{agency.name} suspended: {matter.reason}",
                     "record the resolution meeting held" if set_ else "set the resolution meeting",
                     long_datetime(matter.meeting_deadline),
+                    _late(matter.meeting_deadline, today),
                 )
             )
-    return waiting
+    # sorted is stable: what is not late keeps each matter's own order
+    return sorted(waiting, key=lambda w: -w.late_days)
 
 
 def _open_suspensions(session: Session) -> list[tuple[Suspension, Agency]]:
@@ -369,11 +440,63 @@ class ArrangementRow:
     title: str
     status: str
     next: str
+    late_days: int = 0
+
+    @property
+    def late(self) -> str:
+        return overdue_by(self.late_days)
 
 
-def arrangements_of(session: Session, who: Person) -> list[ArrangementRow]:
+# an arrangement that has ended owes the destruction of what was shared under it, not a review
+ENDED = (ArrangementStatus.TERMINATED, ArrangementStatus.LAPSED, ArrangementStatus.DISPOSAL_PENDING)
+
+
+def arrangements_of(session: Session, who: Person, now: pendulum.DateTime) -> list[ArrangementRow]:
     """The arrangements the person's agency is party to (a chair: every arrangement), with
-    their status and next deadline."""
+    their status and what is next: for one in force its review, for one that has ended the
+    destruction of its data (§35), with how late either is."""
+    today = local_date(now)
+    rows = []
+    for a in session.exec(_arrangements_stmt(who)).all():
+        status = a.status.value.replace("_", " ")
+        if a.status in ENDED:
+            due = session.exec(
+                select(func.min(DisposalTask.due_on))
+                .where(DisposalTask.arrangement_id == a.id)
+                .where(DisposalTask.status == DisposalTaskStatus.PENDING)
+            ).one()
+            if due is not None:
+                rows.append(
+                    ArrangementRow(
+                        a.reference,
+                        a.title,
+                        status,
+                        f"disposal due {long_date(due)}",
+                        _late(due, today),
+                    )
+                )
+            else:
+                rows.append(
+                    ArrangementRow(a.reference, a.title, status, "disposal to be scheduled")
+                )
+        elif a.status is ArrangementStatus.CLOSED:
+            rows.append(ArrangementRow(a.reference, a.title, status, "closed: its data destroyed"))
+        elif a.next_review_due:
+            rows.append(
+                ArrangementRow(
+                    a.reference,
+                    a.title,
+                    status,
+                    f"review due {long_date(a.next_review_due)}",
+                    _late(a.next_review_due, today),
+                )
+            )
+        else:
+            rows.append(ArrangementRow(a.reference, a.title, status, ""))
+    return rows
+
+
+def _arrangements_stmt(who: Person) -> Any:
     stmt = select(Arrangement).order_by(col(Arrangement.reference))
     if not who.chair:
         stmt = (
@@ -381,15 +504,67 @@ def arrangements_of(session: Session, who: Person) -> list[ArrangementRow]:
             .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
             .where(Agency.name == who.agency, col(ArrangementParty.left_at).is_(None))
         )
-    return [
-        ArrangementRow(
-            a.reference,
-            a.title,
-            a.status.value.replace("_", " "),
-            f"review due {long_date(a.next_review_due)}" if a.next_review_due else "",
+    return stmt
+
+
+def may_see_arrangement(session: Session, who: Person, reference: str) -> bool:
+    """A chair sees every arrangement; a contact those their agency is a party to."""
+    return (
+        session.exec(_arrangements_stmt(who).where(Arrangement.reference == reference)).first()
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """One thing overdue that concerns the person: about which record, what, with whom it
+    waits, how late; `arrangement` when the reference is an arrangement's."""
+
+    reference: str
+    title: str
+    what: str
+    with_whom: str
+    late_days: int
+    arrangement: bool
+
+    @property
+    def late(self) -> str:
+        return overdue_by(self.late_days)
+
+
+def overdue_for(session: Session, who: Person, now: pendulum.DateTime) -> list[Overdue]:
+    """What is overdue in the register (tasks/overview.py) that concerns the person, the latest
+    first: for a chair, all of it (what has been escalated to the chairs among it); for a
+    contact, what is late on its agency's arrangements and its agency's own matters."""
+    today = local_date(now)
+    refs = {a.reference for a in session.exec(_arrangements_stmt(who)).all()}
+    parties: dict[str, list[str]] = {}
+    for ref, name in session.exec(
+        select(Arrangement.reference, Agency.name)
+        .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
+        .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
+        .where(col(ArrangementParty.left_at).is_(None))
+        .order_by(col(ArrangementParty.id))
+    ).all():
+        parties.setdefault(ref, []).append(name)
+    found = []
+    for due in register_overview(session, now=now, days=0).overdue:
+        if not who.chair and due.reference not in refs and due.title != who.agency:
+            continue
+        with_whom = due.with_whom
+        if with_whom == "the parties' signatories" and due.reference in parties:
+            with_whom = "the signatories of " + ", ".join(parties[due.reference])
+        found.append(
+            Overdue(
+                due.reference,
+                due.title,
+                due.what,
+                with_whom,
+                _late(pendulum.parse(due.on).date(), today),  # type: ignore[union-attr]
+                due.reference in refs,
+            )
         )
-        for a in session.exec(stmt).all()
-    ]
+    return sorted(found, key=lambda o: -o.late_days)
 
 
 @dataclass(frozen=True)
@@ -465,6 +640,7 @@ def _requests_waiting(session: Session, agency: str, now: pendulum.DateTime) -> 
     working days, models.clocks.request_reminder_rung) or overdue with no outcome."""
     waiting: list[Waiting] = []
     home = select(Agency.id).where(Agency.name == agency).scalar_subquery()
+    today = local_date(now)
     for consulted, matter, requester in session.exec(
         select(RequestConsultation, InformationRequest, Agency)
         .join(InformationRequest, col(InformationRequest.id) == RequestConsultation.request_id)
@@ -480,9 +656,9 @@ def _requests_waiting(session: Session, agency: str, now: pendulum.DateTime) -> 
                 f"{requester.name}'s {matter.kind.value} request {matter.their_ref}",
                 "reply to the consultation: no objection, or object",
                 long_date(consulted.reply_by),
+                _late(consulted.reply_by, today),
             )
         )
-    today = local_date(now)
     for matter, received_by in session.exec(
         select(InformationRequest, Agency)
         .join(Agency, col(Agency.id) == InformationRequest.agency_id)
@@ -498,6 +674,80 @@ def _requests_waiting(session: Session, agency: str, now: pendulum.DateTime) -> 
                     f"{matter.kind.value} request {matter.their_ref}",
                     "answer the request and record its outcome",
                     long_date(matter.due_on),
+                    _late(matter.due_on, today),
                 )
             )
     return waiting
+
+
+# what a person did with a link, in words, by the audit action it wrote, and what follows
+_DID = {
+    "arrangement.approve": "You approved {subject}{version}{agency}",
+    "arrangement.reject": "You rejected {subject}{version}{agency}",
+    "disposal.confirm": "You confirmed the destruction of the data for {subject}",
+    "consent.acknowledge": "You acknowledged that processing has ceased for {subject}",
+    "data_quality.correct": "You recorded the correction for {subject}",
+    "request.reply": "You replied to the consultation {subject}",
+    "request.close": "You recorded the outcome of the request {subject}",
+    "onward.answer": "You answered the request to share onward {subject}",
+    "incident.decide": "You recorded whether {subject} is reported to the ICO",
+    "incident.acknowledge": "You acknowledged the security incident {subject}",
+    "meeting.schedule": "You set the resolution meeting for {subject}",
+    "meeting.record": "You recorded the resolution meeting held for {subject}",
+    "review.complete": "You recorded the outcome of the review of {subject}",
+    "access.attest": "You kept the access {subject}",
+    "access.revoke": "You revoked the access {subject}",
+}
+_NEXT = {
+    "arrangement.reject": "The drafting agency is told your reason and revises it as a new "
+    "version, which every party's signatory is asked to approve.",
+    "disposal.confirm": "The other parties are told; the arrangement closes when every "
+    "recipient has confirmed.",
+    "consent.acknowledge": "The agency that raised it is told once every partner has.",
+    "data_quality.correct": "Every agency that received the data is told of the correction.",
+    "request.reply": "The agency that received the request is told your reply.",
+    "request.close": "The request is closed; nothing more is chased.",
+    "onward.answer": "The agency that asked is told your answer.",
+    "incident.decide": "Your decision is recorded with its time against the 72-hour deadline.",
+    "incident.acknowledge": "The agency that reported it is told.",
+    "meeting.schedule": "The agency and the other chairs are sent the invitation.",
+    "meeting.record": "The agency and every partner's signatory are told the outcome.",
+    "review.complete": "The parties are told the outcome.",
+    "access.attest": "It is asked again at its next re-attestation.",
+    "access.revoke": "The staff member's access ends now.",
+}
+
+
+def what_was_done(session: Session, link: Any) -> str:
+    """For a used link (tasks.links.Link): what its person did with it, when, and where the
+    matter stands now, from the audit event the act wrote; "" if none is found."""
+    found = None
+    for event in session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.actor == link.email, AuditEvent.subject_ref == link.subject)
+        .where(AuditEvent.outcome == AuditOutcome.DONE)
+        .order_by(col(AuditEvent.seq).desc())
+    ).all():
+        if (event.evidence or {}).get("link") == link.id and event.action in _DID:
+            found = event
+            break
+    if found is None:
+        return ""
+    did = _DID[found.action].format(
+        subject=link.subject,
+        version=f" version {link.version}" if link.version else "",
+        agency=f" for {link.agency}" if link.agency else "",
+    )
+    said = f"{did} on {long_datetime(found.occurred_at)}."
+    if found.action == "arrangement.approve":
+        found_status = session.exec(
+            select(Arrangement.status).where(Arrangement.reference == link.subject)
+        ).first()
+        status = ArrangementStatus(found_status) if found_status is not None else None
+        if status is ArrangementStatus.ACTIVE:
+            return f"{said} It is now active: every party has approved it."
+        if status is ArrangementStatus.AWAITING_APPROVAL:
+            return f"{said} It becomes active once every other party's signatory approves it."
+        if status is not None:
+            return f"{said} It is now {status.value.replace('_', ' ')}."
+    return f"{said} {_NEXT.get(found.action, '')}".strip()

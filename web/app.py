@@ -64,11 +64,14 @@ from tasks.portal import (
     Person,
     arrangements_of,
     link_to_act,
+    may_see_arrangement,
     open_suspensions,
+    overdue_for,
     person,
     request_sign_in,
     use_sign_in,
     waiting_on,
+    what_was_done,
 )
 from tasks.quality import report_data_quality
 from tasks.requests import RECORDERS as REQUEST_RECORDERS
@@ -185,10 +188,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         now = portal.now()
         with portal.session() as session:
             link = find_link(session, token_hash(token), now)
-        if link is None:
-            return _unknown(portal, request)
-        if link.state is not LinkState.LIVE:
-            return _not_live(portal, request, link)
+            if link is None:
+                return _unknown(portal, request)
+            if link.state is not LinkState.LIVE:
+                return _not_live(portal, request, link, did=what_was_done(session, link))
         response = RedirectResponse(f"/act/{link.id}", status_code=303)
         _set(portal, response, COOKIE, portal.signer.session_cookie(link.id, now, SESSION_MINUTES))
         return response
@@ -202,7 +205,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with portal.session() as session:
             link = link_by_id(session, link_id, now)
             if link.state is LinkState.USED:
-                return portal.page(request, "done.html", link=link)
+                return portal.page(
+                    request, "done.html", link=link, did=what_was_done(session, link)
+                )
             if link.state is not LinkState.LIVE:
                 return _not_live(portal, request, link)
             if link.action is LinkAction.SIGN_IN:
@@ -259,7 +264,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status = _status_of(refusal, csrf_ok, link)
                 message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
                 if link.state is not LinkState.LIVE:
-                    return _not_live(portal, request, link, status=status)
+                    did = what_was_done(session, link) if link.state is LinkState.USED else ""
+                    return _not_live(portal, request, link, status=status, did=did)
                 return _action_page(
                     portal, request, session, link, held, now, error=message, status=status
                 )
@@ -324,21 +330,65 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if held is None or who is None:
             return RedirectResponse("/sign-in", status_code=303)
         with portal.session() as session:
+            arrangements = arrangements_of(session, who, now)
             return portal.page(
                 request,
                 "me.html",
                 who=who,
                 csrf=portal.signer.csrf(held),
+                overdue=overdue_for(session, who, now),
                 waiting=waiting_on(session, who, now),
-                arrangements=arrangements_of(session, who),
+                arrangements=arrangements,
                 suspensions=open_suspensions(session, now) if who.chair else [],
-                signatory=who.has(ContactRole.SIGNATORY),
-                representative=who.has(ContactRole.NOMINATED_REPRESENTATIVE),
-                officer=who.has(ContactRole.NOMINATED_REPRESENTATIVE)
-                or who.has(ContactRole.POINT_OF_CONTACT),
-                handler=any(who.has(role) for role in REQUEST_RECORDERS),
-                incident_officer=any(who.has(role) for role in INCIDENT_REPORTERS),
+                may_raise=_may_raise(who, bool(arrangements)),
             )
+
+    @app.api_route("/me/arrangements/{reference}", methods=["GET", "HEAD"])
+    def arrangement_page(request: Request, reference: str) -> Response:
+        """One arrangement, read-only, for a chair or a contact of one of its parties."""
+        now = portal.now()
+        held, who = _person_of(portal, request, now)
+        if held is None or who is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        with portal.session() as session:
+            if len(reference) > 40 or not may_see_arrangement(session, who, reference):
+                return portal.problem(
+                    request,
+                    404,
+                    "No arrangement of yours has that reference",
+                    "Only the arrangements your agency is a party to are shown here.",
+                )
+            row = next(a for a in arrangements_of(session, who, now) if a.reference == reference)
+            return portal.page(
+                request,
+                "arrangement.html",
+                who=who,
+                csrf=portal.signer.csrf(held),
+                version=version_view(session, reference),
+                row=row,
+            )
+
+    @app.api_route("/me/raise/{matter}", methods=["GET", "HEAD"])
+    def raise_page(request: Request, matter: str) -> Response:
+        """The form to raise one matter, on a page of its own (the POST is /me/raise)."""
+        now = portal.now()
+        held, who = _person_of(portal, request, now)
+        if held is None or who is None:
+            return RedirectResponse("/sign-in", status_code=303)
+        with portal.session() as session:
+            arrangements = arrangements_of(session, who, now)
+        if not _may_raise(who, bool(arrangements)).get(matter):
+            return portal.problem(
+                request, 404, "That cannot be raised here", "It is not one you may raise."
+            )
+        return portal.page(
+            request,
+            "raise.html",
+            who=who,
+            csrf=portal.signer.csrf(held),
+            matter=matter,
+            arrangements=arrangements,
+        )
 
     @app.post("/sign-out")
     async def sign_out(request: Request) -> Response:
@@ -522,6 +572,21 @@ RAISING = {
 }
 
 
+def _may_raise(who: Person, has_arrangements: bool) -> dict[str, bool]:
+    """Which matters the person may raise from the web, by role (the use cases check again)."""
+    representative = who.has(ContactRole.NOMINATED_REPRESENTATIVE)
+    return {
+        "suspension": who.has(ContactRole.SIGNATORY),
+        "withdrawal": who.has(ContactRole.SIGNATORY),
+        "consent": representative,
+        "quality": has_arrangements and (representative or who.has(ContactRole.POINT_OF_CONTACT)),
+        "request": has_arrangements and any(who.has(role) for role in REQUEST_RECORDERS),
+        "decision": has_arrangements and representative,
+        "onward": has_arrangements and representative,
+        "incident": has_arrangements and any(who.has(role) for role in INCIDENT_REPORTERS),
+    }
+
+
 def _unconfirmed(who: Person, form: Any) -> str:
     """Why the form does not confirm the act deliberately, or ""."""
     typed = form.get("typed_name")
@@ -657,19 +722,18 @@ def _unknown(portal: Portal, request: Request) -> Response:
     )
 
 
-def _not_live(portal: Portal, request: Request, link: Link, status: int = 410) -> Response:
+def _not_live(
+    portal: Portal, request: Request, link: Link, status: int = 410, did: str = ""
+) -> Response:
+    """A link that cannot be used: for a used one, what its person did with it; never the
+    promise of a newer link, which only exists while something still waits on them."""
     title = {
         LinkState.USED: "This link has already been used",
         LinkState.EXPIRED: "This link has expired",
         LinkState.VOID: "This link no longer applies",
     }.get(link.state, "This link cannot be used")
-    return portal.problem(
-        request,
-        status,
-        title,
-        f"The link for {link.subject} cannot be used: {link.why}. A newer email about "
-        f"{link.subject} carries a link that works; each link works once.",
-    )
+    detail = did or f"The link for {link.subject} cannot be used: {link.why}. Each link works once."
+    return portal.problem(request, status, title, detail)
 
 
 def _no_session(portal: Portal, request: Request) -> Response:
