@@ -732,7 +732,9 @@ def _not_live(
         LinkState.EXPIRED: "This link has expired",
         LinkState.VOID: "This link no longer applies",
     }.get(link.state, "This link cannot be used")
-    detail = did or f"The link for {link.subject} cannot be used: {link.why}. Each link works once."
+    if did:
+        return portal.page(request, "problem.html", status, title=title, detail=did, acted=True)
+    detail = f"The link for {link.subject} cannot be used: {link.why}. Each link works once."
     return portal.problem(request, status, title, detail)
 
 

@@ -22,11 +22,13 @@ from core.db import make_engine
 from core.settings import Settings
 from models.enums import ReviewOutcome
 from models.links import LinkIssuer
+from models.policies import ReviewPolicy
 from notifications.delivery import deliver_outbox_sync
 from notifications.mailsink import mail_sink
 from tasks.arrangements import complete_review, submit_arrangement
 from tasks.disposal import schedule_ended_arrangements
 from tasks.suspensions import raise_suspension
+from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import TEST_MAIL_FROM, TEST_SEAL, TEST_SECRET_KEY
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import COUNCIL, POLICE, TRUST, active, drafted, seed_agencies
@@ -437,6 +439,9 @@ def test_a_signatory_signs_in_by_email_and_suspends_their_agency(
         page.goto(stack.link_for(people.signatory[POLICE], "sign-in link"))
         page.click("button:has-text('Sign in')")
         assert page.locator("h1").inner_text() == "Signatory of Northshire Police"
+        # suspending has a page of its own, with its warning, behind a link on /me
+        page.click("a:has-text('Suspend Northshire Police')")
+        assert "Warning" in page.locator(".warning-text").inner_text()
         page.fill("#suspend-reason", "Laptop stolen")
         _confirm(page, "suspend", "Signatory of Northshire Police")
         page.click("button:has-text('Suspend')")
@@ -448,3 +453,119 @@ def test_a_signatory_signs_in_by_email_and_suspends_their_agency(
     # the sign-in email's delivery starts at once (its link lasts 30 minutes), then the
     # suspension's flow, which sends the suspension's emails
     assert [e["event"] for e in endpoint.events()] == ["isa.outbox.queued", "isa.suspension.raised"]
+
+
+# the widths the pages are looked at: a phone (iPhone 12-15) and a desktop
+WIDTHS = (390, 1280)
+
+# every word of every table cell on one line: a word wrapped inside itself spans two boxes
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("th, td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const re = /\\S+/g;
+      for (let m = re.exec(node.data); m; m = re.exec(node.data)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0)
+                                                         .map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def _sign_in(stack: Stack, browser: object, address: str, at: pendulum.DateTime) -> object:
+    """A browser of its own for `address`, signed in by email as a person would."""
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{stack.public}/sign-in")
+    page.fill("#email", address)
+    page.click("button:has-text('Send me a sign-in link')")
+    stack.deliver(at)
+    page.goto(stack.link_for(address, "sign-in link"))
+    page.click("button:has-text('Sign in')")
+    assert page.url.endswith("/me"), page.content()[:2000]
+    return page
+
+
+def _looked_at(page: object, shots: Path, name: str) -> dict[int, int]:
+    """Screenshot the page at each width into `shots`; prove no sideways scroll and no word
+    broken inside a table cell; the page's height at each width."""
+    heights = {}
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 844})  # type: ignore[attr-defined]
+        page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+        scroll = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        assert scroll <= width, f"{name} at {width}px scrolls sideways ({scroll}px)"
+        broken = page.evaluate(BROKEN_WORDS)  # type: ignore[attr-defined]
+        assert broken == [], f"{name} at {width}px breaks words inside table cells: {broken}"
+        heights[width] = page.evaluate("document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+    return heights
+
+
+def test_the_pages_fit_a_phone_and_a_desktop_and_put_what_is_overdue_first(
+    stack: Stack, browser: object, tmp_path: Path
+) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    due = NOW.add(years=1)
+    later = due.add(days=40)
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = active(session, people, NOW, title="Early help referrals between the partners")
+        open_due_reviews(
+            session, as_of=due.date(), policy=ReviewPolicy(), now=due, actor="system:test"
+        )
+        escalate_overdue_reviews(
+            session, as_of=later.date(), policy=ReviewPolicy(), now=later, actor="system:test"
+        )
+        fresh = drafted(session, people, later, title="Missing children: return interviews")
+        submit_arrangement(session, reference=fresh, actor=people.poc[COUNCIL], now=later)
+    stack.clock(later)
+
+    chair = _sign_in(stack, browser, people.chair, later)
+    assert "Nothing waits on you." not in chair.content()  # type: ignore[attr-defined]
+    overdue = chair.locator("#overdue + table").inner_text()  # type: ignore[attr-defined]
+    assert ref in overdue and "40 days overdue" in overdue
+    _looked_at(chair, shots, "me-chair")
+
+    signatory = _sign_in(stack, browser, people.signatory[TRUST], later)
+    buttons = signatory.locator("main button")  # type: ignore[attr-defined]
+    assert buttons.first.inner_text() != "Sign out"
+    assert signatory.locator("main form[action='/me/raise']").count() == 0  # type: ignore[attr-defined]
+    _looked_at(signatory, shots, "me-signatory")
+    signatory.click(f"a[href='/me/arrangements/{ref}'] >> nth=0")  # type: ignore[attr-defined]
+    assert signatory.locator("h1").inner_text().startswith(ref)  # type: ignore[attr-defined]
+    _looked_at(signatory, shots, "arrangement")
+    signatory.goto(f"{stack.public}/me/raise/suspension")  # type: ignore[attr-defined]
+    _looked_at(signatory, shots, "raise-suspension")
+
+    officer = _sign_in(stack, browser, people.rep[TRUST], later)
+    heights = _looked_at(officer, shots, "me-representative")
+    assert officer.locator("main textarea").count() == 0  # type: ignore[attr-defined]
+    assert heights[390] < 2500, f"the representative's /me is {heights[390]}px tall on a phone"
+    officer.click("a:has-text('Record a decision on a request for data')")  # type: ignore[attr-defined]
+    _looked_at(officer, shots, "raise-decision")
+
+    # the last party approves; its used link then says what was done
+    stack.deliver(later)
+    link = stack.link_for(people.signatory[TRUST], fresh)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    _looked_at(page, shots, "approve")
+    _confirm(page, "approve", "Signatory of Northshire NHS Trust")
+    page.click("button:has-text('Approve version 1')")
+    assert page.locator("h1").inner_text() == "Recorded"
+    assert f"You approved {fresh} version 1 for {TRUST}" in page.content()
+    _looked_at(page, shots, "recorded")
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "This link has already been used"
+    assert f"You approved {fresh} version 1 for {TRUST}" in page.content()
+    assert "newer email" not in page.content()
+    _looked_at(page, shots, "used-link")

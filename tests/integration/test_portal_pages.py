@@ -194,3 +194,4 @@ def test_a_used_link_says_what_its_person_did_and_the_arrangement_is_now_active(
     assert f"You approved {ref} version 1 for {TRUST} on" in again
     assert "It is now active" in again
     assert "newer email" not in again and "carries a link that works" not in again
+    assert "get a fresh link" not in again

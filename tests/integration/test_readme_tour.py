@@ -11,10 +11,11 @@ from pathlib import Path
 import pendulum
 from sqlmodel import Session, select
 
+from core.settings import Settings
 from models.links import link_token
 from notifications.tables import OutboxEmail, OutboxMessage
 from tasks.sample import load_sample_register
-from tests.conftest import TEST_SECRET_KEY, Database
+from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.portal import form_of, opened, portal_at
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -104,3 +105,49 @@ def test_the_tours_consent_withdrawal_is_acknowledged_from_its_link(
     listed = run(commands[1])
     assert re.search(r"acknowledged\s+Sample: Northshire NHS Trust \(by ig@trust", listed), listed
     assert re.search(r"pending\s+Sample: Northshire County Council", listed), listed
+
+
+def test_the_portal_tours_grep_finds_the_one_live_approval_link_before_and_after_the_sweep(
+    db: Database, session: Session, now: pendulum.DateTime, tmp_path: Path
+) -> None:
+    """ "The portal" step 1 as written: its grep, run by bash over the `.eml` files the mail
+    sink stored, names one file whose link opens the approval page, both once the sample
+    register is loaded and after the first sweep has sent its day-7 reminder."""
+    from notifications.delivery import deliver_outbox_sync
+    from notifications.mailsink import mail_sink
+    from tasks.sweeps import chase_approvals
+
+    section = README.read_text().split("## The portal")[1].split("\n## ")[0]
+    found = re.search(r"`(grep [^`]+)`", section)
+    assert found, "the portal tour names no grep"
+    load_sample_register(session, now=now)
+    sink = mail_sink(tmp_path / "var" / "mail", port=0).start()
+    settings = Settings(
+        database_url=db.url,
+        now=now.isoformat(),
+        public_url=TEST_PUBLIC_URL,
+        secret_key=TEST_SECRET_KEY,
+        smtp_port=sink.port,
+    )
+    try:
+        for step in ("loaded", "swept"):
+            if step == "swept":
+                chase_approvals(session, as_of=now.date(), now=now, actor="system:test")
+            deliver_outbox_sync(db.engine, settings, now)
+            done = subprocess.run(
+                ["bash", "-c", found.group(1)],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            files = done.stdout.split()
+            assert done.returncode == 0 and len(files) == 1, (step, done.stdout, done.stderr)
+            text = (tmp_path / files[0]).read_text().replace("=\n", "")
+            token = re.search(re.escape(TEST_PUBLIC_URL) + r"/a/([A-Za-z0-9_-]{43})", text)
+            assert token, (step, "the file carries no link")
+            with portal_at(db, now.add(minutes=5)) as portal:
+                status, page = opened(portal, token.group(1))
+            assert status == 200 and "Approve version" in page, (step, status)
+    finally:
+        sink.stop()
