@@ -526,10 +526,12 @@ class Overdue:
     with_whom: str
     late_days: int
     arrangement: bool
+    # said in hours when a deadline is counted in hours (an incident's 72)
+    late_text: str = ""
 
     @property
     def late(self) -> str:
-        return overdue_by(self.late_days)
+        return self.late_text or overdue_by(self.late_days)
 
 
 def overdue_for(session: Session, who: Person, now: pendulum.DateTime) -> list[Overdue]:
@@ -564,7 +566,140 @@ def overdue_for(session: Session, who: Person, now: pendulum.DateTime) -> list[O
                 due.reference in refs,
             )
         )
+    for agency, late in _escalated(session, now):
+        if who.chair or agency == who.agency:
+            found.append(late)
     return sorted(found, key=lambda o: -o.late_days)
+
+
+def _escalated(session: Session, now: pendulum.DateTime) -> list[tuple[str, Overdue]]:
+    """The partners' duties whose chase has reached the chairs (the agency that owes each, and
+    it): a consent withdrawal or a data-quality notice unanswered, an onward request unanswered,
+    an information request past its due date, an incident undecided after 72 hours or its notice
+    to the originator unacknowledged. Late is counted from the first reminder, or the due date."""
+    today = local_date(now)
+    out: list[tuple[str, Overdue]] = []
+    for notice, consent, agency in session.exec(
+        select(ConsentNotice, ConsentWithdrawal, Agency)
+        .join(ConsentWithdrawal, col(ConsentWithdrawal.id) == ConsentNotice.consent_id)
+        .join(Agency, col(Agency.id) == ConsentNotice.agency_id)
+        .where(ConsentNotice.status == ConsentNoticeStatus.PENDING, ConsentNotice.chased >= 3)
+    ).all():
+        first = chase_dates(pendulum.instance(notice.notified_at), agency.nation)[0]
+        out.append(
+            (
+                agency.name,
+                Overdue(
+                    notice.reference,
+                    f"consent withdrawn: data subject {consent.subject_ref}",
+                    "acknowledge that processing has ceased",
+                    f"the nominated representative of {agency.name}",
+                    _late(first, today),
+                    False,
+                ),
+            )
+        )
+    for found, isa, owner in session.exec(
+        select(DataQualityNotice, Arrangement, Agency)
+        .join(Arrangement, col(Arrangement.id) == DataQualityNotice.arrangement_id)
+        .join(Agency, col(Agency.id) == DataQualityNotice.owner_id)
+        .where(DataQualityNotice.status == DataQualityStatus.OPEN, DataQualityNotice.chased >= 3)
+    ).all():
+        first = chase_dates(pendulum.instance(found.reported_at), owner.nation)[0]
+        out.append(
+            (
+                owner.name,
+                Overdue(
+                    found.reference,
+                    f"data found inaccurate under {isa.reference}",
+                    "record the correction",
+                    f"the nominated representative of {owner.name}",
+                    _late(first, today),
+                    False,
+                ),
+            )
+        )
+    for asked, isa, owner in session.exec(
+        select(OnwardRequest, Arrangement, Agency)
+        .join(Arrangement, col(Arrangement.id) == OnwardRequest.arrangement_id)
+        .join(Agency, col(Agency.id) == OnwardRequest.owner_id)
+        .where(OnwardRequest.status == OnwardRequestStatus.OPEN, OnwardRequest.chased >= 3)
+    ).all():
+        first = chase_dates(pendulum.instance(asked.requested_at), owner.nation)[0]
+        out.append(
+            (
+                owner.name,
+                Overdue(
+                    asked.reference,
+                    f"onward sharing with {asked.third_party} under {isa.reference}",
+                    "consent or refuse",
+                    f"the nominated representative of {owner.name}",
+                    _late(first, today),
+                    False,
+                ),
+            )
+        )
+    for matter, received_by in session.exec(
+        select(InformationRequest, Agency)
+        .join(Agency, col(Agency.id) == InformationRequest.agency_id)
+        .where(InformationRequest.status == InformationRequestStatus.OPEN)
+        .where(InformationRequest.reminded >= 3)
+    ).all():
+        out.append(
+            (
+                received_by.name,
+                Overdue(
+                    matter.reference,
+                    f"{matter.kind.value} request {matter.their_ref}",
+                    "answer the request and record its outcome",
+                    f"{received_by.name}'s nominated representative or DPO",
+                    _late(matter.due_on, today),
+                    False,
+                ),
+            )
+        )
+    for incident, agency in session.exec(
+        select(SecurityIncident, Agency)
+        .join(Agency, col(Agency.id) == SecurityIncident.agency_id)
+        .where(SecurityIncident.status == IncidentStatus.REPORTED, SecurityIncident.chased >= 4)
+    ).all():
+        deadline = regulator_deadline(pendulum.instance(incident.aware_at))
+        hours = max(0, int((now - deadline).total_seconds() // 3600))
+        out.append(
+            (
+                agency.name,
+                Overdue(
+                    incident.reference,
+                    f"security incident at {agency.name}",
+                    "record whether it is reported to the ICO, and why",
+                    f"the DPO of {agency.name}",
+                    hours // 24,
+                    False,
+                    f"{hours} hours overdue" if hours < 48 else "",
+                ),
+            )
+        )
+    for incident, originator in session.exec(
+        select(SecurityIncident, Agency)
+        .join(Agency, col(Agency.id) == SecurityIncident.originator_id)
+        .where(col(SecurityIncident.acknowledged_at).is_(None))
+        .where(SecurityIncident.acknowledgement_chased >= 3)
+    ).all():
+        first = chase_dates(pendulum.instance(incident.reported_at), originator.nation)[0]
+        out.append(
+            (
+                originator.name,
+                Overdue(
+                    incident.reference,
+                    "security incident compromising its data",
+                    "acknowledge that the agency has been told",
+                    f"the nominated representative or DPO of {originator.name}",
+                    _late(first, today),
+                    False,
+                ),
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)

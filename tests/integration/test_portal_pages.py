@@ -12,6 +12,7 @@ from models.enums import ReviewOutcome
 from models.policies import ReviewPolicy
 from notifications.render import long_date
 from tasks.arrangements import complete_review, submit_arrangement
+from tasks.consent import chase_consent_notices, withdraw_consent
 from tasks.disposal import schedule_ended_arrangements
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import Database
@@ -72,6 +73,38 @@ def test_a_chair_holding_an_escalated_review_sees_it_overdue_first_with_whom_and
     assert f"the signatories of {COUNCIL}, {TRUST}" in overdue
     # overdue comes before everything else on the page
     assert me.index('id="overdue"') < me.index("What you need to do")
+
+
+def test_a_partners_duty_escalated_to_the_chairs_is_overdue_on_the_chairs_and_its_agencys_me(
+    db: Database, session: Session, now: pendulum.DateTime
+) -> None:
+    people = _people(session, now)
+    active(session, people, now)
+    # raised Wednesday 25 November 2026; the trust's first reminder is owed on Friday 27
+    # (2 working days), the chairs are told on Wednesday 9 December (10)
+    withdraw_consent(
+        session,
+        agency=COUNCIL,
+        data_subject_ref="ASC/2026/00417",
+        arrangements=[],
+        actor=people.rep[COUNCIL],
+        now=now,
+    )
+    later = pendulum.datetime(2026, 12, 10, 10, tz="Europe/London")
+    chase_consent_notices(session, as_of=later.date(), actor="system:test", now=later)
+    with portal_at(db, later) as portal:
+        chair = signed_in(db, portal, people.chair)
+        portal.cookies.clear()
+        signatory = signed_in(db, portal, people.signatory[TRUST])
+        portal.cookies.clear()
+        dpo = signed_in(db, portal, people.dpo[TRUST])
+        portal.cookies.clear()
+        police = signed_in(db, portal, people.signatory[POLICE])
+    for page in (chair, signatory, dpo):
+        row = _row(_overdue_section(page), "CPN-")
+        assert "ASC/2026/00417" in row and "13 days overdue" in row
+        assert f"the nominated representative of {TRUST}" in row
+    assert 'id="overdue"' not in police  # not its agency's
 
 
 def test_a_review_past_due_is_marked_overdue_and_listed_first_on_the_signatorys_me(
