@@ -834,19 +834,19 @@ _DID = {
     "access.revoke": "You revoked the access {subject}",
 }
 _NEXT = {
-    "arrangement.reject": "The drafting agency is told your reason and revises it as a new "
-    "version, which every party's signatory is asked to approve.",
-    "disposal.confirm": "The other parties are told; the arrangement closes when every "
-    "recipient has confirmed.",
+    "arrangement.reject": "It returns to draft as its next version; the parties are told your "
+    "reason, and every party's signatory is asked to approve the version submitted next.",
+    "disposal.confirm": "Its reminders stop; the arrangement closes once every recipient "
+    "agency has confirmed its own.",
     "consent.acknowledge": "The agency that raised it is told once every partner has.",
     "data_quality.correct": "Every agency that received the data is told of the correction.",
     "request.reply": "The agency that received the request is told your reply.",
     "request.close": "The request is closed; nothing more is chased.",
     "onward.answer": "The agency that asked is told your answer.",
     "incident.decide": "Your decision is recorded with its time against the 72-hour deadline.",
-    "incident.acknowledge": "The agency that reported it is told.",
-    "meeting.schedule": "The agency and the other chairs are sent the invitation.",
-    "meeting.record": "The agency and every partner's signatory are told the outcome.",
+    "incident.acknowledge": "Its reminders stop.",
+    "meeting.schedule": "Every partner's signatory and the chairs are told when it is held.",
+    "meeting.record": "Every partner's signatory and the chairs are told the outcome.",
     "review.complete": "The parties are told the outcome.",
     "access.attest": "It is asked again at its next re-attestation.",
     "access.revoke": "The staff member's access ends now.",

@@ -228,3 +228,31 @@ def test_a_used_link_says_what_its_person_did_and_the_arrangement_is_now_active(
     assert "It is now active" in again
     assert "newer email" not in again and "carries a link that works" not in again
     assert "get a fresh link" not in again
+
+
+def test_the_recorded_page_says_what_was_recorded_and_what_happens_next(
+    db: Database, session: Session, now: pendulum.DateTime
+) -> None:
+    people = _people(session, now)
+    ref = active(session, people, now)
+    complete_review(
+        session, reference=ref, outcome=ReviewOutcome.TERMINATE, actor=people.poc[COUNCIL], now=now
+    )
+    schedule_ended_arrangements(session, as_of=now.date(), now=now, actor="system:test")
+    token = token_for(db, people.rep[TRUST], "disposal.scheduled")
+    with portal_at(db, now.add(minutes=5)) as portal:
+        _, page = opened(portal, token)
+        done = act(
+            portal,
+            page,
+            "",
+            method="Cross-cut shredding",
+            certificate="CERT-77",
+            typed_name="Nominated_Representative of Northshire NHS Trust",
+            confirm="yes",
+        )
+        assert done.status_code == 303, done.text
+        recorded = portal.get(done.headers["location"]).text
+    task = re.search(r"You confirmed the destruction of the data for (DSP-\S+) on", recorded)
+    assert task, recorded
+    assert "the arrangement closes once every recipient agency has confirmed" in recorded
