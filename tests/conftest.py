@@ -236,6 +236,20 @@ class WorkerPostgres:
                 )
             conn.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
 
+    def hang_up_the_rest(self) -> None:
+        """End every other connection to this database: what a test's engines, portals and
+        commands left open (an idle pool, a connection waiting for collection) would otherwise
+        pile up across tests against the server's connection limit, which parallel workers and
+        parallel runs share."""
+        with self.engine.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            conn.commit()
+
     def state(self, *, seeded: bool) -> RegisterState:
         if not seeded:
             return self.migrated
@@ -335,6 +349,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         engine = sealed_engine(database.url)
         yield Database("postgres", database.url, engine)
         engine.dispose()
+        database.hang_up_the_rest()
 
 
 @pytest.fixture
