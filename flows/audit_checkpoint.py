@@ -10,8 +10,8 @@ email of it to each chair. `isa audit verify` then proves the log still extends 
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 
+from flows.artifacts import publish_markdown
 from flows.naming import dated
 from tasks.flow_tasks import deliver_emails, sign_the_audit_head
 
@@ -20,7 +20,7 @@ from tasks.flow_tasks import deliver_emails, sign_the_audit_head
 def audit_checkpoint() -> dict[str, Any]:
     """Sign the audit log's head, publish it as an artifact and email it to the chairs."""
     checkpoint = sign_the_audit_head()
-    create_markdown_artifact(
+    publish_markdown(
         key="audit-checkpoint",
         markdown=(
             f"# Audit log checkpoint: event #{checkpoint['seq']}\n\n"

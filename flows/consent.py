@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import publish_table
 from flows.naming import about
 from tasks.flow_tasks import chase_consent, deliver_emails, read_consent, resolve_as_of
 
@@ -33,7 +33,7 @@ def consent_flow(consent: str, as_of: date | None = None) -> dict[str, Any]:
         {"notice": done["reference"], "partner": done["detail"], "state": done["action"]}
         for done in chased
     ]
-    create_table_artifact(
+    publish_table(
         key=f"consent-{reference.lower()}",
         table=rows,
         description=f"Consent withdrawal {reference} on {day.isoformat()}: {story.summary()}",

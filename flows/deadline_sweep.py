@@ -32,8 +32,8 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 
+from flows.artifacts import publish_markdown
 from flows.naming import dated
 from flows.reporting import publish_sweep
 from flows.suspension import schedule_suspension_checks
@@ -62,7 +62,7 @@ def deadline_sweep(as_of: date | None = None) -> dict[str, Any]:
         get_run_logger().info("checker runs scheduled (or already so): %s", "; ".join(checks))
     delivery = deliver_emails()
     overview = read_register_overview()
-    create_markdown_artifact(
+    publish_markdown(
         key="register-overview",
         markdown=overview["markdown"],
         description=(

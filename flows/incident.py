@@ -18,8 +18,8 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import publish_table
 from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
@@ -77,7 +77,7 @@ def incident_flow(
     rows += [{"when": day.isoformat(), "what": done["action"]} for done in chased]
     rows += [{"when": check, "what": "checker run scheduled"} for check in checks]
     rows += [{"when": "", "what": f"checker run cancelled: {name}"} for name in cancelled]
-    create_table_artifact(
+    publish_table(
         key=f"incident-{reference.lower()}",
         table=rows,
         description=f"Security incident {reference} on {day.isoformat()}: {story.summary()}",

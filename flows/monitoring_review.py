@@ -10,8 +10,8 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 
+from flows.artifacts import publish_markdown
 from flows.naming import dated
 from tasks.flow_tasks import deliver_emails, resolve_as_of, summarise_the_year
 
@@ -22,7 +22,7 @@ def monitoring_review(as_of: date | None = None) -> dict[str, Any]:
     members and chairs."""
     day = resolve_as_of(as_of)
     summary = summarise_the_year(day)
-    create_markdown_artifact(
+    publish_markdown(
         key="monitoring-review",
         markdown=summary["markdown"],
         description=f"Register summary for the monitoring group, year to {day.isoformat()}",

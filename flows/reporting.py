@@ -5,8 +5,8 @@ from datetime import date
 from typing import Any
 
 from prefect import get_run_logger
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import publish_table
 from tasks.daily import summarise
 
 
@@ -27,7 +27,7 @@ def publish_sweep(
         + f"; emails queued {summary['queued']}, sent {delivery['sent']}"
         + (f"; held back {len(summary['held'])}" if summary["held"] else "")
     )
-    create_table_artifact(
+    publish_table(
         key=key,
         table=rows or [{"phase": "-", "reference": "-", "action": "nothing was due", "detail": ""}],
         description=description,

@@ -16,8 +16,8 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import publish_table
 from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
@@ -97,7 +97,7 @@ def withdrawal_flow(
     table += [
         {"when": day.isoformat(), "what": row["what"], "detail": row["detail"]} for row in rows
     ]
-    create_table_artifact(
+    publish_table(
         key=f"withdrawal-{reference.lower()}",
         table=table,
         description=f"Withdrawal {reference} on {day.isoformat()}: {story.summary()}",

@@ -31,6 +31,7 @@ from models.enums import (
     SharingOutcome,
 )
 from models.events import DomainEvent, MonitoringReportPublished
+from models.markdown import markdown_text
 from models.tables import (
     AccessGrant,
     Agency,
@@ -78,11 +79,14 @@ class MonitoringSummary:
             "|---|---|",
         ]
         lines += [
-            f"| {status.replace('_', ' ')} | {count} |"
+            f"| {markdown_text(status.replace('_', ' '))} | {count} |"
             for status, count in self.arrangements_by_status.items()
         ]
         lines += ["", "## In the period", "", "| measure | count |", "|---|---|"]
-        lines += [f"| {name.replace('_', ' ')} | {count} |" for name, count in self.figures.items()]
+        lines += [
+            f"| {markdown_text(name.replace('_', ' '))} | {count} |"
+            for name, count in self.figures.items()
+        ]
         lines += [
             "",
             "## Training (§12, §38-39)",
@@ -94,13 +98,15 @@ class MonitoringSummary:
             "|---|---|---|",
         ]
         lines += [
-            f"| {agency} | {n['trained']} | {n['untrained']} |"
+            f"| {markdown_text(agency)} | {n['trained']} | {n['untrained']} |"
             for agency, n in self.training.items()
         ]
         lines += ["", "### Training lapsed and not renewed", ""]
         if self.lapsed:
             lines += ["| staff member | agency | course | expired on |", "|---|---|---|---|"]
-            lines += [f"| {n} | {a} | {c} | {on} |" for n, a, c, on in self.lapsed]
+            lines += [
+                f"| {' | '.join(markdown_text(cell) for cell in row)} |" for row in self.lapsed
+            ]
         else:
             lines.append("None.")
         return "\n".join(lines) + "\n"

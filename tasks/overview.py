@@ -21,6 +21,7 @@ from models.enums import (
     SuspensionStatus,
     WithdrawalStatus,
 )
+from models.markdown import markdown_text
 from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY
 from models.tables import (
     Agency,
@@ -90,7 +91,13 @@ class Overview:
                 return ["Nothing."]
             head = ["| on | what | reference | title | with |", "|---|---|---|---|---|"]
             return head + [
-                f"| {d.on} | {d.what} | {d.reference} | {d.title} | {d.with_whom} |" for d in rows
+                "| "
+                + " | ".join(
+                    markdown_text(cell)
+                    for cell in (d.on, d.what, d.reference, d.title, d.with_whom)
+                )
+                + " |"
+                for d in rows
             ]
 
         out = [f"# Register overview, {self.as_of}", "", f"## Overdue ({len(self.overdue)})", ""]
@@ -98,7 +105,15 @@ class Overview:
         out += ["", f"## Coming in the next {self.days} days ({len(self.coming)})", ""]
         out += table(self.coming)
         out += ["", "## Changed in the last day", ""]
-        out += [f"- {line}" for line in self._changes()] or ["Nothing."]
+        out += [
+            f"- {markdown_text(action)}: {done['count']}"
+            + (
+                f" ({', '.join(markdown_text(r) for r in done['references'])})"
+                if done["references"]
+                else ""
+            )
+            for action, done in self.changed.items()
+        ] or ["Nothing."]
         return "\n".join(out) + "\n"
 
 
