@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from email.headerregistry import Address
 from email.utils import parseaddr
-from ipaddress import ip_address
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -55,6 +55,10 @@ def setting_problem(error: Mapping[str, Any]) -> str:
     else:
         problem = str(error["msg"]).removeprefix("Value error, ")
     return where + problem
+
+
+def _entries(listed: str) -> list[str]:
+    return [entry.strip() for entry in listed.split(",") if entry.strip()]
 
 
 class Settings(BaseSettings):
@@ -121,6 +125,10 @@ class Settings(BaseSettings):
     # this machine's loopback address; a public portal needs it set.
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path("var/secret.key")
+    # The reverse proxies in front of the portal (addresses or networks, comma-separated): only
+    # a request from one of them has its client taken from X-Forwarded-For (the right-most
+    # address no trusted proxy added). Unset: the header is ignored, as anyone can write it.
+    trusted_proxies: str = ""
 
     @field_validator("public_url")
     @classmethod
@@ -131,6 +139,21 @@ class Settings(BaseSettings):
         if parsed.query or parsed.fragment:
             raise ValueError(f"a base address takes no query or fragment: {value!r}")
         return value.strip().rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_networks(cls, value: str) -> str:
+        for entry in _entries(value):
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"not an IP address or network: {entry!r} (e.g. 10.0.0.5, 10.0.0.0/8)"
+                ) from None
+        return ", ".join(_entries(value))
+
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(entry, strict=False) for entry in _entries(self.trusted_proxies))
 
     def public_url_is_loopback(self) -> bool:
         host = urlsplit(self.public_url).hostname or ""

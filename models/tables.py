@@ -770,3 +770,28 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0, nullable=False)
     hash: str = Field(nullable=False)
+
+
+class PortalAttempt(SQLModel, table=True):
+    """One attempt the portal counts against a limit (a sign-in asked for, an act refused), by
+    its key ("client:<address>", "link:<id>", ...): kept in the register so that every portal
+    process sees the same counts and a restart forgets none; rows older than the window are
+    pruned."""
+
+    __tablename__ = "portal_attempt"
+    __table_args__ = (Index("ix_portal_attempt_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=utc_column(nullable=False, index=True))
+
+
+class PortalSessionEnd(SQLModel, table=True):
+    """A portal session ended by signing out (its cookie's nonce): the cookie, even copied, no
+    longer opens anything. Kept until the cookie would have expired anyway, then pruned."""
+
+    __tablename__ = "portal_session_end"
+
+    nonce: str = Field(sa_column=Column(Text, primary_key=True))
+    ended_at: datetime = Field(sa_column=utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=utc_column(nullable=False, index=True))

@@ -6,9 +6,7 @@ person's typed name, a ticked confirmation naming the act, and the form's CSRF t
 runs the command line's own use case (tasks/links.py). Every response carries the headers in
 web/security.py."""
 
-import threading
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +17,19 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.background import BackgroundTask
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.db import EVIDENCE, check_connection, check_revision, make_engine
 from core.keys import audit_seal, link_issuer
 from core.settings import Settings
 from models.enums import ContactRole
 from models.errors import InvalidInput, IsaError, NotFound, Refused
+from models.inputs import MAX_NAME, MAX_TEXT, normalise_email
 from models.links import (
     SESSION_MINUTES,
-    SIGN_IN_MINUTES,
     LinkAction,
     LinkState,
     looks_like_a_token,
@@ -73,13 +74,29 @@ from tasks.portal import (
     waiting_on,
     what_was_done,
 )
+from tasks.portal_guard import (
+    allow_attempt,
+    attempt_key,
+    end_session,
+    over_limit,
+    record_attempts,
+    session_ended,
+)
 from tasks.quality import report_data_quality
 from tasks.requests import RECORDERS as REQUEST_RECORDERS
 from tasks.requests import record_request
 from tasks.suspensions import raise_suspension
 from tasks.uow import append_refusal
 from tasks.withdrawals import withdraw_agency
-from web.security import COOKIE, HEADERS, PERSON_COOKIE, PortalSession, Signer
+from web.security import (
+    COOKIE,
+    PERSON_COOKIE,
+    BodyLimit,
+    PortalSession,
+    SecurityHeaders,
+    Signer,
+    client_address,
+)
 
 HERE = Path(__file__).parent
 LABELS = {
@@ -132,13 +149,19 @@ class Portal:
         check_connection(self.engine)
         check_revision(self.engine)
         self.pages = Jinja2Templates(directory=HERE / "templates")
-        self.limits = RateLimit()
+        self.trusted = settings.trusted_networks()
 
     def now(self) -> pendulum.DateTime:
         return self.settings.current_time()
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+    def client(self, request: Request) -> str:
+        """The client's address: the peer's, or behind a trusted proxy the forwarded one."""
+        peer = request.client.host if request.client else None
+        found = client_address(peer, request.headers.get("x-forwarded-for"), self.trusted)
+        return found or "unknown"
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         return self.pages.TemplateResponse(request, name, context, status_code=status)
@@ -149,28 +172,26 @@ class Portal:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     portal = Portal(settings or Settings())
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # a trailing slash is redirected by the 404 handler, to the configured base address
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False)
     app.state.portal = portal
 
     @app.exception_handler(StarletteHTTPException)
     async def plain(request: Request, exc: StarletteHTTPException) -> Response:
         # any other address, or a method a page does not take: a plain page, never JSON
         if exc.status_code == 404:
-            return _unknown(portal, request)
+            moved = _without_slash(app, portal, request)
+            return moved if moved is not None else _unknown(portal, request)
         return portal.problem(request, exc.status_code, "That cannot be done here", str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
         return _unknown(portal, request)
 
-    @app.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers[name] = value
-        return response
+    # every response carries the headers; outermost, every route's body is bounded before any
+    # of it is parsed
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def home(request: Request) -> Response:
@@ -222,11 +243,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         held = _session_for(portal, request, link_id, now)
         if held is None:
             return _no_session(portal, request)
-        form = await request.form()
+        form = await _form(request)
         values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        overlong = _overlong(form.multi_items())
         with portal.session() as session:
-            if link_by_id(session, link_id, now).action is LinkAction.SIGN_IN:
+            link = link_by_id(session, link_id, now)
+            if overlong and link.state is LinkState.LIVE and link.action is not LinkAction.SIGN_IN:
+                return _action_page(
+                    portal, request, session, link, held, now, error=overlong, status=422
+                )
+            if overlong:
+                return portal.problem(request, 422, "That was not recorded", overlong)
+            if link.action is LinkAction.SIGN_IN:
                 return _signed_in(portal, request, session, held, values, now)
+            # refusals are limited per link and per client: a link is not guessed at, nor the
+            # audit log filled, any faster than this
+            limits = _refusal_limits(portal, request, link=link_id)
+            if any(over_limit(session, k, limit=n, now=now) for k, n in limits.items()):
+                return _too_many(portal, request)
         confirmation = Confirmation(
             typed_name=values.get("typed_name", ""),
             confirmed=values.get("confirm") == "yes",
@@ -247,7 +281,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             comments=values.get("comments", ""),
             note=values.get("note", ""),
         )
-        evidence = _evidence(request, now, "personal link")
+        evidence = _evidence(portal, request, now, "personal link")
         with portal.session() as session:
             csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
             try:
@@ -260,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     forged=not csrf_ok,
                 )
             except IsaError as refusal:
+                _count_refusal(portal, limits, now)
                 link = link_by_id(session, link_id, now)
                 status = _status_of(refusal, csrf_ok, link)
                 message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
@@ -285,9 +320,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/sign-in")
     async def sign_in(request: Request) -> Response:
+        """Email a sign-in link if the address is a contact's or a chair's. The reply is the
+        same, and so is the work done before it, whether or not the address is known: the
+        register is looked up, and the link queued, after the reply has gone."""
         now = portal.now()
-        form = await request.form()
-        address = str(form.get("email", "")).strip().lower()
+        form = await _form(request)
         held = portal.signer.session(request.cookies.get(FORM_COOKIE), "form")
         if (
             held is None
@@ -297,31 +334,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return portal.problem(
                 request, 403, "Open the sign-in page again", "The form had expired or was not ours."
             )
-        client = request.client.host if request.client else "unknown"
-        if not portal.limits.allow(f"client:{client}", now, 20) or not portal.limits.allow(
-            f"address:{address}", now, 5
-        ):
+        given = str(form.get("email", ""))
+        try:
+            problem = _overlong(form.multi_items())
+            if problem:
+                raise InvalidInput(problem)
+            address = normalise_email(given)
+        except InvalidInput:
+            shown = problem or f"{given.strip()!r} is not an email address"
+            return portal.page(
+                request, "sign_in.html", 422, csrf=portal.signer.csrf(held), error=shown
+            )
+        with portal.session() as session:
+            allowed = allow_attempt(
+                session,
+                {
+                    attempt_key("client", portal.client(request)): 20,
+                    attempt_key("address", address): 5,
+                },
+                now=now,
+            )
+        if not allowed:
             return portal.problem(
                 request,
                 429,
                 "Too many attempts",
                 "Too many sign-in links were asked for just now. Wait a quarter of an hour.",
             )
-        with portal.session() as session:
-            session.info[EVIDENCE] = _evidence(request, now, "sign-in form")
-            try:
-                queued = request_sign_in(session, email=address, now=now)
-            except InvalidInput as bad:
-                return portal.page(
-                    request, "sign_in.html", 422, csrf=portal.signer.csrf(held), error=str(bad)
-                )
-            finally:
-                session.info.pop(EVIDENCE, None)
-            if queued:
-                # the link lasts 30 minutes: its email's delivery starts now, as an act's does,
-                # not at the next quarter-hourly delivery run
-                publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
-        return portal.page(request, "sign_in_sent.html", email=address)
+        response = portal.page(request, "sign_in_sent.html", email=address)
+        response.background = BackgroundTask(
+            _send_sign_in, portal, address, _evidence(portal, request, now, "sign-in form"), now
+        )
+        return response
 
     @app.api_route("/me", methods=["GET", "HEAD"])
     def me(request: Request) -> Response:
@@ -392,6 +436,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/sign-out")
     async def sign_out(request: Request) -> Response:
+        """End the session on the server (a copied cookie no longer opens anything), then
+        forget the cookies; only from the page's own form (its CSRF token)."""
+        now = portal.now()
+        form = await _form(request)
+        held = portal.signer.session(request.cookies.get(PERSON_COOKIE), "person")
+        token = form.get("csrf")
+        if held is None or not isinstance(token, str) or not portal.signer.csrf_ok(held, token):
+            return portal.problem(
+                request,
+                403,
+                "That cannot be done here",
+                "Sign out with the button on your page: this form had expired or was not ours.",
+            )
+        with portal.session() as session:
+            end_session(session, nonce=held.nonce, expires_at=held.expires, now=now)
+            link = portal.signer.session(request.cookies.get(COOKIE))
+            if link is not None:
+                end_session(session, nonce=link.nonce, expires_at=link.expires, now=now)
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(PERSON_COOKIE, path="/")
         response.delete_cookie(COOKIE, path="/")
@@ -403,6 +465,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         who, form = await _signed_in_form(portal, request, now)
         if who is None:
             return _no_session(portal, request)
+        overlong = _overlong(form.multi_items())
+        if overlong:
+            return portal.problem(request, 422, "That cannot be done here", overlong)
         try:
             action = LinkAction(str(form.get("action", "")))
         except ValueError:
@@ -432,11 +497,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         who, form = await _signed_in_form(portal, request, now)
         if who is None:
             return _no_session(portal, request)
+        overlong = _overlong(form.multi_items())
+        if overlong:
+            return portal.problem(request, 422, "That was not recorded", overlong)
         what = str(form.get("matter", ""))
         reason = str(form.get("reason", ""))
+        limits = _refusal_limits(portal, request, person=who.email)
         with portal.session() as session:
+            if any(over_limit(session, k, limit=n, now=now) for k, n in limits.items()):
+                return _too_many(portal, request)
             session.info[EVIDENCE] = {
-                **_evidence(request, now, "signed-in session"),
+                **_evidence(portal, request, now, "signed-in session"),
                 "typed_name": str(form.get("typed_name", "")),
             }
             try:
@@ -534,6 +605,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         session, agency=who.agency or "", reason=reason, actor=who.email, now=now
                     )
             except IsaError as refusal:
+                _count_refusal(portal, limits, now)
                 message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
                 return portal.problem(
                     request,
@@ -558,6 +630,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# the most any request may carry: every form's fields at their bounds, several times over
+MAX_BODY_BYTES = 256 * 1024
+# refused acts within a quarter of an hour (tasks/portal_guard.py), beyond which the portal
+# answers 429 and writes nothing: per link (or signed-in person), and per client
+REFUSALS_PER_LINK = 10
+REFUSALS_PER_CLIENT = 15
+# each field's bound (the domain's own: models/inputs.py); any other field: MAX_TEXT
+FIELD_LIMITS = {"typed_name": MAX_NAME, "email": 254, "csrf": 128, "shown_hash": 128}
 FORM_COOKIE = "isa_form"
 # what a signatory may raise from the web, and its use case's name in the audit log
 RAISING = {
@@ -587,6 +667,83 @@ def _may_raise(who: Person, has_arrangements: bool) -> dict[str, bool]:
     }
 
 
+async def _form(request: Request) -> FormData:
+    """The request's form: no files, a bounded number of fields (the body itself is bounded
+    by BodyLimit before it is read)."""
+    return await request.form(max_files=0, max_fields=200)
+
+
+def _overlong(items: Iterable[tuple[str, Any]]) -> str:
+    """The first field over its bound, as the error shown beside it; "" when none is."""
+    for name, value in items:
+        if isinstance(value, UploadFile):
+            return "files are not taken here"
+        limit = FIELD_LIMITS.get(name, MAX_TEXT)
+        if len(value) > limit:
+            label = LABELS.get(name, name.replace("_", " "))
+            return f"{label} is longer than {limit} characters"
+    return ""
+
+
+def _refusal_limits(
+    portal: Portal, request: Request, *, link: int | None = None, person: str | None = None
+) -> dict[str, int]:
+    mine = (
+        attempt_key("link", str(link)) if link is not None else attempt_key("person", person or "")
+    )
+    return {
+        mine: REFUSALS_PER_LINK,
+        attempt_key("refused", portal.client(request)): REFUSALS_PER_CLIENT,
+    }
+
+
+def _count_refusal(portal: Portal, limits: dict[str, int], now: pendulum.DateTime) -> None:
+    """Count a refused act against its limits, in a transaction of its own."""
+    with portal.session() as session:
+        record_attempts(session, list(limits), now=now)
+
+
+def _too_many(portal: Portal, request: Request) -> Response:
+    return portal.problem(
+        request,
+        429,
+        "Too many attempts",
+        "Too many attempts were refused here just now. Wait a quarter of an hour, then try again.",
+    )
+
+
+def _send_sign_in(
+    portal: Portal, address: str, evidence: dict[str, Any], now: pendulum.DateTime
+) -> None:
+    """After the reply: email the sign-in link if the address is known (tasks/portal.py)."""
+    with portal.session() as session:
+        session.info[EVIDENCE] = evidence
+        try:
+            queued = request_sign_in(session, email=address, now=now)
+        finally:
+            session.info.pop(EVIDENCE, None)
+        if queued:
+            # the link lasts 30 minutes: its email's delivery starts now, as an act's does,
+            # not at the next quarter-hourly delivery run
+            publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
+
+
+def _without_slash(app: FastAPI, portal: Portal, request: Request) -> Response | None:
+    """A page's address with a trailing slash: a redirect to the page at the configured public
+    address (never the request's Host); None when no page is there either."""
+    path = request.url.path
+    if path == "/" or not path.endswith("/"):
+        return None
+    bare = path.rstrip("/") or "/"
+    scope = {**request.scope, "path": bare}
+    if not any(route.matches(scope)[0] is not Match.NONE for route in app.router.routes):
+        return None
+    query = request.url.query
+    return RedirectResponse(
+        f"{portal.settings.public_url}{bare}" + (f"?{query}" if query else ""), status_code=307
+    )
+
+
 def _unconfirmed(who: Person, form: Any) -> str:
     """Why the form does not confirm the act deliberately, or ""."""
     typed = form.get("typed_name")
@@ -600,46 +757,28 @@ def _unconfirmed(who: Person, form: Any) -> str:
     return ""
 
 
-class RateLimit:
-    """At most `limit` attempts per key in a quarter of an hour, in this process."""
-
-    WINDOW = 15 * 60
-
-    def __init__(self) -> None:
-        self._seen: dict[str, deque[int]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, now: pendulum.DateTime, limit: int) -> bool:
-        at = now.int_timestamp
-        with self._lock:
-            seen = self._seen.setdefault(key, deque())
-            while seen and seen[0] <= at - self.WINDOW:
-                seen.popleft()
-            if len(seen) >= limit:
-                return False
-            seen.append(at)
-            return True
-
-
 async def _signed_in_form(
     portal: Portal, request: Request, now: pendulum.DateTime
 ) -> tuple[Person | None, Any]:
     """Who is signed in and what their form sent, if its CSRF token is their session's."""
     held, who = _person_of(portal, request, now)
-    form = await request.form()
+    form = await _form(request)
     token = form.get("csrf")
     if held is None or not isinstance(token, str) or not portal.signer.csrf_ok(held, token):
         return None, form
     return who, form
 
 
-def _evidence(request: Request, now: pendulum.DateTime, way_in: str) -> dict[str, Any]:
+def _evidence(
+    portal: Portal, request: Request, now: pendulum.DateTime, way_in: str
+) -> dict[str, Any]:
     """What the audit keeps of a web request: the way in (a personal link, a signed-in
-    session, the sign-in form), the client, and when."""
+    session, the sign-in form), the client (behind a trusted proxy, the forwarded one), and
+    when."""
     return {
         "channel": "web",
         "way_in": way_in,
-        "client": request.client.host if request.client else None,
+        "client": portal.client(request),
         "user_agent": request.headers.get("user-agent", "")[:300],
         "at": now.isoformat(),
     }
@@ -664,6 +803,8 @@ def _person_of(
     if held is None or not held.live(now):
         return None, None
     with portal.session() as session:
+        if session_ended(session, held.nonce):
+            return None, None
         return held, person(session, held.value)
 
 
@@ -684,8 +825,9 @@ def _signed_in(
             request, 410, "This sign-in link cannot be used", "Ask for a new one at /sign-in."
         )
     response = RedirectResponse("/me", status_code=303)
+    # the session lasts on the server exactly as long as the cookie the browser is given
     _set(
-        portal, response, PERSON_COOKIE, portal.signer.cookie("person", email, now, SIGN_IN_MINUTES)
+        portal, response, PERSON_COOKIE, portal.signer.cookie("person", email, now, SESSION_MINUTES)
     )
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -709,6 +851,9 @@ def _session_for(
     held = portal.signer.session(request.cookies.get(COOKIE))
     if held is None or held.link != link_id or not held.live(now):
         return None
+    with portal.session() as session:
+        if session_ended(session, held.nonce):
+            return None
     return held
 
 

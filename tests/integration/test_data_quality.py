@@ -22,7 +22,8 @@ from tests.utils.portal import audit, form_of, opened, portal_at, signed_in, tok
 WHAT = "Record EH-2291: the referral date is a year out"
 # the council discloses to the trust and the police
 THREE = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
-AUDITED = ("audit_event", "audit_head")
+# what a refusal writes: its audit event (and, from the portal, its count against the limits)
+AUDITED = ("audit_event", "audit_head", "portal_attempt")
 
 
 @pytest.fixture

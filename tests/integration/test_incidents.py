@@ -47,7 +47,8 @@ smtp_server = smtp.smtp_server  # the fixture: a real aiosmtpd server on a free 
 WHAT = "Case files EH-2291 to EH-2295 on a stolen laptop; encryption in doubt"
 # the council discloses to the trust and the police
 THREE = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
-AUDITED = ("audit_event", "audit_head")
+# what a refusal writes: its audit event (and, from the portal, its count against the limits)
+AUDITED = ("audit_event", "audit_head", "portal_attempt")
 
 
 @pytest.fixture

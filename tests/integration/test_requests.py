@@ -32,7 +32,8 @@ smtp_server = smtp.smtp_server  # the fixture: a real aiosmtpd server on a free 
 
 # the council and the police disclose to the trust, which receives the request
 SHARED = parties((COUNCIL, "discloser"), (POLICE, "discloser"), (TRUST, "recipient"))
-AUDITED = ("audit_event", "audit_head")
+# what a refusal writes: its audit event (and, from the portal, its count against the limits)
+AUDITED = ("audit_event", "audit_head", "portal_attempt")
 ASKED = "Numbers of joint referrals in 2025-26, by month"
 # received Friday 20 November 2026: 20 UK working days on (St Andrew's Day, Monday 30 November,
 # not one of them) is Monday 21 December; the consultations sent Wednesday 25 November are

@@ -40,7 +40,8 @@ smtp_server = smtp.smtp_server  # the fixture: a real aiosmtpd server on a free 
 
 # the council discloses to the trust and the police
 THREE = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
-AUDITED = ("audit_event", "audit_head")
+# what a refusal writes: its audit event (and, from the portal, its count against the limits)
+AUDITED = ("audit_event", "audit_head", "portal_attempt")
 REASONING = "The contact notes hold third-party information the meeting does not need"
 THIRD_PARTY = "Northshire Advocacy Service"
 
