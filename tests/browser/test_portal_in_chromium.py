@@ -96,6 +96,20 @@ class Stack:
     def deliver(self, at: pendulum.DateTime) -> None:
         deliver_outbox_sync(self.engine, self._settings(at), at)
 
+    def wait_for_email(self, recipient: str, event: str, seconds: float = 30) -> None:
+        """Wait (with a deadline) until the outbox holds an email of `event` to `recipient`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self.engine.connect() as conn:
+                found = conn.execute(
+                    text("SELECT count(*) FROM outbox WHERE recipient = :r AND event = :e"),
+                    {"r": recipient, "e": event},
+                ).scalar_one()
+            if found:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no {event} email to {recipient} within {seconds} s")
+
     def link_for(self, recipient: str, subject: str) -> str:
         """The personal link in the newest stored email to `recipient` whose subject has
         `subject`."""
@@ -435,6 +449,8 @@ def test_a_signatory_signs_in_by_email_and_suspends_their_agency(
         page.fill("#email", people.signatory[POLICE])
         page.click("button:has-text('Send me a sign-in link')")
         assert page.locator("h1").inner_text() == "Check your email"
+        # the link is queued after the reply (the reply tells nothing by its timing)
+        stack.wait_for_email(people.signatory[POLICE], "portal.sign_in_requested")
         stack.deliver(NOW)
         page.goto(stack.link_for(people.signatory[POLICE], "sign-in link"))
         page.click("button:has-text('Sign in')")
