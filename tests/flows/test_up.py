@@ -70,17 +70,23 @@ def _suspend_from_the_portal(
         assert csrf, form.text
         sent = browser.post(f"{portal}/sign-in", data={"csrf": csrf.group(1), "email": who})
         assert sent.status_code == 200 and "Check your email" in sent.text
-        # deliver now rather than wait for the next delivery run
-        delivered = subprocess.run(
-            [isa, "outbox", "deliver"], cwd=cwd, env=env, capture_output=True, text=True
-        )
-        assert delivered.returncode == 0, delivered.stderr
-        [path] = [
-            p
-            for p in mail.glob("*.eml")
-            if "sign-in link" in p.read_text(errors="replace")
-            and who in p.read_text(errors="replace")
-        ]
+
+        def sign_in_mail() -> list[Path]:
+            # deliver now rather than wait for the next delivery run; the portal queues the
+            # link just after its reply, so deliver until it has arrived
+            delivered = subprocess.run(
+                [isa, "outbox", "deliver"], cwd=cwd, env=env, capture_output=True, text=True
+            )
+            assert delivered.returncode == 0, delivered.stderr
+            return [
+                p
+                for p in mail.glob("*.eml")
+                if "sign-in link" in p.read_text(errors="replace")
+                and who in p.read_text(errors="replace")
+            ]
+
+        _wait("the sign-in email", sign_in_mail, 60, every=0.5)
+        [path] = sign_in_mail()
         message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
         text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
         link = re.search(rf"{portal}/a/[A-Za-z0-9_-]{{43}}", text)
