@@ -6,7 +6,8 @@ person's typed name, a ticked confirmation naming the act, and the form's CSRF t
 runs the command line's own use case (tasks/links.py). Every response carries the headers in
 web/security.py."""
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,8 +173,17 @@ class Portal:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     portal = Portal(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # a stopped portal holds no connection to the register
+        portal.engine.dispose()
+
     # a trailing slash is redirected by the 404 handler, to the configured base address
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False)
+    app = FastAPI(
+        docs_url=None, redoc_url=None, openapi_url=None, redirect_slashes=False, lifespan=lifespan
+    )
     app.state.portal = portal
 
     @app.exception_handler(StarletteHTTPException)
