@@ -24,7 +24,7 @@ from sqlmodel import Session
 from core.settings import Settings, setting_problem
 from tasks.arrangements import submit_arrangement
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
-from tests.utils.factories import COUNCIL, POLICE, TRUST, People, drafted, seed_agencies
+from tests.utils.factories import COUNCIL, POLICE, TRUST, People, drafted
 from tests.utils.portal import (
     act,
     ask_to_sign_in,
@@ -35,15 +35,11 @@ from tests.utils.portal import (
     signed_in,
     token_for,
 )
+from tests.utils.ports import NO_PREFECT
 from web.app import MAX_BODY_BYTES, REFUSALS_PER_CLIENT, REFUSALS_PER_LINK, create_app
 from web.security import PERSON_COOKIE
 
 TRUST_NAME = "Signatory of Northshire NHS Trust"
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 @pytest.fixture
@@ -58,7 +54,7 @@ def _settings(db: Database, at: pendulum.DateTime, **more: Any) -> Settings:
         now=at.isoformat(),
         public_url=TEST_PUBLIC_URL,
         secret_key=TEST_SECRET_KEY,
-        prefect_api_url="http://127.0.0.1:9/api",
+        prefect_api_url=NO_PREFECT,
         **more,
     )
 
