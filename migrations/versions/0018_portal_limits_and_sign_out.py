@@ -2,7 +2,7 @@
 counted against a limit (per client, per address, per link), and the sessions ended by signing
 out.
 
-Revision ID: 0020
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07 15:30:00
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from models.types import UTCDateTime
 
-revision: str = "0020"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
