@@ -7,6 +7,8 @@ its file, generated once while the portal is on this machine's loopback address.
 import getpass
 import os
 import secrets
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -19,20 +21,58 @@ from models.links import LinkIssuer
 
 
 def audit_key(settings: Settings) -> bytes:
-    """The key of the audit chain's HMAC; for an embedded register generated on first use."""
+    """The key of the audit chain's HMAC; for an embedded register generated on first use, and
+    only then: a log that already holds events was sealed by a key that must be found, not
+    replaced by a new one whose events its own key could never verify."""
+    database = settings.sqlite_path()
+    refusal = None
+    if database is None:
+        refusal = (
+            f"ISA_AUDIT_KEY is not set and there is no key file at {settings.audit_key_file}: "
+            "a register outside a local SQLite file needs its audit key set, the same on every "
+            "machine"
+        )
+    elif settings.audit_key is None and not settings.audit_key_file.exists():
+        sealed = _audit_events_in(database)
+        if sealed:
+            refusal = (
+                f"no audit key: ISA_AUDIT_KEY is not set and there is no key file at "
+                f"{settings.audit_key_file.absolute()}, yet the register {database.absolute()} "
+                f"holds {sealed} audit events sealed with one: put the register's key back there "
+                "(or set ISA_AUDIT_KEY_FILE to where it is); a new key would fork the log"
+            )
     return _key(
         settings.audit_key,
         "ISA_AUDIT_KEY",
         settings.audit_key_file,
         "the audit key",
-        refusal=None
-        if settings.sqlite_path() is not None
-        else (
-            f"ISA_AUDIT_KEY is not set and there is no key file at {settings.audit_key_file}: "
-            "a register outside a local SQLite file needs its audit key set, the same on every "
-            "machine"
-        ),
+        refusal=refusal,
     )
+
+
+def audit_key_source(settings: Settings) -> str:
+    """Where the audit key is read from, as a refusal names it."""
+    if settings.audit_key is not None:
+        return "ISA_AUDIT_KEY"
+    return str(settings.audit_key_file.absolute())
+
+
+def _audit_events_in(database: Path) -> int:
+    """How many audit events the SQLite file holds (0: no file, no log yet, or unreadable, where
+    opening it later says what is wrong)."""
+    if not database.is_file():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"{database.absolute().as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit_head'"
+            ).fetchone()
+            if row is None:
+                return 0
+            found = db.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(found[0]) if found else 0
 
 
 def secret_key(settings: Settings) -> bytes:
@@ -109,5 +149,8 @@ def audit_seal(settings: Settings, channel: str, *, process_acts: bool = True) -
     process's operating-system user is the one acting (the CLI, a flow run); the web portal's
     is not: there the person at the link or in the signed-in session acts, and is the actor."""
     return AuditSeal(
-        key=audit_key(settings), channel=channel, os_user=os_user() if process_acts else None
+        key=audit_key(settings),
+        channel=channel,
+        os_user=os_user() if process_acts else None,
+        source=audit_key_source(settings),
     )

@@ -61,6 +61,14 @@ def _entries(listed: str) -> list[str]:
     return [entry.strip() for entry in listed.split(",") if entry.strip()]
 
 
+# What an embedded register (a SQLite file) keeps beside its database file, unless set.
+EMBEDDED_KEY_FILES = {
+    "audit_key_file": "audit.key",
+    "secret_key_file": "secret.key",
+    "checkpoint_dir": "checkpoints",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISA_", extra="ignore")
 
@@ -109,6 +117,8 @@ class Settings(BaseSettings):
     # --- the audit log (DESIGN §8) ---
     # The key of the audit chain's HMAC, kept outside the database. Unset: read from
     # `audit_key_file`, which is generated (mode 0600) for a register in a SQLite file.
+    # For a register in a SQLite file, the key files and checkpoints default to the database
+    # file's directory (see `_embedded_keys_beside_the_database`), whatever the working directory.
     audit_key: SecretStr | None = None
     audit_key_file: Path = Path("var/audit.key")
     # Where each signed checkpoint of the chain's head is written as a file (also published as a
@@ -179,6 +189,21 @@ class Settings(BaseSettings):
             default = cls.model_fields[str(info.field_name)].default
             raise ValueError(f"must not be empty (default {default})")
         return value
+
+    @model_validator(mode="after")
+    def _embedded_keys_beside_the_database(self) -> "Settings":
+        # An embedded register's keys and checkpoints belong to its database file, not to the
+        # directory a command happens to run from: one run elsewhere would otherwise generate a
+        # second audit key and seal events the register's own key can never verify. The default
+        # database, var/isa.db, keeps them where they always were (var/audit.key, ...).
+        database = self.sqlite_path()
+        if database is None:
+            return self
+        for name, default in EMBEDDED_KEY_FILES.items():
+            if name not in self.model_fields_set:
+                # through __dict__: a default moved is not a setting given
+                self.__dict__[name] = database.parent / default
+        return self
 
     @field_validator("mail_from")
     @classmethod

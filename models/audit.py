@@ -18,11 +18,12 @@ MIN_KEY_LENGTH = 32
 class AuditSeal:
     """Who appends to the audit log through one engine, and the key they seal it with:
     `channel` says which way in (cli, prefect, web), `os_user` the operating-system user of the
-    process."""
+    process; `source` where the key was read from (a file, ISA_AUDIT_KEY), for a refusal to name."""
 
     key: bytes = field(repr=False)
     channel: str
     os_user: str | None = None
+    source: str = "the audit key given"
 
 
 def _canonical(value: Any) -> Any:

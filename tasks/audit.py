@@ -19,7 +19,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from core.files import private_directory, write_private_file
-from models.audit import GENESIS_HASH, Checkpoint, audit_hash
+from models.audit import GENESIS_HASH, AuditSeal, Checkpoint
 from models.errors import InvalidInput, IsaError
 from models.events import AuditCheckpointed
 from models.replay import RECORDS, Difference, Event, differences, replay
@@ -32,7 +32,7 @@ from models.tables import (
     DisposalTask,
     Suspension,
 )
-from tasks.uow import audit_seal_of, unit_of_work
+from tasks.uow import audit_seal_of, sealed_hash, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -71,28 +71,11 @@ def _in_order(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
         last = rows[-1].seq
 
 
-def _recomputed(key: bytes, event: AuditEvent) -> str:
-    return audit_hash(
-        key,
-        seq=event.seq,
-        occurred_at=event.occurred_at,
-        actor=event.actor,
-        channel=event.channel,
-        os_user=event.os_user,
-        action=event.action,
-        outcome=event.outcome.value,
-        subject_type=event.subject_type,
-        subject_ref=event.subject_ref,
-        before=event.before,
-        after=event.after,
-        detail=event.detail,
-        prev_hash=event.prev_hash,
-        evidence=event.evidence,
-    )
-
-
-def _chain(session: Session, key: bytes, replayed: list[Event]) -> tuple[int, ChainBreak | None]:
+def _chain(
+    session: Session, seal: AuditSeal, replayed: list[Event]
+) -> tuple[int, ChainBreak | None]:
     """Recompute every hash in order; how many events checked out, and the first break."""
+    key = seal.key
     expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
     for event in _in_order(session):
         if event.seq != expected_seq:
@@ -101,7 +84,17 @@ def _chain(session: Session, key: bytes, replayed: list[Event]) -> tuple[int, Ch
             )
         if event.prev_hash != expected_prev:
             return count, ChainBreak(event.seq, "does not follow the event before it (prev_hash)")
-        if _recomputed(key, event) != event.hash:
+        if sealed_hash(key, event) != event.hash:
+            if event.seq == 1 and not _last_sealed_by(session, key):
+                # neither end verifies: a log rewritten whole without the key, or a key that is
+                # not the register's, which the log alone cannot tell apart: say both
+                return count, ChainBreak(
+                    1,
+                    "has been altered: its content does not match its hash, nor does the last "
+                    f"event's (no event verifies with the audit key from {seal.source}: if that "
+                    "is not the key that sealed this register, it is the wrong key, not an "
+                    "alteration)",
+                )
             # also what an event whose hash was computed without the key looks like
             return count, ChainBreak(
                 event.seq, "has been altered: its content does not match its hash"
@@ -124,6 +117,11 @@ def _chain(session: Session, key: bytes, replayed: list[Event]) -> tuple[int, Ch
             "the chain's head does not match its last event (events were removed from the end)",
         )
     return count, None
+
+
+def _last_sealed_by(session: Session, key: bytes) -> bool:
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+    return last is not None and sealed_hash(key, last) == last.hash
 
 
 def _hash_at(session: Session, seq: int) -> str | None:
@@ -181,9 +179,10 @@ def verify_audit(
 ) -> Verification:
     """Check the chain, its head, every checkpoint given (with where it came from) and the
     register's current state against a replay of the log; the first problem found is named."""
-    key = audit_seal_of(session).key
+    seal = audit_seal_of(session)
+    key = seal.key
     replayed: list[Event] = []
-    count, broken = _chain(session, key, replayed)
+    count, broken = _chain(session, seal, replayed)
     if broken is not None:
         return Verification(count, 0, 0, f"audit chain broken at {broken}")
     problem = _against(session, key, count, checkpoints)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from core.db import AUDIT_SEAL, BEFORE_COMMIT, EVIDENCE, WRITE_TRANSACTION
 from models.audit import AuditSeal, audit_hash
 from models.enums import AuditOutcome
-from models.errors import InvalidInput, Refused
+from models.errors import InvalidInput, IsaError, Refused
 from models.events import DomainEvent
 from models.inputs import normalise_email
 from models.lifecycles import Lifecycle
@@ -192,6 +192,7 @@ def append_audit(
         select(col(AuditHead.seq), col(AuditHead.hash)).where(col(AuditHead.id) == 1)
     ).one()
     seal = audit_seal_of(session)
+    _check_the_key_sealed_the_log(session, seal, seq - 1)
     at = pendulum.instance(occurred_at).in_timezone("UTC")
     fields: dict[str, Any] = dict(
         seq=seq,
@@ -217,6 +218,47 @@ def append_audit(
     session.flush()
     session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest))
     return event
+
+
+# Set in a session's `info` once its seal's key is known to have sealed the log it appends to.
+_KEY_CHECKED = "isa_audit_key_checked"
+
+
+def sealed_hash(key: bytes, event: AuditEvent) -> str:
+    """The hash `key` gives the stored event: its own `hash` if the key sealed it unaltered."""
+    return audit_hash(
+        key,
+        seq=event.seq,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        channel=event.channel,
+        os_user=event.os_user,
+        action=event.action,
+        outcome=event.outcome.value,
+        subject_type=event.subject_type,
+        subject_ref=event.subject_ref,
+        before=event.before,
+        after=event.after,
+        detail=event.detail,
+        prev_hash=event.prev_hash,
+        evidence=event.evidence,
+    )
+
+
+def _check_the_key_sealed_the_log(session: Session, seal: AuditSeal, last: int) -> None:
+    """Refuse to seal events with a key that sealed neither the log's first event nor its last:
+    another key's events would read as altered ever after. (One of the two suffices, so an
+    altered event is left for `isa audit verify` to name, not mistaken for a wrong key.)"""
+    if last < 1 or session.info.get(_KEY_CHECKED):
+        return
+    sealed = session.execute(select(AuditEvent).where(col(AuditEvent.seq).in_({1, last}))).scalars()
+    if not any(sealed_hash(seal.key, event) == event.hash for event in sealed):
+        raise IsaError(
+            f"the audit key from {seal.source} did not seal this register's audit log (neither "
+            f"event #1 nor #{last} verifies with it): refusing to seal events with another key; "
+            "point ISA_AUDIT_KEY_FILE (or ISA_AUDIT_KEY) at the register's own key"
+        )
+    session.info[_KEY_CHECKED] = True
 
 
 def append_refusal(
