@@ -71,8 +71,12 @@ ARRANGEMENT = Lifecycle(
         (A.ACTIVE, "open_review"): A.UNDER_REVIEW,
         (A.UNDER_REVIEW, "renew"): A.ACTIVE,
         (A.UNDER_REVIEW, "amend"): A.DRAFT,
+        # every arrangement in force is suspended with its party agency (§41), and on
+        # resumption returns to where it was: a review open when it was suspended is still open
         (A.ACTIVE, "suspend"): A.SUSPENDED,
+        (A.UNDER_REVIEW, "suspend"): A.SUSPENDED,
         (A.SUSPENDED, "resume"): A.ACTIVE,
+        (A.SUSPENDED, "resume_review"): A.UNDER_REVIEW,
         (A.ACTIVE, "terminate"): A.TERMINATED,
         (A.UNDER_REVIEW, "terminate"): A.TERMINATED,
         # a withdrawal decided at a suspension's resolution meeting ends a suspended arrangement

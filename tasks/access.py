@@ -244,6 +244,12 @@ def attest_access(
         require_role_at(who, home, ContactRole.POINT_OF_CONTACT, to=f"attest {held.reference}")
         if held.status == AccessGrantStatus.REVOKED:
             raise Refused(f"{held.reference} is revoked: there is nothing to attest")
+        if held.status == AccessGrantStatus.PAUSED:
+            # no access is held while paused: attesting now would vouch for a need unseen
+            raise Refused(
+                f"{held.reference} is paused while its arrangement is suspended: attest it once "
+                "it is restored"
+            )
         before = {"attested_at": held.attested_at}
         held.attested_at = now
         session.add(held)

@@ -73,6 +73,22 @@ def transition(uow: UnitOfWork, arrangement: Arrangement, event: str, **detail: 
     )
 
 
+# The states of an arrangement in force: what a party's suspension suspends (§41).
+IN_FORCE = (ArrangementStatus.ACTIVE, ArrangementStatus.UNDER_REVIEW)
+
+
+def resume(uow: UnitOfWork, arrangement: Arrangement, **detail: Any) -> None:
+    """A suspended arrangement returns to the state it was suspended from: under review if its
+    review is still open (a review is open exactly while the arrangement is under review, and a
+    suspension leaves it open), else active."""
+    open_review = uow.session.exec(
+        select(Review.id)
+        .where(Review.arrangement_id == arrangement.id)
+        .where(col(Review.status) == ReviewStatus.OPEN)
+    ).first()
+    transition(uow, arrangement, "resume" if open_review is None else "resume_review", **detail)
+
+
 def _require_party_officer(
     session: Session, actor: Actor, arrangement: Arrangement, *, to: str
 ) -> None:

@@ -20,7 +20,7 @@ from models.lifecycles import AGENCY_MEMBERSHIP, REVIEW, SUSPENSION
 from models.matters import Departure, departure
 from models.tables import AccessGrant, Agency, Arrangement, ArrangementParty, Review, Suspension
 from tasks.access import end_grant, revoke
-from tasks.arrangements import current_review, terminate, transition
+from tasks.arrangements import current_review, resume, terminate, transition
 from tasks.disposal import schedule_for_leaver
 from tasks.lookup import current_parties
 from tasks.uow import UnitOfWork
@@ -149,7 +149,7 @@ def leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> Departure:
     if arrangement.status == ArrangementStatus.SUSPENDED and not other_party_suspended(
         session, arrangement, home
     ):
-        transition(uow, arrangement, "resume", reason=f"{home.name} withdrew")
+        resume(uow, arrangement, reason=f"{home.name} withdrew")
         for grant in grants_of(session, arrangement.id, AccessGrantStatus.PAUSED):
             end_grant(uow, grant, "restore", f"{home.name} withdrew")
     if arrangement.status == ArrangementStatus.ACTIVE:

@@ -43,7 +43,7 @@ from models.tables import (
     Suspension,
 )
 from tasks.access import end_grant
-from tasks.arrangements import transition
+from tasks.arrangements import IN_FORCE, resume, transition
 from tasks.lookup import (
     agency_by_name,
     require_chair,
@@ -79,7 +79,8 @@ def raise_suspension(
 
 def suspend_agency(uow: UnitOfWork, home: Agency, reason: str, *, by: str) -> Suspension:
     """Inside a unit of work whose actor may suspend `home` (its signatory): suspend it for 30
-    days, its active arrangements and their access with it; a second suspension is refused."""
+    days, with every arrangement of it in force (active or under review) and their access; a
+    second suspension is refused."""
     session, now = uow.session, uow.now
     running = open_suspension(session, home.id)
     if running is not None:
@@ -116,7 +117,7 @@ def suspend_agency(uow: UnitOfWork, home: Agency, reason: str, *, by: str) -> Su
     move_agency(uow, home, "suspend", suspension=reference)
     suspended: list[str] = []
     for arrangement in live_arrangements(session, home.id):
-        if arrangement.status != ArrangementStatus.ACTIVE:
+        if arrangement.status not in IN_FORCE:
             continue
         transition(uow, arrangement, "suspend", suspension=reference)
         for grant in grants_of(session, arrangement.id, AccessGrantStatus.ACTIVE):
@@ -316,7 +317,7 @@ def end_suspension_now(uow: UnitOfWork, matter: Suspension, home: Agency, why: s
             uow.session, arrangement, home
         ):
             continue
-        transition(uow, arrangement, "resume", suspension=matter.reference)
+        resume(uow, arrangement, suspension=matter.reference)
         for grant in grants_of(uow.session, arrangement.id, AccessGrantStatus.PAUSED):
             end_grant(uow, grant, "restore", f"{matter.reference} ended")
         resumed.append(arrangement.reference)

@@ -3,7 +3,7 @@ through the use cases on real SQLite and PostgreSQL."""
 
 import pendulum
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, select, text
 
 from models.enums import (
     AccessGrantStatus,
@@ -14,6 +14,7 @@ from models.enums import (
     SuspensionStatus,
 )
 from models.errors import IllegalTransition, InvalidInput, Refused
+from models.policies import ReviewPolicy
 from models.tables import (
     AccessGrant,
     Agency,
@@ -24,9 +25,10 @@ from models.tables import (
     Suspension,
     Withdrawal,
 )
-from tasks.access import grant_access, record_training, revoke_access
+from tasks.access import attest_access, grant_access, record_training, revoke_access
 from tasks.arrangements import approve_arrangement, submit_arrangement
 from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
+from tasks.sweeps import open_due_reviews
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
@@ -499,3 +501,69 @@ def test_a_draft_left_by_a_withdrawing_party_stays_a_draft_and_never_activates_o
     # the council's signatory alone cannot bring a one-sided arrangement into force
     with pytest.raises(IllegalTransition):
         approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
+
+
+def _under_review(session: Session, people: People, now: pendulum.DateTime) -> tuple[str, str]:
+    """An arrangement in force whose review has opened, and a grant of access under it."""
+    ref = active(session, people, now)
+    grant = granted(session, people, ref, TRUST, now)
+    due = _get(session, Arrangement, reference=ref).next_review_due
+    assert due is not None
+    open_due_reviews(session, as_of=due, policy=ReviewPolicy(), now=now, actor="system:test")
+    assert _get(session, Arrangement, reference=ref).status == ArrangementStatus.UNDER_REVIEW
+    return ref, grant
+
+
+def test_a_suspension_suspends_an_arrangement_under_review_its_access_and_names_it(
+    db: Database, session, people, now
+) -> None:
+    reviewed, grant = _under_review(session, people, now)
+    events = raise_suspension(
+        session, agency=TRUST, reason="Serious breach", actor=people.signatory[TRUST], now=now
+    )
+    assert events[0].as_dict()["arrangements"] == (reviewed,)
+    assert _get(session, Arrangement, reference=reviewed).status == ArrangementStatus.SUSPENDED
+    assert _grant(session, grant).status == AccessGrantStatus.PAUSED
+    with db.engine.connect() as conn:
+        bodies = [
+            row[0]
+            for row in conn.execute(
+                text("SELECT context FROM outbox WHERE event = 'suspension.raised'")
+            )
+        ]
+    assert bodies and all(reviewed in str(body) for body in bodies)
+
+
+def test_an_arrangement_suspended_under_review_returns_under_review_on_resumption(
+    session, people, now
+) -> None:
+    reviewed, grant = _under_review(session, people, now)
+    running = active(session, people, now)
+    events = _held_on_day_10(session, people, now, MeetingOutcome.RESUME)
+    ended = next(e.as_dict() for e in events if e.name == "suspension.ended")
+    assert set(ended["arrangements"]) == {reviewed, running}
+    assert _get(session, Arrangement, reference=reviewed).status == ArrangementStatus.UNDER_REVIEW
+    assert _get(session, Arrangement, reference=running).status == ArrangementStatus.ACTIVE
+    assert _get(
+        session,
+        Review,
+        arrangement_id=_get(session, Arrangement, reference=reviewed).id,
+        status=ReviewStatus.OPEN,
+    )
+    assert _grant(session, grant).status == AccessGrantStatus.ACTIVE
+
+
+def test_attesting_a_paused_grant_is_refused_and_audited_and_writes_nothing_else(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    grant = granted(session, people, ref, TRUST, now)
+    raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
+    assert _grant(session, grant).status == AccessGrantStatus.PAUSED
+    before = db.snapshot(exclude=("audit_event", "audit_head"))
+    audit_before = db.count("audit_event")
+    with pytest.raises(Refused, match=f"{grant} is paused while its arrangement is suspended"):
+        attest_access(session, grant=grant, actor=people.poc[TRUST], now=now.add(days=1))
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == before
+    assert db.count("audit_event") == audit_before + 1
+    assert db.count("audit_event", "outcome = 'refused' AND action = 'access.attest'") == 1
