@@ -89,6 +89,21 @@ def read_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
     return specs
 
 
+def automation_name(spec: DeploymentSpec, number: int) -> str:
+    """The name of the automation the `number`th (from 1) trigger of `spec` makes: the trigger's
+    own (prefect.yaml names each for what it starts on which event), else Prefect's default."""
+    return str(spec.triggers[number - 1].get("name") or f"{spec.name}__automation_{number}")
+
+
+def automation_names(path: Path = PREFECT_YAML) -> set[str]:
+    """The automations prefect.yaml's triggers make, by name."""
+    return {
+        automation_name(spec, i)
+        for spec in read_specs(path)
+        for i in range(1, len(spec.triggers) + 1)
+    }
+
+
 def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     """The specs as Prefect `RunnerDeployment`s, ready for `prefect.serve`."""
     from prefect.events import DeploymentTriggerTypes
@@ -113,7 +128,7 @@ def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
         ]
         # named as `prefect deploy` names them, so either way of running makes the same automation
         triggers = [
-            as_trigger.validate_python({"name": f"{spec.name}__automation_{i}", **t})
+            as_trigger.validate_python({**t, "name": automation_name(spec, i)})
             for i, t in enumerate(spec.triggers, start=1)
         ]
         deployments.append(

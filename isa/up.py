@@ -19,7 +19,7 @@ from pathlib import Path
 from core.db import upgrade
 from core.files import append_private_file, private_directory
 from core.settings import Settings
-from isa.deployments import read_specs
+from isa.deployments import automation_names, read_specs
 from isa.prefect_events import http_problem, prefect_request, server_healthy
 from models.errors import IsaError
 from notifications.publication import Publication
@@ -269,11 +269,7 @@ def _triggers_ready(api_url: str) -> bool:
     seen, remembered by its id, and start nothing."""
     import httpx
 
-    wanted = {
-        f"{spec.name}__automation_{i}"
-        for spec in read_specs()
-        for i in range(1, len(spec.triggers) + 1)
-    }
+    wanted = automation_names()
     try:
         response = httpx.post(f"{api_url}/automations/filter", json={"limit": 200}, timeout=3)
     except httpx.HTTPError:

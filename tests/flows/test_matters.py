@@ -27,7 +27,7 @@ from flows.approval import approval
 from flows.deadline_sweep import deadline_sweep
 from flows.suspension import suspension_flow
 from flows.withdrawal import withdrawal_flow
-from isa.deployments import runner_deployments
+from isa.deployments import automation_name, read_specs, runner_deployments
 from models.clocks import LONDON
 from models.enums import MeetingOutcome
 from tasks import runtime
@@ -561,8 +561,9 @@ def _deployment_exists(name: str) -> bool:
 
 
 def _automation_exists(deployment: str) -> bool:
+    (spec,) = (s for s in read_specs() if s.name == deployment)
     with get_client(sync_client=True) as client:
-        return bool(client.read_automations_by_name(f"{deployment}__automation_1"))
+        return bool(client.read_automations_by_name(automation_name(spec, 1)))
 
 
 def _wait(what: str, ready: Any, seconds: float) -> None:

@@ -152,3 +152,20 @@ def test_a_schedule_in_words() -> None:
     assert schedule_in_words("*/15 * * * *", "UTC") == "every 15 minutes (UTC)"
     with pytest.raises(ValueError, match="no words for the cron '0 7 \\* \\* 1'"):
         schedule_in_words("0 7 * * 1", "Europe/London")
+
+
+def test_each_automation_is_named_and_described_for_what_it_starts_on_which_event() -> None:
+    """The Prefect UI's automations page lists them by name and description: not
+    "approval__automation_1", "A custom trigger"."""
+    built = {d.name: d for d in runner_deployments()}
+    names: list[str] = []
+    for spec in read_specs():
+        for trigger in built[spec.name].triggers or []:
+            names.append(trigger.name)
+            assert trigger.name and "__automation_" not in trigger.name, spec.name
+            described = " ".join(trigger.description.split())
+            for event in trigger.expect:
+                assert event in described, (spec.name, event)
+            flow = spec.name.replace("-", " ").split()[0]
+            assert flow in described.lower() or flow in trigger.name.lower(), spec.name
+    assert names and len(set(names)) == len(names)
