@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.naming import at_minute, name_upcoming_runs
+from flows.naming import at_minute, delivery_outcome, name_after, name_upcoming_runs
 from tasks.flow_tasks import deliver_emails
 
 
@@ -26,13 +26,28 @@ def name_upcoming() -> int:
         return 0
 
 
-@flow(name="deliver-outbox", flow_run_name=at_minute("deliver-outbox"))
+@task
+def name_for_what_it_did(report: dict[str, Any]) -> str | None:
+    """Rename this run for what it did, so runs of one minute are told apart in the UI
+    (`deliver-outbox-2026-12-07T13:20-sent-3-1a2b3c`). Failing to is logged, and fails nothing."""
+    try:
+        return name_after(RUN_NAME(), delivery_outcome(report))
+    except Exception as exc:
+        get_run_logger().warning("This run keeps its first name: %s", exc)
+        return None
+
+
+RUN_NAME = at_minute("deliver-outbox")
+
+
+@flow(name="deliver-outbox", flow_run_name=RUN_NAME)
 def deliver_outbox(limit: int | None = None, settle_seconds: float = 0.0) -> dict[str, Any]:
     """Send every email that is due, over one SMTP connection. A relay that cannot be reached
     fails the run, so admins see the outage in the UI; the emails stay pending and due. With
     `settle_seconds` (the trigger's), keep sending what is queued for that long."""
     report = deliver_emails(limit, settle_seconds)
     name_upcoming()
+    name_for_what_it_did(report)
     events = report["events"]
     if not (report["claimed"] or events["published"] or events["left"]):
         get_run_logger().info("Nothing was due: no email to send, no Prefect event owed")

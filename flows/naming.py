@@ -1,6 +1,7 @@
 """Flow run names that say what ran and for when: `review-sweep-2026-12-01`."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pendulum
 from prefect.runtime import flow_run
@@ -23,6 +24,38 @@ def at_minute(prefix: str) -> Callable[[], str]:
     def name() -> str:
         return f"{prefix}-{now().in_timezone('Europe/London'):%Y-%m-%dT%H:%M}"
 
+    return name
+
+
+def delivery_outcome(report: dict[str, Any]) -> str:
+    """What a delivery run did, as the tail of its name: `sent-3`, `sent-0-retrying-2`,
+    `relay-unreachable-5-kept`, `nothing-due`."""
+    if report.get("relay_error"):
+        return f"relay-unreachable-{report['released']}-kept"
+    events = report.get("events") or {}
+    counts = {
+        "sent": report.get("sent", 0),
+        "retrying": report.get("retrying", 0),
+        "failed": report.get("failed", 0),
+        "events": events.get("published", 0),
+    }
+    if not (report.get("claimed") or events.get("published") or events.get("left")):
+        return "nothing-due"
+    return "-".join(f"{what}-{n}" for what, n in counts.items() if n or what == "sent")
+
+
+def name_after(base: str, outcome: str) -> str | None:
+    """Rename the flow run this is called in `{base}-{outcome}-{its id's first 6}`: runs started
+    in the same minute (a burst of triggered deliveries) are told apart, each by what it did.
+    Returns the name, or None outside a flow run."""
+    from prefect.client.orchestration import get_client
+
+    run_id = flow_run.id
+    if not run_id:
+        return None
+    name = f"{base}-{outcome}-{str(run_id)[:6]}"
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(run_id, name=name)
     return name
 
 

@@ -151,6 +151,17 @@ def test_the_delivery_flow_sends_what_is_due(register, smtp_server: SMTPServer) 
     assert db.count("outbox", "status = 'pending'") == 0
 
 
+def test_delivery_runs_of_one_minute_are_named_apart_each_for_what_it_did(
+    register, smtp_server: SMTPServer
+) -> None:
+    db, _people, _ref = register
+    pending = db.count("outbox", "status = 'pending'")
+    names = [run_flow(deliver_outbox)[1] for _ in range(3)]
+    assert len(set(names)) == 3, names
+    assert names[0].startswith(f"deliver-outbox-2026-11-25T10:00-sent-{pending}-"), names
+    assert all(n.startswith("deliver-outbox-2026-11-25T10:00-nothing-due-") for n in names[1:])
+
+
 def test_a_triggered_delivery_run_sends_what_is_queued_while_it_settles(
     register, smtp_server: SMTPServer
 ) -> None:
