@@ -198,6 +198,9 @@ INCIDENT_CHASERS = ("incident.decision_owed", "incident.reminder", "incident.ove
 # A suspension settled (ended, resumed, or ended by its agency's withdrawal): its flow cancels
 # the checker runs still scheduled for it.
 SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
+# an arrangement's wait for sign-offs is over (activated, rejected, or a party left): its
+# approval flow runs again to cancel the day-7 and day-14 checks still scheduled
+APPROVAL_SETTLED = Publish("isa.arrangement.approval_settled", "arrangement")
 
 
 def _still_awaiting(event: Mapping[str, Any]) -> bool:
@@ -249,6 +252,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
+        publishes=(APPROVAL_SETTLED,),
     ),
     Notice(
         "arrangement.rejected",
@@ -257,6 +261,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
+        publishes=(APPROVAL_SETTLED,),
     ),
     Notice(
         "arrangement.party_left",
@@ -265,6 +270,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
+        publishes=(APPROVAL_SETTLED,),
     ),
     # --- reviews (§31): the outcome's own event below carries the email ---
     Notice("review.completed", subject="arrangement", cancels=REVIEW_CHASERS),
