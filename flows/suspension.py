@@ -1,7 +1,9 @@
 """A partner agency's 30-day suspension (§41), from the moment it is raised to its end.
 
 Started by: the `isa.suspension.raised` event that raising it publishes (through the event
-outbox; a trigger in prefect.yaml), `isa.suspension.settled` when it ends or is resumed, its own
+outbox; a trigger in prefect.yaml), `isa.suspension.changed` when its meeting is set, moved or
+held (from the command line or the portal: its artifact follows every change),
+`isa.suspension.settled` when it ends or is resumed, its own
 checker runs on days 7, 14, 25 and 30, or the Prefect UI's run form.
 Writes: nothing when first started (raising it already suspended the agency, its arrangements
 and their access, and queued the notices in the same transaction, so the suspension holds even

@@ -198,6 +198,9 @@ INCIDENT_CHASERS = ("incident.decision_owed", "incident.reminder", "incident.ove
 # A suspension settled (ended, resumed, or ended by its agency's withdrawal): its flow cancels
 # the checker runs still scheduled for it.
 SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
+# the suspension's resolution meeting set, moved or held: its flow runs again, so its artifact
+# (and its checker runs) follow the change, whichever way in (the command line, the portal)
+SUSPENSION_CHANGED = Publish("isa.suspension.changed", "suspension")
 # an arrangement's wait for sign-offs is over (activated, rejected, or a party left): its
 # approval flow runs again to cancel the day-7 and day-14 checks still scheduled
 APPROVAL_SETTLED = Publish("isa.arrangement.approval_settled", "arrangement")
@@ -335,6 +338,7 @@ _ENTRIES = (
         cancels=("suspension.meeting_scheduled", "suspension.meeting_reminder"),
         invitation=True,
         ask=CHAIR_THE_MEETING,
+        publishes=(SUSPENSION_CHANGED,),
     ),
     Notice(
         "suspension.meeting_held",
@@ -343,6 +347,7 @@ _ENTRIES = (
         audiences=EVERY_SIGNATORY_AND_THE_CHAIRS,
         cancels=SUSPENSION_CHASERS,
         cancels_meeting=True,
+        publishes=(SUSPENSION_CHANGED,),
     ),
     Notice(
         "suspension.ended",

@@ -499,6 +499,40 @@ def test_a_chair_sets_and_records_the_meeting_and_the_other_chairs_links_go_void
     assert all(e.evidence and e.evidence["typed_name"] == "Chris Chair" for e in on_the_web)
 
 
+def test_a_meeting_set_and_held_from_the_portal_starts_the_suspension_flow_to_follow_it(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    """The suspension's flow publishes its story as an artifact: a change made on the web
+    publishes the event whose trigger runs that flow again, as one made at the command line."""
+    raise_suspension(
+        session, agency=POLICE, reason="Laptop stolen", actor=people.signatory[POLICE], now=now
+    )
+    changed = "event = 'isa.suspension.changed' AND reference = 'SUS-2026-0001'"
+    assert db.count("event_outbox", changed) == 0
+    with portal_at(db, now.add(hours=1)) as portal:
+        _, page = opened(portal, token_for(db, people.chair, "suspension.raised"))
+        when = now.add(days=5).in_timezone("Europe/London").format("YYYY-MM-DDT14:00")
+        set_ = act(
+            portal, page, "schedule", meeting_at=when, typed_name="Chris Chair", confirm="yes"
+        )
+        assert set_.status_code == 303, set_.text
+    assert db.count("event_outbox", changed) == 1
+    with portal_at(db, now.add(days=5, hours=6)) as portal:
+        _, page = opened(portal, token_for(db, people.chair, "suspension.meeting_scheduled"))
+        recorded = act(
+            portal,
+            page,
+            "record",
+            outcome="continue",
+            attendee=people.signatory[POLICE],
+            risk_assessment="Devices encrypted; risk low",
+            typed_name="Chris Chair",
+            confirm="yes",
+        )
+        assert recorded.status_code == 303, recorded.text
+    assert db.count("event_outbox", changed) == 2
+
+
 # --- sign-in, what waits on me, raising from the web ------------------------------------------
 
 
