@@ -97,3 +97,31 @@ def test_verify_with_a_key_that_sealed_no_event_says_it_may_be_the_wrong_key(
     (line,) = verified.err.strip().splitlines()
     assert "no event verifies with the audit key from ISA_AUDIT_KEY" in line
     assert "it is the wrong key, not an alteration" in line
+
+
+def test_the_keys_and_checkpoints_default_beside_the_database_and_a_setting_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "registers" / "training" / "isa.db"
+    monkeypatch.setenv("ISA_DATABASE_URL", f"sqlite:///{database}")
+    settings = Settings()
+    assert (settings.audit_key_file, settings.secret_key_file, settings.checkpoint_dir) == (
+        database.parent / "audit.key",
+        database.parent / "secret.key",
+        database.parent / "checkpoints",
+    )
+    monkeypatch.setenv("ISA_CHECKPOINT_DIR", str(tmp_path / "kept"))
+    assert Settings().checkpoint_dir == tmp_path / "kept"
+    assert Settings().audit_key_file == database.parent / "audit.key"
+    # the default register, var/isa.db, keeps them where they always were
+    monkeypatch.delenv("ISA_CHECKPOINT_DIR")
+    monkeypatch.setenv("ISA_DATABASE_URL", "sqlite:///var/isa.db")
+    settings = Settings()
+    assert (settings.audit_key_file, settings.secret_key_file, settings.checkpoint_dir) == (
+        Path("var/audit.key"),
+        Path("var/secret.key"),
+        Path("var/checkpoints"),
+    )
