@@ -513,7 +513,13 @@ def test_a_meeting_set_and_held_from_the_portal_starts_the_suspension_flow_to_fo
         _, page = opened(portal, token_for(db, people.chair, "suspension.raised"))
         when = now.add(days=5).in_timezone("Europe/London").format("YYYY-MM-DDT14:00")
         set_ = act(
-            portal, page, "schedule", meeting_at=when, typed_name="Chris Chair", confirm="yes"
+            portal,
+            page,
+            "schedule",
+            meeting_at=when,
+            place="Room 2, County Hall",
+            typed_name="Chris Chair",
+            confirm="yes",
         )
         assert set_.status_code == 303, set_.text
     assert db.count("event_outbox", changed) == 1
