@@ -52,8 +52,7 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "audit-checkpoint",
     }
     (trigger,) = deployments["approval"].triggers
-    # and again once its approval is settled, to cancel its day-7 and day-14 checks
-    assert trigger.expect == {"isa.arrangement.submitted", "isa.arrangement.approval_settled"}
+    assert trigger.expect == {"isa.arrangement.submitted"}
     assert trigger.parameters == {"arrangement": "{{ event.resource['isa.reference'] }}"}
     assert deployments["review-sweep"].schedules[0].schedule.cron == "0 7 * * *"
 
@@ -62,11 +61,8 @@ def test_raising_a_suspension_or_withdrawal_triggers_its_flow_with_the_reference
     deployments = {d.name: d for d in runner_deployments()}
     for kind in ("suspension", "withdrawal"):
         (trigger,) = deployments[kind].triggers
-        # a suspension's flow is started again when its meeting changes (its artifact follows)
-        # and once it is settled, to cancel its checks
-        settled = (
-            {"isa.suspension.changed", "isa.suspension.settled"} if kind == "suspension" else set()
-        )
+        # a suspension's flow is started again once it is settled, to cancel its checks
+        settled = {"isa.suspension.settled"} if kind == "suspension" else set()
         assert trigger.expect == {f"isa.{kind}.raised", *settled}
         assert trigger.match.model_dump()["prefect.resource.id"] == f"isa.{kind}.*"
         assert trigger.parameters == {kind: "{{ event.resource['isa.reference'] }}"}
