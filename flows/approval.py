@@ -1,9 +1,8 @@
 """Approval of a submitted arrangement by every party's signatory (§2, §6).
 
 Started by: the `isa.arrangement.submitted` event that submitting it publishes (through the
-event outbox; a trigger in prefect.yaml), `isa.arrangement.approval_settled` when it is
-activated, rejected or left by a party (to cancel its checks still scheduled), its own checks
-scheduled for day 7 and day 14, or the Prefect UI's run form.
+event outbox; a trigger in prefect.yaml), its own checks scheduled for day 7 and day 14, or the
+Prefect UI's run form.
 Writes: the sign-off reminder (day 7) and escalation to the chairs (day 14) when sign-offs are
 missing, and sends the approval requests queued at submission. The daily review sweep chases
 the same deadlines, so nothing is missed while no runner is up.
@@ -14,7 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.checks import Check, cancel_checks, schedule_runs
+from flows.checks import Check, schedule_runs
 from flows.naming import about
 from models.clocks import check_time
 from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY
@@ -47,22 +46,11 @@ def schedule_sign_off_checks(wait: SignOffWait | None) -> list[str]:
         for day in (APPROVAL_REMINDER_DAY, APPROVAL_ESCALATION_DAY)
     ]
     return schedule_runs(
-        DEPLOYMENT,
+        "approval/approval",
         wait.reference,
         checks,
         f"the daily review sweep chases {wait.reference}",
     )
-
-
-@task
-def cancel_sign_off_checks(arrangement: str) -> list[str]:
-    """An arrangement no longer awaiting approval has no sign-off to chase: its checker runs
-    still scheduled are cancelled, saying why, as a settled suspension's are."""
-    why = f"{arrangement} is no longer awaiting approval: nothing left to check"
-    return cancel_checks(DEPLOYMENT, "arrangement", arrangement, why)
-
-
-DEPLOYMENT = "approval/approval"
 
 
 @flow(name="approval", flow_run_name=about("approval", "arrangement"))
@@ -71,27 +59,17 @@ def approval(
 ) -> dict[str, Any]:
     """Send the approval requests, chase sign-offs still missing at day 7 and day 14, and
     schedule those checks when the arrangement has just been submitted."""
-    reference = arrangement.strip().upper()
     day = resolve_as_of(as_of)
-    chased = chase_missing_sign_offs(day, 1, only=reference)
-    wait = read_sign_off_wait(reference) if schedule_checks else None
+    chased = chase_missing_sign_offs(day, 1, only=arrangement.strip().upper())
+    wait = read_sign_off_wait(arrangement.strip().upper()) if schedule_checks else None
     checks = schedule_sign_off_checks(wait) if schedule_checks else []
-    # settled (not awaiting approval): the checks of its wait have nothing left to do
-    cancelled = cancel_sign_off_checks(reference) if schedule_checks and wait is None else []
     delivery = deliver_emails()
     get_run_logger().info(
-        "Approval of %s on %s: %d sign-off chase(s) sent, %d check(s) scheduled, %d cancelled; "
-        "emails sent %d",
-        reference,
+        "Approval of %s on %s: %d sign-off chase(s) sent, %d check(s) scheduled; emails sent %d",
+        arrangement.strip().upper(),
         day.isoformat(),
         len(chased["acted"]),
         len(checks),
-        len(cancelled),
         delivery["sent"],
     )
-    return {
-        "chased": chased["acted"],
-        "checks": checks,
-        "cancelled": cancelled,
-        "delivery": delivery,
-    }
+    return {"chased": chased["acted"], "checks": checks, "delivery": delivery}

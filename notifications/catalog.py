@@ -201,9 +201,6 @@ SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
 # the suspension's resolution meeting set, moved or held: its flow runs again, so its artifact
 # (and its checker runs) follow the change, whichever way in (the command line, the portal)
 SUSPENSION_CHANGED = Publish("isa.suspension.changed", "suspension")
-# an arrangement's wait for sign-offs is over (activated, rejected, or a party left): its
-# approval flow runs again to cancel the day-7 and day-14 checks still scheduled
-APPROVAL_SETTLED = Publish("isa.arrangement.approval_settled", "arrangement")
 
 
 def _still_awaiting(event: Mapping[str, Any]) -> bool:
@@ -255,7 +252,6 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
-        publishes=(APPROVAL_SETTLED,),
     ),
     Notice(
         "arrangement.rejected",
@@ -264,7 +260,6 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
-        publishes=(APPROVAL_SETTLED,),
     ),
     Notice(
         "arrangement.party_left",
@@ -273,7 +268,6 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
-        publishes=(APPROVAL_SETTLED,),
     ),
     # --- reviews (§31): the outcome's own event below carries the email ---
     Notice("review.completed", subject="arrangement", cancels=REVIEW_CHASERS),

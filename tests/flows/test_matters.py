@@ -31,7 +31,7 @@ from isa.deployments import automation_name, read_specs, runner_deployments
 from models.clocks import LONDON
 from models.enums import MeetingOutcome
 from tasks import runtime
-from tasks.arrangements import approve_arrangement, submit_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
@@ -174,38 +174,6 @@ def test_the_approval_flow_schedules_its_day_7_and_day_14_checks_once(
         ("2026-12-02T09:00:00+00:00", "2026-12-02"),
         ("2026-12-09T09:00:00+00:00", "2026-12-09"),
     ]
-
-
-def test_an_arrangement_activated_leaves_no_approval_check_scheduled_and_says_why(
-    flow_db: Database, smtp_server: SMTPServer, deployed, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ISA_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("ISA_SMTP_PORT", str(smtp_server.port))
-    _clock(monkeypatch, NOW)
-    with Session(flow_db.engine, expire_on_commit=False) as session:
-        people = seed_agencies(session, NOW)
-        ref = drafted(session, people, NOW)
-        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
-    first, _, _ = run_flow(approval, arrangement=ref)
-    assert len(first["checks"]) == 2
-    with Session(flow_db.engine, expire_on_commit=False) as session:
-        for agency in (COUNCIL, TRUST):
-            approve_arrangement(session, reference=ref, actor=people.signatory[agency], now=NOW)
-    # the activation publishes the event whose trigger starts this flow again
-    assert (
-        flow_db.count(
-            "event_outbox", f"event = 'isa.arrangement.approval_settled' AND reference = '{ref}'"
-        )
-        == 1
-    )
-    settled, _, _ = run_flow(approval, arrangement=ref)
-    assert settled["checks"] == []
-    assert settled["cancelled"] == [f"approval-{ref}-day-14-check", f"approval-{ref}-day-7-check"]
-    states = [(r.state_type.value, r.state.message) for r in _runs("approval")]  # type: ignore[union-attr]
-    assert (
-        states
-        == [("CANCELLED", f"{ref} is no longer awaiting approval: nothing left to check")] * 2
-    )
 
 
 def test_a_checker_run_on_day_14_escalates_and_the_day_30_run_ends_it(

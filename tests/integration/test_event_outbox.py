@@ -12,13 +12,12 @@ from core.db import EVENTS_STAGED, RUN_DELIVERS
 from models.errors import Refused
 from notifications.publication import publish_pending
 from notifications.tables import OutboxEvent
-from tasks.arrangements import approve_arrangement, submit_arrangement
 from tasks.register import add_chair
 from tasks.suspensions import end_suspension, raise_suspension
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.events_endpoint import EventsEndpoint
-from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, drafted
+from tests.utils.factories import POLICE, TRUST, People, active
 from tests.utils.ports import NO_PREFECT
 
 SUS = "SUS-2026-0001"
@@ -85,29 +84,16 @@ def test_raising_a_matter_writes_its_event_in_the_same_transaction_and_a_refusal
 def test_a_change_that_queues_emails_and_starts_no_flow_asks_for_their_delivery(
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
-    """A sign-off that is not the last tells the parties who is still awaited; no flow starts,
-    so the change publishes `isa.outbox.queued` about its arrangement, which starts delivery."""
-    ref = drafted(session, people, now)
-    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    """The last sign-off makes the arrangement active and tells every party; no flow starts, so
+    the change publishes `isa.outbox.queued` about its arrangement, which starts delivery."""
+    ref = active(session, people, now)
+    asked = [(r.cause, r.reference) for r in _rows(session) if r.event == "isa.outbox.queued"]
+    told = db.count("outbox", f"event = 'arrangement.activated' AND subject_ref = '{ref}'")
+    assert told > 0, told
+    assert (f"{told} emails queued", ref) in asked, asked
     # the submission started the approval flow, which sends the approval requests itself
     submitted = [r for r in _rows(session) if r.event == "isa.arrangement.submitted"]
     assert len(submitted) == 1
-    approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
-    asked = [(r.cause, r.reference) for r in _rows(session) if r.event == "isa.outbox.queued"]
-    told = db.count("outbox", f"event = 'arrangement.approved' AND subject_ref = '{ref}'")
-    assert told > 0, told
-    assert (f"{told} emails queued", ref) in asked, asked
-
-
-def test_the_last_sign_off_starts_the_approval_flow_again_which_sends_its_emails(
-    db: Database, session: Session, people: People, now: pendulum.DateTime
-) -> None:
-    """Activation settles the wait for sign-offs: its event starts the approval flow again (to
-    cancel the day-7 and day-14 checks), and that run sends the activation's emails."""
-    ref = active(session, people, now)
-    assert db.count("outbox", f"event = 'arrangement.activated' AND subject_ref = '{ref}'") > 0
-    last = [(r.event, r.cause, r.reference) for r in _rows(session)][-1]
-    assert last == ("isa.arrangement.approval_settled", "arrangement.activated", ref)
 
 
 def test_a_flow_runs_changes_start_no_delivery_run_for_it_sends_its_own_emails(
@@ -177,9 +163,8 @@ def test_a_withdrawal_that_ends_a_suspension_settles_it_and_ends_its_arrangement
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     withdraw_agency(session, agency=TRUST, reason="Leaving", actor=people.signatory[TRUST], now=now)
     assert [(r.event, r.reference) for r in _rows(session)] == [
-        # its submission started the approval flow, its activation that flow again
+        # its submission started the approval flow
         ("isa.arrangement.submitted", ref),
-        ("isa.arrangement.approval_settled", ref),
         ("isa.suspension.raised", SUS),
         ("isa.withdrawal.raised", WDR),
         ("isa.arrangement.ended", ref),
