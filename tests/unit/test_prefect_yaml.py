@@ -61,8 +61,11 @@ def test_raising_a_suspension_or_withdrawal_triggers_its_flow_with_the_reference
     deployments = {d.name: d for d in runner_deployments()}
     for kind in ("suspension", "withdrawal"):
         (trigger,) = deployments[kind].triggers
-        # a suspension's flow is started again once it is settled, to cancel its checks
-        settled = {"isa.suspension.settled"} if kind == "suspension" else set()
+        # a suspension's flow is started again when its meeting changes (its artifact follows)
+        # and once it is settled, to cancel its checks
+        settled = (
+            {"isa.suspension.changed", "isa.suspension.settled"} if kind == "suspension" else set()
+        )
         assert trigger.expect == {f"isa.{kind}.raised", *settled}
         assert trigger.match.model_dump()["prefect.resource.id"] == f"isa.{kind}.*"
         assert trigger.parameters == {kind: "{{ event.resource['isa.reference'] }}"}
