@@ -14,7 +14,7 @@ from isa.steps import enter_project
 FLOWS = sorted(
     p.stem
     for p in Path("flows").glob("*.py")
-    if p.stem not in {"__init__", "checks", "naming", "reporting"}
+    if p.stem not in {"__init__", "artifacts", "checks", "naming", "reporting"}
 )
 
 
