@@ -50,6 +50,16 @@ class ArrangementStatus(StrEnum):
     CLOSED = "closed"
 
 
+class AmendmentStatus(StrEnum):
+    """An amendment of an arrangement in force: drafted, then signed by every party, then
+    adopted (its version is in force from then); abandoned if the arrangement ends first."""
+
+    DRAFTING = "drafting"
+    AWAITING_APPROVAL = "awaiting_approval"
+    ADOPTED = "adopted"
+    ABANDONED = "abandoned"
+
+
 class PartyRole(StrEnum):
     """Which way data flows for a party: it discloses, receives, or both."""
 

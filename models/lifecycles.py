@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from models.enums import (
     AccessGrantStatus,
     AgencyStatus,
+    AmendmentStatus,
     ArrangementStatus,
     ConsentNoticeStatus,
     ConsultationStatus,
@@ -70,7 +71,9 @@ ARRANGEMENT = Lifecycle(
         (A.AWAITING_APPROVAL, "party_left"): A.DRAFT,
         (A.ACTIVE, "open_review"): A.UNDER_REVIEW,
         (A.UNDER_REVIEW, "renew"): A.ACTIVE,
-        (A.UNDER_REVIEW, "amend"): A.DRAFT,
+        # a review that decides to amend keeps the arrangement in force under its last approved
+        # version while the amendment is drafted and signed (AMENDMENT below): it is not a draft
+        (A.UNDER_REVIEW, "amend"): A.ACTIVE,
         # every arrangement in force is suspended with its party agency (§41), and on
         # resumption returns to where it was: a review open when it was suspended is still open
         (A.ACTIVE, "suspend"): A.SUSPENDED,
@@ -85,6 +88,27 @@ ARRANGEMENT = Lifecycle(
         (A.TERMINATED, "schedule_disposal"): A.DISPOSAL_PENDING,
         (A.LAPSED, "schedule_disposal"): A.DISPOSAL_PENDING,
         (A.DISPOSAL_PENDING, "close"): A.CLOSED,
+    },
+)
+
+AM = AmendmentStatus
+AMENDMENT = Lifecycle(
+    name="amendment",
+    states=AmendmentStatus,
+    initial=AM.DRAFTING,
+    final=frozenset({AM.ADOPTED, AM.ABANDONED}),
+    transitions={
+        (AM.DRAFTING, "submit"): AM.AWAITING_APPROVAL,
+        # one party's sign-off; the amendment waits for the last one
+        (AM.AWAITING_APPROVAL, "approve"): AM.AWAITING_APPROVAL,
+        # the last sign-off: the amending version is in force from now
+        (AM.AWAITING_APPROVAL, "adopt"): AM.ADOPTED,
+        # a rejection, or a named party leaving (§42), sends it back to drafting at a new version
+        (AM.AWAITING_APPROVAL, "reject"): AM.DRAFTING,
+        (AM.AWAITING_APPROVAL, "party_left"): AM.DRAFTING,
+        # the arrangement ended before the amendment was signed
+        (AM.DRAFTING, "abandon"): AM.ABANDONED,
+        (AM.AWAITING_APPROVAL, "abandon"): AM.ABANDONED,
     },
 )
 
@@ -244,6 +268,7 @@ WITHDRAWAL = Lifecycle(
 
 ALL: tuple[Lifecycle[Any], ...] = (
     ARRANGEMENT,
+    AMENDMENT,
     AGENCY_MEMBERSHIP,
     SUSPENSION,
     REVIEW,

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 from models.enums import (
     AccessGrantStatus,
     AgencyStatus,
+    AmendmentStatus,
     ArrangementStatus,
     AuditOutcome,
     ConsentNoticeStatus,
@@ -174,6 +175,15 @@ class Arrangement(SQLModel, table=True):
     approval_chase: int = Field(default=0, nullable=False)
     activated_at: datetime | None = Field(default=None, sa_column=utc_column())
     ended_at: datetime | None = Field(default=None, sa_column=utc_column())
+    # the last version every party approved: what is in force, and what every obligation
+    # (retention, access, review, parties) follows while an amendment is drafted and signed
+    in_force_version: int | None = None
+    # an amendment of the version in force (models.lifecycles.AMENDMENT), and its draft's
+    # Appendix J content until it is submitted: never the columns above, which stay in force
+    amendment: AmendmentStatus | None = Field(
+        default=None, sa_column=enum_column(AmendmentStatus, nullable=True)
+    )
+    amendment_draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ArrangementParty(SQLModel, table=True):
@@ -217,6 +227,30 @@ class OverseasTransfer(SQLModel, table=True):
     adequacy: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class ArrangementVersion(SQLModel, table=True):
+    """A submitted version of an arrangement exactly as it was put to its signatories: its full
+    Appendix J content, the template version and the content hash its sign-offs bind to
+    (models.versions). Append-only: the database refuses to update or delete it (migration 0017).
+    """
+
+    __tablename__ = "arrangement_version"
+    __table_args__ = (
+        UniqueConstraint("arrangement_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    arrangement_id: int = Field(foreign_key="arrangement.id", nullable=False, index=True)
+    version: int = Field(nullable=False)
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # the parties' agency ids in the order of content["parties"]: who signs this version
+    agency_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    template_version: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(sa_column=Column(Text, nullable=False))
+    submitted_at: datetime = Field(sa_column=utc_column(nullable=False))
+    submitted_by: str = Field(nullable=False)
+
+
 class SignOff(SQLModel, table=True):
     """One party's decision on one version of an arrangement; a new version needs new ones."""
 
@@ -231,6 +265,9 @@ class SignOff(SQLModel, table=True):
     decision: SignOffDecision = Field(sa_column=enum_column(SignOffDecision))
     reason: str | None = Field(default=None, sa_column=Column(Text))
     decided_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # the hash of the version decided (ArrangementVersion.content_hash); None only for a
+    # sign-off made before migration 0017, whose hash was not recorded
+    content_hash: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Review(SQLModel, table=True):

@@ -1,5 +1,10 @@
 """Use cases of an arrangement's life: draft, submit, approve or reject by every party's
-signatory, and the review outcome that renews, amends or terminates it (§6, §31)."""
+signatory, and the review outcome that renews, amends or terminates it (§6, §31).
+
+Every submitted version is kept as it was signed (ArrangementVersion, append-only) and every
+sign-off binds to its hash, whichever way in. An amendment is drafted and signed beside the
+version in force: the arrangement's columns, parties and data items stay those of its last
+approved version, which every obligation follows, until the amending version is adopted."""
 
 from typing import Any
 
@@ -9,9 +14,12 @@ from sqlmodel import Session, col, delete, select
 from models.appendix_j import ArrangementDraft
 from models.clocks import first_review_due, local_date, next_review_due
 from models.enums import (
+    AccessGrantStatus,
     AgencyStatus,
+    AmendmentStatus,
     ArrangementStatus,
     ContactRole,
+    PartyRole,
     ReviewOutcome,
     ReviewStatus,
     SignOffDecision,
@@ -30,16 +38,20 @@ from models.events import (
     ReviewCompleted,
 )
 from models.inputs import required_text
-from models.lifecycles import ARRANGEMENT, REVIEW
+from models.lifecycles import AMENDMENT, ARRANGEMENT, REVIEW
 from models.tables import (
+    AccessGrant,
     Agency,
     Arrangement,
     ArrangementParty,
+    ArrangementVersion,
     DataItem,
     OverseasTransfer,
     Review,
     SignOff,
 )
+from models.versions import TEMPLATE_VERSION, version_content, version_hash
+from tasks.access import revoke
 from tasks.lookup import Actor, agency_by_name, arrangement_by_ref, current_parties, resolve_actor
 from tasks.uow import UnitOfWork, unit_of_work
 
@@ -56,6 +68,84 @@ def arrangement_state(arrangement: Arrangement) -> dict[str, Any]:
         "version": arrangement.version,
         "next_review_due": arrangement.next_review_due,
     }
+
+
+def amending(arrangement: Arrangement) -> bool:
+    """Whether an amendment of the version in force is being drafted or signed."""
+    return arrangement.amendment in (AmendmentStatus.DRAFTING, AmendmentStatus.AWAITING_APPROVAL)
+
+
+def awaiting_sign_off(arrangement: Arrangement) -> bool:
+    """Whether its current version waits for the parties' sign-offs (a first version or an
+    amendment)."""
+    return (
+        arrangement.status == ArrangementStatus.AWAITING_APPROVAL
+        or arrangement.amendment == AmendmentStatus.AWAITING_APPROVAL
+    )
+
+
+def move_amendment(uow: UnitOfWork, arrangement: Arrangement, event: str, **detail: Any) -> None:
+    """Move an arrangement's amendment through its table and record it in the audit chain."""
+    was = arrangement.amendment or AMENDMENT.initial
+    arrangement.amendment = AMENDMENT.fire(was, event, arrangement.reference)
+    arrangement.updated_at = uow.now
+    uow.session.add(arrangement)
+    uow.record(
+        f"amendment.{event}",
+        subject_type="arrangement",
+        subject_ref=arrangement.reference,
+        before={"amendment": was, "version": arrangement.version},
+        after={"amendment": arrangement.amendment, "version": arrangement.version, **detail},
+    )
+
+
+def content_of(session: Session, arrangement: Arrangement) -> dict[str, Any]:
+    """The content of the arrangement's columns and rows, in the Appendix J form's shape: the
+    version in force once approved, a first version's draft before."""
+    assert arrangement.id is not None
+    items = session.exec(
+        select(DataItem).where(DataItem.arrangement_id == arrangement.id).order_by(col(DataItem.id))
+    ).all()
+    transfers = session.exec(
+        select(OverseasTransfer)
+        .where(OverseasTransfer.arrangement_id == arrangement.id)
+        .order_by(col(OverseasTransfer.id))
+    ).all()
+    return version_content(
+        arrangement.model_dump(),
+        [{"agency": a.name, "role": p.role} for p, a in current_parties(session, arrangement.id)],
+        [i.model_dump() for i in items],
+        [t.model_dump() for t in transfers],
+    )
+
+
+def working_content(session: Session, arrangement: Arrangement) -> dict[str, Any]:
+    """What the next version says so far: an amendment's draft, else the columns."""
+    if amending(arrangement) and arrangement.amendment_draft is not None:
+        return dict(arrangement.amendment_draft)
+    return content_of(session, arrangement)
+
+
+def version_record(
+    session: Session, arrangement: Arrangement, version: int | None = None
+) -> ArrangementVersion | None:
+    """The stored version (the current one unless `version` is given), if it was submitted."""
+    return session.exec(
+        select(ArrangementVersion)
+        .where(ArrangementVersion.arrangement_id == arrangement.id)
+        .where(ArrangementVersion.version == (version or arrangement.version))
+    ).first()
+
+
+def _draft_content(draft: ArrangementDraft, agencies: list[Agency]) -> dict[str, Any]:
+    """An Appendix J form's content as a version keeps it, each party under its registered name."""
+    content = draft.model_dump(mode="json")
+    content["lawful_basis"] = (draft.lawful_basis or "").strip() or None
+    content["parties"] = [
+        {"agency": agency.name, "role": party.role.value}
+        for party, agency in zip(draft.parties, agencies, strict=True)
+    ]
+    return content
 
 
 def transition(uow: UnitOfWork, arrangement: Arrangement, event: str, **detail: Any) -> None:
@@ -193,10 +283,35 @@ def revise_draft(
         arrangement = arrangement_by_ref(session, reference, lock=True)
         who = resolve_actor(session, actor)
         _require_party_officer(session, who, arrangement, to=f"revise {arrangement.reference}")
+        if arrangement.amendment == AmendmentStatus.DRAFTING:
+            # the amending draft only: what is in force, and every obligation, stays as signed
+            agencies = _resolve_parties(session, draft)
+            arrangement.amendment_draft = _draft_content(draft, agencies)
+            arrangement.updated_at = now
+            session.add(arrangement)
+            uow.record(
+                "arrangement.revise",
+                subject_type="arrangement",
+                subject_ref=arrangement.reference,
+                after={
+                    **arrangement_state(arrangement),
+                    "amendment": arrangement.amendment,
+                    "title": draft.title,
+                },
+            )
+            uow.emit(
+                ArrangementDrafted(arrangement=arrangement.reference, version=arrangement.version)
+            )
+            return uow.events
         if arrangement.status != ArrangementStatus.DRAFT:
             raise Refused(
                 f"cannot revise arrangement {arrangement.reference}: it is "
                 f"{arrangement.status.value.replace('_', ' ')}, only a draft can be revised"
+                + (
+                    f" (version {arrangement.version} awaits its parties' approval)"
+                    if arrangement.amendment == AmendmentStatus.AWAITING_APPROVAL
+                    else ""
+                )
             )
         agencies = _resolve_parties(session, draft)
         assert arrangement.id is not None
@@ -231,27 +346,72 @@ def submit_arrangement(
         arrangement = arrangement_by_ref(session, reference, lock=True)
         who = resolve_actor(session, actor)
         _require_party_officer(session, who, arrangement, to=f"submit {arrangement.reference}")
-        if not (arrangement.lawful_basis or "").strip():
+        is_amendment = amending(arrangement)
+        if is_amendment:
+            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "submit", reference)
+        else:
+            ARRANGEMENT.fire(arrangement.status, "submit", arrangement.reference)
+        content = working_content(session, arrangement)
+        if not (content["lawful_basis"] or "").strip():
             raise Refused(
                 f"cannot submit {arrangement.reference}: no lawful basis is recorded (§6); "
                 "revise the draft with one"
             )
         assert arrangement.id is not None
-        if len(current_parties(session, arrangement.id)) < 2:
+        if is_amendment:
+            named = [agency_by_name(session, p["agency"]) for p in content["parties"]]
+            for agency in named:
+                if agency.status != AgencyStatus.MEMBER:
+                    raise Refused(
+                        f"cannot submit {arrangement.reference}: {agency.name} is "
+                        f"{agency.status.value}; revise the draft without it"
+                    )
+            agency_ids = [a.id for a in named if a.id is not None]
+        else:
+            agency_ids = [a.id for _, a in current_parties(session, arrangement.id) if a.id]
+        if len(agency_ids) < 2:
             raise Refused(f"cannot submit {arrangement.reference}: it has fewer than two parties")
+        record = ArrangementVersion(
+            arrangement_id=arrangement.id,
+            version=arrangement.version,
+            content=content,
+            agency_ids=agency_ids,
+            template_version=TEMPLATE_VERSION,
+            content_hash=version_hash(
+                arrangement.reference, arrangement.version, TEMPLATE_VERSION, content
+            ),
+            submitted_at=now,
+            submitted_by=who.email,
+        )
+        session.add(record)
         arrangement.submitted_at = now
         arrangement.approval_chase = 0
-        transition(uow, arrangement, "submit")
+        if is_amendment:
+            move_amendment(uow, arrangement, "submit", content_hash=record.content_hash)
+        else:
+            transition(uow, arrangement, "submit", content_hash=record.content_hash)
         uow.emit(
             ArrangementSubmitted(arrangement=arrangement.reference, version=arrangement.version)
         )
         return uow.events
 
 
+def version_parties(session: Session, arrangement: Arrangement) -> list[Agency]:
+    """The parties who sign the current version: those its stored record names, else (a draft)
+    the arrangement's own."""
+    assert arrangement.id is not None
+    record = version_record(session, arrangement)
+    if record is None:
+        return [agency for _, agency in current_parties(session, arrangement.id)]
+    found = {
+        a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_(record.agency_ids)))
+    }
+    return [found[i] for i in record.agency_ids if i in found]
+
+
 def _signatory_party(session: Session, who: Actor, arrangement: Arrangement, *, to: str) -> Agency:
     """The party agency for which `who` signs; refused unless they are a party's signatory."""
-    assert arrangement.id is not None
-    for _, agency in current_parties(session, arrangement.id):
+    for agency in version_parties(session, arrangement):
         if who.has_role_at(agency.id, ContactRole.SIGNATORY):
             return agency
     raise Refused(
@@ -266,7 +426,9 @@ def _decide(
     who: Actor,
     decision: SignOffDecision,
     reason: str | None,
-) -> None:
+) -> str:
+    """Record the party's decision on the current version, bound to the hash of that version
+    as it was submitted; returns the hash."""
     existing = uow.session.exec(
         select(SignOff)
         .where(SignOff.arrangement_id == arrangement.id)
@@ -277,6 +439,12 @@ def _decide(
         raise Refused(
             f"{agency.name} has already {existing.decision.value} version {arrangement.version} "
             f"of {arrangement.reference}"
+        )
+    record = version_record(uow.session, arrangement)
+    if record is None:
+        raise Refused(
+            f"version {arrangement.version} of {arrangement.reference} was never submitted: "
+            "there is nothing to decide on"
         )
     assert arrangement.id is not None and agency.id is not None and who.contact is not None
     assert who.contact.id is not None
@@ -289,9 +457,11 @@ def _decide(
             decision=decision,
             reason=reason,
             decided_at=uow.now,
+            content_hash=record.content_hash,
         )
     )
     uow.session.flush()
+    return record.content_hash
 
 
 def awaiting_signatures(session: Session, arrangement: Arrangement) -> list[str]:
@@ -305,7 +475,7 @@ def awaiting_signatures(session: Session, arrangement: Arrangement) -> list[str]
             .where(SignOff.decision == SignOffDecision.APPROVED)
         ).all()
     )
-    return [a.name for _, a in current_parties(session, arrangement.id) if a.id not in approved]
+    return [a.name for a in version_parties(session, arrangement) if a.id not in approved]
 
 
 def schedule_review(session: Session, arrangement: Arrangement, due_on: pendulum.Date) -> None:
@@ -314,23 +484,119 @@ def schedule_review(session: Session, arrangement: Arrangement, due_on: pendulum
     session.add(Review(arrangement_id=arrangement.id, due_on=due_on))
 
 
+def _cancel_open_reviews(uow: UnitOfWork, arrangement: Arrangement) -> None:
+    for review in uow.session.exec(
+        select(Review)
+        .where(Review.arrangement_id == arrangement.id)
+        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
+    ).all():
+        _review_transition(uow, review, "cancel", arrangement.reference)
+
+
+def _sync_parties(uow: UnitOfWork, arrangement: Arrangement, record: ArrangementVersion) -> None:
+    """The parties of an adopted version become the arrangement's: one it no longer names
+    leaves (its staff's access ends, and a recipient destroys what it received)."""
+    # tasks.disposal builds on this module: imported when an amendment is adopted
+    from tasks.disposal import schedule_for_leaver
+
+    session = uow.session
+    assert arrangement.id is not None
+    roles = {
+        agency_id: party["role"]
+        for agency_id, party in zip(record.agency_ids, record.content["parties"], strict=True)
+    }
+    rows = {
+        p.agency_id: p
+        for p in session.exec(
+            select(ArrangementParty).where(ArrangementParty.arrangement_id == arrangement.id)
+        ).all()
+    }
+    for party, agency in current_parties(session, arrangement.id):
+        if agency.id not in roles:
+            schedule_for_leaver(uow, arrangement, agency)
+            party.left_at = uow.now
+            session.add(party)
+            for grant in session.exec(
+                select(AccessGrant)
+                .where(AccessGrant.arrangement_id == arrangement.id)
+                .where(AccessGrant.agency_id == agency.id)
+                .where(col(AccessGrant.status) != AccessGrantStatus.REVOKED)
+            ).all():
+                reason = f"version {record.version} of {arrangement.reference} leaves it out"
+                revoke(uow, grant, reason)
+    for agency_id, role in roles.items():
+        row = rows.get(agency_id) or ArrangementParty(
+            arrangement_id=arrangement.id, agency_id=agency_id, role=PartyRole(role)
+        )
+        row.role = PartyRole(role)
+        row.left_at = None
+        session.add(row)
+
+
+def _review_on(session: Session, arrangement: Arrangement, due: pendulum.Date) -> Review | None:
+    return session.exec(
+        select(Review).where(Review.arrangement_id == arrangement.id, Review.due_on == due)
+    ).first()
+
+
+def _adopt_amendment(uow: UnitOfWork, arrangement: Arrangement) -> pendulum.Date:
+    """Every party approved the amending version: it is in force from now. Its content becomes
+    the arrangement's, and its review cycle starts again from today at its interval."""
+    session = uow.session
+    record = version_record(session, arrangement)
+    assert record is not None
+    draft = ArrangementDraft.model_validate(record.content)
+    _sync_parties(uow, arrangement, record)
+    _write_content(session, arrangement, draft)
+    arrangement.amendment_draft = None
+    arrangement.in_force_version = arrangement.version
+    today = local_date(uow.now)
+    due = first_review_due(today, arrangement.review_interval_months)
+    held = _review_on(session, arrangement, due)
+    if held is not None and held.status in (ReviewStatus.COMPLETED, ReviewStatus.CANCELLED):
+        # a review of that date was already held (or called off): the cycle's next one
+        due = next_review_due(due, arrangement.review_interval_months, today)
+        held = _review_on(session, arrangement, due)
+    for review in session.exec(
+        select(Review)
+        .where(Review.arrangement_id == arrangement.id, Review.due_on != due)
+        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
+    ).all():
+        _review_transition(uow, review, "cancel", arrangement.reference)
+    if held is None:
+        schedule_review(session, arrangement, due)
+    arrangement.next_review_due = due
+    move_amendment(uow, arrangement, "adopt", next_review_due=due.isoformat())
+    return due
+
+
 def approve_arrangement(
     session: Session, *, reference: str, actor: str, now: pendulum.DateTime
 ) -> list[DomainEvent]:
-    """A party's signatory approves the current version; the last approval activates it."""
+    """A party's signatory approves the current version; the last approval activates it (or,
+    for an amendment, puts the amending version in force)."""
     with unit_of_work(session, actor=actor, now=now, action="arrangement.approve") as uow:
         uow.about("arrangement", reference)
         arrangement = arrangement_by_ref(session, reference, lock=True)
         who = resolve_actor(session, actor)
         agency = _signatory_party(session, who, arrangement, to=f"approve {arrangement.reference}")
-        ARRANGEMENT.fire(arrangement.status, "approve", arrangement.reference)
-        _decide(uow, arrangement, agency, who, SignOffDecision.APPROVED, None)
+        is_amendment = amending(arrangement)
+        if is_amendment:
+            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "approve", reference)
+        else:
+            ARRANGEMENT.fire(arrangement.status, "approve", arrangement.reference)
+        signed_hash = _decide(uow, arrangement, agency, who, SignOffDecision.APPROVED, None)
         awaiting = awaiting_signatures(session, arrangement)
         uow.record(
             "arrangement.approve",
             subject_type="arrangement",
             subject_ref=arrangement.reference,
-            after={"agency": agency.name, "version": arrangement.version, "awaiting": awaiting},
+            after={
+                "agency": agency.name,
+                "version": arrangement.version,
+                "content_hash": signed_hash,
+                "awaiting": awaiting,
+            },
         )
         uow.emit(
             ArrangementApproved(
@@ -342,10 +608,14 @@ def approve_arrangement(
             )
         )
         if not awaiting:
-            due = first_review_due(local_date(now), arrangement.review_interval_months)
-            schedule_review(session, arrangement, due)
-            arrangement.activated_at = now
-            transition(uow, arrangement, "activate")
+            if is_amendment:
+                due = _adopt_amendment(uow, arrangement)
+            else:
+                due = first_review_due(local_date(now), arrangement.review_interval_months)
+                schedule_review(session, arrangement, due)
+                arrangement.activated_at = now
+                arrangement.in_force_version = arrangement.version
+                transition(uow, arrangement, "activate")
             uow.emit(
                 ArrangementActivated(
                     arrangement=arrangement.reference,
@@ -359,18 +629,26 @@ def approve_arrangement(
 def reject_arrangement(
     session: Session, *, reference: str, reason: str, actor: str, now: pendulum.DateTime
 ) -> list[DomainEvent]:
-    """A party's signatory rejects the version: it returns to draft at the next version."""
+    """A party's signatory rejects the version: it returns to draft at the next version (an
+    amendment to drafting; the version in force stays in force)."""
     reason = required_text(reason, "a reason for the rejection")
     with unit_of_work(session, actor=actor, now=now, action="arrangement.reject") as uow:
         uow.about("arrangement", reference)
         arrangement = arrangement_by_ref(session, reference, lock=True)
         who = resolve_actor(session, actor)
         agency = _signatory_party(session, who, arrangement, to=f"reject {arrangement.reference}")
-        ARRANGEMENT.fire(arrangement.status, "reject", arrangement.reference)
+        is_amendment = amending(arrangement)
+        if is_amendment:
+            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "reject", reference)
+        else:
+            ARRANGEMENT.fire(arrangement.status, "reject", arrangement.reference)
         _decide(uow, arrangement, agency, who, SignOffDecision.REJECTED, reason)
         rejected_version = arrangement.version
         arrangement.version += 1
-        transition(uow, arrangement, "reject", reason=reason, agency=agency.name)
+        if is_amendment:
+            move_amendment(uow, arrangement, "reject", reason=reason, agency=agency.name)
+        else:
+            transition(uow, arrangement, "reject", reason=reason, agency=agency.name)
         uow.emit(
             ArrangementRejected(
                 arrangement=arrangement.reference,
@@ -411,12 +689,9 @@ def terminate(uow: UnitOfWork, arrangement: Arrangement, reason: str) -> None:
     """End an arrangement: no more sharing; reviews still scheduled are cancelled."""
     arrangement.ended_at = uow.now
     transition(uow, arrangement, "terminate", reason=reason)
-    for review in uow.session.exec(
-        select(Review)
-        .where(Review.arrangement_id == arrangement.id)
-        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
-    ).all():
-        _review_transition(uow, review, "cancel", arrangement.reference)
+    if amending(arrangement):
+        move_amendment(uow, arrangement, "abandon", reason=reason)
+    _cancel_open_reviews(uow, arrangement)
     uow.emit(ArrangementTerminated(arrangement=arrangement.reference, reason=reason))
 
 
@@ -465,7 +740,24 @@ def complete_review(
                 )
             )
         elif outcome == ReviewOutcome.AMEND:
-            arrangement.version += 1
+            # in force under its last approved version, reviewed on that version's cycle, while
+            # the amendment (already begun, or begun now from what is in force) is agreed
+            next_due = next_review_due(
+                pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day),
+                arrangement.review_interval_months,
+                local_date(now),
+            )
+            schedule_review(session, arrangement, next_due)
+            if not amending(arrangement):
+                arrangement.version += 1
+                arrangement.amendment_draft = content_of(session, arrangement)
+                arrangement.amendment = AMENDMENT.initial
+                uow.record(
+                    "amendment.begin",
+                    subject_type="arrangement",
+                    subject_ref=arrangement.reference,
+                    after={"amendment": arrangement.amendment, "version": arrangement.version},
+                )
             transition(uow, arrangement, "amend")
             uow.emit(
                 ArrangementAmendmentStarted(

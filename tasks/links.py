@@ -29,46 +29,54 @@ from models.enums import (
     MeetingOutcome,
     OnwardRequestStatus,
     ReviewOutcome,
+    SignOffDecision,
     SuspensionStatus,
 )
 from models.errors import InvalidInput, NotFound, Refused
 from models.events import DomainEvent
-from models.links import LinkAction, LinkState, content_hash, link_state, same_name
+from models.links import LinkAction, LinkState, link_state, same_name
 from models.tables import (
     AccessGrant,
     Agency,
     Arrangement,
     ArrangementParty,
+    ArrangementVersion,
     Chair,
     ConsentNotice,
     ConsentWithdrawal,
     Contact,
     ContactRoleAssignment,
-    DataItem,
     DataQualityNotice,
     DisposalTask,
     InformationRequest,
     OnwardRequest,
-    OverseasTransfer,
     RequestConsultation,
     Review,
     SecurityIncident,
     SignOff,
     Suspension,
 )
+from models.versions import TEMPLATE_VERSION, changes_between, version_hash
 from notifications.links import spend_link
 from notifications.register_view import SqlRegisterView
 from notifications.render import long_date, long_datetime
 from notifications.tables import ActionLink
 from tasks.access import attest_access, revoke_access
-from tasks.arrangements import approve_arrangement, complete_review, reject_arrangement
+from tasks.arrangements import (
+    amending,
+    approve_arrangement,
+    awaiting_sign_off,
+    complete_review,
+    reject_arrangement,
+    version_record,
+    working_content,
+)
 from tasks.consent import acknowledge_consent
 from tasks.disposal import confirm_disposal
 from tasks.incidents import acknowledge_incident, decide_incident
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
 from tasks.onward import answer_onward_sharing
 from tasks.quality import correct_data
-from tasks.queries import sign_offs
 from tasks.requests import close_request, reply_to_consultation
 from tasks.suspensions import record_meeting, schedule_meeting
 from tasks.uow import append_refusal
@@ -115,7 +123,7 @@ def _moved_on(session: Session, row: ActionLink, agency: str | None) -> str:
                 f"version {row.version} of {row.subject_ref} was superseded by version "
                 f"{arrangement.version}"
             )
-        if arrangement.status != ArrangementStatus.AWAITING_APPROVAL:
+        if not awaiting_sign_off(arrangement):
             return f"{row.subject_ref} is {arrangement.status.value.replace('_', ' ')}"
         decided = session.exec(
             select(SignOff, Agency)
@@ -311,7 +319,8 @@ def link_by_id(session: Session, link_id: int, now: pendulum.DateTime) -> Link:
 @dataclass(frozen=True)
 class VersionView:
     """One version of an arrangement as its signatories are asked to approve it: every
-    Appendix J field, the parties and who has signed, and the hash of what is shown."""
+    Appendix J field as submitted, the parties and who has signed, the hash its sign-offs bind
+    to, and (for a signatory) what changed since the version their agency last approved."""
 
     reference: str
     title: str
@@ -322,6 +331,11 @@ class VersionView:
     transfers: tuple[dict[str, str], ...]
     parties: tuple[dict[str, str], ...]
     content_hash: str
+    # the version in force while this one is signed (an amendment), if any
+    in_force_version: int | None = None
+    # the version the signatory's agency last approved, and each field that differs from it
+    last_approved: int | None = None
+    changes: tuple[tuple[str, str, str], ...] = ()
 
 
 def _text(value: Any) -> str:
@@ -332,30 +346,49 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def version_view(session: Session, reference: str) -> VersionView:
+def _last_approved(
+    session: Session, arrangement: Arrangement, agency: str
+) -> ArrangementVersion | None:
+    """The latest earlier version the agency approved, as it was stored."""
+    version = session.exec(
+        select(SignOff.version)
+        .join(Agency, col(Agency.id) == SignOff.agency_id)
+        .where(SignOff.arrangement_id == arrangement.id, Agency.name == agency)
+        .where(SignOff.decision == SignOffDecision.APPROVED)
+        .where(SignOff.version < arrangement.version)
+        .order_by(col(SignOff.version).desc())
+    ).first()
+    return None if version is None else version_record(session, arrangement, version)
+
+
+def version_view(session: Session, reference: str, agency: str | None = None) -> VersionView:
+    """The arrangement's current version as submitted (its stored record), or as drafted so far
+    if it was not submitted; with `agency`, what changed since that agency last approved one."""
     arrangement = arrangement_by_ref(session, reference)
-    items = session.exec(
-        select(DataItem).where(DataItem.arrangement_id == arrangement.id).order_by(col(DataItem.id))
-    ).all()
-    transfers = session.exec(
-        select(OverseasTransfer)
-        .where(OverseasTransfer.arrangement_id == arrangement.id)
-        .order_by(col(OverseasTransfer.id))
-    ).all()
-    signed = sign_offs(session, arrangement)
+    record = version_record(session, arrangement)
+    content = record.content if record is not None else working_content(session, arrangement)
+    shown_hash = (
+        record.content_hash
+        if record is not None
+        else version_hash(arrangement.reference, arrangement.version, TEMPLATE_VERSION, content)
+    )
+    signed = {
+        agency_row.name: (sign_off, contact)
+        for sign_off, contact, agency_row in session.exec(
+            select(SignOff, Contact, Agency)
+            .join(Contact, col(Contact.id) == SignOff.contact_id)
+            .join(Agency, col(Agency.id) == SignOff.agency_id)
+            .where(SignOff.arrangement_id == arrangement.id)
+            .where(SignOff.version == arrangement.version)
+        ).all()
+    }
     parties = []
-    for party, agency in session.exec(
-        select(ArrangementParty, Agency)
-        .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
-        .where(ArrangementParty.arrangement_id == arrangement.id)
-        .where(col(ArrangementParty.left_at).is_(None))
-        .order_by(col(ArrangementParty.id))
-    ).all():
-        decision = signed.get(agency.id) if agency.id is not None else None
+    for party in content["parties"]:
+        decision = signed.get(party["agency"])
         parties.append(
             {
-                "agency": agency.name,
-                "role": party.role.value.replace("_", " "),
+                "agency": party["agency"],
+                "role": str(party["role"]).replace("_", " "),
                 "sign_off": (
                     f"{decision[0].decision.value} by {decision[1].name} on "
                     f"{long_date(decision[0].decided_at)}"
@@ -364,51 +397,50 @@ def version_view(session: Session, reference: str) -> VersionView:
                 ),
             }
         )
+    retention = content["retention"]
     fields = (
-        ("Title", arrangement.title),
-        ("Purposes", _text(arrangement.purposes)),
-        ("Lawful basis", _text(arrangement.lawful_basis)),
-        ("Special category condition", _text(arrangement.special_category_condition)),
-        ("Consent basis", _text(arrangement.consent_basis)),
-        ("Transfer method", _text(arrangement.transfer_method)),
-        ("Security arrangements", _text(arrangement.security_arrangements)),
-        ("Storage arrangements", _text(arrangement.storage_arrangements)),
-        ("Access arrangements", _text(arrangement.access_arrangements)),
-        ("Retention", f"{arrangement.retention_months} months"),
-        ("Retention rule", _text(arrangement.retention_rule)),
-        ("Disposal method", _text(arrangement.disposal_method)),
-        ("Review interval", f"{arrangement.review_interval_months} months"),
+        ("Title", content["title"]),
+        ("Purposes", _text(content["purposes"])),
+        ("Lawful basis", _text(content["lawful_basis"])),
+        ("Special category condition", _text(content["special_category_condition"])),
+        ("Consent basis", _text(content["consent_basis"])),
+        ("Transfer method", _text(content["transfer_method"])),
+        ("Security arrangements", _text(content["security_arrangements"])),
+        ("Storage arrangements", _text(content["storage_arrangements"])),
+        ("Access arrangements", _text(content["access_arrangements"])),
+        ("Retention", f"{retention['period_months']} months"),
+        ("Retention rule", _text(retention["rule"])),
+        ("Disposal method", _text(retention["disposal_method"])),
+        ("Review interval", f"{content['review_interval_months']} months"),
     )
     data_items = tuple(
         {
-            "name": i.name,
-            "description": _text(i.description),
-            "protective_marking": i.protective_marking.value.replace("_", " "),
-            "statutory_restrictions": _text(i.statutory_restrictions),
-            "personal_data": "yes" if i.personal_data else "no",
-            "special_category": "yes" if i.special_category else "no",
+            "name": i["name"],
+            "description": _text(i["description"]),
+            "protective_marking": str(i["protective_marking"]).replace("_", " "),
+            "statutory_restrictions": _text(i["statutory_restrictions"]),
+            "personal_data": "yes" if i["personal_data"] else "no",
+            "special_category": "yes" if i["special_category"] else "no",
         }
-        for i in items
+        for i in content["data_items"]
     )
-    overseas = tuple({"country": t.country, "adequacy": t.adequacy} for t in transfers)
-    content = {
-        "reference": arrangement.reference,
-        "version": arrangement.version,
-        "fields": fields,
-        "data_items": data_items,
-        "transfers": overseas,
-        "parties": [(p["agency"], p["role"]) for p in parties],
-    }
+    earlier = _last_approved(session, arrangement, agency) if agency else None
     return VersionView(
         reference=arrangement.reference,
-        title=arrangement.title,
+        title=content["title"],
         version=arrangement.version,
         status=arrangement.status.value.replace("_", " "),
         fields=fields,
         data_items=data_items,
-        transfers=overseas,
+        transfers=tuple(
+            {"country": t["country"], "adequacy": t["adequacy"]}
+            for t in content["transfers_outside_eea"]
+        ),
         parties=tuple(parties),
-        content_hash=content_hash(content),
+        content_hash=shown_hash,
+        in_force_version=arrangement.in_force_version if amending(arrangement) else None,
+        last_approved=earlier.version if earlier is not None else None,
+        changes=tuple(changes_between(earlier.content, content)) if earlier is not None else (),
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, Connection, Date, TableClause, column, fun
 
 from models.errors import NotFound
 from models.types import MAX_ROWS, UTCDateTime
+from models.versions import HASH_NOT_RECORDED
 
 agency = table(
     "agency",
@@ -49,6 +50,19 @@ arrangement = table(
     column("retention_rule"),
     column("disposal_method"),
     column("review_interval_months"),
+    column("in_force_version"),
+    column("amendment"),
+)
+arrangement_version = table(
+    "arrangement_version",
+    column("id"),
+    column("arrangement_id"),
+    column("version"),
+    column("content", JSON()),
+    column("template_version"),
+    column("content_hash"),
+    column("submitted_at", UTCDateTime()),
+    column("submitted_by"),
 )
 arrangement_party = table(
     "arrangement_party",
@@ -66,6 +80,7 @@ sign_off = table(
     column("contact_id"),
     column("decision"),
     column("decided_at", UTCDateTime()),
+    column("content_hash"),
 )
 data_item = table(
     "data_item",
@@ -485,7 +500,84 @@ def arrangement_detail(conn: Connection, reference: str) -> dict[str, Any]:
         "retention_rule": found.retention_rule,
         "disposal_method": found.disposal_method,
         "review_interval_months": found.review_interval_months,
+        # the last version every party approved, which is in force; an amendment of it, if any
+        "in_force_version": found.in_force_version,
+        "amendment": found.amendment,
     }
+
+
+def _arrangement_row(conn: Connection, reference: str) -> Any:
+    wanted = reference.strip().upper()
+    found = conn.execute(select(arrangement).where(arrangement.c.reference == wanted)).first()
+    if found is None:
+        raise NotFound(f"no arrangement {reference!r}", command="isa arrangement list")
+    return found
+
+
+def _version_sign_offs(conn: Connection, arrangement_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Every sign-off of the arrangement, by version, in the order they were made."""
+    s, who, a = sign_off.c, contact.c, agency.c
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in conn.execute(
+        select(s.version, s.decision, s.decided_at, s.content_hash, who.email, a.name)
+        .join_from(sign_off, contact, who.id == s.contact_id)
+        .join(agency, a.id == s.agency_id)
+        .where(s.arrangement_id == arrangement_id)
+        .order_by(s.decided_at, s.agency_id)
+    ):
+        out.setdefault(row.version, []).append(
+            {
+                "agency": row.name,
+                "decision": row.decision,
+                "signatory": row.email,
+                "decided_at": row.decided_at.isoformat(),
+                # a sign-off made before migration 0017 did not record what it decided
+                "content_hash": row.content_hash or HASH_NOT_RECORDED,
+            }
+        )
+    return out
+
+
+def _version_dict(found: Any, row: Any, signed: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "reference": found.reference,
+        "version": row.version,
+        "in_force": row.version == found.in_force_version,
+        "template_version": row.template_version,
+        "content_hash": row.content_hash,
+        "submitted_at": row.submitted_at.isoformat(),
+        "submitted_by": row.submitted_by,
+        "sign_offs": signed.get(row.version, []),
+        "content": row.content,
+    }
+
+
+def arrangement_version_list(conn: Connection, reference: str) -> list[dict[str, Any]]:
+    """Every submitted version of an arrangement, oldest first, with its hash and sign-offs."""
+    found = _arrangement_row(conn, reference)
+    signed = _version_sign_offs(conn, found.id)
+    v = arrangement_version.c
+    return [
+        _version_dict(found, row, signed)
+        for row in conn.execute(
+            select(arrangement_version).where(v.arrangement_id == found.id).order_by(v.version)
+        )
+    ]
+
+
+def arrangement_version_detail(conn: Connection, reference: str, version: int) -> dict[str, Any]:
+    """One submitted version exactly as it was signed: its content, hash and sign-offs."""
+    found = _arrangement_row(conn, reference)
+    v = arrangement_version.c
+    row = conn.execute(
+        select(arrangement_version).where(v.arrangement_id == found.id, v.version == version)
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"{found.reference} has no submitted version {version}",
+            command=f"isa arrangement versions {found.reference}",
+        )
+    return _version_dict(found, row, _version_sign_offs(conn, found.id))
 
 
 @dataclass(frozen=True)

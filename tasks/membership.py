@@ -11,6 +11,7 @@ from models.clocks import local_date
 from models.enums import (
     AccessGrantStatus,
     AgencyStatus,
+    AmendmentStatus,
     ArrangementStatus,
     PartyRole,
     SuspensionStatus,
@@ -18,9 +19,23 @@ from models.enums import (
 from models.events import ArrangementPartyLeft
 from models.lifecycles import AGENCY_MEMBERSHIP, REVIEW, SUSPENSION
 from models.matters import Departure, departure
-from models.tables import AccessGrant, Agency, Arrangement, ArrangementParty, Review, Suspension
+from models.tables import (
+    AccessGrant,
+    Agency,
+    Arrangement,
+    ArrangementParty,
+    Review,
+    Suspension,
+)
 from tasks.access import end_grant, revoke
-from tasks.arrangements import current_review, resume, terminate, transition
+from tasks.arrangements import (
+    current_review,
+    move_amendment,
+    resume,
+    terminate,
+    transition,
+    version_record,
+)
 from tasks.disposal import schedule_for_leaver
 from tasks.lookup import current_parties
 from tasks.uow import UnitOfWork
@@ -126,6 +141,20 @@ def leave(uow: UnitOfWork, arrangement: Arrangement, home: Agency) -> Departure:
         for grant in grants_of(session, arrangement.id, status):
             if grant.agency_id == home.id:
                 revoke(uow, grant, f"{home.name} withdrew from the Protocol")
+    signing = (
+        version_record(session, arrangement)
+        if arrangement.amendment == AmendmentStatus.AWAITING_APPROVAL
+        else None
+    )
+    if signing is not None and home.id in signing.agency_ids:
+        # the amending version named it: its sign-offs no longer count; the version in force
+        # carries on below as any other does
+        named = arrangement.version
+        arrangement.version += 1
+        move_amendment(uow, arrangement, "party_left", agency=home.name)
+        uow.emit(
+            ArrangementPartyLeft(arrangement=arrangement.reference, version=named, agency=home.name)
+        )
     fate = departure(arrangement.status, remaining)
     if fate == "redrafted":
         if arrangement.activated_at is not None:

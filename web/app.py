@@ -916,7 +916,7 @@ def _action_page(
 ) -> Response:
     common = {"link": link, "csrf": portal.signer.csrf(held), "error": error}
     if link.action is LinkAction.APPROVE:
-        view = version_view(session, link.subject)
+        view = version_view(session, link.subject, link.agency)
         return portal.page(
             request,
             "approve.html",

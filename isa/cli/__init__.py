@@ -53,6 +53,7 @@ COMMANDS: tuple[tuple[App, str, str], ...] = (
     (arrangement_app, "reject", "isa.cli.arrangements:arrangement_reject"),
     (arrangement_app, "show", "isa.cli.reads:arrangement_show"),
     (arrangement_app, "list", "isa.cli.reads:arrangement_list"),
+    (arrangement_app, "versions", "isa.cli.reads:arrangement_versions"),
     (review_app, "complete", "isa.cli.arrangements:review_complete"),
     (training_app, "record", "isa.cli.access:training_record"),
     (access_app, "grant", "isa.cli.access:access_grant"),

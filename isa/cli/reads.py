@@ -27,6 +27,8 @@ from models.errors import InvalidInput
 from tasks.listings import (
     agencies,
     arrangement_detail,
+    arrangement_version_detail,
+    arrangement_version_list,
     arrangements,
     as_dicts,
     audit_rows,
@@ -128,8 +130,24 @@ def arrangement_template() -> None:
     print(TEMPLATE, end="")
 
 
-def arrangement_show(id: str, *, json_: Json = False) -> None:
-    """Show an arrangement: parties, sign-offs of the current version, data, review date."""
+def arrangement_show(
+    id: str,
+    *,
+    version: Annotated[
+        int | None,
+        Parameter(
+            name="--version",
+            help="Show this submitted version exactly as it was signed, with its hash.",
+        ),
+    ] = None,
+    json_: Json = False,
+) -> None:
+    """Show an arrangement: parties, sign-offs of the current version, data, review date; or,
+    with --version N, that version exactly as it was signed."""
+    if version is not None:
+        at_least("--version", version)
+        _show_version(id, version, json_)
+        return
     with reading() as conn:
         detail = arrangement_detail(conn, id)
     if json_:
@@ -140,6 +158,12 @@ def arrangement_show(id: str, *, json_: Json = False) -> None:
         f"  status: {detail['status']}   version: {detail['version']}   "
         f"next review due: {detail['next_review_due'] or '-'}"
     )
+    if detail["amendment"] in ("drafting", "awaiting_approval"):
+        print(
+            f"  in force: version {detail['in_force_version']}; amendment to version "
+            f"{detail['version']} {detail['amendment'].replace('_', ' ')} (what follows is "
+            "what is in force)"
+        )
     print(f"  lawful basis: {detail['lawful_basis'] or '(none recorded)'}")
     print("  purposes: " + "; ".join(detail["purposes"]))
     for party in detail["parties"]:
@@ -154,6 +178,51 @@ def arrangement_show(id: str, *, json_: Json = False) -> None:
         f"  retention: {detail['retention_months']} months; {detail['retention_rule'] or '-'}; "
         f"disposal: {detail['disposal_method'] or '-'}"
     )
+
+
+def _sign_off_line(signed: dict[str, Any]) -> str:
+    return (
+        f"{signed['decision']} by {signed['signatory']} ({signed['agency']}) on "
+        f"{signed['decided_at'][:10]}, hash {signed['content_hash']}"
+    )
+
+
+def _show_version(id: str, version: int, json_: bool) -> None:
+    from models.versions import shown_fields
+
+    with reading() as conn:
+        shown = arrangement_version_detail(conn, id, version)
+    if json_:
+        _print_json(shown)
+        return
+    in_force = "  (in force)" if shown["in_force"] else ""
+    print(f"{shown['reference']} version {shown['version']}{in_force}")
+    print(f"  content hash: {shown['content_hash']}   template: {shown['template_version']}")
+    print(f"  submitted {shown['submitted_at'][:10]} by {shown['submitted_by']}")
+    for signed in shown["sign_offs"]:
+        print(f"  {_sign_off_line(signed)}")
+    for label, value in shown_fields(shown["content"]):
+        lines = value.splitlines() or [""]
+        print(f"  {label}: {printable(lines[0])}")
+        for more in lines[1:]:
+            print(f"    {printable(more)}")
+
+
+def arrangement_versions(id: str, *, json_: Json = False) -> None:
+    """List an arrangement's submitted versions: each one's content hash, whether it is in
+    force, and who signed it."""
+    with reading() as conn:
+        rows = arrangement_version_list(conn, id)
+    if json_:
+        _print_json(rows)
+        return
+    for row in rows:
+        state = "in force" if row["in_force"] else "-"
+        print(f"{row['reference']} version {row['version']}  {state}  {row['content_hash']}")
+        for signed in row["sign_offs"]:
+            print(f"  {_sign_off_line(signed)}")
+        if not row["sign_offs"]:
+            print("  no sign-off yet")
 
 
 def arrangement_list(*, status: ArrangementStatus | None = None, json_: Json = False) -> None:

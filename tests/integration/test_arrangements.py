@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models.enums import ArrangementStatus, ReviewOutcome, ReviewStatus
+from models.enums import AmendmentStatus, ArrangementStatus, ReviewOutcome, ReviewStatus
 from models.errors import IllegalTransition, NotFound, Refused
 from models.tables import Arrangement, AuditEvent, Review, SignOff
 from tasks.arrangements import (
@@ -217,7 +217,7 @@ def test_a_renewed_review_rolls_the_next_date_from_the_intended_due_date(
     ]
 
 
-def test_an_amending_review_returns_the_arrangement_to_draft_at_the_next_version(
+def test_an_amending_review_keeps_the_arrangement_in_force_while_the_next_version_is_drafted(
     session, people, now
 ) -> None:
     ref = active(session, people, now)
@@ -229,7 +229,11 @@ def test_an_amending_review_returns_the_arrangement_to_draft_at_the_next_version
         now=now,
     )
     arrangement = _arrangement(session, ref)
-    assert (arrangement.status, arrangement.version) == (ArrangementStatus.DRAFT, 2)
+    assert (arrangement.status, arrangement.amendment, arrangement.version) == (
+        ArrangementStatus.ACTIVE,
+        AmendmentStatus.DRAFTING,
+        2,
+    )
     # the version-1 approvals do not carry over: both parties must approve version 2
     submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
     events = approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)

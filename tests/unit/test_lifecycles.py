@@ -4,9 +4,9 @@ from collections import deque
 
 import pytest
 
-from models.enums import ArrangementStatus
+from models.enums import AmendmentStatus, ArrangementStatus
 from models.errors import IllegalTransition
-from models.lifecycles import ALL, ARRANGEMENT, Lifecycle
+from models.lifecycles import ALL, AMENDMENT, ARRANGEMENT, Lifecycle
 
 IDS = [lc.name for lc in ALL]
 
@@ -73,9 +73,18 @@ def test_a_draft_cannot_be_activated_without_submission() -> None:
         ARRANGEMENT.fire("draft", "activate")
 
 
-def test_rejection_and_amendment_both_return_an_arrangement_to_draft() -> None:
+def test_a_rejection_returns_an_arrangement_to_draft_an_amendment_keeps_it_in_force() -> None:
     assert ARRANGEMENT.fire("awaiting_approval", "reject") == ArrangementStatus.DRAFT
-    assert ARRANGEMENT.fire("under_review", "amend") == ArrangementStatus.DRAFT
+    # in force under its last approved version while the amendment is drafted and signed
+    assert ARRANGEMENT.fire("under_review", "amend") == ArrangementStatus.ACTIVE
+
+
+def test_an_amendment_is_adopted_only_from_awaiting_approval_and_a_rejection_redrafts_it() -> None:
+    assert AMENDMENT.fire("drafting", "submit") == AmendmentStatus.AWAITING_APPROVAL
+    assert AMENDMENT.fire("awaiting_approval", "adopt") == AmendmentStatus.ADOPTED
+    assert AMENDMENT.fire("awaiting_approval", "reject") == AmendmentStatus.DRAFTING
+    with pytest.raises(IllegalTransition, match="cannot adopt amendment: it is drafting"):
+        AMENDMENT.fire("drafting", "adopt")
 
 
 def test_a_suspended_arrangement_resumes_to_active_or_is_terminated() -> None:
