@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, MetaData, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, or_
 
 from models.enums import (
     AccessGrantStatus,
@@ -184,6 +184,15 @@ class Arrangement(SQLModel, table=True):
         default=None, sa_column=enum_column(AmendmentStatus, nullable=True)
     )
     amendment_draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+def awaiting_sign_off() -> Any:
+    """Where an arrangement's current version waits for its parties' sign-offs: a first version
+    awaiting approval, or an amendment of one in force (tasks.arrangements.awaiting_sign_off)."""
+    return or_(
+        col(Arrangement.status) == ArrangementStatus.AWAITING_APPROVAL,
+        col(Arrangement.amendment) == AmendmentStatus.AWAITING_APPROVAL,
+    )
 
 
 class ArrangementParty(SQLModel, table=True):

@@ -9,12 +9,13 @@ from sqlmodel import Session, col, select
 
 from core.db import MAILBOX, OFFICE
 from core.settings import DEFAULT_MAIL_FROM
-from models.enums import AgencyStatus, ContactRole, PartyRole
+from models.enums import AgencyStatus, AmendmentStatus, ContactRole, PartyRole
 from models.tables import (
     AccessGrant,
     Agency,
     Arrangement,
     ArrangementParty,
+    ArrangementVersion,
     Chair,
     Contact,
     ContactRoleAssignment,
@@ -273,6 +274,28 @@ class SqlRegisterView:
             for contact in sorted(rows, key=lambda c: rank[c.agency_id])
         ]
 
+    def _signing_parties(self, event: Mapping[str, Any]) -> list[Agency]:
+        """For an event about the signing of an amending version: the parties that version
+        names, who sign it (those in force may differ); else none."""
+        arrangement = self._arrangement(event["arrangement"])
+        if (
+            arrangement.amendment != AmendmentStatus.AWAITING_APPROVAL
+            or event.get("version") != arrangement.version
+        ):
+            return []
+        record = self.session.exec(
+            select(ArrangementVersion)
+            .where(ArrangementVersion.arrangement_id == arrangement.id)
+            .where(ArrangementVersion.version == arrangement.version)
+        ).first()
+        if record is None:
+            return []
+        found = {
+            a.id: a
+            for a in self.session.exec(select(Agency).where(col(Agency.id).in_(record.agency_ids)))
+        }
+        return [found[i] for i in record.agency_ids if i in found]
+
     def _arrangement_parties(self, reference: str) -> list[tuple[ArrangementParty, Agency]]:
         return self._parties(self._arrangement(reference).id)
 
@@ -302,7 +325,9 @@ class SqlRegisterView:
     def audience(self, audience: Audience, event: Mapping[str, Any]) -> list[Recipient]:
         match audience:
             case Audience.PARTY_SIGNATORIES:
-                agencies = [a for _, a in self._arrangement_parties(event["arrangement"])]
+                agencies = self._signing_parties(event) or [
+                    a for _, a in self._arrangement_parties(event["arrangement"])
+                ]
                 return self._holders(agencies, ContactRole.SIGNATORY, "signatory for {agency}")
             case Audience.PARTY_POINTS_OF_CONTACT:
                 agencies = [a for _, a in self._arrangement_parties(event["arrangement"])]

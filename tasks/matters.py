@@ -10,7 +10,7 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import LONDON, local_date, suspension_check_times, withdrawal_takes_effect
-from models.enums import ArrangementStatus, SuspensionStatus, WithdrawalStatus
+from models.enums import AmendmentStatus, ArrangementStatus, SuspensionStatus, WithdrawalStatus
 from models.tables import Agency, Arrangement, AuditEvent, DisposalTask, Suspension, Withdrawal
 from notifications.tables import OutboxEmail
 from tasks.lookup import arrangement_by_ref, suspension_by_ref, withdrawal_by_ref
@@ -229,7 +229,11 @@ class SignOffWait:
 def sign_off_wait(session: Session, reference: str) -> SignOffWait | None:
     """The arrangement's wait for sign-offs, or None when it is not awaiting approval."""
     arrangement = arrangement_by_ref(session, reference)
-    if arrangement.status != ArrangementStatus.AWAITING_APPROVAL or not arrangement.submitted_at:
+    awaiting = (
+        arrangement.status == ArrangementStatus.AWAITING_APPROVAL
+        or arrangement.amendment == AmendmentStatus.AWAITING_APPROVAL
+    )
+    if not awaiting or not arrangement.submitted_at:
         return None
     return SignOffWait(
         reference=arrangement.reference,

@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from models.clocks import local_date, suspension_day
 from models.enums import (
-    ArrangementStatus,
     AuditOutcome,
     DisposalTaskStatus,
     ReviewStatus,
@@ -33,6 +32,7 @@ from models.tables import (
     SignOff,
     Suspension,
     Withdrawal,
+    awaiting_sign_off,
 )
 
 # the most changes of one kind the overview names by reference (the count says the rest)
@@ -152,9 +152,7 @@ def register_overview(session: Session, *, now: pendulum.DateTime, days: int = 3
 
     # approvals waiting (§6): which parties have not signed the current version, and the next
     # step of the chase (the signatories reminded at day 7, the chairs told at day 14)
-    waiting = session.exec(
-        select(Arrangement).where(Arrangement.status == ArrangementStatus.AWAITING_APPROVAL)
-    ).all()
+    waiting = session.exec(select(Arrangement).where(awaiting_sign_off())).all()
     for arrangement in waiting:
         signed = {
             s.agency_id

@@ -60,6 +60,7 @@ from models.tables import (
     SecurityIncident,
     SignOff,
     Suspension,
+    awaiting_sign_off,
 )
 from notifications.links import spend_link
 from notifications.render import long_date, long_datetime
@@ -188,7 +189,7 @@ def waiting_on(session: Session, who: Person, now: pendulum.DateTime) -> list[Wa
             .join(ArrangementParty, col(ArrangementParty.arrangement_id) == Arrangement.id)
             .join(Agency, col(Agency.id) == ArrangementParty.agency_id)
             .where(Agency.name == who.agency, col(ArrangementParty.left_at).is_(None))
-            .where(Arrangement.status == ArrangementStatus.AWAITING_APPROVAL)
+            .where(awaiting_sign_off())
             .order_by(col(Arrangement.reference))
         ).all():
             signed = session.exec(

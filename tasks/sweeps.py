@@ -34,7 +34,7 @@ from models.events import (
 from models.lifecycles import ARRANGEMENT
 from models.lifecycles import REVIEW as REVIEW_LIFECYCLE
 from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY, ReviewPolicy
-from models.tables import Arrangement, Review
+from models.tables import Arrangement, Review, awaiting_sign_off
 from tasks.arrangements import awaiting_signatures
 from tasks.uow import UnitOfWork, unit_of_work
 
@@ -146,7 +146,7 @@ def chase_approvals(
         which = [] if only is None else [col(Arrangement.reference) == only]
         stmt = (
             select(Arrangement)
-            .where(col(Arrangement.status) == ArrangementStatus.AWAITING_APPROVAL, *which)
+            .where(awaiting_sign_off(), *which)
             .where(
                 or_(
                     and_(

@@ -309,3 +309,122 @@ def test_migration_0010_keeps_the_meeting_s_sequence_and_organizer_on_the_suspen
         ).all()
     engine.dispose()
     assert rows == [("SUS-2026-0001", 1, "b@chairs.example"), ("SUS-2026-0002", None, None)]
+
+
+def _signed_at_0016(url: str) -> None:
+    """A register as the versions before 0017 left it: an arrangement signed by both parties
+    (no hash recorded), one awaiting approval and one draft."""
+    from core.db import make_engine
+
+    upgrade(url, "0016")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for agency_id, name in ((1, "Council"), (2, "Trust")):
+            conn.execute(
+                text(
+                    "INSERT INTO agency (id, name, name_key, nation, status, created_at) "
+                    "VALUES (:i, :n, lower(:n), 'england_and_wales', 'member', :t)"
+                ),
+                {"i": agency_id, "n": name, "t": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO contact (id, agency_id, email, name, created_at) "
+                    "VALUES (:i, :i, :e, :n, :t)"
+                ),
+                {"i": agency_id, "e": f"sign@{name.lower()}.example", "n": name, "t": NOW},
+            )
+        for arrangement_id, status, review in (
+            (1, "active", "2027-11-25"),
+            (2, "awaiting_approval", None),
+            (3, "draft", None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO arrangement (id, reference, title, purposes, lawful_basis, "
+                    "retention_months, retention_rule, disposal_method, review_interval_months, "
+                    "version, status, next_review_due, drafted_by, created_at, updated_at, "
+                    "submitted_at, approval_chase) VALUES (:i, :r, :title, '[\"Early help\"]', "
+                    "'Public task', 24, 'Two years', 'Shredding', 12, 1, :s, :due, "
+                    "'sign@council.example', :t, :t, :t, 0)"
+                ),
+                {
+                    "i": arrangement_id,
+                    "r": f"ISA-2026-000{arrangement_id}",
+                    "title": f"Arrangement {arrangement_id}",
+                    "s": status,
+                    "due": review,
+                    "t": NOW,
+                },
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO arrangement_party (arrangement_id, agency_id, role) "
+                    "VALUES (:i, 1, 'discloser'), (:i, 2, 'recipient')"
+                ),
+                {"i": arrangement_id},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO data_item (arrangement_id, name, protective_marking, "
+                    "personal_data, special_category) VALUES (:i, 'Referral', 'official', "
+                    ":yes, :no)"
+                ),
+                {"i": arrangement_id, "yes": True, "no": False},
+            )
+        for agency_id in (1, 2):
+            conn.execute(
+                text(
+                    "INSERT INTO sign_off (arrangement_id, version, agency_id, contact_id, "
+                    "decision, decided_at) VALUES (1, 1, :a, :a, 'approved', :t)"
+                ),
+                {"a": agency_id, "t": NOW},
+            )
+    engine.dispose()
+
+
+def test_migration_0017_snapshots_each_submitted_version_and_old_sign_offs_have_no_hash(
+    postgres_or_sqlite_url: str,
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db import make_engine
+    from models.versions import HASH_NOT_RECORDED, TEMPLATE_VERSION, version_hash
+    from tasks.listings import arrangement_version_list
+
+    url = postgres_or_sqlite_url
+    _signed_at_0016(url)
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        signed = arrangement_version_list(conn, "ISA-2026-0001")
+        awaiting = arrangement_version_list(conn, "ISA-2026-0002")
+        draft = arrangement_version_list(conn, "ISA-2026-0003")
+        in_force = conn.execute(
+            text("SELECT reference, in_force_version FROM arrangement ORDER BY id")
+        ).all()
+    # the signed version and the one awaiting approval are kept as they stand; a draft was
+    # never submitted, so it has no version yet
+    assert [len(signed), len(awaiting), draft] == [1, 1, []]
+    (v1,) = signed
+    assert v1["content"]["title"] == "Arrangement 1"
+    assert v1["content"]["parties"] == [
+        {"agency": "Council", "role": "discloser"},
+        {"agency": "Trust", "role": "recipient"},
+    ]
+    assert v1["content"]["retention"]["period_months"] == 24
+    assert v1["content_hash"] == version_hash("ISA-2026-0001", 1, TEMPLATE_VERSION, v1["content"])
+    assert v1["in_force"] is True and awaiting[0]["in_force"] is False
+    assert [(s["signatory"], s["content_hash"]) for s in v1["sign_offs"]] == [
+        ("sign@council.example", HASH_NOT_RECORDED),
+        ("sign@trust.example", HASH_NOT_RECORDED),
+    ]
+    assert in_force == [("ISA-2026-0001", 1), ("ISA-2026-0002", None), ("ISA-2026-0003", None)]
+    # and the versions it kept are append-only from the start
+    for statement in (
+        "UPDATE arrangement_version SET version = 9",
+        "DELETE FROM arrangement_version",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    engine.dispose()

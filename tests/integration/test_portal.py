@@ -2,6 +2,7 @@
 both backends: a GET only shows, the act is a deliberate POST that runs the CLI's use case with
 the web's evidence in the audit log, and every refusal writes nothing but its refusal."""
 
+import html
 import re
 import threading
 from collections.abc import Iterator
@@ -16,12 +17,18 @@ from core.settings import Settings
 from models.enums import MeetingOutcome, ReviewOutcome
 from models.links import link_token, token_hash
 from models.policies import AccessPolicy, ReviewPolicy
-from models.tables import AuditEvent
+from models.tables import ArrangementVersion, AuditEvent, SignOff
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import ActionLink, OutboxEmail
 from notifications.tables import OutboxEvent as OutboxEventRow
 from tasks.access_sweep import remind_attestations
-from tasks.arrangements import complete_review, reject_arrangement, submit_arrangement
+from tasks.arrangements import (
+    approve_arrangement,
+    complete_review,
+    reject_arrangement,
+    revise_draft,
+    submit_arrangement,
+)
 from tasks.audit import verify_audit
 from tasks.disposal import schedule_ended_arrangements
 from tasks.register import add_chair
@@ -37,6 +44,7 @@ from tests.utils.factories import (
     People,
     active,
     drafted,
+    form,
     granted,
     seed_agencies,
 )
@@ -881,3 +889,75 @@ def test_a_link_used_after_its_person_lost_the_role_is_refused_with_its_audit_ev
     assert db.snapshot(exclude=WRITES) == before
     [refusal] = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "refused"]
     assert refusal.channel == "web" and refusal.evidence is not None
+
+
+# --- what was signed stays signed (issue 28) ----------------------------------------------------
+
+
+def test_an_approval_from_the_link_binds_to_the_stored_version_s_hash_as_the_cli_s_does(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = submitted(session, people, now)
+    approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
+    # the link of the Trust's newest email, "still awaiting you"
+    token = token_for(db, people.signatory[TRUST], "arrangement.approved")
+    _, page = opened(portal, token)
+    shown = form_of(page, "approve")["shown_hash"]
+    done = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    assert done.status_code == 303, done.text
+    with db.session() as s:
+        (stored,) = s.exec(select(ArrangementVersion)).all()
+        hashes = [o.content_hash for o in s.exec(select(SignOff).order_by(SignOff.id)).all()]  # type: ignore[arg-type]
+    # the page showed the stored version's hash; the CLI's sign-off and the web's bind to it
+    assert shown == stored.content_hash
+    assert hashes == [stored.content_hash, stored.content_hash]
+
+
+def _changes_table(page: str) -> dict[str, tuple[str, str]]:
+    section = page.split('<h2 id="changes">', 1)[1].split("<h2>", 1)[0]
+    return {
+        label: (html.unescape(was), html.unescape(now))
+        for label, was, now in re.findall(
+            r'<tr><th scope="row">([^<]+)</th><td class="was">(.*?)</td>'
+            r'<td class="now">(.*?)</td></tr>',
+            section,
+            re.S,
+        )
+    }
+
+
+def test_the_approval_page_shows_field_by_field_what_changed_since_the_version_last_approved(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    ref = active(session, people, now, title="Early help referrals")
+    complete_review(
+        session, reference=ref, outcome=ReviewOutcome.AMEND, actor=people.poc[COUNCIL], now=now
+    )
+    retention = {"period_months": 36, "rule": "Kept 36 months", "disposal_method": "Shredding"}
+    revise_draft(
+        session,
+        reference=ref,
+        draft=form(title="Early help referrals & more", retention=retention),
+        actor=people.poc[COUNCIL],
+        now=now,
+    )
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    status, page = opened(portal, token)
+    assert status == 200
+    assert "What changed since the version you last approved" in page
+    assert "It amends version 1, which stays in force" in page
+    changes = _changes_table(page)
+    assert changes["Title"] == ("Early help referrals", "Early help referrals & more")
+    assert changes["Retention"] == ("24 months", "36 months")
+    assert changes["Disposal method"][1] == "Shredding"
+    # only what differs: the lawful basis and the parties are as version 1 had them
+    assert "Lawful basis" not in changes and "Parties" not in changes
+
+
+def test_a_signatory_who_never_approved_a_version_is_told_to_read_every_field(
+    db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
+) -> None:
+    submitted(session, people, now)
+    _, page = opened(portal, token_for(db, people.signatory[TRUST], "arrangement.submitted"))
+    assert f"{TRUST} has not approved an earlier version" in page

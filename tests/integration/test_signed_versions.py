@@ -31,6 +31,7 @@ from tasks.arrangements import (
     revise_draft,
     submit_arrangement,
 )
+from tasks.sweeps import chase_approvals
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.integration.conftest import COUNCIL as README_COUNCIL
@@ -238,6 +239,58 @@ def test_an_adopted_amendment_that_drops_a_recipient_ends_its_part(session, peop
     assert sorted((p.agency_id, p.left_at is not None) for p in left)[-1][1] is True
     task = session.exec(select(DisposalTask)).one()
     assert task.due_on == pendulum.date(2028, 11, 25)
+
+
+def test_a_party_an_amendment_adds_is_asked_to_sign_it_and_joins_when_it_is_adopted(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    _amend(session, people, ref, now)
+    revise_draft(
+        session, reference=ref, draft=form(parties=THREE), actor=people.poc[COUNCIL], now=now
+    )
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    # the version being signed names the Police: their signatory is asked, and must sign
+    assert db.recipients("arrangement.submitted") >= {people.signatory[POLICE]}
+    for agency in (COUNCIL, TRUST):
+        events = approve_arrangement(
+            session, reference=ref, actor=people.signatory[agency], now=now
+        )
+    assert events[0].as_dict()["awaiting"] == (POLICE,)
+    arrangement = _arrangement(session, ref)
+    # until then the Police are no party: the version in force does not name them
+    assert (
+        session.exec(
+            select(ArrangementParty).where(ArrangementParty.arrangement_id == arrangement.id)
+        )
+        .all()
+        .__len__()
+        == 2
+    )
+    approve_arrangement(session, reference=ref, actor=people.signatory[POLICE], now=now)
+    arrangement = _arrangement(session, ref)
+    assert arrangement.in_force_version == 2
+    assert (
+        len(
+            session.exec(
+                select(ArrangementParty).where(ArrangementParty.arrangement_id == arrangement.id)
+            ).all()
+        )
+        == 3
+    )
+
+
+def test_an_amendment_awaiting_sign_off_is_chased_as_a_first_version_is(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    _amend(session, people, ref, now)
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
+    later = now.add(days=8)
+    report = chase_approvals(session, as_of=later.date(), now=later, actor="system:test")
+    assert [row["reference"] for row in report.acted] == [ref]
+    assert db.recipients("arrangement.approval_reminder") == {people.signatory[TRUST]}
 
 
 @pytest.mark.parametrize(
