@@ -9,6 +9,7 @@ approved version, which every obligation follows, until the amending version is 
 from typing import Any
 
 import pendulum
+from pydantic import ValidationError
 from sqlmodel import Session, col, delete, select
 
 from models.appendix_j import ArrangementDraft
@@ -359,6 +360,16 @@ def submit_arrangement(
             )
         assert arrangement.id is not None
         if is_amendment:
+            try:
+                # what is adopted when the last party signs must be a whole Appendix J form
+                ArrangementDraft.model_validate(content)
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                where = ".".join(str(part) for part in problem["loc"])
+                raise Refused(
+                    f"cannot submit {arrangement.reference}: the amending draft's {where} "
+                    f"is not complete ({problem['msg']}); revise the draft"
+                ) from None
             named = [agency_by_name(session, p["agency"]) for p in content["parties"]]
             for agency in named:
                 if agency.status != AgencyStatus.MEMBER:

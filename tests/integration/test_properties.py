@@ -66,7 +66,7 @@ STEPS = st.lists(
 
 def _one_step_away(before: ArrangementStatus) -> set[ArrangementStatus]:
     """States a single use case may lead to: up to two moves of the table (a review completed
-    early opens and then renews; an amendment opens then returns to draft)."""
+    early opens and then renews; an amendment opens and stays in force)."""
     one = {dst for (src, _), dst in ARRANGEMENT.transitions.items() if src == before}
     two = {dst for (src, _), dst in ARRANGEMENT.transitions.items() if src in one}
     return {before} | one | two
@@ -145,7 +145,7 @@ def _check_sequence(db: Database, steps, start_active: bool) -> None:  # type: i
                     for s in session.exec(
                         select(SignOff)
                         .where(SignOff.arrangement_id == arrangement.id)
-                        .where(SignOff.version == arrangement.version)
+                        .where(SignOff.version == arrangement.in_force_version)
                         .where(SignOff.decision == "approved")
                     )
                 }
@@ -156,7 +156,8 @@ def _check_sequence(db: Database, steps, start_active: bool) -> None:  # type: i
                         .where(col(ArrangementParty.left_at).is_(None))
                     )
                 )
-                # an active arrangement was approved, for its version, by every party it has
+                # an active arrangement was approved, for the version in force (an amendment
+                # being drafted or signed beside it changes nothing), by every party it has
                 # now, and has two sides (one renewed after a party left keeps that party's
                 # sign-off of the version they all agreed)
                 assert current <= approved and len(current) >= 2, (step, approved, current)

@@ -280,6 +280,20 @@ def test_a_party_an_amendment_adds_is_asked_to_sign_it_and_joins_when_it_is_adop
     )
 
 
+def test_an_amending_draft_that_is_not_a_whole_form_is_refused_at_submission_and_writes_nothing(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    # an arrangement recorded before the form required a retention rule
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE arrangement SET retention_rule = NULL"))
+    _amend(session, people, ref, now)
+    before = db.snapshot(exclude=("audit_event", "audit_head"))
+    with pytest.raises(Refused, match=r"the amending draft's retention\.rule is not complete"):
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == before
+
+
 def test_an_amendment_awaiting_sign_off_is_chased_as_a_first_version_is(
     db: Database, session, people, now
 ) -> None:
