@@ -44,7 +44,6 @@ from tests.utils.factories import (
     active,
     form,
     parties,
-    seed_agencies,
     trained,
 )
 
@@ -55,11 +54,6 @@ RETENTION_24 = {
 }
 RETENTION_1 = {**RETENTION_24, "period_months": 1}
 THREE = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 def _arrangement(session: Session, ref: str) -> Arrangement:
