@@ -239,7 +239,7 @@ class OverseasTransfer(SQLModel, table=True):
 class ArrangementVersion(SQLModel, table=True):
     """A submitted version of an arrangement exactly as it was put to its signatories: its full
     Appendix J content, the template version and the content hash its sign-offs bind to
-    (models.versions). Append-only: the database refuses to update or delete it (migration 0018).
+    (models.versions). Append-only: the database refuses to update or delete it (migration 0019).
     """
 
     __tablename__ = "arrangement_version"
@@ -275,7 +275,7 @@ class SignOff(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text))
     decided_at: datetime = Field(sa_column=utc_column(nullable=False))
     # the hash of the version decided (ArrangementVersion.content_hash); None only for a
-    # sign-off made before migration 0018, whose hash was not recorded
+    # sign-off made before migration 0019, whose hash was not recorded
     content_hash: str | None = Field(default=None, sa_column=Column(Text))
 
 

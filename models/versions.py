@@ -1,7 +1,7 @@
 """A submitted version of an arrangement as it was signed: its full Appendix J content in the
 form's own shape, the template version it was written against, and the hash that binds every
 sign-off to that content (DESIGN §3). Pure functions: the use cases, the read models, the
-portal and migration 0018 all build and hash a version here, so they agree byte for byte."""
+portal and migration 0019 all build and hash a version here, so they agree byte for byte."""
 
 import hashlib
 import json

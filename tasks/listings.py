@@ -531,7 +531,7 @@ def _version_sign_offs(conn: Connection, arrangement_id: int) -> dict[int, list[
                 "decision": row.decision,
                 "signatory": row.email,
                 "decided_at": row.decided_at.isoformat(),
-                # a sign-off made before migration 0018 did not record what it decided
+                # a sign-off made before migration 0019 did not record what it decided
                 "content_hash": row.content_hash or HASH_NOT_RECORDED,
             }
         )

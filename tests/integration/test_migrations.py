@@ -311,12 +311,12 @@ def test_migration_0010_keeps_the_meeting_s_sequence_and_organizer_on_the_suspen
     assert rows == [("SUS-2026-0001", 1, "b@chairs.example"), ("SUS-2026-0002", None, None)]
 
 
-def _signed_before_0018(url: str) -> None:
-    """A register as the versions before 0018 left it: an arrangement signed by both parties
+def _signed_before_0019(url: str) -> None:
+    """A register as the versions before 0019 left it: an arrangement signed by both parties
     (no hash recorded), one awaiting approval and one draft."""
     from core.db import make_engine
 
-    upgrade(url, "0017")
+    upgrade(url, "0018")
     engine = make_engine(url)
     with engine.begin() as conn:
         for agency_id, name in ((1, "Council"), (2, "Trust")):
@@ -383,7 +383,7 @@ def _signed_before_0018(url: str) -> None:
     engine.dispose()
 
 
-def test_migration_0018_snapshots_each_submitted_version_and_old_sign_offs_have_no_hash(
+def test_migration_0019_snapshots_each_submitted_version_and_old_sign_offs_have_no_hash(
     postgres_or_sqlite_url: str,
 ) -> None:
     from sqlalchemy.exc import DBAPIError
@@ -393,7 +393,7 @@ def test_migration_0018_snapshots_each_submitted_version_and_old_sign_offs_have_
     from tasks.listings import arrangement_version_list
 
     url = postgres_or_sqlite_url
-    _signed_before_0018(url)
+    _signed_before_0019(url)
     upgrade(url)
     engine = make_engine(url)
     with engine.connect() as conn:

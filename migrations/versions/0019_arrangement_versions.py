@@ -8,8 +8,8 @@ made before hashes were recorded: theirs stay empty, shown as "hash not recorded
 already under way in the old way (an arrangement once active, back at draft) carries on as a
 draft: the text of the version it amends was not kept before this migration.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 15:30:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 from models.types import UTCDateTime
 from models.versions import TEMPLATE_VERSION, version_content, version_hash
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -38,7 +38,7 @@ IN_FORCE_ONCE = (
     "disposal_pending",
     "closed",
 )
-SNAPSHOT_BY = "migration:0018"
+SNAPSHOT_BY = "migration:0019"
 
 SQLITE_TRIGGERS = (
     """CREATE TRIGGER arrangement_version_no_update BEFORE UPDATE ON arrangement_version
