@@ -460,6 +460,21 @@ class SignInRequested(DomainEvent):
     expires_at: str
 
 
+@dataclass(frozen=True)
+class ActCodeRequested(DomainEvent):
+    """The page of a personal link asked for a one-time code for an act that binds the
+    addressee's agency; it goes to the addressee's own address and lasts until `expires_at`.
+    `code` is in the email alone: the outbox keeps its context without it."""
+
+    name = "portal.code_requested"
+    email: str
+    act: str
+    code: str
+    code_id: int
+    requested_at: str
+    expires_at: str
+
+
 # --- a data subject's withdrawal of consent (§9, §18) -------------------------------------------
 
 

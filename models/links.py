@@ -23,6 +23,12 @@ LINK_DAYS = 30
 SESSION_MINUTES = 20
 # a sign-in link by email (§ the portal's sign-in) lasts this long
 SIGN_IN_MINUTES = 30
+# a one-time code emailed to a link's addressee, to prove that whoever holds the link is them,
+# lasts this long, takes this many wrong tries, and this many are sent for one link in an hour
+CODE_MINUTES = 10
+CODE_TRIES = 5
+CODES_PER_HOUR = 5
+CODE_DIGITS = 6
 
 
 class LinkAction(StrEnum):
@@ -60,6 +66,35 @@ class LinkAction(StrEnum):
     ACKNOWLEDGE_INCIDENT = "acknowledge_incident"
     # a contact or chair signs in to see what waits on them (the link emailed on request)
     SIGN_IN = "sign_in"
+
+
+# The acts that bind an agency: whoever holds the link must prove they are its addressee (a
+# forwarded email must not let a colleague approve, confirm a destruction or decide on reporting
+# an incident in the addressee's name). Other acts (acknowledgements, replies) need the link only.
+BINDING = frozenset({LinkAction.APPROVE, LinkAction.CONFIRM_DISPOSAL, LinkAction.DECIDE_INCIDENT})
+
+
+class Proof(StrEnum):
+    """How the register knows the person acting is the person the link was sent to, as the
+    audit evidence names it."""
+
+    # the browser holds a session signed in (by an emailed sign-in link) as the addressee
+    SESSION = "signed-in session"
+    # the addressee typed the one-time code sent to their own address from the page
+    CODE = "emailed code"
+
+
+def code_hash(key: bytes, link_id: int, code: str) -> str:
+    """What the register keeps of a one-time code: a keyed hash bound to its link, so that even
+    a reader of the database cannot try the million codes offline."""
+    message = f"isa act code\x00{link_id}\x00{code}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def typed_code(typed: str) -> str:
+    """The code as typed, without the spaces people add; "" if it is not six digits."""
+    code = "".join(typed.split())
+    return code if len(code) == CODE_DIGITS and code.isascii() and code.isdigit() else ""
 
 
 @dataclass(frozen=True)

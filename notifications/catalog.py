@@ -224,6 +224,14 @@ _ENTRIES = (
         occurrence=("event.requested_at",),
         ask=SIGN_IN,
     ),
+    # a one-time code for the act a link's page is open on: the page, not a link, takes it
+    Notice(
+        "portal.code_requested",
+        subject="email",
+        template="act_code",
+        audiences=(Audience.PERSON,),
+        occurrence=("event.code_id",),
+    ),
     # --- an arrangement's approval (§2, §6) ---
     Notice(
         "arrangement.submitted",

@@ -64,11 +64,16 @@ def link_of(
 
 
 def redacted(context: Mapping[str, Any]) -> dict[str, Any]:
-    """The context as the outbox row keeps it: the link's URL (its token) is not kept there."""
-    link = context.get("link")
-    if not link:
-        return dict(context)
-    return {**context, "link": {**link, "url": "(personal link)"}}
+    """The context as the outbox row keeps it: the link's URL (its token) and a one-time code
+    are not kept there."""
+    kept = dict(context)
+    event = kept.get("event")
+    if isinstance(event, Mapping) and "code" in event:
+        kept["event"] = {**event, "code": "(one-time code)"}
+    link = kept.get("link")
+    if link:
+        kept["link"] = {**link, "url": "(personal link)"}
+    return kept
 
 
 def insert_links(session: Session, rows: Sequence[dict[str, Any]], now: pendulum.DateTime) -> int:

@@ -133,3 +133,27 @@ class ActionLink(SQLModel, table=True):
     void_reason: str | None = Field(default=None, sa_column=Column(Text))
     # the outbox row of the email that carries it: its sending voids the older links
     dedupe_key: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code emailed to a link's addressee when the page of an act that binds their
+    agency asks for one (models/links.py BINDING). Only its keyed hash is kept; the newest code
+    of a link is the one that counts, until it expires, is used, or has taken its wrong tries."""
+
+    __tablename__ = "link_code"
+    __table_args__ = (
+        CheckConstraint("length(code_hash) = 64", name="code_hash_sha256"),
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+        Index("ix_link_code_link", "link_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    link_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("action_link.id", ondelete="CASCADE"), nullable=False)
+    )
+    code_hash: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # wrong codes typed against it
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    used_at: datetime | None = Field(default=None, sa_column=utc_column())

@@ -5,13 +5,19 @@ emails, and the link marked used.
 
 A link is refused, with its refusal in the audit log, when it was used, has expired or is void
 (the record moved on), when the typed name is not the person's, when the confirmation is not
-ticked, or when the version shown is not the version there now."""
+ticked, or when the version shown is not the version there now. An act that binds an agency
+(models/links.py BINDING) also needs proof that the person at the link is its addressee: a
+browser signed in as them, or the one-time code emailed to their own address from the page;
+a browser signed in as someone else is refused, and the refusal names both."""
 
+import hmac
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pendulum
+from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
 
 from core.db import BEFORE_COMMIT, EVIDENCE
@@ -33,8 +39,21 @@ from models.enums import (
     SuspensionStatus,
 )
 from models.errors import InvalidInput, NotFound, Refused
-from models.events import DomainEvent
-from models.links import LinkAction, LinkState, link_state, same_name
+from models.events import ActCodeRequested, DomainEvent
+from models.links import (
+    BINDING,
+    CODE_DIGITS,
+    CODE_MINUTES,
+    CODE_TRIES,
+    CODES_PER_HOUR,
+    LinkAction,
+    LinkState,
+    Proof,
+    code_hash,
+    link_state,
+    same_name,
+    typed_code,
+)
 from models.tables import (
     AccessGrant,
     Agency,
@@ -57,10 +76,10 @@ from models.tables import (
     Suspension,
 )
 from models.versions import TEMPLATE_VERSION, changes_between, version_hash
-from notifications.links import spend_link
+from notifications.links import issuer_of, spend_link
 from notifications.register_view import SqlRegisterView
 from notifications.render import long_date, long_datetime
-from notifications.tables import ActionLink
+from notifications.tables import ActionLink, LinkCode
 from tasks.access import attest_access, revoke_access
 from tasks.arrangements import (
     amending,
@@ -79,7 +98,7 @@ from tasks.onward import answer_onward_sharing
 from tasks.quality import correct_data
 from tasks.requests import close_request, reply_to_consultation
 from tasks.suspensions import record_meeting, schedule_meeting
-from tasks.uow import append_refusal
+from tasks.uow import append_refusal, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -888,6 +907,8 @@ class Confirmation:
     comments: str = ""
     # a request's outcome is `outcome`, with this note
     note: str = ""
+    # the one-time code emailed to the addressee, for an act that binds their agency
+    code: str = ""
 
 
 def confirmation_sentence(link: Link, version: int | None = None, decision: str = "") -> str:
@@ -1004,10 +1025,13 @@ def act_on_link(
     evidence: dict[str, Any],
     now: pendulum.DateTime,
     forged: bool = False,
+    signed_in: str | None = None,
 ) -> list[DomainEvent]:
     """Run the act the link is for, as its person, with the web's evidence in every audit
     event it writes (and in its refusal), and mark the link used in the same transaction.
-    `forged`: the form's CSRF token was missing or wrong, so the POST is refused as such."""
+    `forged`: the form's CSRF token was missing or wrong, so the POST is refused as such.
+    `signed_in`: the address this browser is signed in as, if it is; the evidence names it, and
+    for an act that binds an agency it is the proof, or, if it is not the link's, the refusal."""
     link = link_by_id(session, link_id, now)
     decision = _decision(link, confirmation) if not forged else _any_decision(link)
     action, subject_type = _AUDIT_ACTION[(link.action, decision)]
@@ -1015,16 +1039,19 @@ def act_on_link(
         **evidence,
         "link": link.id,
         "typed_name": confirmation.typed_name,
+        **({"signed_in_as": signed_in} if signed_in else {}),
         **({"content_hash": confirmation.shown_hash} if confirmation.shown_hash else {}),
     }
     try:
+        spent: int | None = None
         try:
             if forged:
                 raise Refused(
                     "the form's security token is missing or wrong: open the link in your "
                     "email again and confirm from the page it shows"
                 )
-            _check(session, link, confirmation, now)
+            _check(session, link, confirmation, now, signed_in)
+            proof, spent = _proved(session, link, confirmation, now, signed_in)
         except Refused as refusal:
             append_refusal(
                 session,
@@ -1037,7 +1064,8 @@ def act_on_link(
             )
             session.commit()
             raise
-        session.info[BEFORE_COMMIT] = [_use_link(link, confirmation, now)]
+        session.info[EVIDENCE].update(proof)
+        session.info[BEFORE_COMMIT] = [_use_link(link, confirmation, now, spent)]
         return _run(session, link, decision, confirmation, now)
     finally:
         session.info.pop(EVIDENCE, None)
@@ -1045,10 +1073,19 @@ def act_on_link(
 
 
 def _check(
-    session: Session, link: Link, confirmation: Confirmation, now: pendulum.DateTime
+    session: Session,
+    link: Link,
+    confirmation: Confirmation,
+    now: pendulum.DateTime,
+    signed_in: str | None = None,
 ) -> None:
     if link.state is not LinkState.LIVE:
         raise Refused(f"this link cannot be used: {link.why}")
+    if link.action in BINDING and signed_in and signed_in != link.email:
+        raise Refused(
+            f"you are signed in as {signed_in}, and this link is for {link.email}: only "
+            f"{link.name} can do this for {link.agency}. Sign out, or ask them to act"
+        )
     if not same_name(confirmation.typed_name, link.name):
         raise Refused(
             f"the name typed, {confirmation.typed_name.strip()!r}, is not the name the register "
@@ -1065,11 +1102,74 @@ def _check(
     session.rollback()
 
 
+def _newest_code(session: Session, link_id: int) -> LinkCode | None:
+    return session.exec(
+        select(LinkCode).where(LinkCode.link_id == link_id).order_by(col(LinkCode.id).desc())
+    ).first()
+
+
+def _proved(
+    session: Session,
+    link: Link,
+    confirmation: Confirmation,
+    now: pendulum.DateTime,
+    signed_in: str | None,
+) -> tuple[dict[str, Any], int | None]:
+    """The evidence that the person acting is the link's addressee, and the code it spends (to
+    mark used in the act's transaction); refused when an act that binds an agency has none. A
+    code typed spends one of its tries before it is compared (committed at once, so no number
+    of guesses at the same time gets more than CODE_TRIES)."""
+    if link.action not in BINDING:
+        return {}, None
+    if signed_in == link.email:
+        return {"proof": Proof.SESSION.value}, None
+    typed = typed_code(confirmation.code)
+    if not typed:
+        raise Refused(
+            f"this act binds {link.agency}: type the {CODE_DIGITS}-digit code emailed to "
+            f"{link.email} (ask for it on this page), or sign in as {link.name} first"
+        )
+    code = _newest_code(session, link.id)
+    if code is None:
+        raise Refused(f"no code has been sent for this link: ask for one to {link.email} here")
+    assert code.id is not None
+    if code.used_at is not None or pendulum.instance(code.expires_at) <= now:
+        raise Refused(f"the code sent to {link.email} has expired: ask for a new one")
+    tried = session.execute(
+        update(LinkCode)
+        .where(
+            col(LinkCode.id) == code.id,
+            col(LinkCode.attempts) < CODE_TRIES,
+            col(LinkCode.used_at).is_(None),
+        )
+        .values(attempts=col(LinkCode.attempts) + 1)
+    )
+    session.commit()
+    if cast(CursorResult[Any], tried).rowcount != 1:
+        raise Refused(
+            f"the code sent to {link.email} has had its {CODE_TRIES} tries: ask for a new one"
+        )
+    if not hmac.compare_digest(code.code_hash, code_hash(_code_key(session), link.id, typed)):
+        left = CODE_TRIES - code.attempts - 1
+        then = f"{left} {'try' if left == 1 else 'tries'} left" if left else "ask for a new one"
+        raise Refused(f"the code typed is not the code sent to {link.email}: {then}")
+    session.rollback()
+    return {"proof": Proof.CODE.value, "code": code.id}, code.id
+
+
+def _code_key(session: Session) -> bytes:
+    issuer = issuer_of(session)
+    if issuer is None:
+        raise RuntimeError("this engine has no link issuer (core.db.make_engine's `links`)")
+    return issuer.key
+
+
 def _use_link(
-    link: Link, confirmation: Confirmation, now: pendulum.DateTime
+    link: Link, confirmation: Confirmation, now: pendulum.DateTime, code: int | None = None
 ) -> Callable[..., None]:
     """Inside the act's own transaction, once its use case is done: the version decided is the
-    version shown, and the link is still unused (of two POSTs at once, one marks it)."""
+    version shown, the code that proved the person is spent, and the link is still unused (of
+    two POSTs at once, one marks it)."""
 
     def use(uow: Any) -> None:
         session: Session = uow.session
@@ -1078,10 +1178,120 @@ def _use_link(
             # a reject moves the arrangement on to its next version: compare before the act
             if confirmation.decision == "approve" and shown != confirmation.shown_hash:
                 raise Refused(f"{link.subject} changed after it was shown to you")
+        if code is not None:
+            consumed = session.execute(
+                update(LinkCode)
+                .where(
+                    col(LinkCode.id) == code,
+                    col(LinkCode.used_at).is_(None),
+                    col(LinkCode.expires_at) > now,
+                )
+                .values(used_at=now)
+            )
+            if cast(CursorResult[Any], consumed).rowcount != 1:
+                raise Refused(f"the code sent to {link.email} has just been used or expired")
         if not spend_link(session, link.id, now):
             raise Refused("this link cannot be used: it has just been used")
 
     return use
+
+
+# --- the one-time code ------------------------------------------------------------------------
+
+
+def act_words(link: Link) -> str:
+    """The act a code is asked for, as its email names it."""
+    if link.action is LinkAction.APPROVE:
+        return f"approve or reject version {link.version} of {link.subject} for {link.agency}"
+    if link.action is LinkAction.CONFIRM_DISPOSAL:
+        return f"confirm that {link.agency} has destroyed the data of disposal task {link.subject}"
+    return f"record {link.agency}'s decision on reporting {link.subject} to the ICO"
+
+
+def code_sent(session: Session, link_id: int, now: pendulum.DateTime) -> str:
+    """Until when the newest code of the link works, in words, or "" if none does."""
+    code = _newest_code(session, link_id)
+    session.rollback()
+    if (
+        code is None
+        or code.used_at is not None
+        or code.attempts >= CODE_TRIES
+        or pendulum.instance(code.expires_at) <= now
+    ):
+        return ""
+    return long_datetime(code.expires_at)
+
+
+def send_code(
+    session: Session, *, link_id: int, evidence: dict[str, Any], now: pendulum.DateTime
+) -> pendulum.DateTime:
+    """Email a one-time code to the link's addressee, for an act that binds their agency; it
+    replaces any code sent before and works until the time returned. At most CODES_PER_HOUR
+    codes go out for one link in an hour; a refusal is recorded with the web's evidence."""
+    link = link_by_id(session, link_id, now)
+    if link.action not in BINDING:
+        session.rollback()
+        raise InvalidInput("this act needs no code: confirm it with your name")
+    session.info[EVIDENCE] = {**evidence, "link": link.id}
+    try:
+        try:
+            if link.state is not LinkState.LIVE:
+                raise Refused(f"this link cannot be used: {link.why}")
+            recent = session.exec(
+                select(func.count())
+                .select_from(LinkCode)
+                .where(LinkCode.link_id == link.id)
+                .where(col(LinkCode.created_at) > now.subtract(hours=1))
+            ).one()
+            if recent >= CODES_PER_HOUR:
+                raise Refused(
+                    f"{CODES_PER_HOUR} codes were sent for this link in the last hour: use the "
+                    "newest, or wait"
+                )
+        except Refused as refusal:
+            append_refusal(
+                session,
+                actor=link.email,
+                action="link.send_code",
+                subject_type="action_link",
+                subject_ref=str(link.id),
+                detail=str(refusal),
+                now=now,
+            )
+            session.commit()
+            raise
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+        expires = now.add(minutes=CODE_MINUTES)
+        with unit_of_work(session, actor=link.email, now=now, action="link.send_code") as uow:
+            uow.about("action_link", str(link.id))
+            row = LinkCode(
+                link_id=link.id,
+                code_hash=code_hash(_code_key(session), link.id, code),
+                created_at=now,
+                expires_at=expires,
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            uow.record(
+                "link.send_code",
+                subject_type="action_link",
+                subject_ref=str(link.id),
+                after={"code": row.id, "to": link.email, "expires_at": expires.isoformat()},
+            )
+            uow.emit(
+                ActCodeRequested(
+                    email=link.email,
+                    act=act_words(link),
+                    code=code,
+                    code_id=row.id,
+                    requested_at=now.isoformat(),
+                    expires_at=expires.isoformat(),
+                )
+            )
+        return expires
+    finally:
+        session.info.pop(EVIDENCE, None)
 
 
 def _run(

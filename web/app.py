@@ -3,8 +3,9 @@
 `GET /a/{token}` checks the token, moves it into a short-lived signed session cookie and
 redirects to `/act/{id}`, a URL without it. A `GET` only shows; the act is a `POST` with the
 person's typed name, a ticked confirmation naming the act, and the form's CSRF token, and it
-runs the command line's own use case (tasks/links.py). Every response carries the headers in
-web/security.py."""
+runs the command line's own use case (tasks/links.py). An act that binds an agency also needs
+the browser signed in as the link's addressee, or the one-time code that `POST
+/act/{id}/code` emails to them. Every response carries the headers in web/security.py."""
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -30,9 +31,12 @@ from models.enums import ContactRole
 from models.errors import InvalidInput, IsaError, NotFound, Refused
 from models.inputs import MAX_NAME, MAX_TEXT, normalise_email
 from models.links import (
+    BINDING,
+    CODE_MINUTES,
     SESSION_MINUTES,
     LinkAction,
     LinkState,
+    Proof,
     looks_like_a_token,
     same_name,
     token_hash,
@@ -46,6 +50,7 @@ from tasks.links import (
     Confirmation,
     Link,
     act_on_link,
+    code_sent,
     confirmation_sentence,
     consent_view,
     consultation_view,
@@ -59,6 +64,7 @@ from tasks.links import (
     quality_view,
     request_view,
     review_view,
+    send_code,
     version_view,
 )
 from tasks.onward import request_onward_sharing
@@ -290,6 +296,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             objection=values.get("objection", ""),
             comments=values.get("comments", ""),
             note=values.get("note", ""),
+            code=values.get("code", ""),
         )
         evidence = _evidence(portal, request, now, "personal link")
         with portal.session() as session:
@@ -302,6 +309,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     evidence=evidence,
                     now=now,
                     forged=not csrf_ok,
+                    signed_in=_signed_in_as(portal, request, now),
                 )
             except IsaError as refusal:
                 _count_refusal(portal, limits, now)
@@ -315,6 +323,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     portal, request, session, link, held, now, error=message, status=status
                 )
             # the change is committed: the Prefect events it owes go out now, as from the CLI
+            publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
+        return RedirectResponse(f"/act/{link_id}", status_code=303)
+
+    @app.post("/act/{link_id}/code")
+    async def ask_code(request: Request, link_id: int) -> Response:
+        """Email the link's addressee a one-time code for an act that binds their agency."""
+        now = portal.now()
+        held = _session_for(portal, request, link_id, now)
+        if held is None:
+            return _no_session(portal, request)
+        form = await request.form()
+        if not portal.signer.csrf_ok(held, str(form.get("csrf", ""))):
+            return _no_session(portal, request)
+        with portal.session() as session:
+            try:
+                send_code(session, link_id=link_id, evidence=_evidence(request, now), now=now)
+            except IsaError as refusal:
+                link = link_by_id(session, link_id, now)
+                if link.state is not LinkState.LIVE:
+                    return _not_live(portal, request, link)
+                return _action_page(
+                    portal,
+                    request,
+                    session,
+                    link,
+                    held,
+                    now,
+                    error=str(refusal),
+                    status=_status_of(refusal, True, link),
+                )
+            # the code's email leaves now: its delivery run starts at once, as for the act
             publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
         return RedirectResponse(f"/act/{link_id}", status_code=303)
 
@@ -519,6 +558,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session.info[EVIDENCE] = {
                 **_evidence(portal, request, now, "signed-in session"),
                 "typed_name": str(form.get("typed_name", "")),
+                # raised from a browser signed in by the link emailed to this person
+                "proof": Proof.SESSION.value,
             }
             try:
                 if what not in RAISING:
@@ -806,6 +847,12 @@ def _set(portal: Portal, response: Response, name: str, value: str) -> None:
     )
 
 
+def _signed_in_as(portal: Portal, request: Request, now: pendulum.DateTime) -> str | None:
+    """The address this browser is signed in as (by an emailed sign-in link), if it is."""
+    held = portal.signer.session(request.cookies.get(PERSON_COOKIE), "person")
+    return held.value if held is not None and held.live(now) else None
+
+
 def _person_of(
     portal: Portal, request: Request, now: pendulum.DateTime
 ) -> tuple[PortalSession | None, Person | None]:
@@ -914,7 +961,19 @@ def _action_page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    common = {"link": link, "csrf": portal.signer.csrf(held), "error": error}
+    signed_in = _signed_in_as(portal, request, now)
+    someone = person(session, signed_in) if signed_in else None
+    common = {
+        "link": link,
+        "csrf": portal.signer.csrf(held),
+        "error": error,
+        # an act that binds the agency: how the person proves they are the link's addressee
+        "binding": link.action in BINDING,
+        "signed_in": signed_in,
+        "signed_in_name": someone.name if someone is not None else signed_in,
+        "code_until": code_sent(session, link.id, now) if link.action in BINDING else "",
+        "code_minutes": CODE_MINUTES,
+    }
     if link.action is LinkAction.APPROVE:
         view = version_view(session, link.subject, link.agency)
         return portal.page(

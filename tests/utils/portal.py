@@ -1,7 +1,9 @@
 """Driving the portal in process as a person's browser does (FastAPI's TestClient): open a
 link from an email, read the page's forms, act, sign in by email."""
 
+import email as email_parser
 import re
+from email.policy import default as default_policy
 from typing import Any
 
 import pendulum
@@ -11,7 +13,7 @@ from sqlmodel import select
 from core.settings import Settings
 from models.links import link_token
 from models.tables import AuditEvent
-from notifications.tables import OutboxEmail
+from notifications.tables import OutboxEmail, OutboxMessage
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.ports import NO_PREFECT
 from web.app import create_app
@@ -98,3 +100,39 @@ def signed_in(db: Database, portal: TestClient, email: str) -> str:
     me = portal.get("/me")
     assert me.status_code == 200
     return me.text
+
+
+def code_for(db: Database, email: str) -> str:
+    """The one-time code in the newest code email to `email`, read from the message as sent."""
+    with db.session() as session:
+        row = session.exec(
+            select(OutboxEmail)
+            .where(OutboxEmail.recipient == email, OutboxEmail.event == "portal.code_requested")
+            .order_by(OutboxEmail.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert row is not None, f"no code email to {email}"
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+    message = email_parser.message_from_string(stored.message, policy=default_policy)
+    body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    found = re.search(r"^\s+(\d{6})\s*$", body.get_content(), re.M)
+    assert found, "the code email carries no code"
+    return found.group(1)
+
+
+def ask_for_code(portal: TestClient, page: str) -> Any:
+    """Press the page's "Email me a code" button."""
+    form = re.search(
+        r'<form method="post" action="(/act/\d+/code)">\s*'
+        r'<input type="hidden" name="csrf" value="([^"]+)">',
+        page,
+    )
+    assert form is not None, "the page offers no code"
+    return portal.post(form.group(1), data={"csrf": form.group(2)})
+
+
+def proved(db: Database, portal: TestClient, page: str, email: str) -> str:
+    """Ask for a code from the page as its addressee would, and read it from their email."""
+    asked = ask_for_code(portal, page)
+    assert asked.status_code == 303, asked.text
+    return code_for(db, email)
