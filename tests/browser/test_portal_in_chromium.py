@@ -127,6 +127,21 @@ class Stack:
         assert match, "the email carries no personal link"
         return match.group(0)
 
+    def code_for(self, recipient: str) -> str:
+        """The one-time code in the newest stored code email to `recipient`."""
+        found: list[tuple[int, EmailMessage]] = []
+        for path in self.mail.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+            assert isinstance(message, EmailMessage)
+            if recipient in str(message["To"]) and str(message["Subject"]).startswith("Your code"):
+                found.append((path.stat().st_mtime_ns, message))
+        assert found, f"no code email to {recipient} in {self.mail}"
+        body = max(found, key=lambda f: f[0])[1].get_body(preferencelist=("plain",))
+        assert body is not None
+        match = re.search(r"^\s+(\d{6})\s*$", body.get_content(), re.M)
+        assert match, "the code email carries no code"
+        return match.group(1)
+
     def close(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
@@ -151,6 +166,14 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def _prove(stack: Stack, page: object, form: str, recipient: str, at: pendulum.DateTime) -> None:
+    """Ask the page for a code, as the addressee would, and type it from their mailbox."""
+    page.click("button:has-text('Email me a code')")  # type: ignore[attr-defined]
+    assert "A code was sent" in page.content()  # type: ignore[attr-defined]
+    stack.deliver(at)
+    page.fill(f"#code-{form}", stack.code_for(recipient))  # type: ignore[attr-defined]
+
+
 def _confirm(page: object, form: str, name: str) -> None:
     page.fill(f"#typed_name-{form}", name)  # type: ignore[attr-defined]
     page.check(f"#typed_name-{form} ~ label input[type=checkbox]")  # type: ignore[attr-defined]
@@ -171,6 +194,7 @@ def test_signatories_approve_from_their_emails_and_a_used_link_says_so(
     assert "/a/" not in page.url  # the token left the address bar
     assert page.locator("h1").inner_text().startswith(f"Version 1 of {ref}")
     assert page.get_by_text("Lawful basis").count() == 1
+    _prove(stack, page, "approve", people.signatory[TRUST], NOW)
     _confirm(page, "approve", "Signatory of Northshire NHS Trust")
     page.click("button:has-text('Approve version 1')")
     assert page.locator("h1").inner_text() == "Recorded", page.content()[:3000]
@@ -178,6 +202,7 @@ def test_signatories_approve_from_their_emails_and_a_used_link_says_so(
     stack.deliver(NOW.add(minutes=1))
     second = stack.link_for(people.signatory[COUNCIL], ref)
     page.goto(second)
+    _prove(stack, page, "approve", people.signatory[COUNCIL], NOW.add(minutes=2))
     _confirm(page, "approve", "Signatory of Northshire County Council")
     page.click("button:has-text('Approve version 1')")
     assert page.locator("h1").inner_text() == "Recorded"
@@ -213,6 +238,7 @@ def test_a_representative_confirms_a_disposal_in_the_browser(stack: Stack, brows
     link = stack.link_for(people.rep[TRUST], "Destroy")
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(link)
+    _prove(stack, page, "disposal", people.rep[TRUST], NOW.add(minutes=1))
     page.fill("#method", "Cross-cut shredding")
     page.fill("#certificate", "CERT-2026-77")
     _confirm(page, "disposal", "Nominated_Representative of Northshire NHS Trust")
@@ -385,6 +411,7 @@ def test_a_dpo_records_the_decision_on_reporting_an_incident_in_the_browser(
     assert page.locator("h1").inner_text() == "Security incident INC-2026-0001"
     # the 72 hours in London time
     assert page.get_by_text("Saturday 28 November 2026 at 08:00").count() == 1
+    _prove(stack, page, "incident", people.dpo[TRUST], NOW.add(minutes=1))
     page.check("#notify-no")
     page.fill("#reason", "Full-disk encryption confirmed; no risk to people")
     _confirm(page, "incident", "Dpo of Northshire NHS Trust")
@@ -575,6 +602,7 @@ def test_the_pages_fit_a_phone_and_a_desktop_and_put_what_is_overdue_first(
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(link)
     _looked_at(page, shots, "approve")
+    _prove(stack, page, "approve", people.signatory[TRUST], later)
     _confirm(page, "approve", "Signatory of Northshire NHS Trust")
     page.click("button:has-text('Approve version 1')")
     assert page.locator("h1").inner_text() == "Recorded"
@@ -585,3 +613,70 @@ def test_the_pages_fit_a_phone_and_a_desktop_and_put_what_is_overdue_first(
     assert f"You approved {fresh} version 1 for {TRUST}" in page.content()
     assert "newer email" not in page.content()
     _looked_at(page, shots, "used-link")
+
+
+def test_a_colleague_holding_a_forwarded_approval_link_cannot_approve_without_the_code(
+    stack: Stack, browser: object
+) -> None:
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = drafted(session, people, NOW)
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
+    stack.deliver(NOW)
+    # the signatory forwards the email; a colleague opens its link in their own browser, types
+    # the name the email greets, and asks for a code, which goes to the signatory alone
+    link = stack.link_for(people.signatory[TRUST], ref)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(link)
+    page.click("button:has-text('Email me a code')")
+    stack.deliver(NOW.add(minutes=1))
+    sent = stack.code_for(people.signatory[TRUST])
+    guess = "000000" if sent != "000000" else "111111"
+    page.fill("#code-approve", guess)
+    _confirm(page, "approve", "Signatory of Northshire NHS Trust")
+    page.click("button:has-text('Approve version 1')")
+    assert "is not the code sent to" in page.content()
+    assert page.locator("h1").inner_text().startswith(f"Version 1 of {ref}")
+    with stack.engine.connect() as conn:
+        decided = conn.execute(
+            text("SELECT outcome FROM audit_event WHERE action = 'arrangement.approve'")
+        ).all()
+        signed = conn.execute(text("SELECT count(*) FROM sign_off")).scalar()
+    assert decided == [("refused",)] and signed == 0
+
+
+def test_a_browser_signed_in_as_one_signatory_cannot_act_from_another_s_link(
+    stack: Stack, browser: object
+) -> None:
+    with stack.session() as session:
+        people = seed_agencies(session, NOW)
+        ref = drafted(session, people, NOW)
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{stack.public}/sign-in")
+    page.fill("#email", people.signatory[COUNCIL])
+    page.click("button:has-text('Send me a sign-in link')")
+    stack.deliver(NOW)
+    page.goto(stack.link_for(people.signatory[COUNCIL], "sign-in link"))
+    page.click("button:has-text('Sign in')")
+    assert page.locator("h1").inner_text() == "Signatory of Northshire County Council"
+    # the same browser opens the trust's signatory's link
+    page.goto(stack.link_for(people.signatory[TRUST], ref))
+    assert "You are signed in as Signatory of Northshire County Council" in page.content()
+    assert page.locator("#code-approve").count() == 0
+    _confirm(page, "approve", "Signatory of Northshire NHS Trust")
+    page.click("button:has-text('Approve version 1')")
+    refusal = (
+        f"you are signed in as {people.signatory[COUNCIL]}, and this link is for "
+        f"{people.signatory[TRUST]}"
+    )
+    assert refusal in page.content()
+    with stack.engine.connect() as conn:
+        [(outcome, detail, evidence)] = conn.execute(
+            text(
+                "SELECT outcome, detail, evidence FROM audit_event "
+                "WHERE action = 'arrangement.approve'"
+            )
+        ).all()
+    assert outcome == "refused" and refusal in detail
+    assert people.signatory[COUNCIL] in str(evidence)

@@ -196,6 +196,8 @@ def test_the_dpo_decides_from_the_link_and_the_originator_is_told(
     _report(session, people, now, shared)
     token = token_for(db, people.dpo[TRUST], "incident.decision_owed")
     with portal_at(db, now.add(hours=3)) as portal:
+        # the decision binds the agency: the DPO's signed-in session proves it is them
+        signed_in(db, portal, people.dpo[TRUST])
         status, page = opened(portal, token)
         assert status == 200 and "Security incident INC-2026-0001" in page and WHAT in page
         assert "Saturday 28 November 2026 at 08:00" in page and "(5 hours ago)" in page
@@ -233,6 +235,7 @@ def test_the_dpo_decides_from_the_link_and_the_originator_is_told(
     assert _emails(db, "incident.decided_late") == []
     [event] = [e for e in audit(db, "incident.decide") if e.outcome.value == "done"]
     assert event.channel == "web"
+    assert event.evidence is not None and event.evidence["proof"] == "signed-in session"
 
 
 def test_the_originator_acknowledges_from_the_link_once(

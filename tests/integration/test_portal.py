@@ -55,6 +55,7 @@ from tests.utils.portal import (
     form_of,
     opened,
     portal_at,
+    proved,
     sign_in_token,
     signed_in,
     token_for,
@@ -215,8 +216,15 @@ def test_approving_from_the_link_records_the_web_evidence_and_the_link_is_then_u
     token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
     _, page = opened(portal, token)
     shown = form_of(page, "approve")["shown_hash"]
+    # the act binds the agency: the code emailed to the signatory proves it is them
+    code = proved(db, portal, page, people.signatory[TRUST])
     done = act(
-        portal, page, "approve", typed_name="  signatory of northshire NHS trust ", confirm="yes"
+        portal,
+        page,
+        "approve",
+        typed_name="  signatory of northshire NHS trust ",
+        confirm="yes",
+        code=code,
     )
     assert done.status_code == 303, done.text
     after = portal.get(done.headers["location"])
@@ -230,6 +238,7 @@ def test_approving_from_the_link_records_the_web_evidence_and_the_link_is_then_u
     assert event.evidence["client"] == "testclient"
     assert event.evidence["user_agent"] == "testclient"
     assert event.evidence["channel"] == "web" and isinstance(event.evidence["link"], int)
+    assert event.evidence["proof"] == "emailed code" and isinstance(event.evidence["code"], int)
     with db.session() as s:
         link = s.get(ActionLink, event.evidence["link"])
         assert link is not None and link.used_at is not None
@@ -243,7 +252,8 @@ def test_approving_from_the_link_records_the_web_evidence_and_the_link_is_then_u
     assert opened(portal, first)[0] == 200
     council = token_for(db, people.signatory[COUNCIL], "arrangement.approved")
     _, page = opened(portal, council)
-    last = act(portal, page, "approve", typed_name=NAME[COUNCIL], confirm="yes")
+    code = proved(db, portal, page, people.signatory[COUNCIL])
+    last = act(portal, page, "approve", typed_name=NAME[COUNCIL], confirm="yes", code=code)
     assert last.status_code == 303
     with db.engine.connect() as conn:
         status_now = conn.execute(
@@ -286,7 +296,8 @@ def test_a_refused_confirmation_writes_only_its_refusal_with_the_evidence(
     assert refusal.channel == "web" and why in (refusal.detail or "")
     assert refusal.evidence is not None and refusal.evidence["client"] == "testclient"
     # the link is still live: the person can try again
-    again = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    code = proved(db, portal, page, people.signatory[TRUST])
+    again = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes", code=code)
     assert again.status_code == 303
 
 
@@ -356,7 +367,8 @@ def test_two_posts_at_once_use_the_link_once(
     _, page = opened(portal, token)
     fields = form_of(page, "approve")
     action = fields.pop("_action")
-    data = {**fields, "typed_name": NAME[TRUST], "confirm": "yes"}
+    code = proved(db, portal, page, people.signatory[TRUST])
+    data = {**fields, "typed_name": NAME[TRUST], "confirm": "yes", "code": code}
     statuses: list[int] = []
     start = threading.Barrier(2)
 
@@ -408,6 +420,7 @@ def test_a_representative_confirms_a_disposal_from_the_link(
         assert status == 200 and "Confirm the destruction" in page
         fields = form_of(page, "")
         action = fields.pop("_action")
+        fields["code"] = proved(db, portal, page, people.rep[TRUST])
         blank = portal.post(
             action,
             data={
@@ -627,6 +640,8 @@ def test_signed_in_a_signatory_sees_what_waits_and_acts_from_a_fresh_link(
     page = portal.get(opened_page.headers["location"]).text
     done = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
     assert done.status_code == 303
+    [event] = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "done"]
+    assert event.evidence is not None and event.evidence["proof"] == "signed-in session"
     # nothing of that kind waits any more: no fresh link for it
     refused = portal.post("/me/open", data={"csrf": csrf, "action": "approve", "subject": ref})
     assert refused.status_code == 409
@@ -669,6 +684,7 @@ def test_a_signatory_raises_a_suspension_from_the_web_and_its_flow_event_goes_ou
     [event] = audit(db, "suspension.raise")
     assert event.channel == "web" and event.evidence is not None
     assert event.evidence["typed_name"] == "Signatory of Northshire Police"
+    assert event.evidence["proof"] == "signed-in session"
 
 
 def test_a_web_act_is_audited_as_the_person_and_their_way_in_never_the_portals_os_user(
@@ -874,6 +890,8 @@ def test_a_link_used_after_its_person_lost_the_role_is_refused_with_its_audit_ev
 ) -> None:
     submitted(session, people, now)
     token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    # signed in as the signatory: the session proves it is them, so the act reaches its role check
+    signed_in(db, portal, people.signatory[TRUST])
     _, page = opened(portal, token)
     with db.engine.begin() as conn:
         conn.execute(
