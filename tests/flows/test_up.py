@@ -3,6 +3,7 @@ schedule, the sample register's emails land in the mail folder, a review sweep p
 artifact, an event starts the approval flow, and Ctrl-C stops everything it started."""
 
 import email
+import functools
 import json
 import re
 import subprocess
@@ -17,6 +18,18 @@ import pytest
 from flows.naming import upcoming_name
 from tests.utils.isa_up import ISA, Scratch, scratch, start_up, stop_up
 from tests.utils.isa_up import wait_for as _wait
+
+
+def _code_in(mail: Path, to: str) -> str:
+    """The one-time code in a code email to `to` in the mail folder, or ""."""
+    for path in mail.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+        if str(message["Subject"]).startswith("Your code") and to in str(message["To"]):
+            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+            found = re.search(r"^\s+(\d{6})\s*$", body.get_content(), re.M)
+            if found:
+                return found.group(1)
+    return ""
 
 
 def _approve_from_the_mail_folder(mail: Path, web: int) -> None:
@@ -50,9 +63,20 @@ def _approve_from_the_mail_folder(mail: Path, web: int) -> None:
             if page.status_code != 200 or form is None:
                 continue  # that party has decided, or a newer email carries its link
             hidden = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(2)))
+            # the approval binds the agency: the page emails the signatory a code, which the
+            # delivery run it starts at once leaves in the mail folder
+            ask = re.search(r'action="(/act/\d+/code)">\s*<input[^>]*value="([^"]+)"', page.text)
+            assert ask, page.text
+            asked = browser.post(
+                f"http://127.0.0.1:{web}{ask.group(1)}", data={"csrf": ask.group(2)}
+            )
+            assert asked.status_code == 200 and "A code was sent" in asked.text, asked.text
+            to = str(message["To"])
+            _wait("the code email", functools.partial(_code_in, mail, to))
+            code = _code_in(mail, to)
             done = browser.post(
                 f"http://127.0.0.1:{web}{form.group(1)}",
-                data={**hidden, "typed_name": name.group(1), "confirm": "yes"},
+                data={**hidden, "typed_name": name.group(1), "confirm": "yes", "code": code},
             )
             assert done.status_code == 200 and "Recorded" in done.text, done.text
             return
@@ -198,9 +222,10 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             e for e in json.loads(log.stdout) if e["channel"] == "web" and e["outcome"] == "done"
         ][:1]
         assert approval["action"] == "arrangement.approve"
-        assert {"link", "client", "user_agent", "typed_name", "content_hash"} <= set(
+        assert {"link", "client", "user_agent", "typed_name", "content_hash", "proof"} <= set(
             approval["evidence"]
         )
+        assert approval["evidence"]["proof"] == "emailed code"
 
         # the README's quickstart, verbatim, beside the sample register
         quickstart = _run_quickstart(where)
