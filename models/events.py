@@ -475,6 +475,19 @@ class ActCodeRequested(DomainEvent):
     expires_at: str
 
 
+@dataclass(frozen=True)
+class ActHandedOver(DomainEvent):
+    """The addressee of a link for an act that binds their agency, proved, asked a colleague in
+    the same role at the same agency to do it in their place; the colleague acts signed in."""
+
+    name = "link.handed_over"
+    email: str
+    delegated_by: str
+    delegated_by_name: str
+    act: str
+    handed_at: str
+
+
 # --- a data subject's withdrawal of consent (§9, §18) -------------------------------------------
 
 

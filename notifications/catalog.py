@@ -232,6 +232,14 @@ _ENTRIES = (
         audiences=(Audience.PERSON,),
         occurrence=("event.code_id",),
     ),
+    # an act handed to a colleague: they sign in and act from what waits on them
+    Notice(
+        "link.handed_over",
+        subject="email",
+        template="act_handed_over",
+        audiences=(Audience.PERSON,),
+        occurrence=("event.act", "event.handed_at"),
+    ),
     # --- an arrangement's approval (§2, §6) ---
     Notice(
         "arrangement.submitted",

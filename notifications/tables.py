@@ -135,6 +135,25 @@ class ActionLink(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, sa_column=Column(Text))
 
 
+class LinkDelegation(SQLModel, table=True):
+    """An act that binds an agency, handed by the addressee of its link (proved) to a colleague
+    in the same role at the same agency: when the colleague does it, the evidence says whose
+    act they did."""
+
+    __tablename__ = "link_delegation"
+    __table_args__ = (Index("ix_link_delegation_whose", "action", "subject_ref", "delegate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    link_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("action_link.id", ondelete="CASCADE"), nullable=False)
+    )
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    subject_ref: str = Field(sa_column=Column(Text, nullable=False))
+    delegated_by: str = Field(sa_column=Column(Text, nullable=False))
+    delegate: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
 class LinkCode(SQLModel, table=True):
     """A one-time code emailed to a link's addressee when the page of an act that binds their
     agency asks for one (models/links.py BINDING). Only its keyed hash is kept; the newest code

@@ -39,7 +39,7 @@ from models.enums import (
     SuspensionStatus,
 )
 from models.errors import InvalidInput, NotFound, Refused
-from models.events import ActCodeRequested, DomainEvent
+from models.events import ActCodeRequested, ActHandedOver, DomainEvent
 from models.links import (
     BINDING,
     CODE_DIGITS,
@@ -79,7 +79,7 @@ from models.versions import TEMPLATE_VERSION, changes_between, version_hash
 from notifications.links import issuer_of, spend_link
 from notifications.register_view import SqlRegisterView
 from notifications.render import long_date, long_datetime
-from notifications.tables import ActionLink, LinkCode
+from notifications.tables import ActionLink, LinkCode, LinkDelegation
 from tasks.access import attest_access, revoke_access
 from tasks.arrangements import (
     amending,
@@ -95,6 +95,7 @@ from tasks.disposal import confirm_disposal
 from tasks.incidents import acknowledge_incident, decide_incident
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
 from tasks.onward import answer_onward_sharing
+from tasks.portal import person
 from tasks.quality import correct_data
 from tasks.requests import close_request, reply_to_consultation
 from tasks.suspensions import record_meeting, schedule_meeting
@@ -1065,6 +1066,9 @@ def act_on_link(
             session.commit()
             raise
         session.info[EVIDENCE].update(proof)
+        handed = _handed_by(session, link)
+        if handed:
+            session.info[EVIDENCE]["delegated_by"] = handed
         session.info[BEFORE_COMMIT] = [_use_link(link, confirmation, now, spent)]
         return _run(session, link, decision, confirmation, now)
     finally:
@@ -1179,21 +1183,157 @@ def _use_link(
             if confirmation.decision == "approve" and shown != confirmation.shown_hash:
                 raise Refused(f"{link.subject} changed after it was shown to you")
         if code is not None:
-            consumed = session.execute(
-                update(LinkCode)
-                .where(
-                    col(LinkCode.id) == code,
-                    col(LinkCode.used_at).is_(None),
-                    col(LinkCode.expires_at) > now,
-                )
-                .values(used_at=now)
-            )
-            if cast(CursorResult[Any], consumed).rowcount != 1:
-                raise Refused(f"the code sent to {link.email} has just been used or expired")
+            _spend_code(session, link, code, now)
         if not spend_link(session, link.id, now):
             raise Refused("this link cannot be used: it has just been used")
 
     return use
+
+
+# --- handing an act to a colleague -----------------------------------------------------------
+
+# who may be handed an act that binds an agency: a colleague in the role the act needs (§6: a
+# signatory approves for its own agency; §35-§37 its nominated representative confirms the
+# destruction; §29 its data protection officer decides on reporting to the ICO)
+HANDED_TO = {
+    LinkAction.APPROVE: ContactRole.SIGNATORY,
+    LinkAction.CONFIRM_DISPOSAL: ContactRole.NOMINATED_REPRESENTATIVE,
+    LinkAction.DECIDE_INCIDENT: ContactRole.DPO,
+}
+
+
+def _handed_by(session: Session, link: Link) -> str:
+    """Whose act this link's person does, if it was handed to them; else ""."""
+    found = session.exec(
+        select(LinkDelegation.delegated_by)
+        .where(LinkDelegation.action == link.action.value)
+        .where(LinkDelegation.subject_ref == link.subject)
+        .where(LinkDelegation.delegate == link.email)
+        .order_by(col(LinkDelegation.id).desc())
+    ).first()
+    session.rollback()
+    return found or ""
+
+
+def hand_over(
+    session: Session,
+    *,
+    link_id: int,
+    colleague: str,
+    confirmation: Confirmation,
+    evidence: dict[str, Any],
+    now: pendulum.DateTime,
+    forged: bool = False,
+    signed_in: str | None = None,
+) -> list[DomainEvent]:
+    """The link's addressee, proved as for the act itself, hands an act that binds their agency
+    to a colleague in the same role at the same agency: recorded, the colleague emailed (they
+    sign in to act, and their act's evidence names whose it was), and this link void."""
+    link = link_by_id(session, link_id, now)
+    if link.action not in BINDING:
+        session.rollback()
+        raise InvalidInput("only an act that binds an agency is handed to a colleague")
+    role = HANDED_TO[link.action]
+    address = colleague.strip().lower()
+    if not address:
+        raise InvalidInput("colleague: give the email address of the colleague")
+    other = person(session, address)
+    session.rollback()
+    same_role = other is not None and other.agency == link.agency and other.has(role)
+    if other is None or not same_role or other.email == link.email:
+        raise InvalidInput(
+            f"colleague: {address!r} is not another {role.value.replace('_', ' ')} of "
+            f"{link.agency} in the register"
+        )
+    session.info[EVIDENCE] = {
+        **evidence,
+        "link": link.id,
+        "typed_name": confirmation.typed_name,
+        **({"signed_in_as": signed_in} if signed_in else {}),
+    }
+    try:
+        try:
+            if forged:
+                raise Refused(
+                    "the form's security token is missing or wrong: open the link in your "
+                    "email again and confirm from the page it shows"
+                )
+            _check(session, link, confirmation, now, signed_in)
+            proof, spent = _proved(session, link, confirmation, now, signed_in)
+        except Refused as refusal:
+            append_refusal(
+                session,
+                actor=link.email,
+                action="link.hand_over",
+                subject_type="action_link",
+                subject_ref=str(link.id),
+                detail=str(refusal),
+                now=now,
+            )
+            session.commit()
+            raise
+        session.info[EVIDENCE].update(proof)
+        with unit_of_work(session, actor=link.email, now=now, action="link.hand_over") as uow:
+            uow.about("action_link", str(link.id))
+            session.add(
+                LinkDelegation(
+                    link_id=link.id,
+                    action=link.action.value,
+                    subject_ref=link.subject,
+                    delegated_by=link.email,
+                    delegate=other.email,
+                    created_at=now,
+                )
+            )
+            uow.record(
+                "link.hand_over",
+                subject_type="action_link",
+                subject_ref=str(link.id),
+                after={"act": act_words(link), "to": other.email, "subject": link.subject},
+            )
+            uow.emit(
+                ActHandedOver(
+                    email=other.email,
+                    delegated_by=link.email,
+                    delegated_by_name=link.name,
+                    act=act_words(link),
+                    handed_at=now.isoformat(),
+                )
+            )
+            _void_link(session, link, f"it was handed to {other.name} ({other.email})", now)
+            if spent is not None:
+                _spend_code(session, link, spent, now)
+        return uow.events
+    finally:
+        session.info.pop(EVIDENCE, None)
+
+
+def _void_link(session: Session, link: Link, reason: str, now: pendulum.DateTime) -> None:
+    voided = session.execute(
+        update(ActionLink)
+        .where(
+            col(ActionLink.id) == link.id,
+            col(ActionLink.used_at).is_(None),
+            col(ActionLink.voided_at).is_(None),
+        )
+        .values(voided_at=now, void_reason=reason)
+    )
+    if cast(CursorResult[Any], voided).rowcount != 1:
+        raise Refused("this link cannot be used: it has just been used")
+
+
+def _spend_code(session: Session, link: Link, code: int, now: pendulum.DateTime) -> None:
+    consumed = session.execute(
+        update(LinkCode)
+        .where(
+            col(LinkCode.id) == code,
+            col(LinkCode.used_at).is_(None),
+            col(LinkCode.expires_at) > now,
+        )
+        .values(used_at=now)
+    )
+    if cast(CursorResult[Any], consumed).rowcount != 1:
+        raise Refused(f"the code sent to {link.email} has just been used or expired")
 
 
 # --- the one-time code ------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from tasks.links import (
     Confirmation,
     Link,
     act_on_link,
+    act_words,
     code_sent,
     confirmation_sentence,
     consent_view,
@@ -57,6 +58,7 @@ from tasks.links import (
     disposal_view,
     find_link,
     grant_view,
+    hand_over,
     incident_view,
     link_by_id,
     meeting_view,
@@ -135,6 +137,7 @@ LABELS = {
     "third_party": "the third party",
     "aware_at": "when your agency became aware",
     "notify_regulator": "whether it is reported to the ICO",
+    "colleague": "the colleague's email address",
 }
 
 
@@ -354,6 +357,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     status=_status_of(refusal, True, link),
                 )
             # the code's email leaves now: its delivery run starts at once, as for the act
+            publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
+        return RedirectResponse(f"/act/{link_id}", status_code=303)
+
+    @app.post("/act/{link_id}/hand-over")
+    async def hand_to_colleague(request: Request, link_id: int) -> Response:
+        """The addressee, proved, hands an act that binds their agency to a colleague in the
+        same role at the same agency."""
+        now = portal.now()
+        held = _session_for(portal, request, link_id, now)
+        if held is None:
+            return _no_session(portal, request)
+        form = await request.form()
+        values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        confirmation = Confirmation(
+            typed_name=values.get("typed_name", ""),
+            confirmed=values.get("confirm") == "yes",
+            shown_hash=values.get("shown_hash", ""),
+            code=values.get("code", ""),
+        )
+        with portal.session() as session:
+            csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
+            try:
+                hand_over(
+                    session,
+                    link_id=link_id,
+                    colleague=values.get("colleague", "")[:320],
+                    confirmation=confirmation,
+                    evidence=_evidence(request, now),
+                    now=now,
+                    forged=not csrf_ok,
+                    signed_in=_signed_in_as(portal, request, now),
+                )
+            except IsaError as refusal:
+                link = link_by_id(session, link_id, now)
+                status = _status_of(refusal, csrf_ok, link)
+                message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
+                if link.state is not LinkState.LIVE:
+                    return _not_live(portal, request, link, status=status)
+                return _action_page(
+                    portal, request, session, link, held, now, error=message, status=status
+                )
+            # the colleague's email leaves now
             publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
         return RedirectResponse(f"/act/{link_id}", status_code=303)
 
@@ -973,6 +1018,9 @@ def _action_page(
         "signed_in_name": someone.name if someone is not None else signed_in,
         "code_until": code_sent(session, link.id, now) if link.action in BINDING else "",
         "code_minutes": CODE_MINUTES,
+        "hand_over": f"I ask the colleague named here to {act_words(link)} in my place"
+        if link.action in BINDING
+        else "",
     }
     if link.action is LinkAction.APPROVE:
         view = version_view(session, link.subject, link.agency)

@@ -1,5 +1,6 @@
 """One-time codes that prove the person at a personal link is its addressee before an act that
-binds their agency (only each code's keyed hash, its expiry, its wrong tries and its use).
+binds their agency (only each code's keyed hash, its expiry, its wrong tries and its use), and
+the acts such an addressee handed to a colleague in the same role.
 
 Revision ID: 0019
 Revises: 0016
@@ -40,8 +41,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_link_code")),
     )
     op.create_index("ix_link_code_link", "link_code", ["link_id"])
+    op.create_table(
+        "link_delegation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("link_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),
+        sa.Column("subject_ref", sa.Text(), nullable=False),
+        sa.Column("delegated_by", sa.Text(), nullable=False),
+        sa.Column("delegate", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["link_id"],
+            ["action_link.id"],
+            name=op.f("fk_link_delegation_link_id_action_link"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_delegation")),
+    )
+    op.create_index(
+        "ix_link_delegation_whose", "link_delegation", ["action", "subject_ref", "delegate"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_link_delegation_whose", table_name="link_delegation")
+    op.drop_table("link_delegation")
     op.drop_index("ix_link_code_link", table_name="link_code")
     op.drop_table("link_code")

@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from core.settings import Settings
-from models.enums import ReviewOutcome
+from models.enums import ContactRole, ReviewOutcome
 from models.links import CODE_TRIES, CODES_PER_HOUR
 from notifications.tables import ActionLink, LinkCode, OutboxEmail
 from tasks.arrangements import complete_review, submit_arrangement
 from tasks.disposal import schedule_ended_arrangements
 from tasks.incidents import report_incident
+from tasks.register import add_contact
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
@@ -343,3 +344,109 @@ def test_a_forwarded_incident_decision_link_cannot_decide_without_the_dpo_s_code
         assert done.status_code == 303, done.text
     [evidence] = _done(db, "incident.decide")
     assert evidence["proof"] == "emailed code"
+
+
+# --- handing an act to a colleague ------------------------------------------------------------
+
+DEPUTY = "deputy.signatory@nhs.example"
+
+
+@pytest.fixture
+def deputy(session: Session, people: People, now: pendulum.DateTime) -> str:
+    """A second signatory of the trust."""
+    add_contact(
+        session,
+        agency=TRUST,
+        email=DEPUTY,
+        name="Deputy Signatory",
+        roles=[ContactRole.SIGNATORY],
+        actor="cli:admin",
+        now=now,
+    )
+    return DEPUTY
+
+
+def _hand_over_form(page: str) -> dict[str, str]:
+    found = re.search(r'<form method="post" action="(/act/\d+/hand-over)">(.*?)</form>', page, re.S)
+    assert found is not None, "the page offers no hand-over"
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', found.group(2)))
+    return {"_action": found.group(1), **fields}
+
+
+def test_the_addressee_hands_the_approval_to_a_fellow_signatory_whose_act_names_them(
+    db: Database, people: People, ref: str, deputy: str, portal: TestClient
+) -> None:
+    token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
+    _, page = opened(portal, token)
+    code = proved(db, portal, page, people.signatory[TRUST])
+    page = portal.get(_page_of(page)).text
+    form = _hand_over_form(page)
+    handed = portal.post(
+        form.pop("_action"),
+        data={**form, "colleague": deputy, "typed_name": SIGNATORY, "confirm": "yes", "code": code},
+    )
+    assert handed.status_code == 303, handed.text
+    # recorded, with the proof; the colleague told; this link void
+    [record] = [e for e in audit(db, "link.hand_over") if e.outcome.value == "done"]
+    assert record.actor == people.signatory[TRUST] and record.after is not None
+    assert record.after["to"] == deputy
+    assert record.evidence is not None and record.evidence["proof"] == "emailed code"
+    assert db.recipients("link.handed_over") == {deputy}
+    status, gone = opened(portal, token)
+    assert status == 410 and "it was handed to Deputy Signatory" in gone
+    # the colleague signs in and approves from what waits on them
+    me = signed_in(db, portal, deputy)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', me)
+    assert csrf is not None
+    opened_page = portal.post(
+        "/me/open", data={"csrf": csrf.group(1), "action": "approve", "subject": ref}
+    )
+    assert opened_page.status_code == 303
+    page = portal.get(opened_page.headers["location"]).text
+    done = act(portal, page, "approve", typed_name="Deputy Signatory", confirm="yes")
+    assert done.status_code == 303, done.text
+    [approval] = [e for e in audit(db, "arrangement.approve") if e.outcome.value == "done"]
+    assert approval.actor == deputy and approval.evidence is not None
+    assert approval.evidence["delegated_by"] == people.signatory[TRUST]
+    assert approval.evidence["proof"] == "signed-in session"
+
+
+@pytest.mark.parametrize(
+    "colleague",
+    ["point.of.contact@nhs.example", "signatory@county.example", "nobody@nhs.example", ""],
+    ids=["not-a-signatory", "another-agency", "unknown", "blank"],
+)
+def test_an_act_is_handed_only_to_a_colleague_in_the_same_role_at_the_same_agency(
+    db: Database, people: People, ref: str, portal: TestClient, colleague: str
+) -> None:
+    _, page = opened(portal, token_for(db, people.signatory[TRUST], "arrangement.submitted"))
+    code = proved(db, portal, page, people.signatory[TRUST])
+    form = _hand_over_form(page)
+    before = db.snapshot()
+    refused = portal.post(
+        form.pop("_action"),
+        data={
+            **form,
+            "colleague": colleague,
+            "typed_name": SIGNATORY,
+            "confirm": "yes",
+            "code": code,
+        },
+    )
+    assert refused.status_code == 422 and "colleague" in refused.text
+    assert db.snapshot() == before
+
+
+def test_handing_an_act_over_needs_the_same_proof_as_the_act(
+    db: Database, people: People, ref: str, deputy: str, portal: TestClient
+) -> None:
+    _, page = opened(portal, token_for(db, people.signatory[TRUST], "arrangement.submitted"))
+    form = _hand_over_form(page)
+    before = db.snapshot(exclude=AUDITED)
+    refused = portal.post(
+        form.pop("_action"),
+        data={**form, "colleague": deputy, "typed_name": SIGNATORY, "confirm": "yes"},
+    )
+    assert refused.status_code == 409 and "this act binds Northshire NHS Trust" in refused.text
+    assert db.snapshot(exclude=AUDITED) == before
+    assert _refusals(db, "link.hand_over")
