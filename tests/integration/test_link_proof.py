@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from core.settings import Settings
 from models.enums import ContactRole, ReviewOutcome
 from models.links import CODE_TRIES, CODES_PER_HOUR
+from models.tables import AuditEvent
 from notifications.tables import ActionLink, LinkCode, OutboxEmail
 from tasks.arrangements import complete_review, submit_arrangement
 from tasks.disposal import schedule_ended_arrangements
@@ -110,8 +111,13 @@ def test_the_code_goes_to_the_addressee_alone_is_kept_only_as_a_hash_and_proves_
         [row] = s.exec(select(LinkCode)).all()
     assert email.recipient == people.signatory[TRUST]
     assert "approve or reject version 1" in email.subject
-    # the code is in the message sent, nowhere else: not in its row, its context, the audit
-    assert code not in str(db.snapshot(exclude=("outbox_message",)))
+    # the code is in the message sent, nowhere else: not in the outbox row's context, the
+    # code's own row, or the audit log
+    assert email.context["event"]["code"] == "(one-time code)" and code not in str(email.context)
+    assert row.code_hash != code and code not in row.code_hash
+    with db.session() as s:
+        logged = [(e.before, e.after, e.detail, e.evidence) for e in s.exec(select(AuditEvent))]
+    assert logged and code not in str(logged)
     assert len(row.code_hash) == 64 and row.expires_at == row.created_at + pendulum.duration(
         minutes=10
     )
