@@ -218,10 +218,12 @@ def test_isa_up_serves_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
         log = subprocess.run(
             [isa, "audit", "log", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True
         )
-        [approval] = [
+        on_the_web = [
             e for e in json.loads(log.stdout) if e["channel"] == "web" and e["outcome"] == "done"
-        ][:1]
-        assert approval["action"] == "arrangement.approve"
+        ]
+        # the code asked for, then the approval it proved
+        assert [e["action"] for e in on_the_web][:2] == ["link.send_code", "arrangement.approve"]
+        approval = on_the_web[1]
         assert {"link", "client", "user_agent", "typed_name", "content_hash", "proof"} <= set(
             approval["evidence"]
         )
