@@ -8,6 +8,7 @@ import pytest
 from models.links import (
     LINK_DAYS,
     LinkState,
+    code_hash,
     content_hash,
     link_expiry,
     link_state,
@@ -15,6 +16,7 @@ from models.links import (
     looks_like_a_token,
     same_name,
     token_hash,
+    typed_code,
 )
 from web.security import Signer
 
@@ -84,3 +86,17 @@ def test_a_session_cookie_is_signed_bound_to_its_kind_and_its_csrf_to_the_sessio
     assert not signer.csrf_ok(held, "")
     for junk in ("", "a.b.c", "nodot", "x.y"):
         assert signer.session(junk) is None
+
+
+def test_a_code_is_six_digits_as_typed_with_spaces_and_nothing_else() -> None:
+    assert typed_code(" 123 456 ") == "123456"
+    for wrong in ("", "12345", "1234567", "12345a", "١٢٣٤٥٦", "123\x00456"):
+        assert typed_code(wrong) == "", wrong
+
+
+def test_a_code_is_kept_as_a_keyed_hash_bound_to_its_link() -> None:
+    kept = code_hash(b"k" * 32, 7, "123456")
+    assert len(kept) == 64 and "123456" not in kept
+    assert kept != code_hash(b"k" * 32, 8, "123456")  # another link's
+    assert kept != code_hash(b"j" * 32, 7, "123456")  # another register's
+    assert kept == code_hash(b"k" * 32, 7, "123456")
