@@ -23,7 +23,7 @@ from tasks.incidents import report_incident
 from tasks.register import add_contact
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
-from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
+from tests.utils.factories import COUNCIL, TRUST, People, active, drafted
 from tests.utils.portal import (
     act,
     ask_for_code,
@@ -40,11 +40,6 @@ from web.app import create_app
 SIGNATORY = "Signatory of Northshire NHS Trust"
 # what a refused act may write: its refusal in the audit chain, and the code's spent try
 AUDITED = ("audit_event", "audit_head")
-
-
-@pytest.fixture
-def people(session: Session, now: pendulum.DateTime) -> People:
-    return seed_agencies(session, now)
 
 
 @pytest.fixture
