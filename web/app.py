@@ -341,7 +341,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return _no_session(portal, request)
         with portal.session() as session:
             try:
-                send_code(session, link_id=link_id, evidence=_evidence(request, now), now=now)
+                send_code(
+                    session,
+                    link_id=link_id,
+                    evidence=_evidence(request, now, "personal link"),
+                    now=now,
+                )
             except IsaError as refusal:
                 link = link_by_id(session, link_id, now)
                 if link.state is not LinkState.LIVE:
@@ -384,7 +389,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     link_id=link_id,
                     colleague=values.get("colleague", "")[:320],
                     confirmation=confirmation,
-                    evidence=_evidence(request, now),
+                    evidence=_evidence(request, now, "personal link"),
                     now=now,
                     forged=not csrf_ok,
                     signed_in=_signed_in_as(portal, request, now),
