@@ -693,7 +693,9 @@ def test_a_web_act_is_audited_as_the_person_and_their_way_in_never_the_portals_o
     ref = submitted(session, people, now)
     token = token_for(db, people.signatory[TRUST], "arrangement.submitted")
     _, page = opened(portal, token)
-    assert act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes").status_code == 303
+    code = proved(db, portal, page, people.signatory[TRUST])
+    done = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes", code=code)
+    assert done.status_code == 303
     me = signed_in(db, portal, people.signatory[POLICE])
     csrf = re.search(r'name="csrf" value="([^"]+)"', me).group(1)  # type: ignore[union-attr]
     raised = portal.post(
@@ -710,9 +712,11 @@ def test_a_web_act_is_audited_as_the_person_and_their_way_in_never_the_portals_o
     [approved] = [e for e in audit(db, "arrangement.approve") if e.subject_ref == ref]
     [suspended] = audit(db, "suspension.raise")
     [asked] = audit(db, "portal.sign_in")
+    [coded] = audit(db, "link.send_code")
     # the portal process runs as some operating-system user (root in a container): that user
     # did not act; the person did, by the way in the evidence names
     for event, person, way_in in (
+        (coded, people.signatory[TRUST], "personal link"),
         (approved, people.signatory[TRUST], "personal link"),
         (suspended, people.signatory[POLICE], "signed-in session"),
         (asked, people.signatory[POLICE], "sign-in form"),
