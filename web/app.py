@@ -344,7 +344,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 send_code(
                     session,
                     link_id=link_id,
-                    evidence=_evidence(request, now, "personal link"),
+                    evidence=_evidence(portal, request, now, "personal link"),
                     now=now,
                 )
             except IsaError as refusal:
@@ -389,7 +389,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     link_id=link_id,
                     colleague=values.get("colleague", "")[:320],
                     confirmation=confirmation,
-                    evidence=_evidence(request, now, "personal link"),
+                    evidence=_evidence(portal, request, now, "personal link"),
                     now=now,
                     forged=not csrf_ok,
                     signed_in=_signed_in_as(portal, request, now),

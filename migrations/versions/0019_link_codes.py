@@ -3,7 +3,7 @@ binds their agency (only each code's keyed hash, its expiry, its wrong tries and
 the acts such an addressee handed to a colleague in the same role.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07 15:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from models.types import UTCDateTime
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
