@@ -38,8 +38,8 @@ from tests.utils.portal import (
 from web.app import create_app
 
 SIGNATORY = "Signatory of Northshire NHS Trust"
-# what a refused act may write: its refusal in the audit chain, and the code's spent try
-AUDITED = ("audit_event", "audit_head")
+# what a refused act may write: its refusal in the audit chain and its count (portal_attempt)
+AUDITED = ("audit_event", "audit_head", "portal_attempt")
 
 
 @pytest.fixture
