@@ -2,8 +2,8 @@
 binds their agency (only each code's keyed hash, its expiry, its wrong tries and its use), and
 the acts such an addressee handed to a colleague in the same role.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 15:30:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from models.types import UTCDateTime
 
-revision: str = "0019"
-down_revision: str | None = "0018"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
