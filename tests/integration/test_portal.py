@@ -925,7 +925,8 @@ def test_an_approval_from_the_link_binds_to_the_stored_version_s_hash_as_the_cli
     token = token_for(db, people.signatory[TRUST], "arrangement.approved")
     _, page = opened(portal, token)
     shown = form_of(page, "approve")["shown_hash"]
-    done = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes")
+    code = proved(db, portal, page, people.signatory[TRUST])
+    done = act(portal, page, "approve", typed_name=NAME[TRUST], confirm="yes", code=code)
     assert done.status_code == 303, done.text
     with db.session() as s:
         (stored,) = s.exec(select(ArrangementVersion)).all()
