@@ -336,10 +336,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         held = _session_for(portal, request, link_id, now)
         if held is None:
             return _no_session(portal, request)
-        form = await request.form()
+        form = await _form(request)
         if not portal.signer.csrf_ok(held, str(form.get("csrf", ""))):
             return _no_session(portal, request)
         with portal.session() as session:
+            overlong = _overlong(form.multi_items())
+            if overlong:
+                link = link_by_id(session, link_id, now)
+                if link.state is not LinkState.LIVE:
+                    return _not_live(portal, request, link)
+                return _action_page(
+                    portal, request, session, link, held, now, error=overlong, status=422
+                )
             try:
                 send_code(
                     session,
@@ -373,8 +381,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         held = _session_for(portal, request, link_id, now)
         if held is None:
             return _no_session(portal, request)
-        form = await request.form()
+        form = await _form(request)
         values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        overlong = _overlong(form.multi_items())
         confirmation = Confirmation(
             typed_name=values.get("typed_name", ""),
             confirmed=values.get("confirm") == "yes",
@@ -382,12 +391,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             code=values.get("code", ""),
         )
         with portal.session() as session:
+            link = link_by_id(session, link_id, now)
+            if overlong:
+                if link.state is not LinkState.LIVE:
+                    return _not_live(portal, request, link)
+                return _action_page(
+                    portal, request, session, link, held, now, error=overlong, status=422
+                )
+            limits = _refusal_limits(portal, request, link=link_id)
+            if any(over_limit(session, k, limit=n, now=now) for k, n in limits.items()):
+                return _too_many(portal, request)
             csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
             try:
                 hand_over(
                     session,
                     link_id=link_id,
-                    colleague=values.get("colleague", "")[:320],
+                    colleague=values.get("colleague", ""),
                     confirmation=confirmation,
                     evidence=_evidence(portal, request, now, "personal link"),
                     now=now,
@@ -395,6 +414,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     signed_in=_signed_in_as(portal, request, now),
                 )
             except IsaError as refusal:
+                _count_refusal(portal, limits, now)
                 link = link_by_id(session, link_id, now)
                 status = _status_of(refusal, csrf_ok, link)
                 message = refusal.shown(lambda name: LABELS.get(name, name.replace("_", " ")))
@@ -738,7 +758,14 @@ MAX_BODY_BYTES = 256 * 1024
 REFUSALS_PER_LINK = 10
 REFUSALS_PER_CLIENT = 15
 # each field's bound (the domain's own: models/inputs.py); any other field: MAX_TEXT
-FIELD_LIMITS = {"typed_name": MAX_NAME, "email": 254, "csrf": 128, "shown_hash": 128}
+FIELD_LIMITS = {
+    "typed_name": MAX_NAME,
+    "email": 254,
+    "colleague": 254,
+    "csrf": 128,
+    "shown_hash": 128,
+    "code": 12,
+}
 FORM_COOKIE = "isa_form"
 # what a signatory may raise from the web, and its use case's name in the audit log
 RAISING = {

@@ -31,6 +31,7 @@ from tests.utils.portal import (
     audit,
     opened,
     portal_at,
+    proved,
     sign_in_token,
     signed_in,
     token_for,
@@ -159,7 +160,8 @@ def test_a_typed_name_over_its_bound_is_a_field_error_that_writes_nothing(
     assert refused.status_code == 422
     assert "your full name is longer than 200 characters" in refused.text
     assert db.snapshot() == before
-    again = act(portal, page, "approve", typed_name=TRUST_NAME, confirm="yes")
+    code = proved(db, portal, page, people.signatory[TRUST])
+    again = act(portal, page, "approve", typed_name=TRUST_NAME, confirm="yes", code=code)
     assert again.status_code == 303
 
 
@@ -315,7 +317,9 @@ def test_refusals_on_a_link_are_limited_and_a_restarted_portal_keeps_the_count(
     # a quarter of an hour later the person can act
     with portal_at(db, now.add(minutes=25)) as later:
         _, fresh = opened(later, token)
-        assert act(later, fresh, "approve", typed_name=TRUST_NAME, confirm="yes").status_code == 303
+        code = proved(db, later, fresh, people.signatory[TRUST])
+        approved = act(later, fresh, "approve", typed_name=TRUST_NAME, confirm="yes", code=code)
+        assert approved.status_code == 303
 
 
 def test_refusals_from_one_client_are_limited_across_links(
