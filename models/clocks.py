@@ -279,6 +279,22 @@ def next_review_due(
     return candidate
 
 
+def review_opens_on(
+    due: pendulum.Date, ladder: Sequence[int] = DEFAULT_REMINDER_LADDER
+) -> pendulum.Date:
+    """The first day a review may be completed ahead of its due date: the day its earliest
+    reminder goes. Before it no review is open (completing one would move the next review a
+    whole interval out from a date nowhere near the one due)."""
+    return reminder_dates(due, ladder)[0][1]
+
+
+def review_is_open(
+    due: pendulum.Date, today: pendulum.Date, ladder: Sequence[int] = DEFAULT_REMINDER_LADDER
+) -> bool:
+    """Whether a review due on `due` may be completed on `today` (its reminder window has begun)."""
+    return _as_date(today) >= review_opens_on(due, ladder)
+
+
 def _check_ladder(ladder: Sequence[int]) -> list[int]:
     seen: set[int] = set()
     for rung in ladder:

@@ -13,7 +13,13 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, delete, select
 
 from models.appendix_j import ArrangementDraft
-from models.clocks import first_review_due, local_date, next_review_due
+from models.clocks import (
+    first_review_due,
+    local_date,
+    next_review_due,
+    review_is_open,
+    review_opens_on,
+)
 from models.enums import (
     AccessGrantStatus,
     AgencyStatus,
@@ -730,7 +736,15 @@ def complete_review(
                 f"{arrangement.status.value.replace('_', ' ')}"
             )
         if arrangement.status == ArrangementStatus.ACTIVE:
-            # reviewed ahead of its due date: it passes through under_review all the same
+            # Reviewed ahead of its due date: allowed only once its reminders have begun (the
+            # review window); it then passes through under_review all the same.
+            due = pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day)
+            if not review_is_open(due, local_date(now)):
+                raise Refused(
+                    f"no review of {arrangement.reference} is open: it falls due on "
+                    f"{due.format('D MMMM YYYY')} and opens for early completion on "
+                    f"{review_opens_on(due).format('D MMMM YYYY')}"
+                )
             transition(uow, arrangement, "open_review")
         review.outcome = outcome
         review.completed_at = now

@@ -27,6 +27,7 @@ from tests.utils.factories import (
     drafted,
     form,
     parties,
+    review_due_at,
 )
 
 
@@ -221,12 +222,13 @@ def test_an_amending_review_keeps_the_arrangement_in_force_while_the_next_versio
     session, people, now
 ) -> None:
     ref = active(session, people, now)
+    due = review_due_at(session, ref)
     complete_review(
         session,
         reference=ref,
         outcome=ReviewOutcome.AMEND,
         actor=people.signatory[COUNCIL],
-        now=now,
+        now=due,
     )
     arrangement = _arrangement(session, ref)
     assert (arrangement.status, arrangement.amendment, arrangement.version) == (
@@ -235,8 +237,8 @@ def test_an_amending_review_keeps_the_arrangement_in_force_while_the_next_versio
         2,
     )
     # the version-1 approvals do not carry over: both parties must approve version 2
-    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
-    events = approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
+    submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=due)
+    events = approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=due)
     assert events[0].as_dict()["awaiting"] == (TRUST,)
 
 
@@ -249,7 +251,7 @@ def test_a_terminating_review_ends_the_arrangement_and_cancels_its_reviews(
         reference=ref,
         outcome=ReviewOutcome.TERMINATE,
         actor=people.signatory[COUNCIL],
-        now=now,
+        now=review_due_at(session, ref),
     )
     assert "arrangement.terminated" in [e.name for e in events]
     arrangement = _arrangement(session, ref)
@@ -264,12 +266,13 @@ def test_a_terminating_review_ends_the_arrangement_and_cancels_its_reviews(
 
 def test_a_review_of_a_terminated_arrangement_is_refused(session, people, now) -> None:
     ref = active(session, people, now)
+    due = review_due_at(session, ref)
     complete_review(
         session,
         reference=ref,
         outcome=ReviewOutcome.TERMINATE,
         actor=people.signatory[COUNCIL],
-        now=now,
+        now=due,
     )
     with pytest.raises(Refused, match="it is terminated"):
         complete_review(
@@ -277,8 +280,82 @@ def test_a_review_of_a_terminated_arrangement_is_refused(session, people, now) -
             reference=ref,
             outcome=ReviewOutcome.RENEW,
             actor=people.signatory[COUNCIL],
-            now=now,
+            now=due,
         )
+
+
+@pytest.mark.parametrize("outcome", list(ReviewOutcome))
+def test_a_review_completed_before_it_opens_is_refused_naming_when_it_opens_and_writes_nothing_else(
+    db: Database, session, people, now, outcome: ReviewOutcome
+) -> None:
+    ref = active(session, people, now)  # activated 25 Nov 2026: first review due 25 Nov 2027
+    day_after = now.add(days=1)
+    before = db.snapshot(exclude=("audit_event", "audit_head"))
+    audit_before = db.count("audit_event")
+    with pytest.raises(Refused) as refused:
+        complete_review(
+            session, reference=ref, outcome=outcome, actor=people.signatory[COUNCIL], now=day_after
+        )
+    # the earliest reminder goes 90 days before the due date: the review opens then
+    assert str(refused.value) == (
+        f"no review of {ref} is open: it falls due on 25 November 2027 and opens for early "
+        "completion on 27 August 2027"
+    )
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == before
+    assert db.count("audit_event") == audit_before + 1
+    refusal = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()  # type: ignore[attr-defined]
+    assert refusal is not None
+    assert (refusal.outcome.value, refusal.action, refusal.subject_ref, refusal.actor) == (
+        "refused",
+        "review.complete",
+        ref,
+        people.signatory[COUNCIL],
+    )
+
+
+def test_a_review_opens_for_early_completion_on_the_day_of_its_earliest_reminder(
+    db: Database, session, people, now
+) -> None:
+    ref = active(session, people, now)
+    eve = pendulum.datetime(2027, 8, 26, 23, 30, tz="Europe/London").in_timezone("UTC")
+    with pytest.raises(Refused, match="opens for early completion on 27 August 2027"):
+        complete_review(
+            session,
+            reference=ref,
+            outcome=ReviewOutcome.RENEW,
+            actor=people.signatory[COUNCIL],
+            now=eve,
+        )
+    opening = pendulum.datetime(2027, 8, 27, 0, 30, tz="Europe/London").in_timezone("UTC")
+    events = complete_review(
+        session,
+        reference=ref,
+        outcome=ReviewOutcome.RENEW,
+        actor=people.signatory[COUNCIL],
+        now=opening,
+    )
+    assert "review.completed" in [e.name for e in events]
+    # rolled from the date it was due, not from the day it was done
+    assert _arrangement(session, ref).next_review_due == pendulum.date(2028, 11, 25)
+
+
+def test_a_review_the_sweep_has_opened_may_be_completed(session, people, now) -> None:
+    from models.policies import ReviewPolicy
+    from tasks.sweeps import open_due_reviews
+
+    ref = active(session, people, now)
+    due = review_due_at(session, ref)
+    open_due_reviews(session, as_of=due.date(), policy=ReviewPolicy(), now=due, actor="system:test")
+    assert _arrangement(session, ref).status == ArrangementStatus.UNDER_REVIEW
+    events = complete_review(
+        session,
+        reference=ref,
+        outcome=ReviewOutcome.RENEW,
+        actor=people.signatory[COUNCIL],
+        now=due.add(days=3),
+    )
+    assert "review.completed" in [e.name for e in events]
+    assert _arrangement(session, ref).status == ArrangementStatus.ACTIVE
 
 
 def test_timestamps_come_back_timezone_aware_in_utc(session, people, now) -> None:

@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pendulum
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.appendix_j import ArrangementDraft, template_with
 from models.enums import ContactRole
 from models.events import DomainEvent
+from models.tables import Arrangement
 from tasks.access import grant_access, record_training
 from tasks.arrangements import approve_arrangement, draft_arrangement, submit_arrangement
 from tasks.register import add_chair, add_contact, register_agency
@@ -116,6 +117,18 @@ def active(session: Session, people: People, now: pendulum.DateTime, **changes: 
     for party in draft.parties:
         approve_arrangement(session, reference=ref, actor=people.signatory[party.agency], now=now)
     return ref
+
+
+def review_due_at(session: Session, reference: str) -> pendulum.DateTime:
+    """10:00 in London on the day the arrangement's next review falls due, in UTC: a moment a
+    review is open (one may not be completed before its reminders have begun)."""
+    session.expire_all()
+    arrangement = session.exec(select(Arrangement).where(Arrangement.reference == reference)).one()
+    due = arrangement.next_review_due
+    assert due is not None, f"{reference} has no review scheduled"
+    return pendulum.datetime(due.year, due.month, due.day, 10, tz="Europe/London").in_timezone(
+        "UTC"
+    )
 
 
 def trained(session: Session, people: People, agency: str, now: pendulum.DateTime) -> str:
