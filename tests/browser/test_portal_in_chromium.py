@@ -31,7 +31,15 @@ from tasks.suspensions import raise_suspension
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import TEST_MAIL_FROM, TEST_SEAL, TEST_SECRET_KEY
 from tests.utils.events_endpoint import EventsEndpoint
-from tests.utils.factories import COUNCIL, POLICE, TRUST, active, drafted, seed_agencies
+from tests.utils.factories import (
+    COUNCIL,
+    POLICE,
+    TRUST,
+    active,
+    drafted,
+    reviewable,
+    seed_agencies,
+)
 from tests.utils.ports import NO_PREFECT, free_port
 from web.app import create_app
 
@@ -225,7 +233,7 @@ def test_signatories_approve_from_their_emails_and_a_used_link_says_so(
 def test_a_representative_confirms_a_disposal_in_the_browser(stack: Stack, browser: object) -> None:
     with stack.session() as session:
         people = seed_agencies(session, NOW)
-        ref = active(session, people, NOW)
+        ref = reviewable(session, people, NOW)
         complete_review(
             session,
             reference=ref,

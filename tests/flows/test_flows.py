@@ -237,9 +237,12 @@ def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
     from flows.disposal_sweep import disposal_sweep
     from models.enums import ReviewOutcome
     from tasks.arrangements import complete_review
+    from tests.utils.factories import reviewable
 
-    db, people, ref = register
+    db, people, _ref = register
     with Session(db.engine, expire_on_commit=False) as session:
+        # reviewed every two months: its review is open at once, so it can be ended today
+        ref = reviewable(session, people, NOW)
         complete_review(
             session,
             reference=ref,

@@ -15,7 +15,7 @@ from tasks.access_sweep import sweep_access
 from tasks.arrangements import complete_review
 from tasks.suspensions import raise_suspension
 from tests.conftest import Database
-from tests.utils.factories import COUNCIL, TRUST, active, granted, trained
+from tests.utils.factories import COUNCIL, TRUST, active, granted, reviewable, trained
 
 TODAY = pendulum.date(2026, 11, 25)
 LONG_ATTESTATION = AccessPolicy(attest_every_months=24)
@@ -73,7 +73,7 @@ def test_a_grant_is_revoked_on_its_expiry_date(db: Database, session, people, no
 
 
 def test_access_on_a_terminated_arrangement_is_revoked(session, people, now) -> None:
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     grant = granted(session, people, ref, TRUST, now)
     complete_review(
         session,

@@ -142,8 +142,14 @@ def _build(isa: Callable[..., Result], form: Path) -> None:
         assert result.code == 0, (argv, result.err)
         return result
 
-    for _ in range(3):
-        ok("arrangement", "draft", str(form), "--as", JO)
+    # the one to be terminated is reviewed every two months: its first review falls due inside
+    # its 90-day reminder window, so it is open at once and may be completed today
+    reviewed_often = form.with_name("reviewed-often.yaml")
+    reviewed_often.write_text(
+        form.read_text().replace("review_interval_months: 12\n", "review_interval_months: 2\n")
+    )
+    for drafted in (form, form, reviewed_often):
+        ok("arrangement", "draft", str(drafted), "--as", JO)
     for ref in (ACTIVE_REF, TERMINATED_REF):
         ok("arrangement", "submit", ref, "--as", JO)
         ok("arrangement", "approve", ref, "--as", "sam@council.example")

@@ -371,7 +371,13 @@ def test_a_point_of_contact_attests_access_and_records_a_leaver(isa, register) -
 
 
 def test_disposal_is_listed_and_confirmed_from_the_command_line(isa, register) -> None:
-    ref = _activated(isa, register)
+    # reviewed every two months, its first review falls due inside its 90-day reminder window:
+    # the review is open at once
+    reviewed_often = register.with_name("reviewed-often.yaml")
+    reviewed_often.write_text(
+        register.read_text().replace("review_interval_months: 12\n", "review_interval_months: 2\n")
+    )
+    ref = _activated(isa, reviewed_often)
     ended = isa("review", "complete", ref, "--outcome", "terminate", "--as", "sam@council.example")
     assert ended.code == 0 and "the daily disposal sweep schedules" in ended.out
     from tasks.disposal import schedule_disposal
@@ -700,3 +706,26 @@ def test_the_setup_commands_take_as_only_a_registered_address(
             text("SELECT actor, channel, os_user FROM audit_event ORDER BY seq DESC LIMIT 1")
         ).one()
     assert (actor, channel) == ("sam@council.example", "cli") and os_user
+
+
+def test_review_complete_before_the_review_is_open_is_refused_in_one_line_writing_nothing_else(
+    db: Database, isa, register
+) -> None:
+    ref = _activated(isa, register)  # active on 25 Nov 2026: review due 25 Nov 2027
+    before = db.snapshot(exclude=("audit_event", "audit_head"))
+    audit_before = db.count("audit_event")
+    early = isa("review", "complete", ref, "--outcome", "renew", "--as", "sam@council.example")
+    assert early.code == 1
+    assert early.err == (
+        f"isa: error: no review of {ref} is open: it falls due on 25 November 2027 and opens "
+        "for early completion on 27 August 2027\n"
+    )
+    assert early.out == ""
+    assert db.snapshot(exclude=("audit_event", "audit_head")) == before
+    assert db.count("audit_event") == audit_before + 1
+    actions = [
+        (row["action"], row["outcome"]) for row in json.loads(isa("audit", "log", "--json").out)
+    ]
+    assert actions[-1] == ("review.complete", "refused")
+    shown = json.loads(isa("arrangement", "show", ref, "--json").out)
+    assert (shown["status"], shown["next_review_due"]) == ("active", "2027-11-25")

@@ -13,11 +13,11 @@ from models.tables import Arrangement, DisposalTask
 from tasks.arrangements import complete_review
 from tasks.disposal import confirm_disposal, schedule_disposal
 from tests.conftest import Database
-from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties
+from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, reviewable
 
 
 def _terminated(session: Session, people: People, now: pendulum.DateTime, **changes) -> str:  # type: ignore[no-untyped-def]
-    ref = active(session, people, now, **changes)
+    ref = reviewable(session, people, now, **changes)
     complete_review(
         session,
         reference=ref,

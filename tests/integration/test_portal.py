@@ -46,6 +46,7 @@ from tests.utils.factories import (
     drafted,
     form,
     granted,
+    reviewable,
     seed_agencies,
 )
 from tests.utils.portal import (
@@ -409,7 +410,7 @@ def test_hostile_names_are_shown_as_text(
 def test_a_representative_confirms_a_disposal_from_the_link(
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     complete_review(
         session, reference=ref, outcome=ReviewOutcome.TERMINATE, actor=people.poc[COUNCIL], now=now
     )

@@ -16,7 +16,16 @@ from tasks.consent import chase_consent_notices, withdraw_consent
 from tasks.disposal import schedule_ended_arrangements
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import Database
-from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, drafted, seed_agencies
+from tests.utils.factories import (
+    COUNCIL,
+    POLICE,
+    TRUST,
+    People,
+    active,
+    drafted,
+    reviewable,
+    seed_agencies,
+)
 from tests.utils.portal import act, opened, portal_at, signed_in, token_for
 
 SIGNATORY = {
@@ -129,7 +138,7 @@ def test_an_ended_arrangement_shows_its_disposal_due_not_next_years_review(
     db: Database, session: Session, now: pendulum.DateTime
 ) -> None:
     people = _people(session, now)
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     complete_review(
         session, reference=ref, outcome=ReviewOutcome.TERMINATE, actor=people.poc[COUNCIL], now=now
     )
@@ -234,7 +243,7 @@ def test_the_recorded_page_says_what_was_recorded_and_what_happens_next(
     db: Database, session: Session, now: pendulum.DateTime
 ) -> None:
     people = _people(session, now)
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     complete_review(
         session, reference=ref, outcome=ReviewOutcome.TERMINATE, actor=people.poc[COUNCIL], now=now
     )

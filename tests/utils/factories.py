@@ -119,6 +119,13 @@ def active(session: Session, people: People, now: pendulum.DateTime, **changes: 
     return ref
 
 
+def reviewable(session: Session, people: People, now: pendulum.DateTime, **changes: Any) -> str:
+    """An active arrangement whose review is open at `now` already: reviewed every two months,
+    it falls due inside its 90-day reminder window, so a test may complete the review (to end
+    the arrangement, say) without moving the clock."""
+    return active(session, people, now, **{"review_interval_months": 2, **changes})
+
+
 def review_due_at(session: Session, reference: str) -> pendulum.DateTime:
     """10:00 in London on the day the arrangement's next review falls due, in UTC: a moment a
     review is open (one may not be completed before its reminders have begun)."""
