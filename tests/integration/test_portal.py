@@ -17,7 +17,7 @@ from core.settings import Settings
 from models.enums import MeetingOutcome, ReviewOutcome
 from models.links import link_token, token_hash
 from models.policies import AccessPolicy, ReviewPolicy
-from models.tables import ArrangementVersion, AuditEvent, SignOff
+from models.tables import Arrangement, ArrangementVersion, AuditEvent, SignOff
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import ActionLink, OutboxEmail
 from notifications.tables import OutboxEvent as OutboxEventRow
@@ -33,7 +33,7 @@ from tasks.audit import verify_audit
 from tasks.disposal import schedule_ended_arrangements
 from tasks.register import add_chair
 from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
-from tasks.sweeps import chase_approvals, open_due_reviews
+from tasks.sweeps import chase_approvals, open_due_reviews, remind_upcoming_reviews
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils import smtp
 from tests.utils.events_endpoint import EventsEndpoint
@@ -823,6 +823,50 @@ def test_an_officer_records_a_review_outcome_from_the_link_and_the_link_then_goe
         assert status == 410 and "was recorded on" in page
     [event] = [e for e in audit(db, "review.complete") if e.outcome.value == "done"]
     assert event.channel == "web" and event.actor == people.poc[TRUST]
+
+
+def test_a_review_link_used_before_the_review_opens_is_refused_and_records_only_the_refusal(
+    db: Database, session: Session, people: People, now: pendulum.DateTime
+) -> None:
+    ref = active(session, people, now)  # review due 25 Nov 2027, open from 27 Aug 2027
+    # a rehearsal of the 90-day reminder sends its email, and its link, today
+    remind_upcoming_reviews(
+        session,
+        as_of=pendulum.date(2027, 8, 27),
+        policy=ReviewPolicy(),
+        now=now,
+        actor="system:test",
+    )
+    token = token_for(db, people.poc[TRUST], "review.reminder")
+    with portal_at(db, now.add(hours=1)) as portal:
+        status, page = opened(portal, token)
+        assert status == 200 and f"The review of {ref}" in page
+        # the register's rows (not its audit log, nor the portal's attempt counter)
+        kept = ("audit_event", "audit_head", "portal_attempt")
+        before = db.snapshot(exclude=kept)
+        refused = act(
+            portal,
+            page,
+            "",
+            outcome="renew",
+            typed_name="Point_Of_Contact of Northshire NHS Trust",
+            confirm="yes",
+        )
+        assert refused.status_code == 409, refused.text
+        assert (
+            f"no review of {ref} is open: it falls due on 25 November 2027 and opens for early "
+            "completion on 27 August 2027"
+        ) in refused.text
+        assert db.snapshot(exclude=kept) == before
+    assert [(e.outcome.value, e.channel) for e in audit(db, "review.complete")] == [
+        ("refused", "web")
+    ]
+    with db.session() as fresh:
+        arrangement = fresh.exec(select(Arrangement).where(Arrangement.reference == ref)).one()
+        assert (arrangement.status.value, arrangement.next_review_due) == (
+            "active",
+            pendulum.date(2027, 11, 25),
+        )
 
 
 def test_a_point_of_contact_keeps_or_revokes_access_from_the_re_attestation_link(
