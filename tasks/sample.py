@@ -171,12 +171,13 @@ def load_sample_register(session: Session, *, now: pendulum.DateTime) -> list[st
             lawful_basis=None,
         ),
     ]
-    # ended today, its data kept no longer: the first disposal sweep makes the recipient's
-    # disposal task, due today
+    # a three-month pilot whose review, due today, ended it, its data kept no longer: the first
+    # disposal sweep makes the recipient's disposal task, due today
     ended = arrange(
         "Holiday activities pilot (ended)",
         [("council", "discloser"), ("schools", "recipient")],
         activated=now.subtract(months=3),
+        review_interval_months=3,
         retention={
             "period_months": 0,
             "rule": "Destroy when the pilot ends",

@@ -39,6 +39,8 @@ from models.clocks import (
     regulator_deadline,
     reminder_dates,
     request_due_date,
+    review_is_open,
+    review_opens_on,
     request_reminder_dates,
     request_reminder_rung,
     sar_due_date,
@@ -747,3 +749,16 @@ def test_a_day_chases_hour_precise_waits_up_to_now_or_the_end_of_a_past_day() ->
     assert chase_instant(D(2026, 10, 30), now) == now
     # 25 October ends at midnight GMT, the clocks having gone back that night
     assert chase_instant(D(2026, 10, 25), now) == utc(2026, 10, 25, 23, 59, 59, 999999)
+
+
+def test_a_review_opens_for_completion_on_the_day_of_its_earliest_reminder() -> None:
+    due = pendulum.date(2027, 11, 25)
+    assert review_opens_on(due) == pendulum.date(2027, 8, 27)  # 90 days before
+    assert review_opens_on(due, (30, 7, 0)) == pendulum.date(2027, 10, 26)
+    assert review_opens_on(due, (0,)) == due
+    assert not review_is_open(due, pendulum.date(2027, 8, 26))
+    assert review_is_open(due, pendulum.date(2027, 8, 27))
+    # a review past its due date stays open until it is completed
+    assert review_is_open(due, pendulum.date(2028, 3, 1))
+    with pytest.raises(ValueError, match="rung -1"):
+        review_opens_on(due, (-1,))
