@@ -23,7 +23,7 @@ from tasks.incidents import report_incident
 from tasks.register import add_contact
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
-from tests.utils.factories import COUNCIL, TRUST, People, active, drafted
+from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, reviewable
 from tests.utils.portal import (
     act,
     ask_for_code,
@@ -283,7 +283,7 @@ def test_an_act_that_binds_no_agency_still_needs_only_the_link_and_names_who_is_
 def test_a_forwarded_disposal_link_cannot_confirm_without_the_code(
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     complete_review(
         session, reference=ref, outcome=ReviewOutcome.TERMINATE, actor=people.poc[COUNCIL], now=now
     )

@@ -4,6 +4,7 @@ is drafted and signed the arrangement stays in force under its last approved ver
 obligation (retention, access, review, parties) follows that version, never a draft."""
 
 import json
+import os
 from pathlib import Path
 
 import pendulum
@@ -44,6 +45,8 @@ from tests.utils.factories import (
     active,
     form,
     parties,
+    review_due_at,
+    reviewable,
     trained,
 )
 
@@ -84,7 +87,7 @@ def _amend(session: Session, people: People, ref: str, now: pendulum.DateTime) -
 def test_a_signed_version_keeps_its_text_and_hash_when_an_amendment_is_revised(
     session, people, now
 ) -> None:
-    ref = active(session, people, now, title="Early help referrals")
+    ref = reviewable(session, people, now, title="Early help referrals")
     _amend(session, people, ref, now.add(days=1))
     revise_draft(
         session,
@@ -113,7 +116,7 @@ def test_a_signed_version_keeps_its_text_and_hash_when_an_amendment_is_revised(
 def test_an_unsubmitted_amendment_leaves_the_signed_retention_for_a_recipient_that_withdraws(
     session, people, now
 ) -> None:
-    ref = active(session, people, now, parties=THREE, retention=RETENTION_24)
+    ref = reviewable(session, people, now, parties=THREE, retention=RETENTION_24)
     _amend(session, people, ref, now)
     revise_draft(
         session,
@@ -133,6 +136,7 @@ def test_during_an_amendment_the_arrangement_is_in_force_and_new_grants_are_allo
     session, people, now
 ) -> None:
     ref = active(session, people, now, review_interval_months=12)
+    now = review_due_at(session, ref)  # the review is open: due 25 November 2027
     _amend(session, people, ref, now)
     revise_draft(
         session,
@@ -176,7 +180,7 @@ def test_during_an_amendment_the_arrangement_is_in_force_and_new_grants_are_allo
 def test_an_amendment_comes_into_force_only_when_every_party_of_its_version_signs(
     session, people, now
 ) -> None:
-    ref = active(session, people, now, retention=RETENTION_24)
+    ref = reviewable(session, people, now, retention=RETENTION_24)
     later = now.add(months=2)
     _amend(session, people, ref, later)
     revise_draft(
@@ -210,7 +214,7 @@ def test_an_amendment_comes_into_force_only_when_every_party_of_its_version_sign
 
 
 def test_an_adopted_amendment_that_drops_a_recipient_ends_its_part(session, people, now) -> None:
-    ref = active(session, people, now, parties=THREE, retention=RETENTION_24)
+    ref = reviewable(session, people, now, parties=THREE, retention=RETENTION_24)
     _amend(session, people, ref, now)
     two = parties((COUNCIL, "discloser"), (TRUST, "recipient"))
     revise_draft(
@@ -238,7 +242,7 @@ def test_an_adopted_amendment_that_drops_a_recipient_ends_its_part(session, peop
 def test_a_party_an_amendment_adds_is_asked_to_sign_it_and_joins_when_it_is_adopted(
     db: Database, session, people, now
 ) -> None:
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     _amend(session, people, ref, now)
     revise_draft(
         session, reference=ref, draft=form(parties=THREE), actor=people.poc[COUNCIL], now=now
@@ -277,7 +281,7 @@ def test_a_party_an_amendment_adds_is_asked_to_sign_it_and_joins_when_it_is_adop
 def test_an_amending_draft_that_is_not_a_whole_form_is_refused_at_submission_and_writes_nothing(
     db: Database, session, people, now
 ) -> None:
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     # an arrangement recorded before the form required a retention rule
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE arrangement SET retention_rule = NULL"))
@@ -291,7 +295,7 @@ def test_an_amending_draft_that_is_not_a_whole_form_is_refused_at_submission_and
 def test_an_amendment_awaiting_sign_off_is_chased_as_a_first_version_is(
     db: Database, session, people, now
 ) -> None:
-    ref = active(session, people, now)
+    ref = reviewable(session, people, now)
     _amend(session, people, ref, now)
     submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=now)
     approve_arrangement(session, reference=ref, actor=people.signatory[COUNCIL], now=now)
@@ -328,10 +332,14 @@ def _signed_and_amended(isa, register: Path) -> str:  # type: ignore[no-untyped-
         ("arrangement", "submit", ref, "--as", "jo@council.example"),
         ("arrangement", "approve", ref, "--as", "sam@council.example"),
         ("arrangement", "approve", ref, "--as", "nia@trust.example"),
-        ("review", "complete", ref, "--outcome", "amend", "--as", "jo@council.example"),
     ):
         result = isa(*argv)
         assert result.code == 0, result.err
+    # the review is completed, and the amendment drafted, on the day the review falls due (it
+    # is not open before its reminders begin); the `isa` fixture restores ISA_NOW afterwards
+    os.environ["ISA_NOW"] = "2027-11-25T10:00:00+00:00"
+    result = isa("review", "complete", ref, "--outcome", "amend", "--as", "jo@council.example")
+    assert result.code == 0, result.err
     revised = yaml.safe_load(register.read_text())
     revised["title"] = "Something else entirely"
     revised["retention"]["period_months"] = 1
