@@ -1,7 +1,6 @@
 """`isa sweep`: run a sweep at once, for today or any day, with no Prefect server needed."""
 
 import json
-import sys
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -199,10 +198,10 @@ def _preview_monitoring(as_of: str | None, json_: bool) -> None:
         )
         return
     print(summary.markdown(), end="")
+    # the last line of the output, not stderr: stderr is for what went wrong
     print(
-        f"isa: a preview: nothing was recorded or sent (publish it with isa sweep monitoring "
-        f"--as-of {summary.end.isoformat()})",
-        file=sys.stderr,
+        f"\n(a preview: nothing was recorded or sent; publish it with isa sweep monitoring "
+        f"--as-of {summary.end.isoformat()})"
     )
 
 

@@ -10,6 +10,7 @@ import pendulum
 
 from isa.cli import COMMANDS
 from tasks.sample import AGENCIES
+from tests.conftest import TEST_AUDIT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +29,8 @@ def _modules_after(argv: list[str], env_url: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=ROOT,
-        env={"ISA_DATABASE_URL": env_url, "PATH": "/usr/bin:/bin"},
+        # the key the tests' registers are sealed with (none would make one beside the file)
+        env={"ISA_DATABASE_URL": env_url, "ISA_AUDIT_KEY": TEST_AUDIT_KEY, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=60,

@@ -26,7 +26,7 @@ from tests.utils.factories import (
     reviewable,
     seed_agencies,
 )
-from tests.utils.portal import act, opened, portal_at, signed_in, token_for
+from tests.utils.portal import act, opened, portal_at, proved, signed_in, token_for
 
 SIGNATORY = {
     TRUST: "Signatory of Northshire NHS Trust",
@@ -223,7 +223,10 @@ def test_a_used_link_says_what_its_person_did_and_the_arrangement_is_now_active(
         for agency, event in ((TRUST, "arrangement.submitted"), (COUNCIL, "arrangement.approved")):
             token = token_for(db, people.signatory[agency], event)
             _, page = opened(portal, token)
-            done = act(portal, page, "approve", typed_name=SIGNATORY[agency], confirm="yes")
+            code = proved(db, portal, page, people.signatory[agency])
+            done = act(
+                portal, page, "approve", typed_name=SIGNATORY[agency], confirm="yes", code=code
+            )
             assert done.status_code == 303, done.text
             recorded = portal.get(done.headers["location"]).text
             assert f"You approved {ref} version 1 for {agency} on" in recorded
@@ -251,6 +254,7 @@ def test_the_recorded_page_says_what_was_recorded_and_what_happens_next(
     token = token_for(db, people.rep[TRUST], "disposal.scheduled")
     with portal_at(db, now.add(minutes=5)) as portal:
         _, page = opened(portal, token)
+        code = proved(db, portal, page, people.rep[TRUST])
         done = act(
             portal,
             page,
@@ -259,6 +263,7 @@ def test_the_recorded_page_says_what_was_recorded_and_what_happens_next(
             certificate="CERT-77",
             typed_name="Nominated_Representative of Northshire NHS Trust",
             confirm="yes",
+            code=code,
         )
         assert done.status_code == 303, done.text
         recorded = portal.get(done.headers["location"]).text
