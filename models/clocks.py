@@ -577,6 +577,7 @@ def parse_datetime(
     # exact=True yields a Date, Time or Duration for a date-only, time-only or period string: a
     # date alone is not an instant, and guessing midnight would shift deadlines.
     if isinstance(parsed, pendulum.DateTime):
+        _within_years(parsed.year, text)
         return parsed
     raise ValueError(f"not a date-time: {text!r} ({_DATETIME_HINT})")
 
@@ -596,7 +597,22 @@ def parse_date(text: str) -> pendulum.Date:
     # that nobody types on purpose.
     if _ISO_DATE.fullmatch(stripped):
         try:
-            return pendulum.Date(int(stripped[:4]), int(stripped[5:7]), int(stripped[8:10]))
+            day = pendulum.Date(int(stripped[:4]), int(stripped[5:7]), int(stripped[8:10]))
         except ValueError:
             pass
+        else:
+            _within_years(day.year, text)
+            return day
     raise ValueError(f"not a date: {text!r} (expected YYYY-MM-DD)")
+
+
+# the years a register's clocks can reach: a sweep counts days and years back and forward from
+# its date (date value out of range at the edges of the calendar)
+YEARS = (1900, 9998)
+
+
+def _within_years(year: int, text: str) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(
+            f"out of range: {text!r} (a date from {YEARS[0]}-01-01 to {YEARS[1]}-12-31)"
+        )

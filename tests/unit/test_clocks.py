@@ -762,3 +762,16 @@ def test_a_review_opens_for_completion_on_the_day_of_its_earliest_reminder() -> 
     assert review_is_open(due, pendulum.date(2028, 3, 1))
     with pytest.raises(ValueError, match="rung -1"):
         review_opens_on(due, (-1,))
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "1899-12-31", "9999-12-31"])
+def test_a_date_beyond_the_years_the_clocks_reach_is_refused_naming_them(text: str) -> None:
+    """Found by the generated arguments: `isa sweep all --as-of 0001-01-01` ran a phase, then
+    the access sweep failed counting days back from year 1."""
+    with pytest.raises(
+        ValueError, match=r"out of range: .* \(a date from 1900-01-01 to 9998-12-31\)"
+    ):
+        parse_date(text)
+    with pytest.raises(ValueError, match="out of range"):
+        parse_datetime(f"{text}T10:00")
+    assert parse_date("1900-01-01").year == 1900 and parse_date("9998-12-31").year == 9998
