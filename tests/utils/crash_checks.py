@@ -41,6 +41,8 @@ DELIVERY_COLUMNS = {
         "last_error",
     },
     "event_outbox": {"id", "event_id", "published_at", "attempts", "last_error"},
+    # an older link is voided when the email carrying its replacement is sent, at that moment
+    "action_link": {"voided_at"},
 }
 # the installation row is the migration's, each message's MIME boundaries are random, and a
 # message is compared under its dedupe key, not its row id
@@ -70,9 +72,10 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     events owed. Equal snapshots: the same changes, with the same emails, are in."""
     digest = hashlib.sha256()
     for table in sorted(metadata.tables):
-        if table in NOT_COMPARED or table in DELIVERY_COLUMNS:
+        if table in NOT_COMPARED or table in ("outbox", "event_outbox"):
             continue
-        rows = sorted(repr(row) for row in _rows(engine, table, set()).elements())
+        leave_out = DELIVERY_COLUMNS.get(table, set())
+        rows = sorted(repr(row) for row in _rows(engine, table, leave_out).elements())
         digest.update(f"{table}:{len(rows)}:{'|'.join(rows)}".encode())
     with engine.connect() as conn:
         audit = conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one()
