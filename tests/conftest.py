@@ -23,7 +23,7 @@ from core.db import make_engine, upgrade
 from models.audit import GENESIS_HASH, AuditSeal
 from models.links import LinkIssuer
 from models.tables import metadata
-from tests.utils.factories import People, seeded_people
+from tests.utils.factories import People, seed_agencies, seeded_people
 
 # The audit key every test's register is sealed with; the commands a test runs read it too.
 TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"
@@ -134,8 +134,6 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 def _seed(url: str) -> None:
     """The register most tests start from: the factories' agencies, contacts and chair, made
     through the real use cases at the `now` fixture's instant."""
-    from tests.utils.factories import seed_agencies
-
     engine = sealed_engine(url)
     with Session(engine, expire_on_commit=False) as session:
         seed_agencies(session, NOW)
