@@ -997,7 +997,7 @@ def _changes_table(page: str) -> dict[str, tuple[str, str]]:
 def test_the_approval_page_shows_field_by_field_what_changed_since_the_version_last_approved(
     db: Database, session: Session, people: People, now: pendulum.DateTime, portal: TestClient
 ) -> None:
-    ref = active(session, people, now, title="Early help referrals")
+    ref = reviewable(session, people, now, title="Early help referrals")
     complete_review(
         session, reference=ref, outcome=ReviewOutcome.AMEND, actor=people.poc[COUNCIL], now=now
     )
@@ -1005,7 +1005,9 @@ def test_the_approval_page_shows_field_by_field_what_changed_since_the_version_l
     revise_draft(
         session,
         reference=ref,
-        draft=form(title="Early help referrals & more", retention=retention),
+        draft=form(
+            title="Early help referrals & more", retention=retention, review_interval_months=2
+        ),
         actor=people.poc[COUNCIL],
         now=now,
     )
