@@ -24,7 +24,6 @@ from models.clocks import (
 from models.enums import (
     AccessGrantStatus,
     ArrangementStatus,
-    AuditOutcome,
     ConsentNoticeStatus,
     ConsultationStatus,
     ContactRole,
@@ -45,7 +44,6 @@ from models.tables import (
     Agency,
     Arrangement,
     ArrangementParty,
-    AuditEvent,
     Chair,
     ConsentNotice,
     ConsentWithdrawal,
@@ -814,76 +812,3 @@ def _requests_waiting(session: Session, agency: str, now: pendulum.DateTime) -> 
                 )
             )
     return waiting
-
-
-# what a person did with a link, in words, by the audit action it wrote, and what follows
-_DID = {
-    "arrangement.approve": "You approved {subject}{version}{agency}",
-    "arrangement.reject": "You rejected {subject}{version}{agency}",
-    "disposal.confirm": "You confirmed the destruction of the data for {subject}",
-    "consent.acknowledge": "You acknowledged that processing has ceased for {subject}",
-    "data_quality.correct": "You recorded the correction for {subject}",
-    "request.reply": "You replied to the consultation {subject}",
-    "request.close": "You recorded the outcome of the request {subject}",
-    "onward.answer": "You answered the request to share onward {subject}",
-    "incident.decide": "You recorded whether {subject} is reported to the ICO",
-    "incident.acknowledge": "You acknowledged the security incident {subject}",
-    "meeting.schedule": "You set the resolution meeting for {subject}",
-    "meeting.record": "You recorded the resolution meeting held for {subject}",
-    "review.complete": "You recorded the outcome of the review of {subject}",
-    "access.attest": "You kept the access {subject}",
-    "access.revoke": "You revoked the access {subject}",
-}
-_NEXT = {
-    "arrangement.reject": "It returns to draft as its next version; the parties are told your "
-    "reason, and every party's signatory is asked to approve the version submitted next.",
-    "disposal.confirm": "Its reminders stop; the arrangement closes once every recipient "
-    "agency has confirmed its own.",
-    "consent.acknowledge": "The agency that raised it is told once every partner has.",
-    "data_quality.correct": "Every agency that received the data is told of the correction.",
-    "request.reply": "The agency that received the request is told your reply.",
-    "request.close": "The request is closed; nothing more is chased.",
-    "onward.answer": "The agency that asked is told your answer.",
-    "incident.decide": "Your decision is recorded with its time against the 72-hour deadline.",
-    "incident.acknowledge": "Its reminders stop.",
-    "meeting.schedule": "Every partner's signatory and the chairs are told when it is held.",
-    "meeting.record": "Every partner's signatory and the chairs are told the outcome.",
-    "review.complete": "The parties are told the outcome.",
-    "access.attest": "It is asked again at its next re-attestation.",
-    "access.revoke": "The staff member's access ends now.",
-}
-
-
-def what_was_done(session: Session, link: Any) -> str:
-    """For a used link (tasks.links.Link): what its person did with it, when, and where the
-    matter stands now, from the audit event the act wrote; "" if none is found."""
-    found = None
-    for event in session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.actor == link.email, AuditEvent.subject_ref == link.subject)
-        .where(AuditEvent.outcome == AuditOutcome.DONE)
-        .order_by(col(AuditEvent.seq).desc())
-    ).all():
-        if (event.evidence or {}).get("link") == link.id and event.action in _DID:
-            found = event
-            break
-    if found is None:
-        return ""
-    did = _DID[found.action].format(
-        subject=link.subject,
-        version=f" version {link.version}" if link.version else "",
-        agency=f" for {link.agency}" if link.agency else "",
-    )
-    said = f"{did} on {long_datetime(found.occurred_at)}."
-    if found.action == "arrangement.approve":
-        found_status = session.exec(
-            select(Arrangement.status).where(Arrangement.reference == link.subject)
-        ).first()
-        status = ArrangementStatus(found_status) if found_status is not None else None
-        if status is ArrangementStatus.ACTIVE:
-            return f"{said} It is now active: every party has approved it."
-        if status is ArrangementStatus.AWAITING_APPROVAL:
-            return f"{said} It becomes active once every other party's signatory approves it."
-        if status is not None:
-            return f"{said} It is now {status.value.replace('_', ' ')}."
-    return f"{said} {_NEXT.get(found.action, '')}".strip()

@@ -3,7 +3,7 @@
 `GET /a/{token}` checks the token, moves it into a short-lived signed session cookie and
 redirects to `/act/{id}`, a URL without it. A `GET` only shows; the act is a `POST` with the
 person's typed name, a ticked confirmation naming the act, and the form's CSRF token, and it
-runs the command line's own use case (tasks/links.py). An act that binds an agency also needs
+runs the command line's own use case (tasks/links/). An act that binds an agency also needs
 the browser signed in as the link's addressee, or the one-time code that `POST
 /act/{id}/code` emails to them. Every response carries the headers in web/security.py."""
 
@@ -51,23 +51,14 @@ from tasks.links import (
     Link,
     act_on_link,
     act_words,
+    action_page,
     code_sent,
-    confirmation_sentence,
-    consent_view,
-    consultation_view,
-    disposal_view,
     find_link,
-    grant_view,
     hand_over,
-    incident_view,
     link_by_id,
-    meeting_view,
-    onward_view,
-    quality_view,
-    request_view,
-    review_view,
     send_code,
     version_view,
+    what_was_done,
 )
 from tasks.onward import request_onward_sharing
 from tasks.portal import (
@@ -81,7 +72,6 @@ from tasks.portal import (
     request_sign_in,
     use_sign_in,
     waiting_on,
-    what_was_done,
 )
 from tasks.portal_guard import (
     allow_attempt,
@@ -1054,107 +1044,5 @@ def _action_page(
         if link.action in BINDING
         else "",
     }
-    if link.action is LinkAction.APPROVE:
-        view = version_view(session, link.subject, link.agency)
-        return portal.page(
-            request,
-            "approve.html",
-            status,
-            version=view,
-            approve=confirmation_sentence(link, view.version, "approve"),
-            reject=confirmation_sentence(link, view.version, "reject"),
-            **common,
-        )
-    if link.action is LinkAction.REVIEW:
-        return portal.page(
-            request,
-            "review.html",
-            status,
-            arrangement=review_view(session, link.subject),
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    if link.action is LinkAction.ATTEST:
-        return portal.page(
-            request,
-            "attest.html",
-            status,
-            grant=grant_view(session, link.subject),
-            keep=confirmation_sentence(link, decision="keep"),
-            revoke=confirmation_sentence(link, decision="revoke"),
-            **common,
-        )
-    if link.action is LinkAction.ANSWER_ONWARD:
-        return portal.page(
-            request,
-            "onward.html",
-            status,
-            asked=onward_view(session, link.subject),
-            consent=confirmation_sentence(link, decision="consent"),
-            refuse=confirmation_sentence(link, decision="refuse"),
-            **common,
-        )
-    if link.action in (LinkAction.DECIDE_INCIDENT, LinkAction.ACKNOWLEDGE_INCIDENT):
-        return portal.page(
-            request,
-            "incident.html",
-            status,
-            incident=incident_view(session, link.subject, now),
-            deciding=link.action is LinkAction.DECIDE_INCIDENT,
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    if link.action is LinkAction.CORRECT_DATA:
-        return portal.page(
-            request,
-            "quality.html",
-            status,
-            notice=quality_view(session, link.subject),
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    if link.action is LinkAction.CLOSE_REQUEST:
-        return portal.page(
-            request,
-            "request.html",
-            status,
-            asked=request_view(session, link.subject),
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    if link.action is LinkAction.REPLY_CONSULTATION:
-        return portal.page(
-            request,
-            "consultation.html",
-            status,
-            consulted=consultation_view(session, link.subject),
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    if link.action is LinkAction.ACKNOWLEDGE_CONSENT:
-        return portal.page(
-            request,
-            "consent.html",
-            status,
-            notice=consent_view(session, link.subject),
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    if link.action is LinkAction.CONFIRM_DISPOSAL:
-        return portal.page(
-            request,
-            "disposal.html",
-            status,
-            task=disposal_view(session, link.subject),
-            sentence=confirmation_sentence(link),
-            **common,
-        )
-    return portal.page(
-        request,
-        "meeting.html",
-        status,
-        matter=meeting_view(session, link.subject, now),
-        schedule=confirmation_sentence(link, decision="schedule"),
-        record=confirmation_sentence(link, decision="record"),
-        **common,
-    )
+    template, shown = action_page(session, link, now)
+    return portal.page(request, template, status, **shown, **common)
