@@ -46,8 +46,8 @@ def act_on_link(
     }
     try:
         spent: int | None = None
-        about = {"subject_type": act.subject_type, "subject_ref": link.subject}
-        with refusal_recorded(session, link, action=decision.audit, now=now, **about):
+        about = (act.subject_type, link.subject)
+        with refusal_recorded(session, link, decision.audit, about, now):
             if forged:
                 raise Refused(FORGED)
             check(session, link, confirmation, now, signed_in)

@@ -74,8 +74,7 @@ def hand_over(
         )
     session.info[EVIDENCE] = evidence_of(link, confirmation, evidence, signed_in)
     try:
-        about = {"subject_type": "action_link", "subject_ref": str(link.id)}
-        with refusal_recorded(session, link, action="link.hand_over", now=now, **about):
+        with refusal_recorded(session, link, "link.hand_over", ("action_link", str(link.id)), now):
             if forged:
                 raise Refused(FORGED)
             check(session, link, confirmation, now, signed_in)
@@ -95,8 +94,9 @@ def hand_over(
             )
             uow.record(
                 "link.hand_over",
+                subject_type="action_link",
+                subject_ref=str(link.id),
                 after={"act": act_words(link), "to": other.email, "subject": link.subject},
-                **about,
             )
             uow.emit(
                 ActHandedOver(

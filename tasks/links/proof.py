@@ -45,16 +45,10 @@ FORGED = (
 
 @contextmanager
 def refusal_recorded(
-    session: Session,
-    link: Link,
-    *,
-    action: str,
-    subject_type: str,
-    subject_ref: str,
-    now: pendulum.DateTime,
+    session: Session, link: Link, action: str, about: tuple[str, str], now: pendulum.DateTime
 ) -> Iterator[None]:
-    """A refusal raised inside is written to the audit log, as the link's person's, and
-    committed before it goes on up."""
+    """A refusal raised inside is written to the audit log as the link's person's, about
+    (subject type, reference), and committed before it goes on up."""
     try:
         yield
     except Refused as refusal:
@@ -62,8 +56,8 @@ def refusal_recorded(
             session,
             actor=link.email,
             action=action,
-            subject_type=subject_type,
-            subject_ref=subject_ref,
+            subject_type=about[0],
+            subject_ref=about[1],
             detail=str(refusal),
             now=now,
         )
@@ -216,8 +210,7 @@ def send_code(
         raise InvalidInput("this act needs no code: confirm it with your name")
     session.info[EVIDENCE] = {**evidence, "link": link.id}
     try:
-        about = {"subject_type": "action_link", "subject_ref": str(link.id)}
-        with refusal_recorded(session, link, action="link.send_code", now=now, **about):
+        with refusal_recorded(session, link, "link.send_code", ("action_link", str(link.id)), now):
             if link.state is not LinkState.LIVE:
                 raise Refused(f"this link cannot be used: {link.why}")
             recent = session.exec(
@@ -246,8 +239,9 @@ def send_code(
             assert row.id is not None
             uow.record(
                 "link.send_code",
+                subject_type="action_link",
+                subject_ref=str(link.id),
                 after={"code": row.id, "to": link.email, "expires_at": expires.isoformat()},
-                **about,
             )
             uow.emit(
                 ActCodeRequested(
