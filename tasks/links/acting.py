@@ -77,8 +77,12 @@ def _use_link(
 
     def use(uow: Any) -> None:
         session: Session = uow.session
-        recheck = decision.recheck_shown and shown_hash is not None
-        if recheck and shown_hash(session, link.subject) != confirmation.shown_hash:
+        changed = (
+            decision.recheck_shown
+            and shown_hash is not None
+            and shown_hash(session, link.subject) != confirmation.shown_hash
+        )
+        if changed:
             raise Refused(f"{link.subject} changed after it was shown to you")
         if code is not None:
             spend_code(session, link, code, now)
