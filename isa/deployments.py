@@ -2,6 +2,7 @@
 schedules, triggers and parameters, whether `isa up` serves it or `prefect deploy` ships it."""
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,11 @@ from models.errors import InvalidInput
 
 PROJECT = Path(__file__).resolve().parent.parent
 PREFECT_YAML = PROJECT / "prefect.yaml"
+# every trigger in prefect.yaml matches events of one register only: `isa up` and `isa deploy`
+# put the register's installation identifier in this variable (`prefect deploy` fills the
+# placeholder from it; `serve_all` below does the same)
+INSTALLATION_VARIABLE = "ISA_INSTALLATION"
+INSTALLATION_LABEL = "isa.installation"
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,36 @@ def automation_names(path: Path = PREFECT_YAML) -> set[str]:
     }
 
 
-def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
-    """The specs as Prefect `RunnerDeployment`s, ready for `prefect.serve`."""
+def for_installation(trigger: dict[str, Any], installation: str | None) -> dict[str, Any]:
+    """`trigger` with its `isa.installation` match filled in with `installation`; with none
+    (a test that registers deployments without a register) the match leaves it out."""
+    match = dict(trigger.get("match") or {})
+    if INSTALLATION_LABEL in match:
+        if installation:
+            match[INSTALLATION_LABEL] = installation
+        else:
+            del match[INSTALLATION_LABEL]
+    return {**trigger, "match": match}
+
+
+def installation_of(database_url: str) -> str:
+    """The installation identifier of the register at `database_url` (made by its migration)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT identifier FROM installation")).scalar()
+    finally:
+        engine.dispose()
+    if not found:
+        raise InvalidInput("the register has no installation identifier: run `isa db upgrade`")
+    return str(found)
+
+
+def runner_deployments(path: Path = PREFECT_YAML, installation: str | None = None) -> list[Any]:
+    """The specs as Prefect `RunnerDeployment`s, ready for `prefect.serve`, their triggers
+    matching only the events of the register `installation` names."""
     from prefect.events import DeploymentTriggerTypes
     from prefect.flows import load_flow_from_entrypoint
     from prefect.schedules import Cron
@@ -128,7 +162,9 @@ def runner_deployments(path: Path = PREFECT_YAML) -> list[Any]:
         ]
         # named as `prefect deploy` names them, so either way of running makes the same automation
         triggers = [
-            as_trigger.validate_python({**t, "name": automation_name(spec, i)})
+            as_trigger.validate_python(
+                {**for_installation(t, installation), "name": automation_name(spec, i)}
+            )
             for i, t in enumerate(spec.triggers, start=1)
         ]
         deployments.append(
@@ -168,7 +204,12 @@ def serve_all(path: Path = PREFECT_YAML, only: frozenset[str] = frozenset()) -> 
     naming the upcoming runs as the scheduler adds them."""
     from prefect import serve
 
-    deployments = [d for d in runner_deployments(path) if not only or d.name in only]
+    installation = os.environ.get(INSTALLATION_VARIABLE)
+    if not installation:
+        from core.settings import Settings
+
+        installation = installation_of(Settings().database_url)
+    deployments = [d for d in runner_deployments(path, installation) if not only or d.name in only]
     unknown = only - {d.name for d in deployments}
     if unknown:
         raise InvalidInput(f"{path} declares no deployment {', '.join(sorted(unknown))}")

@@ -121,10 +121,14 @@ def _prefect(args: list[str], env: dict[str, str], what: str) -> str:
 def prefect_env(settings: Settings, pool: str) -> dict[str, str]:
     """What a `prefect` command started for a role needs: the server to talk to, the pool's
     name for prefect.yaml, and analytics off."""
+    from isa.deployments import INSTALLATION_VARIABLE, installation_of
+
     return {
         **os.environ,
         "PREFECT_API_URL": settings.prefect_api_url,
         "ISA_WORK_POOL": pool,
+        # prefect.yaml's triggers match this register's events only
+        INSTALLATION_VARIABLE: installation_of(settings.database_url),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
 

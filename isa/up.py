@@ -19,7 +19,7 @@ from pathlib import Path
 from core.db import upgrade
 from core.files import append_private_file, private_directory
 from core.settings import Settings
-from isa.deployments import automation_names, read_specs
+from isa.deployments import INSTALLATION_VARIABLE, automation_names, installation_of, read_specs
 from isa.prefect_events import http_problem, prefect_request, server_healthy
 from models.errors import IsaError
 from notifications.publication import Publication
@@ -121,7 +121,14 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
     if server_healthy(settings.prefect_api_url):
         raise IsaError(f"a Prefect server already answers at {settings.prefect_api_url}")
 
-    env = {**os.environ, **prefect_environment(settings)}
+    installation = installation_of(settings.database_url)
+    # the deployments' triggers match this register's events only, and the mail sink takes
+    # this register's mail only: a second register on the machine starts nothing here
+    env = {
+        **os.environ,
+        **prefect_environment(settings),
+        INSTALLATION_VARIABLE: installation,
+    }
     supervisor = Supervisor(logs)
     # a service manager stops us with SIGTERM: treat it as Ctrl-C so the children stop too
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -174,6 +181,8 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
                     str(settings.mail_dir),
                     "--port",
                     str(settings.smtp_relay()[1]),
+                    "--installation",
+                    installation,
                 ],
                 env,
             )

@@ -126,14 +126,21 @@ class EmlDirectory:
     Return-Path and Delivered-To lines as a mailbox would, since the envelope is not otherwise
     in the message."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, installation: str | None = None) -> None:
         self.directory = directory
+        self.installation = installation
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content
         if content is None:
             raw = envelope.content
             content = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
+        if self.installation is not None and not _sent_by(content, self.installation):
+            # another register on this machine (a training copy) is sending to our port
+            return (
+                f"550 5.7.1 this mail sink keeps the mail of register {self.installation} only; "
+                "give the other register a mail sink of its own (ISA_SMTP_PORT)"
+            )
         trace = f"Return-Path: <{envelope.mail_from}>\r\n" + "".join(
             f"Delivered-To: {rcpt}\r\n" for rcpt in envelope.rcpt_tos
         )
@@ -151,6 +158,22 @@ class EmlDirectory:
         os.replace(partial, self.directory / name)
 
 
-def mail_sink(directory: Path, *, host: str = SINK_HOST, port: int = SINK_PORT) -> SMTPServerThread:
-    """The embedded mail sink, not yet started."""
-    return SMTPServerThread(EmlDirectory(directory), host=host, port=port)
+def _sent_by(content: bytes, installation: str) -> bool:
+    """Whether the message's Message-ID is one register `installation` made
+    (notifications.message: `<token.INSTALLATION@domain>`)."""
+    from email.parser import BytesHeaderParser
+
+    message_id = str(BytesHeaderParser().parsebytes(content).get("Message-ID") or "")
+    return f".{installation}@" in message_id
+
+
+def mail_sink(
+    directory: Path,
+    *,
+    host: str = SINK_HOST,
+    port: int = SINK_PORT,
+    installation: str | None = None,
+) -> SMTPServerThread:
+    """The embedded mail sink, not yet started; with `installation`, it takes only the mail of
+    that register."""
+    return SMTPServerThread(EmlDirectory(directory, installation), host=host, port=port)

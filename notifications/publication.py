@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from core.db import EVENTS_STAGED, RUN_DELIVERS, WRITE_TRANSACTION
 from models.events import DomainEvent
+from models.tables import Installation
 from notifications.catalog import OUTBOX_QUEUED, notice_for
 from notifications.context import event_fields
 from notifications.tables import OutboxEvent
@@ -101,6 +102,7 @@ def publish_pending(
         session.commit()
     published: list[tuple[str, str]] = []
     error: str | None = None
+    installation = register_installation(session)
     while error is None:
         rows = session.exec(
             select(OutboxEvent)
@@ -113,7 +115,7 @@ def publish_pending(
             break
         ids = [row.id for row in rows]
         took = [(row.event, row.reference) for row in rows]
-        payload = [prefect_event(row) for row in rows]
+        payload = [prefect_event(row, installation) for row in rows]
         sqlite = session.get_bind().dialect.name == "sqlite"
         if sqlite:
             # SQLite: a read held across the POST would deadlock with the flow the POST starts
@@ -168,9 +170,20 @@ def post_events(api_url: str, payload: list[dict[str, Any]], *, timeout: float) 
     return None
 
 
-def prefect_event(row: OutboxEvent) -> dict[str, Any]:
+def register_installation(session: Session) -> str:
+    """This register's installation identifier, which every event it publishes carries."""
+    identifier = session.exec(select(Installation.identifier)).first()
+    if not identifier:
+        raise RuntimeError("the register has no installation identifier: isa db upgrade")
+    return identifier
+
+
+def prefect_event(row: OutboxEvent, installation: str) -> dict[str, Any]:
     """The event as Prefect's API takes it: about the resource `isa.<kind>.<reference>`, whose
-    `isa.reference` label the deployments' triggers pass to the flow they start."""
+    `isa.reference` label the deployments' triggers pass to the flow they start, and whose
+    `isa.installation` label says which register it came from: the triggers of a register's
+    deployments match only its own (a training copy beside the live register on one Prefect
+    server starts nothing in the live one)."""
     kind = row.event.split(".")[1]
     return {
         "id": row.event_id,
@@ -180,6 +193,7 @@ def prefect_event(row: OutboxEvent) -> dict[str, Any]:
             "prefect.resource.id": f"isa.{kind}.{row.reference}",
             "prefect.resource.name": row.reference,
             "isa.reference": row.reference,
+            "isa.installation": installation,
         },
         "related": [],
         "payload": {"reference": row.reference, "because": row.cause},

@@ -29,13 +29,22 @@ def mailsink(
     dir_: Annotated[Path | None, Parameter(name="--dir")] = None,
     port: int = 8025,
     host: str = "127.0.0.1",
+    installation: str | None = None,
 ) -> None:
-    """Run the local SMTP server that stores each message as an .eml file (Ctrl-C stops it)."""
+    """Run the local SMTP server that stores each message as an .eml file (Ctrl-C stops it).
+    With --installation, only the mail of that register (its Message-IDs carry it) is taken;
+    another register's is refused, so two registers on one machine keep their mail apart."""
     if not 1 <= port <= 65535:
         raise InvalidInput(f"--port must be 1 to 65535, not {port}")
+    if installation is not None and not (
+        0 < len(installation) <= 64 and installation.replace("-", "").isalnum()
+    ):
+        raise InvalidInput(
+            f"--installation must be 1 to 64 letters, digits and '-', not {installation!r}"
+        )
     ctx = Context()
     directory = dir_ or ctx.settings.mail_dir
-    sink = mail_sink(directory, host=host, port=port)
+    sink = mail_sink(directory, host=host, port=port, installation=installation)
     try:
         sink.start()
     except OSError as exc:

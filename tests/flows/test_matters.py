@@ -473,6 +473,86 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
 
 
 @pytest.mark.timeout(240)
+def test_an_event_from_another_register_on_the_same_prefect_server_starts_nothing_here(
+    register, smtp_server: SMTPServer
+) -> None:
+    """A training copy beside the live register, sharing its Prefect server, raises a
+    suspension: its event carries the other register's installation identifier, so this
+    register's trigger (served as `isa up` serves it) ignores it; this register's own event,
+    published after it, starts exactly one run, for its own suspension."""
+    from prefect.settings import PREFECT_API_URL
+
+    from isa.prefect_events import prefect_request
+
+    _, people, _ = register
+    if _deployment_exists("suspension"):
+        with get_client(sync_client=True) as client:
+            for run in _runs("suspension"):
+                client.delete_flow_run(run.id)
+    api = str(PREFECT_API_URL.value())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "isa.deployments", "suspension"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait("the suspension trigger", lambda: _automation_exists("suspension"), 90)
+        wait_for_triggers()
+        foreign = "SUS-2026-0042"
+        prefect_request(
+            "POST",
+            f"{api}/events",
+            json=[
+                {
+                    "id": "5b0c8f52-3c1e-4c55-9d3e-2f1f6d8a0042",
+                    "occurred": NOW.isoformat(),
+                    "event": "isa.suspension.raised",
+                    "resource": {
+                        "prefect.resource.id": f"isa.suspension.{foreign}",
+                        "prefect.resource.name": foreign,
+                        "isa.reference": foreign,
+                        "isa.installation": "TRAININGCOPY0000",
+                    },
+                    "related": [],
+                    "payload": {"reference": foreign, "because": "suspension.raised"},
+                }
+            ],
+        )
+        said = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from isa.cli import main; main()",
+                "suspend",
+                TRUST,
+                "--reason",
+                "Laptop stolen",
+                "--as",
+                people.signatory[TRUST],
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert said.returncode == 0, said.stderr
+        _wait(
+            "a completed suspension flow run",
+            lambda: any(r.state_type == StateType.COMPLETED for r in _runs("suspension")),
+            120,
+        )
+        started = [r for r in _runs("suspension") if r.state_type != StateType.SCHEDULED]
+        assert [r.parameters["suspension"] for r in started] == [SUS]
+    finally:
+        os.killpg(runner.pid, 15)
+        runner.wait(timeout=30)
+
+
+@pytest.mark.timeout(240)
 def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_is_back(
     register, smtp_server: SMTPServer
 ) -> None:

@@ -248,6 +248,10 @@ NUMBERS: dict[str, tuple[tuple[str, ...], str]] = {
     "outbox list": (("outbox", "list", "--limit", "-5"), "--limit must be at least 1, not -5"),
     "outbox deliver": (("outbox", "deliver", "--limit", "0"), "--limit must be at least 1, not 0"),
     "mailsink port": (("mailsink", "--port", "99999"), "--port must be 1 to 65535, not 99999"),
+    "mailsink installation": (
+        ("mailsink", "--installation", "not one!"),
+        "--installation must be 1 to 64 letters, digits and '-', not 'not one!'",
+    ),
     "sweep batch size": (
         ("sweep", "reviews", "--batch-size", "-1"),
         "--batch-size must be at least 1, not -1",

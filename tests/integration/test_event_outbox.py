@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from core.db import EVENTS_STAGED, RUN_DELIVERS
 from models.errors import Refused
+from models.tables import Installation
 from notifications.publication import publish_pending
 from notifications.tables import OutboxEvent
 from tasks.register import add_chair
@@ -133,7 +134,8 @@ def test_publishing_marks_what_the_server_took_and_keeps_the_rest_with_why(
     assert (
         refused.left == 1 and refused.error == f"the Prefect server at {endpoint.url} answered 503"
     )
-    # it takes it: marked published, and the event names the suspension as the trigger reads it
+    # it takes it: marked published, and the event names the suspension and the register as
+    # the trigger reads them
     endpoint.status = 204
     later = now.add(minutes=5)
     took = publish_pending(session, api_url=endpoint.url, now=later)
@@ -147,6 +149,7 @@ def test_publishing_marks_what_the_server_took_and_keeps_the_rest_with_why(
         "prefect.resource.id": f"isa.suspension.{SUS}",
         "prefect.resource.name": SUS,
         "isa.reference": SUS,
+        "isa.installation": session.exec(select(Installation.identifier)).one(),
     }
     (row,) = _rows(session)
     assert pendulum.instance(row.published_at) == later and row.attempts == 2

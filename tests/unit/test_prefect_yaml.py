@@ -172,3 +172,18 @@ def test_each_automation_is_named_and_described_for_what_it_starts_on_which_even
             flow = spec.name.replace("-", " ").split()[0]
             assert flow in described.lower() or flow in trigger.name.lower(), spec.name
     assert names and len(set(names)) == len(names)
+
+
+def test_every_trigger_matches_only_the_events_of_its_own_register() -> None:
+    """A second register on the machine (a training copy beside the live one) publishing to
+    the same Prefect server starts nothing here: each trigger in prefect.yaml matches the
+    installation label its events carry, filled in with this register's identifier whether
+    `isa up` serves the file or `prefect deploy` ships it (ISA_INSTALLATION)."""
+    triggers = [t for spec in read_specs() for t in spec.triggers]
+    assert len(triggers) >= 7
+    for trigger in triggers:
+        assert trigger["match"]["isa.installation"] == "{{ $ISA_INSTALLATION }}", trigger["name"]
+    served = [t for d in runner_deployments(installation="K7QX2MZ4ABCD3EFG") for t in d.triggers]
+    assert len(served) == len(triggers)
+    for trigger in served:
+        assert trigger.match.root["isa.installation"] == "K7QX2MZ4ABCD3EFG"
