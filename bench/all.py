@@ -23,6 +23,7 @@ def runs(quick: bool) -> list[list[str]]:
         ["cli_startup.py", "--rounds", "3" if quick else "7"],
         ["raised_to_completed.py", "--raises", "3" if quick else "5"],
         ["raised_on_workers.py", "--raises", "3" if quick else "5"],
+        ["sign_in_mail.py", "--rounds", "3" if quick else "5"],
     ]
 
 
