@@ -3,7 +3,7 @@ arrangement list|show|template`, `isa disposal list`, `isa decision list`, `isa 
 `isa outbox list` and `isa audit log`.
 
 People type these most, so they start lean: one connection through SQLAlchemy Core
-(tasks/listings.py), the database and clock read from ISA_DATABASE_URL and ISA_NOW alone, and
+(tasks/listings/), the database and clock read from ISA_DATABASE_URL and ISA_NOW alone, and
 neither the ORM, pydantic nor Prefect loaded (tests/integration/test_cli_loading.py; the
 figures in bench/cli_startup.py). So a listing checks only those two settings; a command that
 changes the register goes through `isa.cli.common` instead, with every setting checked."""
@@ -24,24 +24,18 @@ from isa.cli.apps import Json, at_least
 from models.appendix_j_form import TEMPLATE
 from models.enums import ArrangementStatus, OutboxStatus, SharingOutcome
 from models.errors import InvalidInput
-from tasks.listings import (
-    agencies,
+from tasks.listings import as_dicts
+from tasks.listings.arrangements import (
     arrangement_detail,
     arrangement_version_detail,
     arrangement_version_list,
     arrangements,
-    as_dicts,
-    audit_rows,
-    consents,
-    contacts,
     disposal_tasks,
-    emails,
-    incidents,
-    information_requests,
-    onward_requests,
-    quality_notices,
-    sharing_decisions,
 )
+from tasks.listings.matters import consents, incidents, onward_requests, quality_notices
+from tasks.listings.records import audit_rows, emails
+from tasks.listings.register import agencies, contacts
+from tasks.listings.requests import information_requests, sharing_decisions
 
 
 @contextmanager

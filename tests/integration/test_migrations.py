@@ -390,7 +390,7 @@ def test_migration_0019_snapshots_each_submitted_version_and_old_sign_offs_have_
 
     from core.db import make_engine
     from models.versions import HASH_NOT_RECORDED, TEMPLATE_VERSION, version_hash
-    from tasks.listings import arrangement_version_list
+    from tasks.listings.arrangements import arrangement_version_list
 
     url = postgres_or_sqlite_url
     _signed_before_0019(url)
