@@ -1,10 +1,13 @@
-"""Use cases of an arrangement's life: draft, submit, approve or reject by every party's
-signatory, and the review outcome that renews, amends or terminates it (§6, §31).
+"""An arrangement's state and its drafting: draft from an Appendix J form, revise, submit a
+version for its parties' sign-offs (§6); and what the other use cases of its life share: moving
+it (and an amendment) through its transition table, what it says, its stored versions, resuming
+it after a suspension. Approving and rejecting a version are in tasks/approvals.py, reviews and
+termination in tasks/reviews.py.
 
-Every submitted version is kept as it was signed (ArrangementVersion, append-only) and every
-sign-off binds to its hash, whichever way in. An amendment is drafted and signed beside the
-version in force: the arrangement's columns, parties and data items stay those of its last
-approved version, which every obligation follows, until the amending version is adopted."""
+Every submitted version is kept as it was signed (ArrangementVersion, append-only). An
+amendment is drafted and signed beside the version in force: the arrangement's columns, parties
+and data items stay those of its last approved version, which every obligation follows, until
+the amending version is adopted."""
 
 from typing import Any
 
@@ -13,41 +16,18 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, delete, select
 
 from models.appendix_j import ArrangementDraft
-from models.clocks import (
-    first_review_due,
-    local_date,
-    next_review_due,
-    review_is_open,
-    review_opens_on,
-)
 from models.enums import (
-    AccessGrantStatus,
     AgencyStatus,
     AmendmentStatus,
     ArrangementStatus,
     ContactRole,
-    PartyRole,
-    ReviewOutcome,
     ReviewStatus,
     SignOffDecision,
 )
-from models.errors import InvalidInput, Refused
-from models.events import (
-    ArrangementActivated,
-    ArrangementAmendmentStarted,
-    ArrangementApproved,
-    ArrangementDrafted,
-    ArrangementRejected,
-    ArrangementRenewed,
-    ArrangementSubmitted,
-    ArrangementTerminated,
-    DomainEvent,
-    ReviewCompleted,
-)
-from models.inputs import required_text
-from models.lifecycles import AMENDMENT, ARRANGEMENT, REVIEW
+from models.errors import Refused
+from models.events import ArrangementDrafted, ArrangementSubmitted, DomainEvent
+from models.lifecycles import AMENDMENT, ARRANGEMENT
 from models.tables import (
-    AccessGrant,
     Agency,
     Arrangement,
     ArrangementParty,
@@ -58,7 +38,6 @@ from models.tables import (
     SignOff,
 )
 from models.versions import TEMPLATE_VERSION, version_content, version_hash
-from tasks.access import revoke
 from tasks.lookup import Actor, agency_by_name, arrangement_by_ref, current_parties, resolve_actor
 from tasks.uow import UnitOfWork, unit_of_work
 
@@ -144,6 +123,33 @@ def version_record(
     ).first()
 
 
+def version_parties(session: Session, arrangement: Arrangement) -> list[Agency]:
+    """The parties who sign the current version: those its stored record names, else (a draft)
+    the arrangement's own."""
+    assert arrangement.id is not None
+    record = version_record(session, arrangement)
+    if record is None:
+        return [agency for _, agency in current_parties(session, arrangement.id)]
+    found = {
+        a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_(record.agency_ids)))
+    }
+    return [found[i] for i in record.agency_ids if i in found]
+
+
+def awaiting_signatures(session: Session, arrangement: Arrangement) -> list[str]:
+    """The parties whose signatory has not yet approved the current version."""
+    assert arrangement.id is not None
+    approved = set(
+        session.exec(
+            select(SignOff.agency_id)
+            .where(SignOff.arrangement_id == arrangement.id)
+            .where(SignOff.version == arrangement.version)
+            .where(SignOff.decision == SignOffDecision.APPROVED)
+        ).all()
+    )
+    return [a.name for a in version_parties(session, arrangement) if a.id not in approved]
+
+
 def _draft_content(draft: ArrangementDraft, agencies: list[Agency]) -> dict[str, Any]:
     """An Appendix J form's content as a version keeps it, each party under its registered name."""
     content = draft.model_dump(mode="json")
@@ -186,7 +192,7 @@ def resume(uow: UnitOfWork, arrangement: Arrangement, **detail: Any) -> None:
     transition(uow, arrangement, "resume" if open_review is None else "resume_review", **detail)
 
 
-def _require_party_officer(
+def require_party_officer(
     session: Session, actor: Actor, arrangement: Arrangement, *, to: str
 ) -> None:
     assert arrangement.id is not None
@@ -206,7 +212,7 @@ def _resolve_parties(session: Session, draft: ArrangementDraft) -> list[Agency]:
     return agencies
 
 
-def _write_content(session: Session, arrangement: Arrangement, draft: ArrangementDraft) -> None:
+def write_content(session: Session, arrangement: Arrangement, draft: ArrangementDraft) -> None:
     """Write an Appendix J form's content onto an arrangement, replacing what a draft had."""
     arrangement.title = draft.title
     arrangement.purposes = list(draft.purposes)
@@ -253,7 +259,7 @@ def draft_arrangement(
             created_at=now,
             updated_at=now,
         )
-        _write_content(session, arrangement, draft)
+        write_content(session, arrangement, draft)
         assert arrangement.id is not None
         for party, agency in zip(draft.parties, agencies, strict=True):
             assert agency.id is not None
@@ -289,7 +295,7 @@ def revise_draft(
         uow.about("arrangement", reference)
         arrangement = arrangement_by_ref(session, reference, lock=True)
         who = resolve_actor(session, actor)
-        _require_party_officer(session, who, arrangement, to=f"revise {arrangement.reference}")
+        require_party_officer(session, who, arrangement, to=f"revise {arrangement.reference}")
         if arrangement.amendment == AmendmentStatus.DRAFTING:
             # the amending draft only: what is in force, and every obligation, stays as signed
             agencies = _resolve_parties(session, draft)
@@ -332,7 +338,7 @@ def revise_draft(
                     arrangement_id=arrangement.id, agency_id=agency.id, role=party.role
                 )
             )
-        _write_content(session, arrangement, draft)
+        write_content(session, arrangement, draft)
         arrangement.updated_at = now
         uow.record(
             "arrangement.revise",
@@ -352,7 +358,7 @@ def submit_arrangement(
         uow.about("arrangement", reference)
         arrangement = arrangement_by_ref(session, reference, lock=True)
         who = resolve_actor(session, actor)
-        _require_party_officer(session, who, arrangement, to=f"submit {arrangement.reference}")
+        require_party_officer(session, who, arrangement, to=f"submit {arrangement.reference}")
         is_amendment = amending(arrangement)
         if is_amendment:
             AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "submit", reference)
@@ -411,402 +417,3 @@ def submit_arrangement(
             ArrangementSubmitted(arrangement=arrangement.reference, version=arrangement.version)
         )
         return uow.events
-
-
-def version_parties(session: Session, arrangement: Arrangement) -> list[Agency]:
-    """The parties who sign the current version: those its stored record names, else (a draft)
-    the arrangement's own."""
-    assert arrangement.id is not None
-    record = version_record(session, arrangement)
-    if record is None:
-        return [agency for _, agency in current_parties(session, arrangement.id)]
-    found = {
-        a.id: a for a in session.exec(select(Agency).where(col(Agency.id).in_(record.agency_ids)))
-    }
-    return [found[i] for i in record.agency_ids if i in found]
-
-
-def _signatory_party(session: Session, who: Actor, arrangement: Arrangement, *, to: str) -> Agency:
-    """The party agency for which `who` signs; refused unless they are a party's signatory."""
-    for agency in version_parties(session, arrangement):
-        if who.has_role_at(agency.id, ContactRole.SIGNATORY):
-            return agency
-    raise Refused(
-        f"{who.email} is not a signatory of any party to {arrangement.reference}: may not {to}"
-    )
-
-
-def _decide(
-    uow: UnitOfWork,
-    arrangement: Arrangement,
-    agency: Agency,
-    who: Actor,
-    decision: SignOffDecision,
-    reason: str | None,
-) -> str:
-    """Record the party's decision on the current version, bound to the hash of that version
-    as it was submitted; returns the hash."""
-    existing = uow.session.exec(
-        select(SignOff)
-        .where(SignOff.arrangement_id == arrangement.id)
-        .where(SignOff.version == arrangement.version)
-        .where(SignOff.agency_id == agency.id)
-    ).first()
-    if existing is not None:
-        raise Refused(
-            f"{agency.name} has already {existing.decision.value} version {arrangement.version} "
-            f"of {arrangement.reference}"
-        )
-    record = version_record(uow.session, arrangement)
-    if record is None:
-        raise Refused(
-            f"version {arrangement.version} of {arrangement.reference} was never submitted: "
-            "there is nothing to decide on"
-        )
-    assert arrangement.id is not None and agency.id is not None and who.contact is not None
-    assert who.contact.id is not None
-    uow.session.add(
-        SignOff(
-            arrangement_id=arrangement.id,
-            version=arrangement.version,
-            agency_id=agency.id,
-            contact_id=who.contact.id,
-            decision=decision,
-            reason=reason,
-            decided_at=uow.now,
-            content_hash=record.content_hash,
-        )
-    )
-    uow.session.flush()
-    return record.content_hash
-
-
-def awaiting_signatures(session: Session, arrangement: Arrangement) -> list[str]:
-    """The parties whose signatory has not yet approved the current version."""
-    assert arrangement.id is not None
-    approved = set(
-        session.exec(
-            select(SignOff.agency_id)
-            .where(SignOff.arrangement_id == arrangement.id)
-            .where(SignOff.version == arrangement.version)
-            .where(SignOff.decision == SignOffDecision.APPROVED)
-        ).all()
-    )
-    return [a.name for a in version_parties(session, arrangement) if a.id not in approved]
-
-
-def schedule_review(session: Session, arrangement: Arrangement, due_on: pendulum.Date) -> None:
-    assert arrangement.id is not None
-    arrangement.next_review_due = due_on
-    session.add(Review(arrangement_id=arrangement.id, due_on=due_on))
-
-
-def _cancel_open_reviews(uow: UnitOfWork, arrangement: Arrangement) -> None:
-    for review in uow.session.exec(
-        select(Review)
-        .where(Review.arrangement_id == arrangement.id)
-        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
-    ).all():
-        _review_transition(uow, review, "cancel", arrangement.reference)
-
-
-def _sync_parties(uow: UnitOfWork, arrangement: Arrangement, record: ArrangementVersion) -> None:
-    """The parties of an adopted version become the arrangement's: one it no longer names
-    leaves (its staff's access ends, and a recipient destroys what it received)."""
-    # tasks.disposal builds on this module: imported when an amendment is adopted
-    from tasks.disposal import schedule_for_leaver
-
-    session = uow.session
-    assert arrangement.id is not None
-    roles = {
-        agency_id: party["role"]
-        for agency_id, party in zip(record.agency_ids, record.content["parties"], strict=True)
-    }
-    rows = {
-        p.agency_id: p
-        for p in session.exec(
-            select(ArrangementParty).where(ArrangementParty.arrangement_id == arrangement.id)
-        ).all()
-    }
-    for party, agency in current_parties(session, arrangement.id):
-        if agency.id not in roles:
-            schedule_for_leaver(uow, arrangement, agency)
-            party.left_at = uow.now
-            session.add(party)
-            for grant in session.exec(
-                select(AccessGrant)
-                .where(AccessGrant.arrangement_id == arrangement.id)
-                .where(AccessGrant.agency_id == agency.id)
-                .where(col(AccessGrant.status) != AccessGrantStatus.REVOKED)
-            ).all():
-                reason = f"version {record.version} of {arrangement.reference} leaves it out"
-                revoke(uow, grant, reason)
-    for agency_id, role in roles.items():
-        row = rows.get(agency_id) or ArrangementParty(
-            arrangement_id=arrangement.id, agency_id=agency_id, role=PartyRole(role)
-        )
-        row.role = PartyRole(role)
-        row.left_at = None
-        session.add(row)
-
-
-def _review_on(session: Session, arrangement: Arrangement, due: pendulum.Date) -> Review | None:
-    return session.exec(
-        select(Review).where(Review.arrangement_id == arrangement.id, Review.due_on == due)
-    ).first()
-
-
-def _adopt_amendment(uow: UnitOfWork, arrangement: Arrangement) -> pendulum.Date:
-    """Every party approved the amending version: it is in force from now. Its content becomes
-    the arrangement's, and its review cycle starts again from today at its interval."""
-    session = uow.session
-    record = version_record(session, arrangement)
-    assert record is not None
-    draft = ArrangementDraft.model_validate(record.content)
-    _sync_parties(uow, arrangement, record)
-    _write_content(session, arrangement, draft)
-    arrangement.amendment_draft = None
-    arrangement.in_force_version = arrangement.version
-    today = local_date(uow.now)
-    due = first_review_due(today, arrangement.review_interval_months)
-    held = _review_on(session, arrangement, due)
-    if held is not None and held.status in (ReviewStatus.COMPLETED, ReviewStatus.CANCELLED):
-        # a review of that date was already held (or called off): the cycle's next one
-        due = next_review_due(due, arrangement.review_interval_months, today)
-        held = _review_on(session, arrangement, due)
-    for review in session.exec(
-        select(Review)
-        .where(Review.arrangement_id == arrangement.id, Review.due_on != due)
-        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
-    ).all():
-        _review_transition(uow, review, "cancel", arrangement.reference)
-    if held is None:
-        schedule_review(session, arrangement, due)
-    arrangement.next_review_due = due
-    move_amendment(uow, arrangement, "adopt", next_review_due=due.isoformat())
-    return due
-
-
-def approve_arrangement(
-    session: Session, *, reference: str, actor: str, now: pendulum.DateTime
-) -> list[DomainEvent]:
-    """A party's signatory approves the current version; the last approval activates it (or,
-    for an amendment, puts the amending version in force)."""
-    with unit_of_work(session, actor=actor, now=now, action="arrangement.approve") as uow:
-        uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        agency = _signatory_party(session, who, arrangement, to=f"approve {arrangement.reference}")
-        is_amendment = amending(arrangement)
-        if is_amendment:
-            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "approve", reference)
-        else:
-            ARRANGEMENT.fire(arrangement.status, "approve", arrangement.reference)
-        signed_hash = _decide(uow, arrangement, agency, who, SignOffDecision.APPROVED, None)
-        awaiting = awaiting_signatures(session, arrangement)
-        uow.record(
-            "arrangement.approve",
-            subject_type="arrangement",
-            subject_ref=arrangement.reference,
-            after={
-                "agency": agency.name,
-                "version": arrangement.version,
-                "content_hash": signed_hash,
-                "awaiting": awaiting,
-            },
-        )
-        uow.emit(
-            ArrangementApproved(
-                arrangement=arrangement.reference,
-                version=arrangement.version,
-                agency=agency.name,
-                signatory=who.email,
-                awaiting=tuple(awaiting),
-            )
-        )
-        if not awaiting:
-            if is_amendment:
-                due = _adopt_amendment(uow, arrangement)
-            else:
-                due = first_review_due(local_date(now), arrangement.review_interval_months)
-                schedule_review(session, arrangement, due)
-                arrangement.activated_at = now
-                arrangement.in_force_version = arrangement.version
-                transition(uow, arrangement, "activate")
-            uow.emit(
-                ArrangementActivated(
-                    arrangement=arrangement.reference,
-                    version=arrangement.version,
-                    next_review_due=due.isoformat(),
-                )
-            )
-        return uow.events
-
-
-def reject_arrangement(
-    session: Session, *, reference: str, reason: str, actor: str, now: pendulum.DateTime
-) -> list[DomainEvent]:
-    """A party's signatory rejects the version: it returns to draft at the next version (an
-    amendment to drafting; the version in force stays in force)."""
-    reason = required_text(reason, "a reason for the rejection")
-    with unit_of_work(session, actor=actor, now=now, action="arrangement.reject") as uow:
-        uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        agency = _signatory_party(session, who, arrangement, to=f"reject {arrangement.reference}")
-        is_amendment = amending(arrangement)
-        if is_amendment:
-            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "reject", reference)
-        else:
-            ARRANGEMENT.fire(arrangement.status, "reject", arrangement.reference)
-        _decide(uow, arrangement, agency, who, SignOffDecision.REJECTED, reason)
-        rejected_version = arrangement.version
-        arrangement.version += 1
-        if is_amendment:
-            move_amendment(uow, arrangement, "reject", reason=reason, agency=agency.name)
-        else:
-            transition(uow, arrangement, "reject", reason=reason, agency=agency.name)
-        uow.emit(
-            ArrangementRejected(
-                arrangement=arrangement.reference,
-                version=rejected_version,
-                agency=agency.name,
-                signatory=who.email,
-                reason=reason,
-            )
-        )
-        return uow.events
-
-
-def current_review(session: Session, arrangement: Arrangement) -> Review | None:
-    return session.exec(
-        select(Review)
-        .where(Review.arrangement_id == arrangement.id)
-        .where(col(Review.status).in_([ReviewStatus.SCHEDULED, ReviewStatus.OPEN]))
-        .order_by(col(Review.due_on))
-        .with_for_update()
-    ).first()
-
-
-def _review_transition(uow: UnitOfWork, review: Review, event: str, ref: str) -> None:
-    uow.move(
-        review,
-        REVIEW,
-        event,
-        action=f"review.{event}",
-        subject_type="review",
-        subject_ref=f"{ref}@{review.due_on}",
-        named=f"of {ref} due {review.due_on}",
-        before={"status": review.status, "due_on": review.due_on},
-        outcome=review.outcome,
-    )
-
-
-def terminate(uow: UnitOfWork, arrangement: Arrangement, reason: str) -> None:
-    """End an arrangement: no more sharing; reviews still scheduled are cancelled."""
-    arrangement.ended_at = uow.now
-    transition(uow, arrangement, "terminate", reason=reason)
-    if amending(arrangement):
-        move_amendment(uow, arrangement, "abandon", reason=reason)
-    _cancel_open_reviews(uow, arrangement)
-    uow.emit(ArrangementTerminated(arrangement=arrangement.reference, reason=reason))
-
-
-def complete_review(
-    session: Session,
-    *,
-    reference: str,
-    outcome: ReviewOutcome,
-    actor: str,
-    now: pendulum.DateTime,
-) -> list[DomainEvent]:
-    """Record a review's outcome (§31): renew to the next due date, amend, or terminate."""
-    with unit_of_work(session, actor=actor, now=now, action="review.complete") as uow:
-        uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        _require_party_officer(session, who, arrangement, to=f"review {arrangement.reference}")
-        review = current_review(session, arrangement)
-        if review is None or arrangement.status not in (
-            ArrangementStatus.ACTIVE,
-            ArrangementStatus.UNDER_REVIEW,
-        ):
-            raise Refused(
-                f"cannot complete a review of {arrangement.reference}: it is "
-                f"{arrangement.status.value.replace('_', ' ')}"
-            )
-        if arrangement.status == ArrangementStatus.ACTIVE:
-            # Reviewed ahead of its due date: allowed only once its reminders have begun (the
-            # review window); it then passes through under_review all the same.
-            due = pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day)
-            if not review_is_open(due, local_date(now)):
-                raise Refused(
-                    f"no review of {arrangement.reference} is open: it falls due on "
-                    f"{due.format('D MMMM YYYY')} and opens for early completion on "
-                    f"{review_opens_on(due).format('D MMMM YYYY')}"
-                )
-            transition(uow, arrangement, "open_review")
-        review.outcome = outcome
-        review.completed_at = now
-        review.completed_by = who.email
-        _review_transition(uow, review, "complete", arrangement.reference)
-        next_due: pendulum.Date | None = None
-        if outcome == ReviewOutcome.RENEW:
-            next_due = next_review_due(
-                pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day),
-                arrangement.review_interval_months,
-                local_date(now),
-            )
-            schedule_review(session, arrangement, next_due)
-            transition(uow, arrangement, "renew")
-            uow.emit(
-                ArrangementRenewed(
-                    arrangement=arrangement.reference, next_review_due=next_due.isoformat()
-                )
-            )
-        elif outcome == ReviewOutcome.AMEND:
-            # in force under its last approved version, reviewed on that version's cycle, while
-            # the amendment (already begun, or begun now from what is in force) is agreed
-            next_due = next_review_due(
-                pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day),
-                arrangement.review_interval_months,
-                local_date(now),
-            )
-            schedule_review(session, arrangement, next_due)
-            if not amending(arrangement):
-                arrangement.version += 1
-                arrangement.amendment_draft = content_of(session, arrangement)
-                arrangement.amendment = AMENDMENT.initial
-                uow.record(
-                    "amendment.begin",
-                    subject_type="arrangement",
-                    subject_ref=arrangement.reference,
-                    after={"amendment": arrangement.amendment, "version": arrangement.version},
-                )
-            transition(uow, arrangement, "amend")
-            uow.emit(
-                ArrangementAmendmentStarted(
-                    arrangement=arrangement.reference, version=arrangement.version
-                )
-            )
-        else:
-            terminate(uow, arrangement, f"review of {review.due_on} decided to terminate")
-        uow.emit(
-            ReviewCompleted(
-                arrangement=arrangement.reference,
-                outcome=outcome.value,
-                due_on=review.due_on.isoformat(),
-                next_review_due=next_due.isoformat() if next_due else None,
-            )
-        )
-        return uow.events
-
-
-def parse_outcome(value: str) -> ReviewOutcome:
-    try:
-        return ReviewOutcome(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{{outcome}} must be renew, amend or terminate, not {value!r}",
-            inputs={"outcome": "the outcome"},
-        ) from None

@@ -28,16 +28,10 @@ from models.tables import (
     Suspension,
 )
 from tasks.access import end_grant, revoke
-from tasks.arrangements import (
-    current_review,
-    move_amendment,
-    resume,
-    terminate,
-    transition,
-    version_record,
-)
+from tasks.arrangements import move_amendment, resume, transition, version_record
 from tasks.disposal import schedule_for_leaver
 from tasks.lookup import current_parties
+from tasks.reviews import current_review, terminate
 from tasks.uow import UnitOfWork
 
 LIVE = (

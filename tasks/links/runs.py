@@ -13,7 +13,7 @@ from models.enums import MeetingOutcome, ReviewOutcome
 from models.errors import InvalidInput
 from models.events import DomainEvent
 from tasks.access import attest_access, revoke_access
-from tasks.arrangements import approve_arrangement, complete_review, reject_arrangement
+from tasks.approvals import approve_arrangement, reject_arrangement
 from tasks.consent import acknowledge_consent
 from tasks.disposal import confirm_disposal
 from tasks.incidents import acknowledge_incident, decide_incident
@@ -21,6 +21,7 @@ from tasks.links.link import Confirmation, Link
 from tasks.onward import answer_onward_sharing
 from tasks.quality import correct_data
 from tasks.requests import close_request, reply_to_consultation
+from tasks.reviews import complete_review
 from tasks.suspensions import record_meeting, schedule_meeting
 
 Events = list[DomainEvent]

@@ -25,8 +25,9 @@ from models.links import LinkIssuer
 from models.policies import ReviewPolicy
 from notifications.delivery import deliver_outbox_sync
 from notifications.mailsink import mail_sink
-from tasks.arrangements import complete_review, submit_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.disposal import schedule_ended_arrangements
+from tasks.reviews import complete_review
 from tasks.suspensions import raise_suspension
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import TEST_MAIL_FROM, TEST_SEAL, TEST_SECRET_KEY

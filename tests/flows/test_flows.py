@@ -12,7 +12,8 @@ from flows.deliver_outbox import deliver_outbox
 from flows.monitoring_review import monitoring_review
 from flows.review_sweep import review_sweep
 from tasks import runtime
-from tasks.arrangements import approve_arrangement, submit_arrangement
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import submit_arrangement
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
 from tests.utils.prefect_runs import artifacts_of, run_flow
@@ -236,7 +237,7 @@ def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
 ) -> None:
     from flows.disposal_sweep import disposal_sweep
     from models.enums import ReviewOutcome
-    from tasks.arrangements import complete_review
+    from tasks.reviews import complete_review
     from tests.utils.factories import reviewable
 
     db, people, _ref = register

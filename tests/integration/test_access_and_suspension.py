@@ -26,7 +26,8 @@ from models.tables import (
     Withdrawal,
 )
 from tasks.access import attest_access, grant_access, record_training, revoke_access
-from tasks.arrangements import approve_arrangement, submit_arrangement
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
 from tasks.sweeps import open_due_reviews
 from tasks.withdrawals import withdraw_agency

@@ -12,7 +12,7 @@ from models.policies import AccessPolicy
 from models.tables import AccessGrant
 from tasks.access import attest_access, grant_access, mark_leaver
 from tasks.access_sweep import sweep_access
-from tasks.arrangements import complete_review
+from tasks.reviews import complete_review
 from tasks.suspensions import raise_suspension
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, active, granted, reviewable, trained

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from models.enums import ArrangementStatus, DisposalTaskStatus, ReviewOutcome
 from models.errors import IllegalTransition, InvalidInput, Refused
 from models.tables import Arrangement, DisposalTask
-from tasks.arrangements import complete_review
 from tasks.disposal import confirm_disposal, schedule_disposal
+from tasks.reviews import complete_review
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, reviewable
 

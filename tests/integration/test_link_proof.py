@@ -17,10 +17,11 @@ from models.enums import ContactRole, ReviewOutcome
 from models.links import CODE_TRIES, CODES_PER_HOUR
 from models.tables import AuditEvent
 from notifications.tables import ActionLink, LinkCode, OutboxEmail
-from tasks.arrangements import complete_review, submit_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.disposal import schedule_ended_arrangements
 from tasks.incidents import report_incident
 from tasks.register import add_contact
+from tasks.reviews import complete_review
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, reviewable

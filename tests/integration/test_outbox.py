@@ -21,7 +21,8 @@ from notifications import outbox as outbox_module
 from notifications.render import render_email
 from notifications.tables import OutboxEmail, OutboxMessage, OutboxStatus
 from tasks.access import revoke_access
-from tasks.arrangements import approve_arrangement, submit_arrangement
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.register import add_contact
 from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
 from tasks.uow import unit_of_work

@@ -22,16 +22,12 @@ from notifications.delivery import deliver_outbox_sync
 from notifications.tables import ActionLink, OutboxEmail
 from notifications.tables import OutboxEvent as OutboxEventRow
 from tasks.access_sweep import remind_attestations
-from tasks.arrangements import (
-    approve_arrangement,
-    complete_review,
-    reject_arrangement,
-    revise_draft,
-    submit_arrangement,
-)
+from tasks.approvals import approve_arrangement, reject_arrangement
+from tasks.arrangements import revise_draft, submit_arrangement
 from tasks.audit import verify_audit
 from tasks.disposal import schedule_ended_arrangements
 from tasks.register import add_chair
+from tasks.reviews import complete_review
 from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
 from tasks.sweeps import chase_approvals, open_due_reviews, remind_upcoming_reviews
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database

@@ -15,13 +15,10 @@ from models.enums import ArrangementStatus, ReviewOutcome, ReviewStatus
 from models.errors import IsaError, Refused
 from models.lifecycles import ARRANGEMENT
 from models.tables import Arrangement, ArrangementParty, Review, SignOff
-from tasks.arrangements import (
-    approve_arrangement,
-    complete_review,
-    reject_arrangement,
-    submit_arrangement,
-)
+from tasks.approvals import approve_arrangement, reject_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.audit import verify_audit
+from tasks.reviews import complete_review
 from tasks.suspensions import end_suspension, raise_suspension
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import (

@@ -26,12 +26,9 @@ from models.tables import (
 )
 from models.versions import TEMPLATE_VERSION, version_hash
 from tasks.access import grant_access
-from tasks.arrangements import (
-    approve_arrangement,
-    complete_review,
-    revise_draft,
-    submit_arrangement,
-)
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import revise_draft, submit_arrangement
+from tasks.reviews import complete_review
 from tasks.sweeps import chase_approvals
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database

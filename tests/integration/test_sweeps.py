@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from models.enums import ArrangementStatus, ReviewStatus
 from models.policies import ReviewPolicy
 from models.tables import Arrangement, Review
-from tasks.arrangements import approve_arrangement, submit_arrangement
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.sweeps import chase_approvals, sweep_reviews
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, active, drafted
@@ -158,7 +159,7 @@ def test_a_renewed_review_is_chased_again_from_its_next_due_date(
     db: Database, session, people, now
 ) -> None:
     from models.enums import ReviewOutcome
-    from tasks.arrangements import complete_review
+    from tasks.reviews import complete_review
 
     ref = active(session, people, now)
     _sweep(session, DUE.subtract(days=7))

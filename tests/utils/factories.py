@@ -11,7 +11,8 @@ from models.enums import ContactRole
 from models.events import DomainEvent
 from models.tables import Arrangement
 from tasks.access import grant_access, record_training
-from tasks.arrangements import approve_arrangement, draft_arrangement, submit_arrangement
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import draft_arrangement, submit_arrangement
 from tasks.register import add_chair, add_contact, register_agency
 
 ADMIN = "cli:admin"
