@@ -18,12 +18,12 @@ from flows.naming import about
 from models.clocks import check_time
 from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY
 from tasks.flow_tasks import (
+    SignOffWait,
     chase_missing_sign_offs,
     deliver_emails,
     read_sign_off_wait,
     resolve_as_of,
 )
-from tasks.matters import SignOffWait
 
 
 @task

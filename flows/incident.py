@@ -23,8 +23,13 @@ from flows.artifacts import publish_table
 from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
-from tasks.flow_tasks import chase_incident, deliver_emails, read_incident, resolve_as_of
-from tasks.incidents import IncidentStory
+from tasks.flow_tasks import (
+    IncidentStory,
+    chase_incident,
+    deliver_emails,
+    read_incident,
+    resolve_as_of,
+)
 
 DEPLOYMENT = "incident/incident"
 

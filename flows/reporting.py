@@ -7,7 +7,7 @@ from typing import Any
 from prefect import get_run_logger
 
 from flows.artifacts import publish_table
-from tasks.daily import summarise
+from tasks.flow_tasks import summarise
 
 
 def publish_sweep(

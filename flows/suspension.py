@@ -23,12 +23,12 @@ from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
 from tasks.flow_tasks import (
+    MatterStory,
     check_suspension_deadlines,
     deliver_emails,
     read_suspension,
     resolve_as_of,
 )
-from tasks.matters import MatterStory
 
 DEPLOYMENT = "suspension/suspension"
 

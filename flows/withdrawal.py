@@ -22,13 +22,13 @@ from flows.checks import Check, cancel_checks, schedule_runs
 from flows.naming import about
 from models.clocks import local_date
 from tasks.flow_tasks import (
+    MatterStory,
     carry_out_withdrawal,
     deliver_emails,
     read_withdrawal,
     resolve_as_of,
     schedule_ended_disposals,
 )
-from tasks.matters import MatterStory
 
 DEPLOYMENT = "withdrawal/withdrawal"
 

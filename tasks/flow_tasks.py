@@ -13,7 +13,7 @@ from models.errors import IsaError
 from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
 from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
-from tasks import access_sweep, deadlines, disposal, runtime
+from tasks import access_sweep, daily, deadlines, disposal, runtime
 from tasks.audit import save_checkpoint, take_checkpoint
 from tasks.consent import ConsentStory, chase_consent_notices, consent_story
 from tasks.disposal import schedule_ended_arrangements
@@ -41,6 +41,9 @@ from tasks.withdrawals import complete_withdrawal
 # the run's clock, for flows: the day a run is for, and now (both honour `ISA_NOW`)
 resolve_as_of = runtime.resolve_as_of
 now = runtime.now
+# what a sweep did, in the words `isa sweep --json` prints too; with the read models the tasks
+# below return (MatterStory, SignOffWait, IncidentStory), all a flow needs of tasks/ but its tasks
+summarise = daily.summarise
 
 
 def _report(phase: PhaseReport) -> dict[str, Any]:
