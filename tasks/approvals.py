@@ -23,7 +23,6 @@ from models.events import (
     DomainEvent,
 )
 from models.inputs import required_text
-from models.lifecycles import AMENDMENT, ARRANGEMENT
 from models.tables import (
     AccessGrant,
     Agency,
@@ -35,8 +34,8 @@ from models.tables import (
 )
 from tasks.access import revoke
 from tasks.arrangements import (
-    amending,
     awaiting_signatures,
+    fire_signing,
     move_amendment,
     transition,
     version_parties,
@@ -49,13 +48,19 @@ from tasks.reviews import cancel_open_reviews, schedule_review
 from tasks.uow import UnitOfWork, unit_of_work
 
 
-def _signatory_party(session: Session, who: Actor, arrangement: Arrangement, *, to: str) -> Agency:
-    """The party agency for which `who` signs; refused unless they are a party's signatory."""
+def _signatory_acting(
+    session: Session, reference: str, actor: str, verb: str
+) -> tuple[Arrangement, Actor, Agency]:
+    """The arrangement, locked for the decision, who decides (to `verb` it) and the party they
+    sign for; refused unless they are the signatory of a party to the version."""
+    arrangement = arrangement_by_ref(session, reference, lock=True)
+    who = resolve_actor(session, actor)
     for agency in version_parties(session, arrangement):
         if who.has_role_at(agency.id, ContactRole.SIGNATORY):
-            return agency
+            return arrangement, who, agency
     raise Refused(
-        f"{who.email} is not a signatory of any party to {arrangement.reference}: may not {to}"
+        f"{who.email} is not a signatory of any party to {arrangement.reference}: "
+        f"may not {verb} {arrangement.reference}"
     )
 
 
@@ -180,14 +185,8 @@ def approve_arrangement(
     for an amendment, puts the amending version in force)."""
     with unit_of_work(session, actor=actor, now=now, action="arrangement.approve") as uow:
         uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        agency = _signatory_party(session, who, arrangement, to=f"approve {arrangement.reference}")
-        is_amendment = amending(arrangement)
-        if is_amendment:
-            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "approve", reference)
-        else:
-            ARRANGEMENT.fire(arrangement.status, "approve", arrangement.reference)
+        arrangement, who, agency = _signatory_acting(session, reference, actor, "approve")
+        is_amendment = fire_signing(arrangement, "approve", reference)
         signed_hash = _decide(uow, arrangement, agency, who, SignOffDecision.APPROVED, None)
         awaiting = awaiting_signatures(session, arrangement)
         uow.record(
@@ -237,14 +236,8 @@ def reject_arrangement(
     reason = required_text(reason, "a reason for the rejection")
     with unit_of_work(session, actor=actor, now=now, action="arrangement.reject") as uow:
         uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        agency = _signatory_party(session, who, arrangement, to=f"reject {arrangement.reference}")
-        is_amendment = amending(arrangement)
-        if is_amendment:
-            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "reject", reference)
-        else:
-            ARRANGEMENT.fire(arrangement.status, "reject", arrangement.reference)
+        arrangement, who, agency = _signatory_acting(session, reference, actor, "reject")
+        is_amendment = fire_signing(arrangement, "reject", reference)
         _decide(uow, arrangement, agency, who, SignOffDecision.REJECTED, reason)
         rejected_version = arrangement.version
         arrangement.version += 1

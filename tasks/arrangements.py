@@ -192,16 +192,32 @@ def resume(uow: UnitOfWork, arrangement: Arrangement, **detail: Any) -> None:
     transition(uow, arrangement, "resume" if open_review is None else "resume_review", **detail)
 
 
-def require_party_officer(
-    session: Session, actor: Actor, arrangement: Arrangement, *, to: str
-) -> None:
+def party_officer_acting(
+    session: Session, reference: str, actor: str, verb: str
+) -> tuple[Arrangement, Actor]:
+    """The arrangement, locked for the change, and who is acting on it (to `verb` it): refused
+    unless a signatory, nominated representative or point of contact of one of its parties."""
+    arrangement = arrangement_by_ref(session, reference, lock=True)
+    who = resolve_actor(session, actor)
     assert arrangement.id is not None
     party_ids = [agency.id for _, agency in current_parties(session, arrangement.id)]
-    if not any(actor.has_role_at(agency_id, *OFFICER_ROLES) for agency_id in party_ids):
+    if not any(who.has_role_at(agency_id, *OFFICER_ROLES) for agency_id in party_ids):
         raise Refused(
-            f"{actor.email} is not a signatory, nominated representative or point of contact "
-            f"of a party to {arrangement.reference}: may not {to}"
+            f"{who.email} is not a signatory, nominated representative or point of contact "
+            f"of a party to {arrangement.reference}: may not {verb} {arrangement.reference}"
         )
+    return arrangement, who
+
+
+def fire_signing(arrangement: Arrangement, event: str, asked: str) -> bool:
+    """Refuse `event` unless the version being signed allows it: the amendment's table while an
+    amendment is drafted or signed (which names the arrangement as `asked` for), else the
+    arrangement's. Whether it is an amendment."""
+    if amending(arrangement):
+        AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, event, asked)
+        return True
+    ARRANGEMENT.fire(arrangement.status, event, arrangement.reference)
+    return False
 
 
 def _resolve_parties(session: Session, draft: ArrangementDraft) -> list[Agency]:
@@ -293,9 +309,7 @@ def revise_draft(
     """Replace a draft's content (and parties) from a revised Appendix J form."""
     with unit_of_work(session, actor=actor, now=now, action="arrangement.revise") as uow:
         uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        require_party_officer(session, who, arrangement, to=f"revise {arrangement.reference}")
+        arrangement, _ = party_officer_acting(session, reference, actor, "revise")
         if arrangement.amendment == AmendmentStatus.DRAFTING:
             # the amending draft only: what is in force, and every obligation, stays as signed
             agencies = _resolve_parties(session, draft)
@@ -356,14 +370,8 @@ def submit_arrangement(
     """Ask every party's signatory to approve the current version."""
     with unit_of_work(session, actor=actor, now=now, action="arrangement.submit") as uow:
         uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        require_party_officer(session, who, arrangement, to=f"submit {arrangement.reference}")
-        is_amendment = amending(arrangement)
-        if is_amendment:
-            AMENDMENT.fire(arrangement.amendment or AMENDMENT.initial, "submit", reference)
-        else:
-            ARRANGEMENT.fire(arrangement.status, "submit", arrangement.reference)
+        arrangement, who = party_officer_acting(session, reference, actor, "submit")
+        is_amendment = fire_signing(arrangement, "submit", reference)
         content = working_content(session, arrangement)
         if not (content["lawful_basis"] or "").strip():
             raise Refused(

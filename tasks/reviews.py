@@ -21,10 +21,9 @@ from tasks.arrangements import (
     amending,
     content_of,
     move_amendment,
-    require_party_officer,
+    party_officer_acting,
     transition,
 )
-from tasks.lookup import arrangement_by_ref, resolve_actor
 from tasks.uow import UnitOfWork, unit_of_work
 
 
@@ -94,9 +93,7 @@ def complete_review(
     """Record a review's outcome (§31): renew to the next due date, amend, or terminate."""
     with unit_of_work(session, actor=actor, now=now, action="review.complete") as uow:
         uow.about("arrangement", reference)
-        arrangement = arrangement_by_ref(session, reference, lock=True)
-        who = resolve_actor(session, actor)
-        require_party_officer(session, who, arrangement, to=f"review {arrangement.reference}")
+        arrangement, who = party_officer_acting(session, reference, actor, "review")
         review = current_review(session, arrangement)
         if review is None or arrangement.status not in (
             ArrangementStatus.ACTIVE,
@@ -122,13 +119,18 @@ def complete_review(
         review.completed_by = who.email
         review_transition(uow, review, "complete", arrangement.reference)
         next_due: pendulum.Date | None = None
-        if outcome == ReviewOutcome.RENEW:
+        if outcome != ReviewOutcome.TERMINATE:
+            # renewed, or amended: in force under its last approved version, reviewed on that
+            # version's cycle, while the amendment (already begun, or begun now from what is in
+            # force) is agreed
             next_due = next_review_due(
                 pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day),
                 arrangement.review_interval_months,
                 local_date(now),
             )
             schedule_review(session, arrangement, next_due)
+        if outcome == ReviewOutcome.RENEW:
+            assert next_due is not None
             transition(uow, arrangement, "renew")
             uow.emit(
                 ArrangementRenewed(
@@ -136,14 +138,6 @@ def complete_review(
                 )
             )
         elif outcome == ReviewOutcome.AMEND:
-            # in force under its last approved version, reviewed on that version's cycle, while
-            # the amendment (already begun, or begun now from what is in force) is agreed
-            next_due = next_review_due(
-                pendulum.Date(review.due_on.year, review.due_on.month, review.due_on.day),
-                arrangement.review_interval_months,
-                local_date(now),
-            )
-            schedule_review(session, arrangement, next_due)
             if not amending(arrangement):
                 arrangement.version += 1
                 arrangement.amendment_draft = content_of(session, arrangement)
