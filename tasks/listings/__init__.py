@@ -8,9 +8,12 @@ third import-linter contract). By area: `register` (agencies and their people), 
 onward sharing, security incidents), `requests` (sharing decisions, information requests) and
 `records` (the emails queued and the audit log)."""
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+Record = TypeVar("Record")
 
 
 def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
@@ -21,3 +24,17 @@ def as_dicts(rows: list[Any]) -> list[dict[str, Any]]:
 def iso(value: date | None) -> str | None:
     """A date or instant as ISO text, or None."""
     return value.isoformat() if value is not None else None
+
+
+def records(kind: type[Record], rows: Iterable[Any]) -> list[Record]:
+    """Each row read as a `kind`, its fields named by the columns (or their labels), every date
+    and instant written as ISO text."""
+    return [
+        kind(
+            **{
+                name: iso(value) if isinstance(value, date) else value
+                for name, value in row._mapping.items()
+            }
+        )
+        for row in rows
+    ]

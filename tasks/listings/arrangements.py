@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 
 from models.errors import NotFound
 from models.versions import HASH_NOT_RECORDED
-from tasks.listings import iso
+from tasks.listings import iso, records
 from tasks.listings.tables import (
     agency,
     arrangement,
@@ -218,7 +218,12 @@ def disposal_tasks(conn: Connection, *, overdue_on: date | None = None) -> list[
     t, r, a = disposal_task.c, arrangement.c, agency.c
     stmt = (
         select(
-            t.reference, r.reference.label("arrangement"), a.name, t.due_on, t.status, t.certificate
+            t.reference.label("task"),
+            r.reference.label("arrangement"),
+            a.name.label("agency"),
+            t.due_on,
+            t.status,
+            t.certificate,
         )
         .join_from(disposal_task, arrangement, r.id == t.arrangement_id)
         .join(agency, a.id == t.agency_id)
@@ -226,14 +231,4 @@ def disposal_tasks(conn: Connection, *, overdue_on: date | None = None) -> list[
     )
     if overdue_on is not None:
         stmt = stmt.where(t.status == "pending", t.due_on < overdue_on)
-    return [
-        DisposalRow(
-            task=row.reference,
-            arrangement=row.arrangement,
-            agency=row.name,
-            due_on=row.due_on.isoformat(),
-            status=row.status,
-            certificate=row.certificate,
-        )
-        for row in conn.execute(stmt)
-    ]
+    return records(DisposalRow, conn.execute(stmt))

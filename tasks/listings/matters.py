@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from tasks.listings import iso
+from tasks.listings import iso, records
 from tasks.listings.tables import (
     agency,
     arrangement,
@@ -119,7 +119,7 @@ def quality_notices(conn: Connection, *, open_only: bool = False) -> list[Qualit
     reporter, owner = agency.alias("reporter"), agency.alias("owner")
     stmt = (
         select(
-            q.reference,
+            q.reference.label("notice"),
             r.reference.label("arrangement"),
             reporter.c.name.label("reporter"),
             owner.c.name.label("owner"),
@@ -139,23 +139,7 @@ def quality_notices(conn: Connection, *, open_only: bool = False) -> list[Qualit
     )
     if open_only:
         stmt = stmt.where(q.status == "open")
-    return [
-        QualityRow(
-            notice=row.reference,
-            arrangement=row.arrangement,
-            reporter=row.reporter,
-            owner=row.owner,
-            what=row.what,
-            reported_by=row.reported_by,
-            reported_at=row.reported_at.isoformat(),
-            status=row.status,
-            correction=row.correction,
-            corrected_by=row.corrected_by,
-            corrected_at=iso(row.corrected_at),
-            chased=row.chased,
-        )
-        for row in conn.execute(stmt)
-    ]
+    return records(QualityRow, conn.execute(stmt))
 
 
 @dataclass(frozen=True)
@@ -183,7 +167,7 @@ def onward_requests(conn: Connection, *, open_only: bool = False) -> list[Onward
     asking, owner = agency.alias("requester"), agency.alias("owner")
     stmt = (
         select(
-            o.reference,
+            o.reference.label("request"),
             r.reference.label("arrangement"),
             asking.c.name.label("requester"),
             owner.c.name.label("owner"),
@@ -193,7 +177,7 @@ def onward_requests(conn: Connection, *, open_only: bool = False) -> list[Onward
             o.requested_by,
             o.requested_at,
             o.status,
-            o.answer_reason,
+            o.answer_reason.label("reason"),
             o.answered_by,
             o.answered_at,
             o.chased,
@@ -205,25 +189,7 @@ def onward_requests(conn: Connection, *, open_only: bool = False) -> list[Onward
     )
     if open_only:
         stmt = stmt.where(o.status == "open")
-    return [
-        OnwardRow(
-            request=row.reference,
-            arrangement=row.arrangement,
-            requester=row.requester,
-            owner=row.owner,
-            third_party=row.third_party,
-            data=row.data,
-            purpose=row.purpose,
-            requested_by=row.requested_by,
-            requested_at=row.requested_at.isoformat(),
-            status=row.status,
-            reason=row.answer_reason,
-            answered_by=row.answered_by,
-            answered_at=iso(row.answered_at),
-            chased=row.chased,
-        )
-        for row in conn.execute(stmt)
-    ]
+    return records(OnwardRow, conn.execute(stmt))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from tasks.listings import iso
+from tasks.listings import iso, records
 from tasks.listings.tables import (
     agency,
     arrangement,
@@ -158,7 +158,7 @@ def sharing_decisions(conn: Connection, *, outcome: str | None = None) -> list[D
     decider, asking = agency.alias("decider"), agency.alias("requester")
     stmt = (
         select(
-            d.reference,
+            d.reference.label("decision"),
             r.reference.label("arrangement"),
             decider.c.name.label("agency"),
             asking.c.name.label("requester"),
@@ -178,20 +178,4 @@ def sharing_decisions(conn: Connection, *, outcome: str | None = None) -> list[D
     )
     if outcome is not None:
         stmt = stmt.where(d.outcome == outcome)
-    return [
-        DecisionRow(
-            decision=row.reference,
-            arrangement=row.arrangement,
-            agency=row.agency,
-            requester=row.requester,
-            outcome=row.outcome,
-            data=row.data,
-            purpose=row.purpose,
-            legal_basis=row.legal_basis,
-            reasoning=row.reasoning,
-            identity_check=row.identity_check,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at.isoformat(),
-        )
-        for row in conn.execute(stmt)
-    ]
+    return records(DecisionRow, conn.execute(stmt))
