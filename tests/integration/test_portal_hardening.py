@@ -37,7 +37,8 @@ from tests.utils.portal import (
     token_for,
 )
 from tests.utils.ports import NO_PREFECT
-from web.app import MAX_BODY_BYTES, REFUSALS_PER_CLIENT, REFUSALS_PER_LINK, create_app
+from web.app import create_app
+from web.portal import MAX_BODY_BYTES, REFUSALS_PER_CLIENT, REFUSALS_PER_LINK
 from web.security import PERSON_COOKIE
 
 TRUST_NAME = "Signatory of Northshire NHS Trust"
