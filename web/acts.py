@@ -6,6 +6,9 @@ binds an agency also needs the browser signed in as the link's addressee, or the
 that `POST /act/{id}/code` emails to them; its addressee may hand it to a colleague
 (`POST /act/{id}/hand-over`). How each act's page looks is web/act_pages.py."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pendulum
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -134,34 +137,21 @@ async def act(request: Request, link_id: int, portal: PortalDep) -> Response:
         note=values.get("note", ""),
         code=values.get("code", ""),
     )
-    way_in = evidence(portal, request, now, "personal link")
     with portal.session() as session:
         csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
-        try:
-            act_on_link(
-                session,
-                link_id=link_id,
-                confirmation=confirmation,
-                evidence=way_in,
-                now=now,
-                forged=not csrf_ok,
-                signed_in=signed_in_as(portal, request, now),
-            )
-        except IsaError as refusal:
-            return _refused(
-                portal,
-                request,
-                session,
-                held,
-                now,
-                refusal,
-                csrf_ok=csrf_ok,
-                limits=limits,
-                say_done=True,
-            )
         # the change is committed: the Prefect events it owes go out now, as from the CLI
-        publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
-    return RedirectResponse(f"/act/{link_id}", status_code=303)
+        return _done_or_refused(
+            portal,
+            request,
+            session,
+            held,
+            now,
+            act_on_link,
+            limits=limits,
+            csrf_ok=csrf_ok,
+            say_done=True,
+            confirmation=confirmation,
+        )
 
 
 @router.post("/act/{link_id}/code")
@@ -233,64 +223,68 @@ async def hand_to_colleague(request: Request, link_id: int, portal: PortalDep) -
         if any(over_limit(session, k, limit=n, now=now) for k, n in limits.items()):
             return too_many(portal, request)
         csrf_ok = portal.signer.csrf_ok(held, values.get("csrf", ""))
-        try:
-            hand_over(
-                session,
-                link_id=link_id,
-                colleague=values.get("colleague", ""),
-                confirmation=confirmation,
-                evidence=evidence(portal, request, now, "personal link"),
-                now=now,
-                forged=not csrf_ok,
-                signed_in=signed_in_as(portal, request, now),
-            )
-        except IsaError as refusal:
-            return _refused(
-                portal,
-                request,
-                session,
-                held,
-                now,
-                refusal,
-                csrf_ok=csrf_ok,
-                limits=limits,
-                say_done=False,
-            )
         # the colleague's email leaves now
-        publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
-    return RedirectResponse(f"/act/{link_id}", status_code=303)
+        return _done_or_refused(
+            portal,
+            request,
+            session,
+            held,
+            now,
+            hand_over,
+            limits=limits,
+            csrf_ok=csrf_ok,
+            say_done=False,
+            colleague=values.get("colleague", ""),
+            confirmation=confirmation,
+        )
 
 
-def _refused(
+def _done_or_refused(
     portal: Portal,
     request: Request,
     session: Session,
     held: PortalSession,
     now: pendulum.DateTime,
-    refusal: IsaError,
+    use_case: Callable[..., object],
     *,
-    csrf_ok: bool,
     limits: dict[str, int],
+    csrf_ok: bool,
     say_done: bool,
+    **given: Any,
 ) -> Response:
-    """A refused act: counted against its limits, then its page again with why; or, if the
-    link can no longer be used, the page that says so (with what was done, if `say_done`)."""
-    count_refusal(portal, limits, now)
-    link = link_by_id(session, held.link, now)
-    status = _status_of(refusal, csrf_ok, link)
-    did = what_was_done(session, link) if say_done and link.state is LinkState.USED else ""
-    return action_page(
-        portal,
-        request,
-        session,
-        link,
-        held,
-        now,
-        error=refused(refusal),
-        status=status,
-        did=did,
-        gone=status,
-    )
+    """Run the link's use case (tasks/links.py) with what the form gave, and publish the events
+    it owes; back to the link's page. Refused: counted against its limits, then its page again
+    with why, or, if the link can no longer be used, the page that says so (with what was done
+    with it, if `say_done`)."""
+    try:
+        use_case(
+            session,
+            link_id=held.link,
+            evidence=evidence(portal, request, now, "personal link"),
+            now=now,
+            forged=not csrf_ok,
+            signed_in=signed_in_as(portal, request, now),
+            **given,
+        )
+    except IsaError as refusal:
+        count_refusal(portal, limits, now)
+        link = link_by_id(session, held.link, now)
+        status = _status_of(refusal, csrf_ok, link)
+        did = what_was_done(session, link) if say_done and link.state is LinkState.USED else ""
+        return action_page(
+            portal,
+            request,
+            session,
+            link,
+            held,
+            now,
+            error=refused(refusal),
+            status=status,
+            did=did,
+            gone=status,
+        )
+    publish_pending(session, api_url=portal.settings.prefect_api_url, now=now)
+    return RedirectResponse(f"/act/{held.link}", status_code=303)
 
 
 def _status_of(refusal: IsaError, csrf_ok: bool, link: Link) -> int:
