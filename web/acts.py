@@ -1,10 +1,10 @@
 """The personal link's pages: `GET /a/{token}` checks the token, moves it into a short-lived
 signed session cookie and redirects to `/act/{id}`, a URL without it. A `GET` only shows; the
 act is a `POST` with the person's typed name, a ticked confirmation naming the act, and the
-form's CSRF token, and it runs the command line's own use case (tasks/links.py). An act that
+form's CSRF token, and it runs the command line's own use case (tasks/links/). An act that
 binds an agency also needs the browser signed in as the link's addressee, or the one-time code
 that `POST /act/{id}/code` emails to them; its addressee may hand it to a colleague
-(`POST /act/{id}/hand-over`). How each act's page looks is web/act_pages.py."""
+(`POST /act/{id}/hand-over`)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from models.errors import InvalidInput, IsaError, NotFound
 from models.links import (
+    BINDING,
+    CODE_MINUTES,
     SESSION_MINUTES,
     LinkAction,
     LinkState,
@@ -27,14 +29,17 @@ from tasks.links import (
     Confirmation,
     Link,
     act_on_link,
+    act_words,
+    action_page,
+    code_sent,
     find_link,
     hand_over,
     link_by_id,
     send_code,
     what_was_done,
 )
+from tasks.portal import person
 from tasks.portal_guard import over_limit, session_ended
-from web.act_pages import action_page, not_live
 from web.portal import (
     Portal,
     PortalDep,
@@ -67,7 +72,7 @@ def open_link(request: Request, token: str, portal: PortalDep) -> Response:
         if link is None:
             return unknown(portal, request)
         if link.state is not LinkState.LIVE:
-            return not_live(portal, request, link, did=what_was_done(session, link))
+            return _not_live(portal, request, link, did=what_was_done(session, link))
     response = RedirectResponse(f"/act/{link.id}", status_code=303)
     set_cookie(
         portal, response, COOKIE, portal.signer.session_cookie(link.id, now, SESSION_MINUTES)
@@ -86,12 +91,12 @@ def show(request: Request, link_id: int, portal: PortalDep) -> Response:
         if link.state is LinkState.USED:
             return portal.page(request, "done.html", link=link, did=what_was_done(session, link))
         if link.state is not LinkState.LIVE:
-            return not_live(portal, request, link)
+            return _not_live(portal, request, link)
         if link.action is LinkAction.SIGN_IN:
             return portal.page(
                 request, "sign_in_confirm.html", link=link, csrf=portal.signer.csrf(held)
             )
-        return action_page(portal, request, session, link, held, now)
+        return _page(portal, request, session, link, held, now)
 
 
 @router.post("/act/{link_id}")
@@ -106,9 +111,7 @@ async def act(request: Request, link_id: int, portal: PortalDep) -> Response:
     with portal.session() as session:
         link = link_by_id(session, link_id, now)
         if too_long and link.state is LinkState.LIVE and link.action is not LinkAction.SIGN_IN:
-            return action_page(
-                portal, request, session, link, held, now, error=too_long, status=422
-            )
+            return _page(portal, request, session, link, held, now, error=too_long, status=422)
         if too_long:
             return portal.problem(request, 422, "That was not recorded", too_long)
         if link.action is LinkAction.SIGN_IN:
@@ -168,9 +171,7 @@ async def ask_code(request: Request, link_id: int, portal: PortalDep) -> Respons
         too_long = overlong(form.multi_items())
         if too_long:
             link = link_by_id(session, link_id, now)
-            return action_page(
-                portal, request, session, link, held, now, error=too_long, status=422
-            )
+            return _page(portal, request, session, link, held, now, error=too_long, status=422)
         try:
             send_code(
                 session,
@@ -181,7 +182,7 @@ async def ask_code(request: Request, link_id: int, portal: PortalDep) -> Respons
         except IsaError as refusal:
             link = link_by_id(session, link_id, now)
             status = _status_of(refusal, True, link)
-            return action_page(
+            return _page(
                 portal,
                 request,
                 session,
@@ -216,9 +217,7 @@ async def hand_to_colleague(request: Request, link_id: int, portal: PortalDep) -
     with portal.session() as session:
         link = link_by_id(session, link_id, now)
         if too_long:
-            return action_page(
-                portal, request, session, link, held, now, error=too_long, status=422
-            )
+            return _page(portal, request, session, link, held, now, error=too_long, status=422)
         limits = refusal_limits(portal, request, link=link_id)
         if any(over_limit(session, k, limit=n, now=now) for k, n in limits.items()):
             return too_many(portal, request)
@@ -252,7 +251,7 @@ def _done_or_refused(
     say_done: bool,
     **given: Any,
 ) -> Response:
-    """Run the link's use case (tasks/links.py) with what the form gave, and publish the events
+    """Run the link's use case (tasks/links/) with what the form gave, and publish the events
     it owes; back to the link's page. Refused: counted against its limits, then its page again
     with why, or, if the link can no longer be used, the page that says so (with what was done
     with it, if `say_done`)."""
@@ -271,7 +270,7 @@ def _done_or_refused(
         link = link_by_id(session, held.link, now)
         status = _status_of(refusal, csrf_ok, link)
         did = what_was_done(session, link) if say_done and link.state is LinkState.USED else ""
-        return action_page(
+        return _page(
             portal,
             request,
             session,
@@ -309,3 +308,61 @@ def _session_for(
         if session_ended(session, held.nonce):
             return None
     return held
+
+
+def _not_live(
+    portal: Portal, request: Request, link: Link, status: int = 410, did: str = ""
+) -> Response:
+    """A link that cannot be used: for a used one, what its person did with it; never the
+    promise of a newer link, which only exists while something still waits on them."""
+    title = {
+        LinkState.USED: "This link has already been used",
+        LinkState.EXPIRED: "This link has expired",
+        LinkState.VOID: "This link no longer applies",
+    }.get(link.state, "This link cannot be used")
+    if did:
+        return portal.page(request, "problem.html", status, title=title, detail=did, acted=True)
+    detail = f"The link for {link.subject} cannot be used: {link.why}. Each link works once."
+    return portal.problem(request, status, title, detail)
+
+
+def _page(
+    portal: Portal,
+    request: Request,
+    session: Session,
+    link: Link,
+    held: PortalSession,
+    now: pendulum.DateTime,
+    *,
+    error: str = "",
+    status: int = 200,
+    did: str = "",
+    gone: int = 410,
+) -> Response:
+    """The act's page (its template and what it shows: tasks/links/acts.py), with `error`
+    (as `status`) when it was not done; or, if the link can no longer be used, the page that
+    says so (as `gone`; with what was done, if `did` says)."""
+    if link.state is not LinkState.LIVE:
+        return _not_live(portal, request, link, status=gone, did=did)
+    signed_in = signed_in_as(portal, request, now)
+    someone = person(session, signed_in) if signed_in else None
+    binding = link.action in BINDING
+    template, shown = action_page(session, link, now)
+    return portal.page(
+        request,
+        template,
+        status,
+        **shown,
+        link=link,
+        csrf=portal.signer.csrf(held),
+        error=error,
+        # an act that binds the agency: how the person proves they are the link's addressee
+        binding=binding,
+        signed_in=signed_in,
+        signed_in_name=someone.name if someone is not None else signed_in,
+        code_until=code_sent(session, link.id, now) if binding else "",
+        code_minutes=CODE_MINUTES,
+        hand_over=f"I ask the colleague named here to {act_words(link)} in my place"
+        if binding
+        else "",
+    )
