@@ -33,7 +33,7 @@ from tasks.listings.arrangements import (
     disposal_tasks,
 )
 from tasks.listings.matters import consents, incidents, onward_requests, quality_notices
-from tasks.listings.records import audit_rows, emails
+from tasks.listings.outbox_and_audit import audit_rows, emails
 from tasks.listings.register import agencies, contacts
 from tasks.listings.requests import information_requests, sharing_decisions
 

@@ -6,7 +6,7 @@ models/tables.py, so that a command that only reads starts lean (bench/cli_start
 third import-linter contract). By area: `register` (agencies and their people), `arrangements`
 (arrangements, their signed versions and disposal tasks), `matters` (consent, data quality,
 onward sharing, security incidents), `requests` (sharing decisions, information requests) and
-`records` (the emails queued and the audit log)."""
+`outbox_and_audit` (the emails queued and the audit log)."""
 
 from collections.abc import Iterable
 from dataclasses import asdict
