@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import aiosmtplib
-from sqlalchemy import Connection, Engine, bindparam, case, or_, select, text
+from sqlalchemy import Connection, Engine, bindparam, case, or_, select, text, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -138,10 +138,16 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(
-    db: SessionSource, *, now: datetime, lease: timedelta, claim: str, limit: int
+    db: SessionSource,
+    *,
+    now: datetime,
+    lease: timedelta,
+    claim: str,
+    limit: int,
+    recipient: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Mark up to `limit` due rows as `sending` under `claim` (a token naming this batch) and
-    return them, oldest first, with their messages.
+    """Mark up to `limit` due rows (only those to `recipient`, if given) as `sending` under
+    `claim` (a token naming this batch) and return them, oldest first, with their messages.
 
     On PostgreSQL the inner SELECT locks the rows it picks and skips rows another deliverer has
     locked; on SQLite the transaction holds the database's write lock. Either way the UPDATE
@@ -153,6 +159,7 @@ def claim_due(
     pick = (
         select(outbox.c.id)
         .where(_due(now))
+        .where(outbox.c.recipient == recipient if recipient is not None else true())
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -401,15 +408,18 @@ async def deliver_outbox(
     limit: int | None = None,
     rng: random.Random | None = None,
     progress: Callable[[DeliveryReport], None] | None = None,
+    recipient: str | None = None,
 ) -> DeliveryReport:
-    """Send every due outbox row (or the first `limit`), batch by batch, over one connection;
-    `progress` is told the report so far after each batch is recorded.
+    """Send every due outbox row (or the first `limit`; only those to `recipient`, if given:
+    the portal sends a sign-in link at once), batch by batch, over one connection; `progress`
+    is told the report so far after each batch is recorded.
 
     Returns what happened. A relay that cannot be reached is reported in `relay_error`: the rows
     claimed are released untouched (no attempt is counted) and stay due for the next run.
     """
     run = _Run(db, settings, now, limit, rng or random.Random())
     run.progress = progress
+    run.recipient = recipient
     return await run.run()
 
 
@@ -449,6 +459,7 @@ class _Run:
         self.report = DeliveryReport()
         self.released_ids: set[int] = set()
         self.progress: Callable[[DeliveryReport], None] | None = None
+        self.recipient: str | None = None
 
     async def run(self) -> DeliveryReport:
         stop = asyncio.Event()
@@ -500,7 +511,13 @@ class _Run:
         self.batches += 1
         claim = f"{self.run_id}.{self.batches}"
         rows = await asyncio.to_thread(
-            claim_due, self.db, now=at, lease=self.lease, claim=claim, limit=size
+            claim_due,
+            self.db,
+            now=at,
+            lease=self.lease,
+            claim=claim,
+            limit=size,
+            recipient=self.recipient,
         )
         if not rows:
             return None
@@ -628,13 +645,16 @@ def deliver_outbox_sync(
     limit: int | None = None,
     rng: random.Random | None = None,
     progress: Callable[[DeliveryReport], None] | None = None,
+    recipient: str | None = None,
 ) -> DeliveryReport:
     """`deliver_outbox` for callers without an event loop (the CLI, a Prefect task). Called from
     inside a running loop, it runs in a worker thread with its own loop instead."""
 
     def run() -> DeliveryReport:
         return asyncio.run(
-            deliver_outbox(db, settings, now, limit=limit, rng=rng, progress=progress)
+            deliver_outbox(
+                db, settings, now, limit=limit, rng=rng, progress=progress, recipient=recipient
+            )
         )
 
     try:

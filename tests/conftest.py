@@ -362,6 +362,15 @@ def session(db: Database) -> Iterator[Session]:
         yield s
 
 
+@pytest.fixture(autouse=True)
+def no_default_relay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings made in a test send mail nowhere unless the test names its SMTP server: the
+    default relay (the mail sink on 8025) may be another program's, `make up`'s for one."""
+    from tests.utils.ports import CLOSED_PORT
+
+    monkeypatch.setenv("ISA_SMTP_PORT", str(CLOSED_PORT))
+
+
 @pytest.fixture
 def now() -> pendulum.DateTime:
     """A fixed instant: Wednesday 25 November 2026, 10:00 in London (GMT)."""

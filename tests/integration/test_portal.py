@@ -57,6 +57,7 @@ from tests.utils.portal import (
     signed_in,
     token_for,
 )
+from tests.utils.ports import NO_PREFECT
 from tests.utils.smtp import SMTPServer
 from web.app import create_app
 from web.security import COOKIE
@@ -604,6 +605,46 @@ def test_asking_to_sign_in_publishes_its_delivery_at_once_not_at_the_next_delive
     with db.session() as s:
         [row] = s.exec(select(OutboxEventRow)).all()
     assert row.published_at is not None
+
+
+def test_the_sign_in_email_leaves_from_the_portal_at_once_with_no_delivery_run(
+    db: Database,
+    session: Session,
+    people: People,
+    now: pendulum.DateTime,
+    smtp_server: SMTPServer,
+) -> None:
+    """With no Prefect server at all (so no delivery run), the sign-in email is in the
+    person's mailbox when the reply to the request has been read: the portal sends it itself,
+    and only that person's email."""
+    # others have emails waiting too: the approval requests of a submitted arrangement
+    submitted(session, people, now)
+    assert db.count("outbox", "status = 'pending'") > 0
+    settings = Settings(
+        **smtp_server.settings(
+            database_url=db.url,
+            now=now.isoformat(),
+            public_url=TEST_PUBLIC_URL,
+            secret_key=TEST_SECRET_KEY,
+            prefect_api_url=NO_PREFECT,
+        )
+    )
+    queued_for_others = db.count(
+        "outbox", f"status = 'pending' AND recipient != '{people.signatory[TRUST]}'"
+    )
+    with TestClient(create_app(settings), follow_redirects=False) as portal:
+        assert ask_to_sign_in(portal, people.signatory[TRUST]).status_code == 200
+    (message,) = [
+        m.data.decode()
+        for m in smtp_server.recorder.to(people.signatory[TRUST])
+        if b"Subject: Your sign-in link" in m.data
+    ]
+    assert "/a/" in message
+    assert db.count("outbox", "event = 'portal.sign_in_requested' AND status = 'sent'") == 1
+    # nobody else's email went with it
+    assert db.count(
+        "outbox", f"status = 'pending' AND recipient != '{people.signatory[TRUST]}'"
+    ) == (queued_for_others)
 
 
 def test_a_sign_in_link_signs_in_once_on_a_post_and_never_on_a_get(
