@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 
 import holidays
@@ -164,16 +166,11 @@ def check_time(day: _dt.date) -> pendulum.DateTime:
 def suspension_check_times(
     raised_at: pendulum.DateTime, ends_at: pendulum.DateTime
 ) -> dict[int, pendulum.DateTime]:
-    """Day N of a suspension -> when its checker run runs: 09:00 London on days 7, 14 and 25,
-    and the very moment it ends on day 30."""
-    raised_on = local_date(raised_at)
+    """Day N of a suspension -> when its checker run runs: 09:00 London on days 7, 14 and 25
+    (SUSPENSION_LADDER), and the very moment it ends on day 30."""
     times = {
-        day: check_time(raised_on.add(days=day))
-        for day in (
-            SUSPENSION_REMIND_CHAIRS_DAY,
-            SUSPENSION_ESCALATE_DAY,
-            SUSPENSION_END_NOTICE_DAY,
-        )
+        SUSPENSION_LADDER.amount(rung): at
+        for rung, at in rung_times(SUSPENSION_LADDER, local_date(raised_at)).items()
     }
     times[SUSPENSION_DAYS] = _aware(ends_at).in_timezone(LONDON)
     return times
@@ -204,20 +201,14 @@ def regulator_deadline(aware_at: pendulum.DateTime) -> pendulum.DateTime:
 def incident_check_times(aware_at: pendulum.DateTime) -> dict[int, pendulum.DateTime]:
     """Rung N of an undecided incident -> the instant it is owed (UTC): reminders at 24, 48 and
     66 hours after awareness (rungs 1-3), overdue at 72 (rung 4)."""
-    start = to_utc(aware_at)
-    times = {
-        rung: start.add(hours=hours) for rung, hours in enumerate(INCIDENT_REMINDER_HOURS, start=1)
-    }
-    times[INCIDENT_OVERDUE_RUNG] = regulator_deadline(aware_at)
-    return times
+    return rung_times(INCIDENT_LADDER, aware_at)
 
 
 def incident_rung(aware_at: pendulum.DateTime, at: pendulum.DateTime) -> int:
     """How far an undecided incident is owed chasing at instant `at`: 0 nothing yet, 1..3 the
     reminders at 24, 48 and 66 hours, 4 overdue (72 hours up). Each rung is owed from its exact
     instant on."""
-    moment = to_utc(at)
-    return sum(1 for due in incident_check_times(aware_at).values() if moment >= due)
+    return rung_owed(INCIDENT_LADDER, aware_at, at)
 
 
 def hours_since(aware_at: pendulum.DateTime, at: pendulum.DateTime) -> int:
@@ -313,8 +304,8 @@ def reminder_dates(
 ) -> list[tuple[int, pendulum.Date]]:
     """(days_before, date) for each rung of the reminder ladder, earliest date first."""
     rungs = _check_ladder(ladder)
-    due_date = _as_date(due)
-    return [(rung, due_date.subtract(days=rung)) for rung in rungs]
+    dates = rung_dates(Ladder.of(Unit.DAYS, *rungs, before=True), due)
+    return list(zip(rungs, dates, strict=True))
 
 
 def due_rungs(
@@ -416,23 +407,16 @@ def chase_dates(
     notified_at: pendulum.DateTime, nation: Nation
 ) -> tuple[pendulum.Date, pendulum.Date, pendulum.Date]:
     """The London dates an unanswered notice to a partner (consent withdrawn, data found
-    inaccurate) is chased on: the first reminder, the
-    second (its DPO told too), and the chairs told, in the partner's working days from the day
-    it was notified."""
-    notified = local_date(notified_at)
-    first, second = CHASE_REMINDER_WORKING_DAYS
-    return (
-        add_working_days_in(notified, first, nation),
-        add_working_days_in(notified, second, nation),
-        add_working_days_in(notified, CHASE_CHAIRS_WORKING_DAYS, nation),
-    )
+    inaccurate) is chased on (NOTICE_LADDER): the first reminder, the second (its DPO told too),
+    and the chairs told, in the partner's working days from the day it was notified."""
+    first, second, chairs = rung_dates(NOTICE_LADDER, notified_at, nation)
+    return first, second, chairs
 
 
 def chase_rung(notified_at: pendulum.DateTime, as_of: _dt.date, nation: Nation) -> int:
     """How far an unanswered notice to a partner is owed chasing by `as_of`: 0 nothing yet,
     1 a reminder, 2 a second reminder with the DPO told, 3 the chairs told."""
-    day = _as_date(as_of)
-    return sum(1 for on in chase_dates(notified_at, nation) if day >= on)
+    return rung_owed(NOTICE_LADDER, notified_at, as_of, nation)
 
 
 def foi_due_date(received_on: pendulum.Date) -> pendulum.Date:
@@ -505,43 +489,32 @@ def consultation_reply_by(
 def consultation_chase_dates(
     reply_by: _dt.date, nation: Nation
 ) -> tuple[pendulum.Date, pendulum.Date]:
-    """The dates an unanswered consultation is chased on: reminded, then reminded with the
-    originator's DPO told, in its working days after the reply-by date."""
-    first, second = CONSULTATION_CHASE_WORKING_DAYS
-    asked_by = _as_date(reply_by)
-    return (
-        add_working_days_in(asked_by, first, nation),
-        add_working_days_in(asked_by, second, nation),
-    )
+    """The dates an unanswered consultation is chased on (CONSULTATION_LADDER): reminded, then
+    reminded with the originator's DPO told, in its working days after the reply-by date."""
+    first, second = rung_dates(CONSULTATION_LADDER, reply_by, nation)
+    return first, second
 
 
 def consultation_chase_rung(reply_by: _dt.date, as_of: _dt.date, nation: Nation) -> int:
     """How far an unanswered consultation is owed chasing by `as_of`: 0 nothing yet, 1 a
     reminder, 2 a second reminder with the originator's DPO told."""
-    day = _as_date(as_of)
-    return sum(1 for on in consultation_chase_dates(reply_by, nation) if day >= on)
+    return rung_owed(CONSULTATION_LADDER, reply_by, as_of, nation)
 
 
 def request_reminder_dates(
     due_on: _dt.date, nation: Nation
 ) -> tuple[pendulum.Date, pendulum.Date, pendulum.Date]:
-    """The dates a request with no outcome is chased on: its handlers reminded at each of
-    REQUEST_REMINDER_WORKING_DAYS working days (the agency's) before the due date, and its DPO
-    and the chairs told the day after the due date."""
-    first, second = REQUEST_REMINDER_WORKING_DAYS
-    due = _as_date(due_on)
-    return (
-        subtract_working_days_in(due, first, nation),
-        subtract_working_days_in(due, second, nation),
-        due.add(days=1),
-    )
+    """The dates a request with no outcome is chased on (REQUEST_LADDER): its handlers reminded
+    at each of REQUEST_REMINDER_WORKING_DAYS working days (the agency's) before the due date,
+    and its DPO and the chairs told the day after the due date."""
+    first, second, overdue = rung_dates(REQUEST_LADDER, due_on, nation)
+    return first, second, overdue
 
 
 def request_reminder_rung(due_on: _dt.date, as_of: _dt.date, nation: Nation) -> int:
     """How far a request with no outcome is owed chasing by `as_of`: 0 nothing yet, 1 the first
     reminder, 2 the second, 3 overdue (its DPO and the chairs told)."""
-    day = _as_date(as_of)
-    return sum(1 for on in request_reminder_dates(due_on, nation) if day >= on)
+    return rung_owed(REQUEST_LADDER, due_on, as_of, nation)
 
 
 def working_days_left(as_of: _dt.date, due_on: _dt.date, nation: Nation) -> int:
@@ -554,6 +527,129 @@ def working_days_left(as_of: _dt.date, due_on: _dt.date, nation: Nation) -> int:
         if is_working_day_in(day, nation):
             left += 1
     return left
+
+
+# --- ladders: when each rung of chasing a duty is owed (models/duties.py declares them) -----
+
+
+class Unit(StrEnum):
+    """What a ladder's offsets count: calendar days (London), working days where the owing
+    agency is (its nation's public holidays), or real hours (UTC, so a clock change neither adds
+    nor takes one)."""
+
+    DAYS = "calendar days"
+    WORKING_DAYS = "working days"
+    HOURS = "hours"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rung's offset from the anchor: `amount` of `unit`, before the anchor or after it."""
+
+    amount: int
+    unit: Unit
+    before: bool = False
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The rungs of chasing a duty, in order: rung N is owed from `steps[N-1]` on."""
+
+    steps: tuple[Step, ...]
+
+    @classmethod
+    def of(cls, unit: Unit, *amounts: int, before: bool = False) -> Ladder:
+        return cls(tuple(Step(amount, unit, before) for amount in amounts))
+
+    @property
+    def top(self) -> int:
+        """The last rung: a duty chased this far is chased no further."""
+        return len(self.steps)
+
+    @property
+    def hourly(self) -> bool:
+        return any(step.unit == Unit.HOURS for step in self.steps)
+
+    def amount(self, rung: int) -> int:
+        """The offset of rung `rung` (1-based) in its unit: the working days or hours an email
+        says."""
+        return self.steps[rung - 1].amount
+
+
+def _day_of(moment: _dt.date) -> pendulum.Date:
+    # an instant is counted from its London date; a date is a date
+    if isinstance(moment, _dt.datetime):
+        return local_date(_aware(moment))
+    return _as_date(moment)
+
+
+def _step_date(step: Step, anchor: pendulum.Date, nation: Nation | None) -> pendulum.Date:
+    if step.unit == Unit.DAYS:
+        return anchor.subtract(days=step.amount) if step.before else anchor.add(days=step.amount)
+    if nation is None:
+        raise ValueError("a working-day ladder counts where the owing agency is: pass its nation")
+    if step.before:
+        return subtract_working_days_in(anchor, step.amount, nation)
+    return add_working_days_in(anchor, step.amount, nation)
+
+
+def rung_dates(
+    ladder: Ladder, anchor: _dt.date, nation: Nation | None = None
+) -> tuple[pendulum.Date, ...]:
+    """The London date each rung of a day ladder is owed from (rung 1 first)."""
+    if ladder.hourly:
+        raise ValueError("an hour ladder's rungs are instants: use rung_times")
+    day = _day_of(anchor)
+    return tuple(_step_date(step, day, nation) for step in ladder.steps)
+
+
+def rung_times(
+    ladder: Ladder, anchor: _dt.date, nation: Nation | None = None
+) -> dict[int, pendulum.DateTime]:
+    """Rung N -> the instant its checker run runs: CHECK_HOUR London on its date for a day
+    ladder, the exact instant (UTC) for an hour ladder."""
+    if ladder.hourly:
+        start = to_utc(_aware(anchor)) if isinstance(anchor, _dt.datetime) else None
+        if start is None:
+            raise ValueError("an hour ladder is anchored on an instant, not a date")
+        return {
+            rung: start.add(hours=step.amount if not step.before else -step.amount)
+            for rung, step in enumerate(ladder.steps, start=1)
+        }
+    return {
+        rung: check_time(on) for rung, on in enumerate(rung_dates(ladder, anchor, nation), start=1)
+    }
+
+
+def rung_owed(ladder: Ladder, anchor: _dt.date, at: _dt.date, nation: Nation | None = None) -> int:
+    """The furthest rung owed at `at` (a day for a day ladder, an instant for an hour ladder): 0
+    nothing yet. Only the furthest is owed, so a missed day sends that rung, not every one."""
+    if ladder.hourly:
+        if not isinstance(at, _dt.datetime):
+            raise TypeError("an hour ladder is owed at an instant: pass a datetime")
+        moment = to_utc(_aware(at))
+        due = rung_times(ladder, anchor, nation).items()
+        return max((rung for rung, on in due if moment >= on), default=0)
+    day = _day_of(at)
+    dates = rung_dates(ladder, anchor, nation)
+    return max((rung for rung, on in enumerate(dates, start=1) if day >= on), default=0)
+
+
+# the ladders of the Protocol's notices (models/duties.py declares which duty climbs which)
+NOTICE_LADDER = Ladder.of(
+    Unit.WORKING_DAYS, *CHASE_REMINDER_WORKING_DAYS, CHASE_CHAIRS_WORKING_DAYS
+)
+CONSULTATION_LADDER = Ladder.of(Unit.WORKING_DAYS, *CONSULTATION_CHASE_WORKING_DAYS)
+REQUEST_LADDER = Ladder(
+    (
+        *(Step(days, Unit.WORKING_DAYS, before=True) for days in REQUEST_REMINDER_WORKING_DAYS),
+        Step(1, Unit.DAYS),
+    )
+)
+INCIDENT_LADDER = Ladder.of(Unit.HOURS, *INCIDENT_REMINDER_HOURS, ICO_BREACH_REPORT_HOURS)
+SUSPENSION_LADDER = Ladder.of(
+    Unit.DAYS, SUSPENSION_REMIND_CHAIRS_DAY, SUSPENSION_ESCALATE_DAY, SUSPENSION_END_NOTICE_DAY
+)
 
 
 # --- parsing ------------------------------------------------------------------------------
