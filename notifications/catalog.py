@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from models.duties import (
+    CONSENT_NOTICE,
+    CONSULTATION,
+    DATA_QUALITY,
+    INCIDENT_ACKNOWLEDGEMENT,
+    ONWARD_REQUEST,
+    Duty,
+)
 from models.links import LinkAction
 
 
@@ -201,6 +209,22 @@ SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
 # the suspension's resolution meeting set, moved or held: its flow runs again, so its artifact
 # (and its checker runs) follow the change, whichever way in (the command line, the portal)
 SUSPENSION_CHANGED = Publish("isa.suspension.changed", "suspension")
+
+
+def rung_notices(duty: Duty, subject: str, ask: Ask) -> tuple[Notice, ...]:
+    """The rows of a duty's chasing emails, from its declaration (models.duties): each rung's
+    event, template and audiences, asking whoever it tells to settle it unless it only tells
+    (the chairs told)."""
+    return tuple(
+        Notice(
+            rung.event.name,
+            subject=subject,
+            template=rung.template,
+            audiences=tuple(Audience(told) for told in rung.tells),
+            ask=ask if rung.asks else None,
+        )
+        for rung in duty.rungs
+    )
 
 
 def _still_awaiting(event: Mapping[str, Any]) -> bool:
@@ -545,26 +569,7 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         ask=ACKNOWLEDGE_CEASED,
     ),
-    Notice(
-        "consent.reminder",
-        subject="notice",
-        template="consent_reminder",
-        audiences=(Audience.AGENCY_REPRESENTATIVES,),
-        ask=ACKNOWLEDGE_CEASED,
-    ),
-    Notice(
-        "consent.overdue",
-        subject="notice",
-        template="consent_overdue",
-        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
-        ask=ACKNOWLEDGE_CEASED,
-    ),
-    Notice(
-        "consent.escalated",
-        subject="notice",
-        template="consent_escalated",
-        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
-    ),
+    *rung_notices(CONSENT_NOTICE, "notice", ACKNOWLEDGE_CEASED),
     Notice(
         "consent.acknowledged",
         subject="notice",
@@ -584,26 +589,7 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         ask=RECORD_CORRECTION,
     ),
-    Notice(
-        "data_quality.chased",
-        subject="notice",
-        template="data_quality_chased",
-        audiences=(Audience.AGENCY_REPRESENTATIVES,),
-        ask=RECORD_CORRECTION,
-    ),
-    Notice(
-        "data_quality.overdue",
-        subject="notice",
-        template="data_quality_chased",
-        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
-        ask=RECORD_CORRECTION,
-    ),
-    Notice(
-        "data_quality.escalated",
-        subject="notice",
-        template="data_quality_escalated",
-        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
-    ),
+    *rung_notices(DATA_QUALITY, "notice", RECORD_CORRECTION),
     Notice(
         "data_quality.corrected",
         subject="notice",
@@ -629,20 +615,7 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         ask=REPLY_TO_CONSULTATION,
     ),
-    Notice(
-        "request.consultation_chased",
-        subject="consultation",
-        template="request_consultation_chased",
-        audiences=(Audience.AGENCY_REPRESENTATIVES,),
-        ask=REPLY_TO_CONSULTATION,
-    ),
-    Notice(
-        "request.consultation_overdue",
-        subject="consultation",
-        template="request_consultation_chased",
-        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
-        ask=REPLY_TO_CONSULTATION,
-    ),
+    *rung_notices(CONSULTATION, "consultation", REPLY_TO_CONSULTATION),
     Notice(
         "request.consultation_replied",
         subject="consultation",
@@ -689,26 +662,7 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         ask=ANSWER_ONWARD,
     ),
-    Notice(
-        "onward.chased",
-        subject="request",
-        template="onward_chased",
-        audiences=(Audience.AGENCY_REPRESENTATIVES,),
-        ask=ANSWER_ONWARD,
-    ),
-    Notice(
-        "onward.overdue",
-        subject="request",
-        template="onward_chased",
-        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
-        ask=ANSWER_ONWARD,
-    ),
-    Notice(
-        "onward.escalated",
-        subject="request",
-        template="onward_escalated",
-        audiences=(Audience.CHAIRS, Audience.AGENCY_DPOS),
-    ),
+    *rung_notices(ONWARD_REQUEST, "request", ANSWER_ONWARD),
     Notice(
         "onward.answered",
         subject="request",
@@ -772,30 +726,7 @@ _ENTRIES = (
         ),
     ),
     # --- the originator's acknowledgement chased in its working days (the deadline sweep) ---
-    Notice(
-        "incident.acknowledgement_reminder",
-        subject="incident",
-        template="incident_unacknowledged",
-        audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_DPOS),
-        ask=ACKNOWLEDGE_INCIDENT,
-    ),
-    Notice(
-        "incident.acknowledgement_overdue",
-        subject="incident",
-        template="incident_unacknowledged",
-        audiences=(
-            Audience.AGENCY_REPRESENTATIVES,
-            Audience.AGENCY_DPOS,
-            Audience.AGENCY_SIGNATORIES,
-        ),
-        ask=ACKNOWLEDGE_INCIDENT,
-    ),
-    Notice(
-        "incident.acknowledgement_escalated",
-        subject="incident",
-        template="incident_unacknowledged",
-        audiences=(Audience.CHAIRS,),
-    ),
+    *rung_notices(INCIDENT_ACKNOWLEDGEMENT, "incident", ACKNOWLEDGE_INCIDENT),
     # --- withdrawal (§42): the written notice to the chairs, and word to every partner ---
     Notice(
         "withdrawal.noticed",

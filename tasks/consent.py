@@ -2,23 +2,19 @@
 notice records it by the data subject's reference alone; every partner it shared their data with
 under the arrangements named gets a notice to cease processing, which its nominated
 representative acknowledges; unacknowledged notices are chased in the partner's working days
-(models.clocks.chase_rung) by the deadline sweep; the last acknowledgement closes it."""
+(models.duties.CONSENT_NOTICE, chased by tasks.chasing) by its
+flow's checker runs and the deadline sweep; the last acknowledgement closes it."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pendulum
 from sqlmodel import Session, col, select
 
-from models.clocks import chase_rung
 from models.enums import ArrangementStatus, ConsentNoticeStatus, ContactRole, PartyRole
 from models.errors import NotFound, Refused
 from models.events import (
     ConsentNoticeAcknowledged,
-    ConsentNoticeChased,
-    ConsentNoticeEscalated,
-    ConsentNoticeOverdue,
     ConsentNoticeSent,
     ConsentWithdrawalClosed,
     ConsentWithdrawn,
@@ -34,21 +30,13 @@ from models.tables import (
     ConsentWithdrawal,
 )
 from notifications.render import long_datetime
-from tasks.chasing import chase
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.sweeps import PhaseReport
 from tasks.uow import UnitOfWork, unit_of_work
 
 DISCLOSERS = (PartyRole.DISCLOSER, PartyRole.BOTH)
 # an arrangement never in force shared nothing; a closed one's data is destroyed
 SHARED_NOTHING = (ArrangementStatus.DRAFT, ArrangementStatus.AWAITING_APPROVAL)
-# what each rung of chasing sends (tasks.chasing)
-CHASERS: dict[int, Any] = {
-    1: ConsentNoticeChased,
-    2: ConsentNoticeOverdue,
-    3: ConsentNoticeEscalated,
-}
 
 
 def parties_of(session: Session, arrangement: Arrangement) -> list[tuple[Agency, PartyRole]]:
@@ -270,56 +258,20 @@ def acknowledge_consent(
         return uow.events
 
 
-def chase_consent_notices(
-    session: Session,
-    *,
-    as_of: date,
-    actor: str,
-    now: pendulum.DateTime,
-    consent: str | None = None,
-) -> PhaseReport:
-    """Every unacknowledged notice (of `consent` only, if given) chased as far as `as_of` owes
-    (models.clocks.chase_rung), each rung once: a missed day sends the furthest rung
-    owed, not every one. Notices are few, so they are chased in one unit of work."""
-    report = PhaseReport("consent notices")
-    with unit_of_work(session, actor=actor, now=now, action="consent.chase") as uow:
-        uow.about("consent_withdrawal", consent)
-        stmt = (
-            select(ConsentNotice, ConsentWithdrawal, Agency)
-            .join(ConsentWithdrawal, col(ConsentWithdrawal.id) == ConsentNotice.consent_id)
-            .join(Agency, col(Agency.id) == ConsentNotice.agency_id)
-            .where(ConsentNotice.status == ConsentNoticeStatus.PENDING)
-            .where(ConsentNotice.chased < 3)
-            .order_by(col(ConsentNotice.id))
-        )
-        if consent is not None:
-            stmt = stmt.where(ConsentWithdrawal.reference == consent.strip().upper())
-        for held, matter, partner in session.exec(stmt.with_for_update(of=ConsentNotice)).all():
-            rung = chase_rung(pendulum.instance(held.notified_at), as_of, partner.nation)
-            if rung <= held.chased:
-                continue
-            home = session.get(Agency, matter.agency_id)
-            assert home is not None
-            chase(
-                uow,
-                held,
-                rung=rung,
-                as_of=as_of,
-                action="consent.chase",
-                subject_type="consent_notice",
-                kinds=CHASERS,
-                fields={
-                    "notice": held.reference,
-                    "consent": matter.reference,
-                    "agency": partner.name,
-                    "originator": home.name,
-                    "data_subject_ref": matter.subject_ref,
-                    "arrangements": tuple(_received(session, matter, partner)),
-                },
-                report=report,
-            )
-    report.queued += uow.queued
-    return report
+def notice_facts(session: Session, held: ConsentNotice, partner: Agency) -> dict[str, Any]:
+    """What a chase of notice `held` to `partner` tells (tasks.chasing)."""
+    matter = session.get(ConsentWithdrawal, held.consent_id)
+    assert matter is not None
+    home = session.get(Agency, matter.agency_id)
+    assert home is not None
+    return {
+        "notice": held.reference,
+        "consent": matter.reference,
+        "agency": partner.name,
+        "originator": home.name,
+        "data_subject_ref": matter.subject_ref,
+        "arrangements": tuple(_received(session, matter, partner)),
+    }
 
 
 def _received(session: Session, matter: ConsentWithdrawal, partner: Agency) -> list[str]:

@@ -11,15 +11,12 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import local_date
+from models.duties import MATTERS
 from models.enums import SuspensionStatus, WithdrawalStatus
 from models.events import WithdrawalCompleted
 from models.tables import Suspension, Withdrawal
-from tasks.consent import chase_consent_notices
-from tasks.incidents import chase_incidents
+from tasks.chasing import chase_matter
 from tasks.lookup import suspension_by_ref
-from tasks.onward import chase_onward_requests
-from tasks.quality import chase_data_quality
-from tasks.requests import chase_requests
 from tasks.suspensions import check_matter
 from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work
@@ -86,9 +83,8 @@ def sweep_deadlines(
                     f"{event.agency}: terminated {len(event.terminated)}, "
                     f"left {len(event.left)}, redrafted {len(event.redrafted)}",
                 )
-    consent = chase_consent_notices(session, as_of=as_of, actor=actor, now=now)
-    quality = chase_data_quality(session, as_of=as_of, actor=actor, now=now)
-    onward = chase_onward_requests(session, as_of=as_of, actor=actor, now=now)
-    requests = chase_requests(session, as_of=as_of, actor=actor, now=now)
-    incidents = chase_incidents(session, as_of=as_of, actor=actor, now=now)
-    return [suspensions, withdrawals, consent, quality, onward, requests, incidents]
+    # every declared duty chased up its ladder, a phase per matter (models.duties.MATTERS)
+    chased = [
+        chase_matter(session, matter, as_of=as_of, actor=actor, now=now) for matter in MATTERS
+    ]
+    return [suspensions, withdrawals, *chased]

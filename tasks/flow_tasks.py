@@ -15,12 +15,15 @@ from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
 from tasks import access_sweep, daily, deadlines, disposal, runtime
 from tasks.audit import save_checkpoint, take_checkpoint
-from tasks.consent import ConsentStory, chase_consent_notices, consent_story
+from tasks.chasing import DutyStory as DutyStory
+from tasks.chasing import chase_matter, matter_story
+from tasks.consent import ConsentStory, consent_story
 from tasks.disposal import schedule_ended_arrangements
-from tasks.incidents import IncidentStory, chase_incidents, incident_story
+from tasks.incidents import IncidentStory as IncidentStory
+from tasks.incidents import incident_story
+from tasks.matters import MatterStory as MatterStory
+from tasks.matters import SignOffWait as SignOffWait
 from tasks.matters import (
-    MatterStory,
-    SignOffWait,
     open_matters,
     sign_off_wait,
     suspension_story,
@@ -193,12 +196,13 @@ def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
 def chase_consent(consent: str, as_of: date) -> list[dict[str, Any]]:
     """Whatever `as_of` owes the withdrawal's unacknowledged notices, each rung once."""
     with runtime.session() as session:
-        report = chase_consent_notices(
+        report = chase_matter(
             session,
+            "consent",
             as_of=as_of,
             actor=runtime.SYSTEM_ACTOR,
             now=runtime.now(),
-            consent=consent,
+            only=consent,
         )
     return report.acted
 
@@ -211,15 +215,39 @@ def read_consent(consent: str) -> ConsentStory:
 
 
 @task(**RETRYING)
-def chase_incident(incident: str, as_of: date) -> list[dict[str, Any]]:
-    """Whatever the hours since awareness owe the undecided incident, each rung once."""
+def chase_one_matter(matter: str, reference: str, as_of: date) -> list[dict[str, Any]]:
+    """Whatever `as_of` owes the duties of one matter (models.duties.MATTERS), each rung once,
+    as the deadline sweep would chase it."""
     with runtime.session() as session:
-        report = chase_incidents(
+        report = chase_matter(
             session,
+            matter,
             as_of=as_of,
             actor=runtime.SYSTEM_ACTOR,
             now=runtime.now(),
-            incident=incident,
+            only=reference,
+        )
+    return report.acted
+
+
+@task(**RETRYING)
+def read_matter(matter: str, reference: str) -> DutyStory:
+    """The matter as its flow reports it (an unknown reference fails at once)."""
+    with runtime.session() as session:
+        return matter_story(session, matter, reference, runtime.now())
+
+
+@task(**RETRYING)
+def chase_incident(incident: str, as_of: date) -> list[dict[str, Any]]:
+    """Whatever the hours since awareness owe the undecided incident, each rung once."""
+    with runtime.session() as session:
+        report = chase_matter(
+            session,
+            "incident",
+            as_of=as_of,
+            actor=runtime.SYSTEM_ACTOR,
+            now=runtime.now(),
+            only=incident,
         )
     return report.acted
 

@@ -3,28 +3,21 @@ compromised (§29): the agency where it happened records it and the originator i
 (its nominated representatives and DPO, who acknowledge); the reporting agency's DPO records,
 against the 72 hours from awareness, whether it is reported to the ICO and why. Until then the
 DPO is reminded at 24, 48 and 66 hours, and at 72 its signatories and the chairs are told
-(models.clocks.incident_rung), by the incident's own checker runs and the deadline sweep; an
-originator that has not acknowledged is chased in its working days (models.clocks.chase_rung)."""
+(models.duties.INCIDENT_DECISION), by the incident's own checker runs and the deadline sweep; an
+originator that has not acknowledged is chased in its working days
+(models.duties.INCIDENT_ACKNOWLEDGEMENT); both are chased by tasks.chasing."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models.clocks import (
-    CHASE_CHAIRS_WORKING_DAYS,
-    CHASE_REMINDER_WORKING_DAYS,
-    ICO_BREACH_REPORT_HOURS,
-    INCIDENT_OVERDUE_RUNG,
-    INCIDENT_REMINDER_HOURS,
-    chase_instant,
-    chase_rung,
+    INCIDENT_LADDER,
     decided_in_time,
     hours_since,
     incident_check_times,
-    incident_rung,
     parse_datetime,
     regulator_deadline,
     to_utc,
@@ -34,27 +27,20 @@ from models.errors import InvalidInput, NotFound, Refused
 from models.events import (
     DomainEvent,
     IncidentAcknowledged,
-    IncidentAcknowledgementChased,
-    IncidentAcknowledgementEscalated,
-    IncidentAcknowledgementOverdue,
     IncidentDecided,
     IncidentDecidedLate,
     IncidentDecisionOwed,
-    IncidentOverdue,
-    IncidentReminded,
     IncidentReported,
 )
 from models.inputs import required_text
 from models.lifecycles import SECURITY_INCIDENT
 from models.tables import Agency, Arrangement, SecurityIncident
 from notifications.render import long_datetime
-from tasks.chasing import record_rung
 from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
 from tasks.suspensions import suspend_agency
-from tasks.sweeps import PhaseReport
-from tasks.uow import UnitOfWork, unit_of_work
+from tasks.uow import unit_of_work
 
 # who at the agency where the breach happened may record it: whoever handles the data for it
 REPORTERS = (
@@ -64,31 +50,6 @@ REPORTERS = (
 )
 # who at the originator may acknowledge being told: whoever its notice went to
 ACKNOWLEDGERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.DPO)
-# the hours after awareness each rung of chasing comes, and what it did in the sweep's words
-RUNG_HOURS = {
-    **{rung: hours for rung, hours in enumerate(INCIDENT_REMINDER_HOURS, start=1)},
-    INCIDENT_OVERDUE_RUNG: ICO_BREACH_REPORT_HOURS,
-}
-RUNG_WORDS = {
-    **{rung: f"DPO reminded at {hours} h" for rung, hours in RUNG_HOURS.items()},
-    INCIDENT_OVERDUE_RUNG: "overdue at 72 h: DPO, signatories and chairs told",
-}
-# the originator's acknowledgement, chased in its working days (models.clocks.chase_rung)
-ACKNOWLEDGEMENT_CHASERS: dict[int, Any] = {
-    1: IncidentAcknowledgementChased,
-    2: IncidentAcknowledgementOverdue,
-    3: IncidentAcknowledgementEscalated,
-}
-ACKNOWLEDGEMENT_DAYS = {
-    1: CHASE_REMINDER_WORKING_DAYS[0],
-    2: CHASE_REMINDER_WORKING_DAYS[1],
-    3: CHASE_CHAIRS_WORKING_DAYS,
-}
-ACKNOWLEDGEMENT_WORDS = {
-    1: "originator reminded to acknowledge",
-    2: "originator reminded: its signatories told",
-    3: "unacknowledged: chairs told",
-}
 # how the command line and the web say the decision
 YES_NO = {"yes": True, "no": False}
 
@@ -348,95 +309,33 @@ def acknowledge_incident(
         return uow.events
 
 
-def chase_incidents(
-    session: Session,
-    *,
-    as_of: date,
-    actor: str,
-    now: pendulum.DateTime,
-    incident: str | None = None,
-) -> PhaseReport:
-    """Every undecided incident (`incident` only, if given) chased as far as the hours since
-    awareness owe at the run's instant (models.clocks.chase_instant), each rung once: a late
-    check sends only the furthest rung owed; and every notice the originator has not
-    acknowledged, in its working days. Incidents are few: one unit of work."""
-    report = PhaseReport("incidents")
-    at = chase_instant(as_of, now)
-    with unit_of_work(session, actor=actor, now=now, action="incident.chase") as uow:
-        uow.about("security_incident", incident)
-        stmt = (
-            select(SecurityIncident)
-            .where(SecurityIncident.status == IncidentStatus.REPORTED)
-            .where(SecurityIncident.chased < INCIDENT_OVERDUE_RUNG)
-            .order_by(col(SecurityIncident.id))
-        )
-        if incident is not None:
-            stmt = stmt.where(SecurityIncident.reference == incident.strip().upper())
-        for held in session.exec(stmt.with_for_update()).all():
-            aware = pendulum.instance(held.aware_at)
-            rung = incident_rung(aware, at)
-            if rung <= held.chased:
-                continue
-            isa, reporter, source = _named(session, held)
-            record_rung(
-                uow, held, rung, action="incident.chase", subject_type="security_incident", at=at
-            )
-            kind: Any = IncidentOverdue if rung == INCIDENT_OVERDUE_RUNG else IncidentReminded
-            uow.emit(
-                kind(
-                    incident=held.reference,
-                    arrangement=isa.reference,
-                    agency=reporter.name,
-                    originator=source.name,
-                    aware_at=_iso(aware),
-                    deadline=_iso(regulator_deadline(aware)),
-                    hours=RUNG_HOURS[rung],
-                )
-            )
-            report.add(held.reference, RUNG_WORDS[rung], reporter.name)
-        _chase_acknowledgements(uow, as_of, incident, report)
-    report.queued += uow.queued
-    return report
+def decision_facts(session: Session, held: SecurityIncident, reporter: Agency) -> dict[str, Any]:
+    """What a reminder to the reporting agency's DPO of the 72-hour clock tells
+    (models.duties.INCIDENT_DECISION, chased by tasks.chasing)."""
+    isa, _, source = _named(session, held)
+    aware = pendulum.instance(held.aware_at)
+    return {
+        "incident": held.reference,
+        "arrangement": isa.reference,
+        "agency": reporter.name,
+        "originator": source.name,
+        "aware_at": _iso(aware),
+        "deadline": _iso(regulator_deadline(aware)),
+    }
 
 
-def _chase_acknowledgements(
-    uow: UnitOfWork, as_of: date, incident: str | None, report: PhaseReport
-) -> None:
-    """Every notice to an originator not yet acknowledged chased as far as `as_of` owes in the
-    originator's working days, each rung once, decided or not: the originator must know."""
-    session = uow.session
-    stmt = (
-        select(SecurityIncident)
-        .where(col(SecurityIncident.acknowledged_at).is_(None))
-        .where(SecurityIncident.acknowledgement_chased < len(ACKNOWLEDGEMENT_CHASERS))
-        .order_by(col(SecurityIncident.id))
-    )
-    if incident is not None:
-        stmt = stmt.where(SecurityIncident.reference == incident.strip().upper())
-    for held in session.exec(stmt.with_for_update()).all():
-        isa, reporter, source = _named(session, held)
-        rung = chase_rung(pendulum.instance(held.reported_at), as_of, source.nation)
-        if rung <= held.acknowledgement_chased:
-            continue
-        record_rung(
-            uow,
-            held,
-            rung,
-            action="incident.chase_acknowledgement",
-            subject_type="security_incident",
-            column="acknowledgement_chased",
-            as_of=as_of,
-        )
-        uow.emit(
-            ACKNOWLEDGEMENT_CHASERS[rung](
-                incident=held.reference,
-                arrangement=isa.reference,
-                agency=source.name,
-                reporter=reporter.name,
-                working_days=ACKNOWLEDGEMENT_DAYS[rung],
-            )
-        )
-        report.add(held.reference, ACKNOWLEDGEMENT_WORDS[rung], source.name)
+def acknowledgement_facts(
+    session: Session, held: SecurityIncident, source: Agency
+) -> dict[str, Any]:
+    """What a chase of the originator's acknowledgement tells
+    (models.duties.INCIDENT_ACKNOWLEDGEMENT)."""
+    isa, reporter, _ = _named(session, held)
+    return {
+        "incident": held.reference,
+        "arrangement": isa.reference,
+        "agency": source.name,
+        "reporter": reporter.name,
+    }
 
 
 @dataclass(frozen=True)
@@ -496,7 +395,7 @@ def incident_story(session: Session, reference: str, now: pendulum.DateTime) -> 
     if held.status == IncidentStatus.REPORTED:
         for rung, at in incident_check_times(aware).items():
             if rung > held.chased and at > now:
-                to_come.append((f"{RUNG_HOURS[rung]} h", at))
+                to_come.append((f"{INCIDENT_LADDER.amount(rung)} h", at))
     return IncidentStory(
         reference=held.reference,
         agency=reporter.name,

@@ -2,42 +2,28 @@
 representative asks the originating agency, the one that disclosed the data under the
 arrangement, for its consent; the originator's nominated representative consents or refuses,
 with a reason, and the requesting agency is told. An unanswered request is chased in the
-originator's working days by the deadline sweep (models.clocks.chase_rung), as a data quality
-notice is."""
+originator's working days (models.duties.ONWARD_REQUEST, chased by tasks.chasing), as a data
+quality notice is."""
 
-from datetime import date
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from models.clocks import chase_rung
-from models.enums import ContactRole, OnwardRequestStatus
+from models.enums import ContactRole
 from models.errors import InvalidInput, NotFound, Refused
 from models.events import (
     DomainEvent,
     OnwardSharingAnswered,
-    OnwardSharingChased,
-    OnwardSharingEscalated,
-    OnwardSharingOverdue,
     OnwardSharingRequested,
 )
 from models.inputs import required_text
 from models.lifecycles import ONWARD_REQUEST
 from models.tables import Agency, Arrangement, OnwardRequest
-from tasks.chasing import chase
 from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work
-
-# what each rung of chasing sends (tasks.chasing)
-CHASERS: dict[int, Any] = {
-    1: OnwardSharingChased,
-    2: OnwardSharingOverdue,
-    3: OnwardSharingEscalated,
-}
 
 
 def request_onward_sharing(
@@ -199,44 +185,15 @@ def answer_onward_sharing(
         return uow.events
 
 
-def chase_onward_requests(
-    session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
-) -> PhaseReport:
-    """Every unanswered request chased as far as `as_of` owes, each rung once (a missed day
-    sends the furthest rung owed). Requests are few: one unit of work."""
-    report = PhaseReport("onward sharing")
-    with unit_of_work(session, actor=actor, now=now, action="onward.chase") as uow:
-        rows = session.exec(
-            select(OnwardRequest, Arrangement, Agency)
-            .join(Arrangement, col(Arrangement.id) == OnwardRequest.arrangement_id)
-            .join(Agency, col(Agency.id) == OnwardRequest.owner_id)
-            .where(OnwardRequest.status == OnwardRequestStatus.OPEN)
-            .where(OnwardRequest.chased < 3)
-            .order_by(col(OnwardRequest.id))
-            .with_for_update(of=OnwardRequest)
-        ).all()
-        for held, isa, owner in rows:
-            rung = chase_rung(pendulum.instance(held.requested_at), as_of, owner.nation)
-            if rung <= held.chased:
-                continue
-            asking = session.get(Agency, held.requester_id)
-            assert asking is not None
-            chase(
-                uow,
-                held,
-                rung=rung,
-                as_of=as_of,
-                action="onward.chase",
-                subject_type="onward_request",
-                kinds=CHASERS,
-                fields={
-                    "request": held.reference,
-                    "arrangement": isa.reference,
-                    "agency": owner.name,
-                    "requester": asking.name,
-                    "third_party": held.third_party,
-                },
-                report=report,
-            )
-    report.queued += uow.queued
-    return report
+def request_facts(session: Session, held: OnwardRequest, owner: Agency) -> dict[str, Any]:
+    """What a chase of request `held` to the originator tells (tasks.chasing)."""
+    isa = session.get(Arrangement, held.arrangement_id)
+    asking = session.get(Agency, held.requester_id)
+    assert isa is not None and asking is not None
+    return {
+        "request": held.reference,
+        "arrangement": isa.reference,
+        "agency": owner.name,
+        "requester": asking.name,
+        "third_party": held.third_party,
+    }

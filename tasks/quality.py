@@ -1,45 +1,32 @@
 """Use cases for data found inaccurate or inadequate for the purpose (§32, §33): a recipient
 notifies the agency that disclosed it, the data owner; the owner's nominated representative
 records the correction; every other agency that received data under the arrangement is then told
-of it. An uncorrected notice is chased in the owner's working days by the deadline sweep
-(models.clocks.chase_rung), as a withdrawn consent's notices are."""
+of it. An uncorrected notice is chased in the owner's working days (models.duties.DATA_QUALITY,
+chased by tasks.chasing), as a withdrawn consent's notices are."""
 
-from datetime import date
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from models.clocks import chase_rung
-from models.enums import ContactRole, DataQualityStatus
+from models.enums import ContactRole
 from models.errors import NotFound, Refused
 from models.events import (
     DataCorrected,
     DataCorrectionTold,
-    DataQualityChased,
-    DataQualityEscalated,
-    DataQualityOverdue,
     DataQualityReported,
     DomainEvent,
 )
 from models.inputs import required_text
 from models.lifecycles import DATA_QUALITY
 from models.tables import Agency, Arrangement, DataQualityNotice
-from tasks.chasing import chase
 from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work
 
 # who at a recipient may notify the owner: whoever handles the data for it
 NOTIFIERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.POINT_OF_CONTACT)
-# what each rung of chasing sends (tasks.chasing)
-CHASERS: dict[int, Any] = {
-    1: DataQualityChased,
-    2: DataQualityOverdue,
-    3: DataQualityEscalated,
-}
 
 
 def report_data_quality(
@@ -170,44 +157,15 @@ def correct_data(
         return uow.events
 
 
-def chase_data_quality(
-    session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
-) -> PhaseReport:
-    """Every uncorrected notice chased as far as `as_of` owes, each rung once (a missed day
-    sends the furthest rung owed). Notices are few: one unit of work."""
-    report = PhaseReport("data quality")
-    with unit_of_work(session, actor=actor, now=now, action="data_quality.chase") as uow:
-        rows = session.exec(
-            select(DataQualityNotice, Arrangement, Agency)
-            .join(Arrangement, col(Arrangement.id) == DataQualityNotice.arrangement_id)
-            .join(Agency, col(Agency.id) == DataQualityNotice.owner_id)
-            .where(DataQualityNotice.status == DataQualityStatus.OPEN)
-            .where(DataQualityNotice.chased < 3)
-            .order_by(col(DataQualityNotice.id))
-            .with_for_update(of=DataQualityNotice)
-        ).all()
-        for held, isa, owner in rows:
-            rung = chase_rung(pendulum.instance(held.reported_at), as_of, owner.nation)
-            if rung <= held.chased:
-                continue
-            reporter = session.get(Agency, held.reporter_id)
-            assert reporter is not None
-            chase(
-                uow,
-                held,
-                rung=rung,
-                as_of=as_of,
-                action="data_quality.chase",
-                subject_type="data_quality_notice",
-                kinds=CHASERS,
-                fields={
-                    "notice": held.reference,
-                    "arrangement": isa.reference,
-                    "agency": owner.name,
-                    "reporter": reporter.name,
-                    "what": held.what,
-                },
-                report=report,
-            )
-    report.queued += uow.queued
-    return report
+def notice_facts(session: Session, held: DataQualityNotice, owner: Agency) -> dict[str, Any]:
+    """What a chase of notice `held` to its owner tells (tasks.chasing)."""
+    isa = session.get(Arrangement, held.arrangement_id)
+    reporter = session.get(Agency, held.reporter_id)
+    assert isa is not None and reporter is not None
+    return {
+        "notice": held.reference,
+        "arrangement": isa.reference,
+        "agency": owner.name,
+        "reporter": reporter.name,
+        "what": held.what,
+    }

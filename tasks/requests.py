@@ -3,7 +3,7 @@ the agency that received one records it with its statutory due date (models.cloc
 that originated the data is consulted at once with a reply-by date and replies; the agency
 records the outcome, which each originator it consulted is told. The deadline sweep reminds the
 agency's handlers before the due date, tells its DPO and the chairs once it passes, and chases an
-unanswered consultation (chase_requests)."""
+unanswered consultation (models.duties, chased by tasks.chasing)."""
 
 from datetime import date
 from typing import Any
@@ -12,44 +12,33 @@ import pendulum
 from sqlmodel import Session, col, select
 
 from models.clocks import (
-    CONSULTATION_CHASE_WORKING_DAYS,
-    REQUEST_REMINDER_WORKING_DAYS,
-    consultation_chase_rung,
     consultation_reply_by,
     local_date,
     parse_date,
     request_due_date,
-    request_reminder_rung,
 )
 from models.enums import (
     ConsultationStatus,
     ContactRole,
-    InformationRequestStatus,
     Objection,
     RequestKind,
     RequestOutcome,
 )
 from models.errors import InvalidInput, NotFound, Refused
 from models.events import (
-    ConsultationChased,
-    ConsultationOverdue,
     ConsultationReplied,
     ConsultationSent,
     DomainEvent,
     InformationRequestRecorded,
     RequestClosed,
-    RequestDueSoon,
     RequestOutcomeTold,
-    RequestOverdue,
 )
 from models.inputs import case_reference, required_text
 from models.lifecycles import CONSULTATION, INFORMATION_REQUEST
 from models.tables import Agency, Arrangement, InformationRequest, RequestConsultation
-from tasks.chasing import record_rung
 from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.sweeps import PhaseReport
 from tasks.uow import UnitOfWork, unit_of_work
 
 # who at the agency that received a request may record it, and who may record its outcome
@@ -401,96 +390,37 @@ def close_request(
         return uow.events
 
 
-# --- chasing (the deadline sweep) --------------------------------------------------------------
-
-# the working days before the due date each reminder comes
-DUE_SOON_DAYS = {1: REQUEST_REMINDER_WORKING_DAYS[0], 2: REQUEST_REMINDER_WORKING_DAYS[1]}
-REQUEST_WORDS = {1: "reminded", 2: "reminded again", 3: "overdue: DPO and chairs told"}
-CONSULTATION_WORDS = {1: "consultation chased", 2: "consultation chased: DPO told"}
+# --- what a chase tells (the duties' ladders: models.duties, chased by tasks.chasing) -----------
 
 
-def chase_requests(
-    session: Session, *, as_of: date, actor: str, now: pendulum.DateTime
-) -> PhaseReport:
-    """Every open request reminded or escalated as far as `as_of` owes
-    (models.clocks.request_reminder_rung) and every unanswered consultation of an open request
-    chased (consultation_chase_rung), each rung once: a missed day sends the furthest rung owed,
-    not every one. Requests are few: one unit of work."""
-    report = PhaseReport("information requests")
-    with unit_of_work(session, actor=actor, now=now, action="request.chase") as uow:
-        for held, home in session.exec(
-            select(InformationRequest, Agency)
-            .join(Agency, col(Agency.id) == InformationRequest.agency_id)
-            .where(InformationRequest.status == InformationRequestStatus.OPEN)
-            .where(InformationRequest.reminded < 3)
-            .order_by(col(InformationRequest.id))
-            .with_for_update(of=InformationRequest)
-        ).all():
-            rung = request_reminder_rung(held.due_on, as_of, home.nation)
-            if rung <= held.reminded:
-                continue
-            record_rung(
-                uow,
-                held,
-                rung,
-                action="request.remind",
-                subject_type="information_request",
-                column="reminded",
-                as_of=as_of,
-            )
-            fields: dict[str, Any] = {
-                "request": held.reference,
-                "agency": home.name,
-                "kind": held.kind.value,
-                "their_ref": held.their_ref,
-                "received_on": held.received_on.isoformat(),
-                "due_on": held.due_on.isoformat(),
-            }
-            if rung == 3:
-                uow.emit(RequestOverdue(**fields))
-            else:
-                uow.emit(RequestDueSoon(**fields, working_days=DUE_SOON_DAYS[rung]))
-            report.add(held.reference, REQUEST_WORDS[rung], home.name)
-        for consultation, matter, partner in session.exec(
-            select(RequestConsultation, InformationRequest, Agency)
-            .join(
-                InformationRequest,
-                col(InformationRequest.id) == RequestConsultation.request_id,
-            )
-            .join(Agency, col(Agency.id) == RequestConsultation.agency_id)
-            .where(RequestConsultation.status == ConsultationStatus.AWAITING)
-            .where(InformationRequest.status == InformationRequestStatus.OPEN)
-            .where(RequestConsultation.chased < len(CONSULTATION_CHASE_WORKING_DAYS))
-            .order_by(col(RequestConsultation.id))
-            .with_for_update(of=RequestConsultation)
-        ).all():
-            rung = consultation_chase_rung(consultation.reply_by, as_of, partner.nation)
-            if rung <= consultation.chased:
-                continue
-            record_rung(
-                uow,
-                consultation,
-                rung,
-                action="request.consultation_chase",
-                subject_type="request_consultation",
-                as_of=as_of,
-            )
-            requester = session.get(Agency, matter.agency_id)
-            assert requester is not None
-            kind = ConsultationOverdue if rung == 2 else ConsultationChased
-            uow.emit(
-                kind(
-                    consultation=consultation.reference,
-                    request=matter.reference,
-                    agency=partner.name,
-                    requester=requester.name,
-                    kind=matter.kind.value,
-                    their_ref=matter.their_ref,
-                    arrangements=tuple(matter.arrangements),
-                    due_on=matter.due_on.isoformat(),
-                    reply_by=consultation.reply_by.isoformat(),
-                )
-            )
-            report.add(consultation.reference, CONSULTATION_WORDS[rung], partner.name)
-    report.queued += uow.queued
-    return report
+def request_facts(session: Session, held: InformationRequest, home: Agency) -> dict[str, Any]:
+    """What a reminder of request `held` to the agency that received it tells."""
+    return {
+        "request": held.reference,
+        "agency": home.name,
+        "kind": held.kind.value,
+        "their_ref": held.their_ref,
+        "received_on": held.received_on.isoformat(),
+        "due_on": held.due_on.isoformat(),
+    }
+
+
+def consultation_facts(
+    session: Session, consultation: RequestConsultation, partner: Agency
+) -> dict[str, Any]:
+    """What a chase of `consultation` to the originator consulted tells."""
+    matter = session.get(InformationRequest, consultation.request_id)
+    assert matter is not None
+    requester = session.get(Agency, matter.agency_id)
+    assert requester is not None
+    return {
+        "consultation": consultation.reference,
+        "request": matter.reference,
+        "agency": partner.name,
+        "requester": requester.name,
+        "kind": matter.kind.value,
+        "their_ref": matter.their_ref,
+        "arrangements": tuple(matter.arrangements),
+        "due_on": matter.due_on.isoformat(),
+        "reply_by": consultation.reply_by.isoformat(),
+    }

@@ -18,7 +18,8 @@ from models.enums import ConsentNoticeStatus, ContactRole
 from models.errors import InvalidInput, NotFound, Refused
 from models.tables import AuditEvent, ConsentNotice, ConsentWithdrawal
 from notifications.tables import OutboxEmail, OutboxMessage
-from tasks.consent import acknowledge_consent, chase_consent_notices, withdraw_consent
+from tasks.chasing import chase_matter
+from tasks.consent import acknowledge_consent, withdraw_consent
 from tasks.register import add_contact
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
@@ -228,8 +229,8 @@ def test_an_unacknowledged_notice_is_chased_in_working_days_each_rung_once(
     acknowledge_consent(session, notice=sent[people.rep[POLICE]], actor=people.rep[POLICE], now=now)
 
     def chase(day: pendulum.Date) -> list[str]:
-        report = chase_consent_notices(
-            session, as_of=day, actor="system:test", now=pendulum.datetime(2026, 12, 10)
+        report = chase_matter(
+            session, "consent", as_of=day, actor="system:test", now=pendulum.datetime(2026, 12, 10)
         )
         return [a["action"] for a in report.acted]
 
@@ -259,8 +260,12 @@ def test_a_missed_week_sends_the_furthest_rung_owed_not_every_one(
     db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
 ) -> None:
     _withdraw(session, people, now)
-    report = chase_consent_notices(
-        session, as_of=pendulum.date(2026, 12, 3), actor="system:test", now=now.add(days=8)
+    report = chase_matter(
+        session,
+        "consent",
+        as_of=pendulum.date(2026, 12, 3),
+        actor="system:test",
+        now=now.add(days=8),
     )
     assert [a["action"] for a in report.acted] == ["reminded: DPO told"] * 2
     assert _emails(db, "consent.reminder") == []
@@ -270,8 +275,12 @@ def test_acknowledging_withdraws_the_partner_s_reminders_still_unsent(
     db: Database, session: Session, people: People, now: pendulum.DateTime, shared: str
 ) -> None:
     _withdraw(session, people, now)
-    chase_consent_notices(
-        session, as_of=pendulum.date(2026, 11, 27), actor="system:test", now=now.add(days=2)
+    chase_matter(
+        session,
+        "consent",
+        as_of=pendulum.date(2026, 11, 27),
+        actor="system:test",
+        now=now.add(days=2),
     )
     sent = {e.recipient: e.subject_ref for e in _emails(db, "consent.notice_sent")}
     acknowledge_consent(

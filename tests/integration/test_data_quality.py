@@ -14,7 +14,8 @@ from models.enums import DataQualityStatus
 from models.errors import InvalidInput, Refused
 from models.tables import DataQualityNotice
 from notifications.tables import OutboxEmail
-from tasks.quality import chase_data_quality, correct_data, report_data_quality
+from tasks.chasing import chase_matter
+from tasks.quality import correct_data, report_data_quality
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, seed_agencies
 from tests.utils.portal import audit, form_of, opened, portal_at, signed_in, token_for
@@ -161,8 +162,8 @@ def test_an_uncorrected_notice_is_chased_in_working_days_each_rung_once(
     _report(session, people, now, shared)
 
     def chase(day: pendulum.Date) -> list[str]:
-        done = chase_data_quality(
-            session, as_of=day, actor="system:test", now=pendulum.datetime(2026, 12, 10)
+        done = chase_matter(
+            session, "quality", as_of=day, actor="system:test", now=pendulum.datetime(2026, 12, 10)
         )
         return [a["action"] for a in done.acted]
 

@@ -18,10 +18,10 @@ from models.errors import InvalidInput, NotFound, Refused
 from models.tables import SecurityIncident, Suspension
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import OutboxEmail
+from tasks.chasing import chase_matter
 from tasks.deadlines import sweep_deadlines
 from tasks.incidents import (
     acknowledge_incident,
-    chase_incidents,
     decide_incident,
     report_incident,
 )
@@ -317,7 +317,7 @@ def test_undecided_the_dpo_is_reminded_then_the_overdue_incident_goes_to_the_cha
     aware = _aware(now)
 
     def chase(at: pendulum.DateTime) -> list[str]:
-        done = chase_incidents(session, as_of=at.date(), actor="system:test", now=at)
+        done = chase_matter(session, "incident", as_of=at.date(), actor="system:test", now=at)
         return [a["action"] for a in done.acted]
 
     assert chase(aware.add(hours=23, minutes=59)) == []
@@ -365,7 +365,7 @@ def test_an_unacknowledged_notice_to_the_originator_is_chased_in_its_working_day
 
     def chase(day: pendulum.Date) -> list[str]:
         later = pendulum.datetime(2026, 12, 31)
-        done = chase_incidents(session, as_of=day, actor="system:test", now=later)
+        done = chase_matter(session, "incident", as_of=day, actor="system:test", now=later)
         return [a["action"] for a in done.acted]
 
     # told on Wednesday 25 November: 2 working days on is Friday, 5 the next Wednesday, 10 the
@@ -390,13 +390,17 @@ def test_an_acknowledgement_chase_that_reached_the_signatories_stops_once_acknow
 ) -> None:
     incident = _report(session, people, now, shared)
     at = pendulum.datetime(2026, 12, 31)
-    done = chase_incidents(session, as_of=pendulum.date(2026, 12, 2), actor="system:t", now=at)
+    done = chase_matter(
+        session, "incident", as_of=pendulum.date(2026, 12, 2), actor="system:t", now=at
+    )
     assert "originator reminded: its signatories told" in [a["action"] for a in done.acted]
     assert people.signatory[COUNCIL] in {
         e.recipient for e in _emails(db, "incident.acknowledgement_overdue")
     }
     acknowledge_incident(session, incident=incident, actor=people.dpo[COUNCIL], now=now)
-    later = chase_incidents(session, as_of=pendulum.date(2026, 12, 31), actor="system:t", now=at)
+    later = chase_matter(
+        session, "incident", as_of=pendulum.date(2026, 12, 31), actor="system:t", now=at
+    )
     assert [a for a in later.acted if "originator" in a["action"] or "unack" in a["action"]] == []
 
 

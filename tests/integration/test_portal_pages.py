@@ -12,7 +12,8 @@ from models.enums import ReviewOutcome
 from models.policies import ReviewPolicy
 from notifications.render import long_date
 from tasks.arrangements import submit_arrangement
-from tasks.consent import chase_consent_notices, withdraw_consent
+from tasks.chasing import chase_matter
+from tasks.consent import withdraw_consent
 from tasks.disposal import schedule_ended_arrangements
 from tasks.reviews import complete_review
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
@@ -101,7 +102,7 @@ def test_a_partners_duty_escalated_to_the_chairs_is_overdue_on_the_chairs_and_it
         now=now,
     )
     later = pendulum.datetime(2026, 12, 10, 10, tz="Europe/London")
-    chase_consent_notices(session, as_of=later.date(), actor="system:test", now=later)
+    chase_matter(session, "consent", as_of=later.date(), actor="system:test", now=later)
     with portal_at(db, later) as portal:
         chair = signed_in(db, portal, people.chair)
         portal.cookies.clear()

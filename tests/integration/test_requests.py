@@ -21,7 +21,8 @@ from models.errors import IllegalTransition, InvalidInput, Refused
 from models.tables import InformationRequest, RequestConsultation
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import OutboxEmail, OutboxMessage
-from tasks.requests import chase_requests, close_request, record_request, reply_to_consultation
+from tasks.chasing import chase_matter
+from tasks.requests import close_request, record_request, reply_to_consultation
 from tests.conftest import Database
 from tests.utils import smtp
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, seed_agencies
@@ -304,8 +305,8 @@ def test_an_outcome_after_the_due_date_is_recorded_as_late(
 
 
 def _sweep(session: Session, day: pendulum.Date) -> list[tuple[str, str]]:
-    done = chase_requests(
-        session, as_of=day, actor="system:test", now=pendulum.datetime(2027, 1, 10)
+    done = chase_matter(
+        session, "request", as_of=day, actor="system:test", now=pendulum.datetime(2027, 1, 10)
     )
     return [(a["reference"], a["action"]) for a in done.acted]
 

@@ -18,9 +18,10 @@ from models.errors import InvalidInput, NotFound, Refused
 from models.tables import Agency, OnwardRequest, SharingDecision
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import OutboxEmail
+from tasks.chasing import chase_matter
 from tasks.deadlines import sweep_deadlines
 from tasks.decisions import record_decision
-from tasks.onward import answer_onward_sharing, chase_onward_requests, request_onward_sharing
+from tasks.onward import answer_onward_sharing, request_onward_sharing
 from tests.conftest import Database
 from tests.utils import smtp
 from tests.utils.factories import (
@@ -385,8 +386,8 @@ def test_an_unanswered_request_is_chased_in_working_days_each_rung_once(
     _ask(session, people, now, shared)
 
     def chase(day: pendulum.Date) -> list[str]:
-        done = chase_onward_requests(
-            session, as_of=day, actor="system:test", now=pendulum.datetime(2026, 12, 10)
+        done = chase_matter(
+            session, "onward", as_of=day, actor="system:test", now=pendulum.datetime(2026, 12, 10)
         )
         return [a["action"] for a in done.acted]
 
