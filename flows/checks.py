@@ -36,14 +36,20 @@ class Check:
 
 
 def schedule_runs(
-    deployment: str, subject: str, checks: Sequence[Check], safety_net: str
+    deployment: str,
+    subject: str,
+    checks: Sequence[Check],
+    safety_net: str,
+    prefix: str | None = None,
 ) -> list[str]:
     """Schedule each check on `subject` as a run of `deployment`, listed as upcoming under a
     name that says what it checks; without that deployment (no server, or run outside `isa up`),
     log who covers it instead and schedule nothing. One client and one read of the deployment
     for all of them: a suspension's four checks cost four requests, not four `run_deployment`
-    calls (2.7 s of a 3.2 s flow run, measured on workers)."""
-    flow = deployment.split("/")[0]
+    calls (2.7 s of a 3.2 s flow run, measured on workers). Each is named
+    `{prefix}-{subject}-{label}-check`, the prefix the flow's name unless given (the matter flow's
+    deployments name their runs for their duty)."""
+    flow = prefix or deployment.split("/")[0]
     scheduled: list[str] = []
     if not checks:
         return scheduled

@@ -109,10 +109,14 @@ WITHDRAWAL_AUDIENCES = (
 class Publish:
     """A Prefect event a committed change publishes (through the event outbox), about the record
     its domain event names in `field`: a deployment's trigger in prefect.yaml starts a flow on
-    it. An empty field (no such record this time) publishes nothing."""
+    it. An empty field (no such record this time) publishes nothing. `delivers`: the flow it
+    starts sends the emails the change queued (every triggered flow delivers as it ends); one
+    that does not (`delivers=False`) leaves the change to ask for a delivery run of its own, so
+    its emails go at once, as a change that starts no flow does."""
 
     event: str
     field: str
+    delivers: bool = True
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,19 @@ SUSPENSION_SETTLED = Publish("isa.suspension.settled", "suspension")
 # the suspension's resolution meeting set, moved or held: its flow runs again, so its artifact
 # (and its checker runs) follow the change, whichever way in (the command line, the portal)
 SUSPENSION_CHANGED = Publish("isa.suspension.changed", "suspension")
+# A matter run by the matter flow (models.duties.MATTERS, flows/matter.py) raised: its flow
+# schedules a checker run at each rung of its ladder; settled: the flow cancels those left.
+QUALITY_RAISED = Publish("isa.quality.raised", "notice")
+QUALITY_SETTLED = Publish("isa.quality.settled", "notice")
+ONWARD_RAISED = Publish("isa.onward.raised", "request")
+ONWARD_SETTLED = Publish("isa.onward.settled", "request")
+REQUEST_RAISED = Publish("isa.request.raised", "request")
+REQUEST_SETTLED = Publish("isa.request.settled", "request")
+CONSENT_SETTLED = Publish("isa.consent.settled", "consent")
+# an arrangement's wait for sign-offs is over (activated, rejected, or a party left): its
+# approval flow runs again to cancel the day-7 and day-14 checks still scheduled; the act's own
+# emails go at once, not with that run
+APPROVAL_SETTLED = Publish("isa.arrangement.approval_settled", "arrangement", delivers=False)
 
 
 def rung_notices(duty: Duty, subject: str, ask: Ask) -> tuple[Notice, ...]:
@@ -292,6 +309,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
+        publishes=(APPROVAL_SETTLED,),
     ),
     Notice(
         "arrangement.rejected",
@@ -300,6 +318,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
+        publishes=(APPROVAL_SETTLED,),
     ),
     Notice(
         "arrangement.party_left",
@@ -308,6 +327,7 @@ _ENTRIES = (
         audiences=PARTIES,
         occurrence=("event.version",),
         cancels=SIGN_OFF_CHASERS,
+        publishes=(APPROVAL_SETTLED,),
     ),
     # --- reviews (§31): the outcome's own event below carries the email ---
     Notice("review.completed", subject="arrangement", cancels=REVIEW_CHASERS),
@@ -580,6 +600,7 @@ _ENTRIES = (
         subject="consent",
         template="consent_closed",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
+        publishes=(CONSENT_SETTLED,),
     ),
     # --- data found inaccurate or inadequate (§32, §33): its owner corrects, recipients told ---
     Notice(
@@ -588,6 +609,7 @@ _ENTRIES = (
         template="data_quality_reported",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         ask=RECORD_CORRECTION,
+        publishes=(QUALITY_RAISED,),
     ),
     *rung_notices(DATA_QUALITY, "notice", RECORD_CORRECTION),
     Notice(
@@ -599,6 +621,7 @@ _ENTRIES = (
             "data_quality.overdue",
             "data_quality.escalated",
         ),
+        publishes=(QUALITY_SETTLED,),
     ),
     Notice(
         "data_quality.correction_told",
@@ -607,7 +630,7 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_REPRESENTATIVES, Audience.AGENCY_POINTS_OF_CONTACT),
     ),
     # --- information requests touching shared data (§7): originators consulted, due dates ---
-    Notice("request.recorded", subject="request"),
+    Notice("request.recorded", subject="request", publishes=(REQUEST_RAISED,)),
     Notice(
         "request.consultation_sent",
         subject="consultation",
@@ -638,7 +661,12 @@ _ENTRIES = (
         audiences=(Audience.AGENCY_DPOS, Audience.CHAIRS),
         ask=RECORD_OUTCOME,
     ),
-    Notice("request.closed", subject="request", cancels=("request.due_soon", "request.overdue")),
+    Notice(
+        "request.closed",
+        subject="request",
+        cancels=("request.due_soon", "request.overdue"),
+        publishes=(REQUEST_SETTLED,),
+    ),
     Notice(
         "request.outcome_told",
         subject="consultation",
@@ -661,6 +689,7 @@ _ENTRIES = (
         template="onward_requested",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         ask=ANSWER_ONWARD,
+        publishes=(ONWARD_RAISED,),
     ),
     *rung_notices(ONWARD_REQUEST, "request", ANSWER_ONWARD),
     Notice(
@@ -669,6 +698,7 @@ _ENTRIES = (
         template="onward_answered",
         audiences=(Audience.AGENCY_REPRESENTATIVES,),
         cancels=("onward.requested", "onward.chased", "onward.overdue", "onward.escalated"),
+        publishes=(ONWARD_SETTLED,),
     ),
     # --- a security incident compromising a partner's information (§29): the originator told at
     # once, the reporting agency's DPO asked to decide on reporting to the ICO within 72 hours ---

@@ -42,11 +42,13 @@ def stage_events(
     outside a flow run and starts no flow publishes `isa.outbox.queued` (about `about`, its
     subject), which starts a delivery run at once."""
     rows: list[dict[str, Any]] = []
+    delivered = False
     for event in events:
         fields = event_fields(event)
         for publish in notice_for(event.name).publishes:
             reference = str(fields.get(publish.field) or "")
             if reference:
+                delivered = delivered or publish.delivers
                 rows.append(
                     {
                         "event_id": str(uuid.uuid4()),
@@ -58,8 +60,9 @@ def stage_events(
                     }
                 )
     # a change that starts a flow has its emails sent by that flow's last task (every triggered
-    # deployment's flow delivers as it ends), so only one that starts none asks for a delivery run
-    if emails and not rows and not session.info.get(RUN_DELIVERS):
+    # deployment's flow delivers as it ends), so only one that starts none (or only flows that
+    # leave its emails alone: Publish.delivers) asks for a delivery run
+    if emails and not delivered and not session.info.get(RUN_DELIVERS):
         rows.append(
             {
                 "event_id": str(uuid.uuid4()),

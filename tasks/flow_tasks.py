@@ -17,7 +17,6 @@ from tasks import access_sweep, daily, deadlines, disposal, runtime
 from tasks.audit import save_checkpoint, take_checkpoint
 from tasks.chasing import DutyStory as DutyStory
 from tasks.chasing import chase_matter, matter_story
-from tasks.consent import ConsentStory, consent_story
 from tasks.disposal import schedule_ended_arrangements
 from tasks.incidents import IncidentStory as IncidentStory
 from tasks.incidents import incident_story
@@ -190,28 +189,6 @@ def check_suspension_deadlines(suspension: str, as_of: date) -> list[str]:
             actor=runtime.SYSTEM_ACTOR,
             now=runtime.now(),
         )
-
-
-@task(**RETRYING)
-def chase_consent(consent: str, as_of: date) -> list[dict[str, Any]]:
-    """Whatever `as_of` owes the withdrawal's unacknowledged notices, each rung once."""
-    with runtime.session() as session:
-        report = chase_matter(
-            session,
-            "consent",
-            as_of=as_of,
-            actor=runtime.SYSTEM_ACTOR,
-            now=runtime.now(),
-            only=consent,
-        )
-    return report.acted
-
-
-@task(**RETRYING)
-def read_consent(consent: str) -> ConsentStory:
-    """The withdrawal of consent as its flow reports it (an unknown reference fails at once)."""
-    with runtime.session() as session:
-        return consent_story(session, consent)
 
 
 @task(**RETRYING)

@@ -31,7 +31,7 @@ from isa.deployments import automation_name, read_specs, runner_deployments
 from models.clocks import LONDON
 from models.enums import MeetingOutcome
 from tasks import runtime
-from tasks.arrangements import submit_arrangement
+from tasks.arrangements import approve_arrangement, submit_arrangement
 from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
@@ -52,7 +52,9 @@ from tests.utils.smtp import SMTPServer
 NOW = pendulum.datetime(2026, 11, 25, 10, tz="Europe/London").in_timezone("UTC")
 SUS = "SUS-2026-0001"
 WDR = "WDR-2026-0001"
-CHECKED = ("approval", "suspension", "withdrawal", "incident")
+# the matter flow's deployments (flows/matter.py), one per kind of matter
+MATTER_DEPLOYMENTS = ("consent", "data-quality", "onward", "information-request")
+CHECKED = ("approval", "suspension", "withdrawal", "incident", *MATTER_DEPLOYMENTS)
 
 
 def _clock(monkeypatch: pytest.MonkeyPatch, at: pendulum.DateTime) -> None:
@@ -174,6 +176,40 @@ def test_the_approval_flow_schedules_its_day_7_and_day_14_checks_once(
         ("2026-12-02T09:00:00+00:00", "2026-12-02"),
         ("2026-12-09T09:00:00+00:00", "2026-12-09"),
     ]
+
+
+def test_an_arrangement_activated_leaves_no_approval_check_scheduled_and_says_why(
+    flow_db: Database, smtp_server: SMTPServer, deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("ISA_SMTP_PORT", str(smtp_server.port))
+    _clock(monkeypatch, NOW)
+    with Session(flow_db.engine, expire_on_commit=False) as session:
+        people = seed_agencies(session, NOW)
+        ref = drafted(session, people, NOW)
+        submit_arrangement(session, reference=ref, actor=people.poc[COUNCIL], now=NOW)
+    first, _, _ = run_flow(approval, arrangement=ref)
+    assert len(first["checks"]) == 2
+    with Session(flow_db.engine, expire_on_commit=False) as session:
+        for agency in (COUNCIL, TRUST):
+            approve_arrangement(session, reference=ref, actor=people.signatory[agency], now=NOW)
+    # the activation publishes the event whose trigger starts this flow again, and asks for its
+    # own emails' delivery at once, as before (the flow run does not carry them)
+    assert (
+        flow_db.count(
+            "event_outbox", f"event = 'isa.arrangement.approval_settled' AND reference = '{ref}'"
+        )
+        == 1
+    )
+    assert flow_db.count("event_outbox", f"event = 'isa.outbox.queued' AND reference = '{ref}'")
+    settled, _, _ = run_flow(approval, arrangement=ref)
+    assert settled["checks"] == []
+    assert settled["cancelled"] == [f"approval-{ref}-day-14-check", f"approval-{ref}-day-7-check"]
+    states = [(r.state_type.value, r.state.message) for r in _runs("approval")]  # type: ignore[union-attr]
+    assert (
+        states
+        == [("CANCELLED", f"{ref} is no longer awaiting approval: nothing left to check")] * 2
+    )
 
 
 def test_a_checker_run_on_day_14_escalates_and_the_day_30_run_ends_it(
@@ -680,7 +716,7 @@ def test_a_run_for_an_unknown_suspension_fails_at_once_saying_so(register) -> No
 def test_the_consent_flow_sends_each_partner_its_notice_and_tells_the_story(
     register, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.consent import consent_flow
+    from flows.matter import matter
     from tasks.consent import withdraw_consent
 
     db, people, ref = register
@@ -694,9 +730,9 @@ def test_the_consent_flow_sends_each_partner_its_notice_and_tells_the_story(
             now=NOW,
         )
     consent = str(events[-1].as_dict()["consent"])
-    done, name, run_id = run_flow(consent_flow, consent=consent)
+    done, name, run_id = run_flow(matter, duty="consent", reference=consent)
     assert name == f"consent-{consent}-2026-11-25"
-    assert done["closed"] is False and done["chased"] == []
+    assert done["settled"] is False and done["chased"] == []
     # the trust received the data: its nominated representative has the notice, with a link
     [notice] = smtp_server.recorder.to(people.rep[TRUST])
     assert "cease processing ASC/2026/00417" in notice.message["Subject"]
@@ -706,9 +742,13 @@ def test_the_consent_flow_sends_each_partner_its_notice_and_tells_the_story(
     assert "0 of 1 partners have ceased processing" in str(artifact.description)
     # two working days on, a run of the flow chases the trust, once
     _clock(monkeypatch, NOW.add(days=2))
-    again, _, _ = run_flow(consent_flow, consent=consent, as_of=pendulum.date(2026, 11, 27))
+    again, _, _ = run_flow(
+        matter, duty="consent", reference=consent, as_of=pendulum.date(2026, 11, 27)
+    )
     assert [c["action"] for c in again["chased"]] == ["reminded"]
-    third, _, _ = run_flow(consent_flow, consent=consent, as_of=pendulum.date(2026, 11, 27))
+    third, _, _ = run_flow(
+        matter, duty="consent", reference=consent, as_of=pendulum.date(2026, 11, 27)
+    )
     assert third["chased"] == []
     reminders = [
         m for m in smtp_server.recorder.to(people.rep[TRUST]) if "Reminder" in m.message["Subject"]
@@ -717,9 +757,9 @@ def test_the_consent_flow_sends_each_partner_its_notice_and_tells_the_story(
 
 
 def test_a_consent_run_for_an_unknown_withdrawal_fails_at_once_saying_so(register) -> None:
-    from flows.consent import consent_flow
+    from flows.matter import matter
 
-    state = consent_flow(consent="CON-2026-0999", return_state=True)
+    state = matter(duty="consent", reference="CON-2026-0999", return_state=True)
     assert state.is_failed()
     with pytest.raises(Exception, match="no consent withdrawal 'CON-2026-0999'"):
         state.result()
@@ -809,3 +849,199 @@ def test_the_incident_flow_tells_at_once_checks_at_24_48_66_and_72_hours_and_can
     assert states == {("CANCELLED", f"{incident} is decided: nothing left to check")}
     (artifact,) = artifacts_of(settled_id)
     assert "reported to the ICO, decided by" in str(artifact.description)
+
+
+# --- every matter's clock schedules its own checker runs (flows/matter.py) -----------------------
+
+
+def _upcoming(deployment: str) -> list[tuple[str, str]]:
+    """(London start, name) of the deployment's checker runs still scheduled, soonest first."""
+    return sorted(
+        (run.expected_start_time.astimezone(LONDON).isoformat(), run.name)  # type: ignore[union-attr]
+        for run in _runs(deployment)
+        if run.state_type == StateType.SCHEDULED
+    )
+
+
+def _cancelled(deployment: str) -> set[tuple[str, str | None]]:
+    return {
+        (run.state_type.value, run.state.message)  # type: ignore[union-attr]
+        for run in _runs(deployment)
+        if run.parameters.get("schedule_checks") is False
+    }
+
+
+def _raise_and_settle(
+    register: tuple[Database, People, str], duty: str, deployment: str
+) -> tuple[str, list[tuple[str, str]], dict[str, Any]]:
+    """Raise a matter of kind `duty`, run its flow (which schedules its checker runs), settle
+    it and run its flow again (which cancels them): the reference, the runs scheduled, and
+    what the second run did."""
+    from flows.matter import matter
+    from tasks.consent import acknowledge_consent, withdraw_consent
+    from tasks.onward import answer_onward_sharing, request_onward_sharing
+    from tasks.quality import correct_data, report_data_quality
+    from tasks.requests import close_request, record_request
+
+    db, people, ref = register
+    with Session(db.engine, expire_on_commit=False) as session:
+        if duty == "consent":
+            events = withdraw_consent(
+                session,
+                agency=COUNCIL,
+                data_subject_ref="ASC/2026/00417",
+                arrangements=[ref],
+                actor=people.rep[COUNCIL],
+                now=NOW,
+            )
+            reference = str(events[-1].as_dict()["consent"])
+            notice = str(events[0].as_dict()["notice"])
+        elif duty == "quality":
+            events = report_data_quality(
+                session,
+                arrangement=ref,
+                agency=TRUST,
+                what="Date of birth wrong on referral",
+                owner=None,
+                actor=people.poc[TRUST],
+                now=NOW,
+            )
+            reference = str(events[0].as_dict()["notice"])
+        elif duty == "onward":
+            events = request_onward_sharing(
+                session,
+                arrangement=ref,
+                agency=TRUST,
+                third_party="Northshire Advocacy Service",
+                data="Referral dates for case ASC/2026/00417",
+                purpose="Advocacy at the review meeting",
+                owner=None,
+                actor=people.rep[TRUST],
+                now=NOW,
+            )
+            reference = str(events[0].as_dict()["request"])
+        else:
+            events = record_request(
+                session,
+                agency=TRUST,
+                kind="foi",
+                received_on="2026-11-25",
+                their_ref="FOI/2026/0412",
+                arrangements=[ref],
+                summary="Referral volumes for 2025",
+                actor=people.rep[TRUST],
+                now=NOW,
+            )
+            reference = str(events[0].as_dict()["request"])
+    done, name, _ = run_flow(matter, duty=duty, reference=reference)
+    assert name == f"{duty}-{reference}-2026-11-25"
+    assert done["settled"] is False and done["chased"] == []
+    scheduled = _upcoming(deployment)
+    assert len(done["checks"]) == len(scheduled)
+    # raised again (a trigger delivered twice): the same runs, none added
+    run_flow(matter, duty=duty, reference=reference)
+    assert _upcoming(deployment) == scheduled
+    later = NOW.add(hours=2)
+    with Session(db.engine, expire_on_commit=False) as session:
+        if duty == "consent":
+            acknowledge_consent(session, notice=notice, actor=people.rep[TRUST], now=later)
+        elif duty == "quality":
+            correct_data(
+                session, notice=reference, correction="Fixed", actor=people.rep[COUNCIL], now=later
+            )
+        elif duty == "onward":
+            answer_onward_sharing(
+                session,
+                request=reference,
+                consent="yes",
+                reason="Fine",
+                actor=people.rep[COUNCIL],
+                now=later,
+            )
+        else:
+            close_request(
+                session,
+                request=reference,
+                outcome="disclosed",
+                note="Sent",
+                actor=people.rep[TRUST],
+                now=later,
+            )
+    # settling publishes the event whose trigger runs the flow again
+    settled_event = f"event = 'isa.{duty}.settled' AND reference = '{reference}'"
+    assert db.count("event_outbox", settled_event) == 1
+    settled, _, _ = run_flow(matter, duty=duty, reference=reference)
+    assert settled["settled"] is True and settled["checks"] == []
+    assert _upcoming(deployment) == []
+    assert _cancelled(deployment) == {
+        ("CANCELLED", f"{reference} is settled: nothing left to check")
+    }
+    return reference, scheduled, settled
+
+
+# Wednesday 25 November 2026, 10:00 London: 2, 5 and 10 working days on (in England)
+NOTICE_RUNGS = (("2026-11-27", "day-2"), ("2026-12-02", "day-5"), ("2026-12-09", "day-10"))
+
+
+@pytest.mark.parametrize(
+    ("duty", "deployment"),
+    [("consent", "consent"), ("quality", "data-quality"), ("onward", "onward")],
+)
+def test_a_notice_s_flow_schedules_its_checks_at_2_5_and_10_working_days_and_cancels_them(
+    register, deployed, duty: str, deployment: str
+) -> None:
+    reference, scheduled, settled = _raise_and_settle(register, duty, deployment)
+    assert scheduled == [
+        (f"{day}T09:00:00+00:00", f"{duty}-{reference}-{label}-check")
+        for day, label in NOTICE_RUNGS
+    ]
+    assert settled["cancelled"] == sorted(name for _, name in scheduled)
+
+
+def test_an_information_request_s_flow_schedules_its_reminders_and_its_consultations_chases(
+    register, deployed
+) -> None:
+    reference, scheduled, settled = _raise_and_settle(register, "request", "information-request")
+    # due Thursday 24 December (20 UK working days after 25 November: St Andrew's Day, a
+    # Scottish bank holiday, does not count); the consultation's reply is asked for by Wednesday
+    # 2 December
+    assert scheduled == [
+        ("2026-12-03T09:00:00+00:00", f"request-{reference}-consultation-day-1-check"),
+        ("2026-12-07T09:00:00+00:00", f"request-{reference}-consultation-day-3-check"),
+        ("2026-12-17T09:00:00+00:00", f"request-{reference}-5-days-before-check"),
+        ("2026-12-23T09:00:00+00:00", f"request-{reference}-1-day-before-check"),
+        ("2026-12-25T09:00:00+00:00", f"request-{reference}-day-1-check"),
+    ]
+    assert len(settled["cancelled"]) == 5
+
+
+def test_a_matter_s_checker_run_chases_it_as_the_sweep_would_once(
+    register, deployed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.matter import matter
+    from tasks.quality import report_data_quality
+
+    db, people, ref = register
+    with Session(db.engine, expire_on_commit=False) as session:
+        events = report_data_quality(
+            session,
+            arrangement=ref,
+            agency=TRUST,
+            what="Date of birth wrong on referral",
+            owner=None,
+            actor=people.poc[TRUST],
+            now=NOW,
+        )
+    notice = str(events[0].as_dict()["notice"])
+    # the day-5 run, two days late: only the furthest rung owed is sent
+    _clock(monkeypatch, pendulum.datetime(2026, 12, 4, 9, tz="Europe/London"))
+    day = pendulum.date(2026, 12, 4)
+    checked, name, _ = run_flow(
+        matter, duty="quality", reference=notice, as_of=day, schedule_checks=False
+    )
+    assert name == f"quality-{notice}-2026-12-04"
+    assert [c["action"] for c in checked["chased"]] == ["reminded: DPO told"]
+    again, _, _ = run_flow(
+        matter, duty="quality", reference=notice, as_of=day, schedule_checks=False
+    )
+    assert again["chased"] == [] and again["checks"] == []

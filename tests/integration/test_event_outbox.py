@@ -166,8 +166,10 @@ def test_a_withdrawal_that_ends_a_suspension_settles_it_and_ends_its_arrangement
     raise_suspension(session, agency=TRUST, reason="Breach", actor=people.signatory[TRUST], now=now)
     withdraw_agency(session, agency=TRUST, reason="Leaving", actor=people.signatory[TRUST], now=now)
     assert [(r.event, r.reference) for r in _rows(session)] == [
-        # its submission started the approval flow
+        # its submission started the approval flow, its activation that flow again (to cancel
+        # the sign-off checks left)
         ("isa.arrangement.submitted", ref),
+        ("isa.arrangement.approval_settled", ref),
         ("isa.suspension.raised", SUS),
         ("isa.withdrawal.raised", WDR),
         ("isa.arrangement.ended", ref),

@@ -19,11 +19,25 @@ FLOWS = sorted(
 
 
 def test_there_is_one_deployment_per_flow_file() -> None:
+    """One per flow file, but the matter flow's: one deployment per kind of matter it runs
+    (models.duties.MATTERS), each passing its kind."""
+    from models.duties import MATTERS
+
     entrypoints = sorted(
-        spec.entrypoint.split(":")[0].removeprefix("flows/").removesuffix(".py")
-        for spec in read_specs()
+        {
+            spec.entrypoint.split(":")[0].removeprefix("flows/").removesuffix(".py")
+            for spec in read_specs()
+        }
     )
     assert entrypoints == FLOWS
+    matters = {
+        spec.name: spec.parameters["duty"]
+        for spec in read_specs()
+        if spec.entrypoint == "flows/matter.py:matter"
+    }
+    assert matters == {
+        MATTERS[duty].deployment: duty for duty in ("consent", "quality", "onward", "request")
+    }
 
 
 def test_every_schedule_is_a_london_cron_with_a_slug() -> None:
@@ -45,6 +59,9 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "suspension",
         "withdrawal",
         "consent",
+        "data-quality",
+        "onward",
+        "information-request",
         "incident",
         "deadline-sweep",
         "monitoring-review",
@@ -52,7 +69,8 @@ def test_the_approval_deployment_is_triggered_by_the_submission_event() -> None:
         "audit-checkpoint",
     }
     (trigger,) = deployments["approval"].triggers
-    assert trigger.expect == {"isa.arrangement.submitted"}
+    # and again once its approval is settled, to cancel the checks left
+    assert trigger.expect == {"isa.arrangement.submitted", "isa.arrangement.approval_settled"}
     assert trigger.parameters == {"arrangement": "{{ event.resource['isa.reference'] }}"}
     assert deployments["review-sweep"].schedules[0].schedule.cron == "0 7 * * *"
 
