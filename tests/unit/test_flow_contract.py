@@ -20,6 +20,7 @@ ALLOWED = {
     "tasks.flow_tasks": "the task wrappers, each opening its own session around one use case",
     "models.clocks": "the Protocol's deadlines and the London clock, pure",
     "models.policies": "the sweeps' policies and the approval chase's days, pure",
+    "models.duties": "the duties' declarations and their ladders (the matter flow's), pure",
     "models.markdown": "the artifacts' markdown escaping, pure",
 }
 # the packages whose modules are forbidden to flows unless allowed above, one by one
@@ -32,6 +33,7 @@ NAMED_BESIDES_TASKS = {
     "MatterStory",
     "SignOffWait",
     "IncidentStory",
+    "DutyStory",
     "now",
     "resolve_as_of",
     "summarise",
