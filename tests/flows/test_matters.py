@@ -31,7 +31,8 @@ from isa.deployments import automation_name, read_specs, runner_deployments
 from models.clocks import LONDON
 from models.enums import MeetingOutcome
 from tasks import runtime
-from tasks.arrangements import approve_arrangement, submit_arrangement
+from tasks.approvals import approve_arrangement
+from tasks.arrangements import submit_arrangement
 from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
 from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
