@@ -59,8 +59,8 @@ class SqlRegisterView:
             found = self.session.exec(
                 select(Arrangement).where(col(Arrangement.reference).in_(chunk))
             ).all()
-            by_id = {isa.id: isa for isa in found}
-            self._arrangements.update({isa.reference: isa for isa in found})
+            by_id = {arrangement.id: arrangement for arrangement in found}
+            self._arrangements.update({arrangement.reference: arrangement for arrangement in found})
             for arrangement_id in by_id:
                 self._party_rows[arrangement_id] = []
             for party, agency in self.session.exec(
@@ -116,19 +116,19 @@ class SqlRegisterView:
         return self._arrangements[reference]
 
     def arrangement(self, reference: str) -> dict[str, Any]:
-        isa = self._arrangement(reference)
+        arrangement = self._arrangement(reference)
         return {
-            "reference": isa.reference,
-            "title": isa.title,
-            "version": isa.version,
-            "status": isa.status.value,
-            "next_review_due": _iso(isa.next_review_due),
-            "retention_months": isa.retention_months,
-            "retention_rule": isa.retention_rule,
-            "disposal_method": isa.disposal_method,
+            "reference": arrangement.reference,
+            "title": arrangement.title,
+            "version": arrangement.version,
+            "status": arrangement.status.value,
+            "next_review_due": _iso(arrangement.next_review_due),
+            "retention_months": arrangement.retention_months,
+            "retention_rule": arrangement.retention_rule,
+            "disposal_method": arrangement.disposal_method,
             "parties": [
                 {"agency": agency.name, "role": party.role.value}
-                for party, agency in self._parties(isa.id)
+                for party, agency in self._parties(arrangement.id)
             ],
         }
 
@@ -170,7 +170,7 @@ class SqlRegisterView:
         }
 
     def grant(self, reference: str) -> dict[str, Any]:
-        held, staff, agency, isa = self.session.exec(
+        held, staff, agency, arrangement = self.session.exec(
             select(AccessGrant, Contact, Agency, Arrangement)
             .join(Contact, col(Contact.id) == AccessGrant.contact_id)
             .join(Agency, col(Agency.id) == AccessGrant.agency_id)
@@ -179,8 +179,8 @@ class SqlRegisterView:
         ).one()
         return {
             "reference": held.reference,
-            "arrangement": isa.reference,
-            "arrangement_title": isa.title,
+            "arrangement": arrangement.reference,
+            "arrangement_title": arrangement.title,
             "staff_name": staff.name,
             "staff_email": staff.email,
             "agency": agency.name,

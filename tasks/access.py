@@ -119,23 +119,29 @@ def grant_access(
         )
     with unit_of_work(session, actor=actor, now=now, action="access.grant") as uow:
         uow.about("arrangement", arrangement)
-        isa = arrangement_by_ref(session, arrangement, lock=True)
+        arrangement_row = arrangement_by_ref(session, arrangement, lock=True)
         staff = contact_by_email(session, email)
-        assert isa.id is not None
-        parties = {agency.id: (party, agency) for party, agency in current_parties(session, isa.id)}
+        assert arrangement_row.id is not None
+        parties = {
+            agency.id: (party, agency)
+            for party, agency in current_parties(session, arrangement_row.id)
+        }
         if staff.agency_id not in parties:
-            raise Refused(f"{staff.email}'s agency is not a party to {isa.reference}")
+            raise Refused(f"{staff.email}'s agency is not a party to {arrangement_row.reference}")
         party, agency = parties[staff.agency_id]
         who = resolve_actor(session, actor)
-        require_role_at(who, agency, *ACCESS_MANAGERS, to=f"grant access to {isa.reference}")
+        require_role_at(
+            who, agency, *ACCESS_MANAGERS, to=f"grant access to {arrangement_row.reference}"
+        )
         if party.role == PartyRole.DISCLOSER:
             raise Refused(
-                f"{agency.name} only discloses under {isa.reference}: its staff receive no access"
+                f"{agency.name} only discloses under {arrangement_row.reference}: "
+                "its staff receive no access"
             )
-        if isa.status != ArrangementStatus.ACTIVE:
+        if arrangement_row.status != ArrangementStatus.ACTIVE:
             raise Refused(
-                f"cannot grant access to {isa.reference}: it is "
-                f"{isa.status.value.replace('_', ' ')}, not active"
+                f"cannot grant access to {arrangement_row.reference}: it is "
+                f"{arrangement_row.status.value.replace('_', ' ')}, not active"
             )
         if staff.left_at is not None:
             raise Refused(f"{staff.email} has left {agency.name}")
@@ -147,7 +153,7 @@ def grant_access(
         assert staff.id is not None and agency.id is not None
         grant = AccessGrant(
             reference=reference,
-            arrangement_id=isa.id,
+            arrangement_id=arrangement_row.id,
             contact_id=staff.id,
             agency_id=agency.id,
             justification=justification,
@@ -163,13 +169,15 @@ def grant_access(
             subject_ref=reference,
             after={
                 "status": grant.status,
-                "arrangement": isa.reference,
+                "arrangement": arrangement_row.reference,
                 "staff": staff.email,
                 "justification": justification,
                 "expires_on": expires_on,
             },
         )
-        uow.emit(AccessGranted(grant=reference, arrangement=isa.reference, email=staff.email))
+        uow.emit(
+            AccessGranted(grant=reference, arrangement=arrangement_row.reference, email=staff.email)
+        )
         return uow.events
 
 
@@ -193,11 +201,14 @@ def end_grant(uow: UnitOfWork, grant: AccessGrant, event: str, reason: str | Non
 def revoke(uow: UnitOfWork, grant: AccessGrant, reason: str) -> None:
     end_grant(uow, grant, "revoke", reason)
     staff = uow.session.get(Contact, grant.contact_id)
-    isa = uow.session.get(Arrangement, grant.arrangement_id)
-    assert staff is not None and isa is not None
+    arrangement = uow.session.get(Arrangement, grant.arrangement_id)
+    assert staff is not None and arrangement is not None
     uow.emit(
         AccessRevoked(
-            grant=grant.reference, arrangement=isa.reference, email=staff.email, reason=reason
+            grant=grant.reference,
+            arrangement=arrangement.reference,
+            email=staff.email,
+            reason=reason,
         )
     )
 

@@ -102,11 +102,11 @@ def _ending(day: pendulum.Date, policy: AccessPolicy) -> Any:
 
 
 def _why(day: date, policy: AccessPolicy, row: Any) -> str:
-    _grant_id, _ref, expires_on, isa, status, _email, left_at, is_trained = row
+    _grant_id, _ref, expires_on, arrangement, status, _email, left_at, is_trained = row
     if expires_on is not None and expires_on <= day:
         return f"access expired on {expires_on.isoformat()}"
     if ArrangementStatus(status) in ENDED:
-        return f"arrangement {isa} is {ArrangementStatus(status).value.replace('_', ' ')}"
+        return f"arrangement {arrangement} is {ArrangementStatus(status).value.replace('_', ' ')}"
     if left_at is not None:
         return "the staff member has left the agency"
     if not is_trained:
@@ -136,10 +136,12 @@ def revoke_unneeded_access(
             return 0
         updates, events, touched = [], [], {}
         for row in batch:
-            grant_id, ref, _expires, isa, _status, email, _left, _trained = row
+            grant_id, ref, _expires, arrangement, _status, email, _left, _trained = row
             reason = _why(day, policy, row)
             updates.append({"grant_id": grant_id, "reason": reason})
-            events.append(AccessRevoked(grant=ref, arrangement=isa, email=email, reason=reason))
+            events.append(
+                AccessRevoked(grant=ref, arrangement=arrangement, email=email, reason=reason)
+            )
             touched[ref] = reason
             report.add(ref, "revoked", reason)
         uow.session.execute(

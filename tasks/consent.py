@@ -59,23 +59,28 @@ def _shared_under(session: Session, home: Agency, references: list[str]) -> list
     if references:
         chosen: list[Arrangement] = []
         for reference in references:
-            isa = arrangement_by_ref(session, reference)
-            if isa.id in {a.id for a in chosen}:
+            arrangement = arrangement_by_ref(session, reference)
+            if arrangement.id in {a.id for a in chosen}:
                 continue
-            roles = [role for agency, role in parties_of(session, isa) if agency.id == home.id]
+            roles = [
+                role for agency, role in parties_of(session, arrangement) if agency.id == home.id
+            ]
             if not any(role in DISCLOSERS for role in roles):
                 raise Refused(
-                    f"{home.name} does not disclose data under {isa.reference}: name the "
+                    f"{home.name} does not disclose data under {arrangement.reference}: name the "
                     "arrangements it shared the data subject's data under"
                 )
-            if isa.status in SHARED_NOTHING:
+            if arrangement.status in SHARED_NOTHING:
                 raise Refused(
-                    f"{isa.reference} is {isa.status.value.replace('_', ' ')}: it was never in "
+                    f"{arrangement.reference} is {arrangement.status.value.replace('_', ' ')}: "
+                    "it was never in "
                     "force, so nothing was shared under it"
                 )
-            if isa.status == ArrangementStatus.CLOSED:
-                raise Refused(f"{isa.reference} is closed: the data shared under it is destroyed")
-            chosen.append(isa)
+            if arrangement.status == ArrangementStatus.CLOSED:
+                raise Refused(
+                    f"{arrangement.reference} is closed: the data shared under it is destroyed"
+                )
+            chosen.append(arrangement)
         return chosen
     return list(
         session.exec(
@@ -114,11 +119,11 @@ def withdraw_consent(
         )
         shared = _shared_under(session, home, arrangements)
         received: dict[int, tuple[Agency, list[str]]] = {}
-        for isa in shared:
-            for partner, role in parties_of(session, isa):
+        for arrangement in shared:
+            for partner, role in parties_of(session, arrangement):
                 if partner.id != home.id and role in RECEIVERS:
                     assert partner.id is not None
-                    received.setdefault(partner.id, (partner, []))[1].append(isa.reference)
+                    received.setdefault(partner.id, (partner, []))[1].append(arrangement.reference)
         if not received:
             named = ", ".join(a.reference for a in shared) or "any arrangement in force"
             raise Refused(f"no partner received data from {home.name} under {named}")

@@ -63,7 +63,7 @@ def record_decision(
         )
     with unit_of_work(session, actor=actor, now=now, action="decision.record") as uow:
         uow.about("arrangement", arrangement)
-        isa = arrangement_by_ref(session, arrangement)
+        arrangement_row = arrangement_by_ref(session, arrangement)
         home = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(
@@ -72,24 +72,28 @@ def record_decision(
             ContactRole.NOMINATED_REPRESENTATIVE,
             to=f"record a sharing decision for {home.name}",
         )
-        if isa.status in SHARED_NOTHING:
+        if arrangement_row.status in SHARED_NOTHING:
             raise Refused(
-                f"{isa.reference} is {isa.status.value.replace('_', ' ')}: it was never in "
+                f"{arrangement_row.reference} is "
+                f"{arrangement_row.status.value.replace('_', ' ')}: it was never in "
                 "force, so nothing is disclosed under it"
             )
-        if not any(a.id == home.id and role in DISCLOSERS for a, role in parties_of(session, isa)):
-            raise Refused(f"{home.name} discloses no data under {isa.reference}")
+        if not any(
+            a.id == home.id and role in DISCLOSERS
+            for a, role in parties_of(session, arrangement_row)
+        ):
+            raise Refused(f"{home.name} discloses no data under {arrangement_row.reference}")
         asking = agency_by_name(session, requester)
         if asking.id == home.id:
             raise Refused(f"{home.name} cannot decide on its own request: name the requester")
         if asking.status == AgencyStatus.WITHDRAWN:
             raise Refused(f"{asking.name} has withdrawn from the Protocol: it is no partner")
-        assert isa.id is not None and home.id is not None and asking.id is not None
+        assert arrangement_row.id is not None and home.id is not None and asking.id is not None
         reference = uow.next_reference("SDR")
         session.add(
             SharingDecision(
                 reference=reference,
-                arrangement_id=isa.id,
+                arrangement_id=arrangement_row.id,
                 agency_id=home.id,
                 requester_id=asking.id,
                 outcome=decided,
@@ -107,7 +111,7 @@ def record_decision(
             subject_type="sharing_decision",
             subject_ref=reference,
             after={
-                "arrangement": isa.reference,
+                "arrangement": arrangement_row.reference,
                 "agency": home.name,
                 "requester": asking.name,
                 "outcome": decided.value,
@@ -117,7 +121,7 @@ def record_decision(
         uow.emit(
             SharingDecisionRecorded(
                 decision=reference,
-                arrangement=isa.reference,
+                arrangement=arrangement_row.reference,
                 agency=home.name,
                 requester=asking.name,
                 outcome=decided.value,
@@ -128,7 +132,7 @@ def record_decision(
             uow.emit(
                 DisclosureDeclined(
                     decision=reference,
-                    arrangement=isa.reference,
+                    arrangement=arrangement_row.reference,
                     agency=asking.name,
                     discloser=home.name,
                     outcome=decided.value,

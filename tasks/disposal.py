@@ -109,10 +109,10 @@ def _schedule(
     """`schedule_disposal`, and how many emails it queued."""
     with unit_of_work(session, actor=actor, now=now, action="disposal.schedule") as uow:
         uow.about("arrangement", arrangement)
-        isa = arrangement_by_ref(session, arrangement, lock=True)
-        if isa.status in ENDED:
-            _create_tasks(uow, isa, disposal_due(isa))
-            transition(uow, isa, "schedule_disposal")
+        arrangement_row = arrangement_by_ref(session, arrangement, lock=True)
+        if arrangement_row.status in ENDED:
+            _create_tasks(uow, arrangement_row, disposal_due(arrangement_row))
+            transition(uow, arrangement_row, "schedule_disposal")
     return uow.events, uow.queued
 
 
@@ -139,8 +139,8 @@ def confirm_disposal(
         if held is None:
             raise NotFound(f"no disposal task {task!r}", command="isa disposal list")
         agency = session.get(Agency, held.agency_id)
-        isa = session.get(Arrangement, held.arrangement_id)
-        assert agency is not None and isa is not None
+        arrangement = session.get(Arrangement, held.arrangement_id)
+        assert agency is not None and arrangement is not None
         who = resolve_actor(session, actor)
         require_role_at(
             who, agency, ContactRole.NOMINATED_REPRESENTATIVE, to=f"confirm {held.reference}"
@@ -160,7 +160,7 @@ def confirm_disposal(
         uow.emit(
             DisposalConfirmed(
                 task=held.reference,
-                arrangement=isa.reference,
+                arrangement=arrangement.reference,
                 agency=agency.name,
                 certificate=certificate,
             )
@@ -168,12 +168,12 @@ def confirm_disposal(
         session.flush()
         outstanding = session.exec(
             select(DisposalTask.id)
-            .where(DisposalTask.arrangement_id == isa.id)
+            .where(DisposalTask.arrangement_id == arrangement.id)
             .where(DisposalTask.status == DisposalTaskStatus.PENDING)
         ).first()
-        if outstanding is None and isa.status == ArrangementStatus.DISPOSAL_PENDING:
-            transition(uow, isa, "close")
-            uow.emit(ArrangementClosed(arrangement=isa.reference))
+        if outstanding is None and arrangement.status == ArrangementStatus.DISPOSAL_PENDING:
+            transition(uow, arrangement, "close")
+            uow.emit(ArrangementClosed(arrangement=arrangement.reference))
         return uow.events
 
 
@@ -263,13 +263,13 @@ def remind_disposals(
         if not batch:
             return 0
         updates, events = [], []
-        for task_id, ref, due_on, isa, agency in batch:
+        for task_id, ref, due_on, arrangement, agency in batch:
             rung = min(r for r in rungs if r >= (due_on - day).days)
             updates.append({"task_id": task_id, "rung": rung})
             events.append(
                 DisposalReminderDue(
                     task=ref,
-                    arrangement=isa,
+                    arrangement=arrangement,
                     agency=agency,
                     due_on=due_on.isoformat(),
                     days_before=rung,
@@ -324,11 +324,13 @@ def escalate_overdue_disposals(
         if not batch:
             return 0
         updates, events = [], []
-        for task_id, ref, due_on, isa, agency in batch:
+        for task_id, ref, due_on, arrangement, agency in batch:
             to_chairs = due_on <= chairs_from
             updates.append({"task_id": task_id, "level": 2 if to_chairs else 1})
             kind = DisposalEscalated if to_chairs else DisposalOverdue
-            events.append(kind(task=ref, arrangement=isa, agency=agency, due_on=due_on.isoformat()))
+            events.append(
+                kind(task=ref, arrangement=arrangement, agency=agency, due_on=due_on.isoformat())
+            )
             report.add(ref, "escalated to the chairs" if to_chairs else "overdue: DPO told", agency)
         uow.session.execute(
             update(TASK)

@@ -108,33 +108,37 @@ def report_incident(
     aware = _aware_at(aware_at, now)
     with unit_of_work(session, actor=actor, now=now, action="incident.report") as uow:
         uow.about("arrangement", arrangement)
-        isa = arrangement_by_ref(session, arrangement)
+        arrangement_row = arrangement_by_ref(session, arrangement)
         reporter = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(who, reporter, *REPORTERS, to=f"report an incident for {reporter.name}")
-        parties = parties_of(session, isa)
-        if isa.status in SHARED_NOTHING:
-            raise Refused(f"{isa.reference} was never in force: nothing was shared under it")
+        parties = parties_of(session, arrangement_row)
+        if arrangement_row.status in SHARED_NOTHING:
+            raise Refused(
+                f"{arrangement_row.reference} was never in force: nothing was shared under it"
+            )
         if not any(a.id == reporter.id and role in RECEIVERS for a, role in parties):
-            raise Refused(f"{reporter.name} receives no data under {isa.reference}")
+            raise Refused(f"{reporter.name} receives no data under {arrangement_row.reference}")
         sources = [a for a, role in parties if role in DISCLOSERS and a.id != reporter.id]
         if originator is not None:
             named = agency_by_name(session, originator)
             if named.id not in {a.id for a in sources}:
                 raise Refused(
-                    f"{named.name} discloses no data to {reporter.name} under {isa.reference}"
+                    f"{named.name} discloses no data to {reporter.name} "
+                    f"under {arrangement_row.reference}"
                 )
             sources = [named]
         if not sources:
-            raise Refused(f"no other agency discloses data under {isa.reference}")
+            raise Refused(f"no other agency discloses data under {arrangement_row.reference}")
         if len(sources) > 1:
             raise Refused(
-                f"{isa.reference} has {len(sources)} disclosing agencies: name the originator of "
+                f"{arrangement_row.reference} has {len(sources)} disclosing agencies: "
+                "name the originator of "
                 f"the information compromised with --originator "
                 f"({', '.join(a.name for a in sources)})"
             )
         (source,) = sources
-        assert isa.id is not None and reporter.id is not None and source.id is not None
+        assert arrangement_row.id is not None and reporter.id is not None and source.id is not None
         reference = uow.next_reference("INC")
         suspension = None
         if suspend:
@@ -142,14 +146,15 @@ def report_incident(
             suspension = suspend_agency(
                 uow,
                 reporter,
-                f"Security incident {reference}: information received under {isa.reference} was "
+                f"Security incident {reference}: information received under "
+                f"{arrangement_row.reference} was "
                 "compromised (§29)",
                 by=who.email,
             )
         session.add(
             SecurityIncident(
                 reference=reference,
-                arrangement_id=isa.id,
+                arrangement_id=arrangement_row.id,
                 agency_id=reporter.id,
                 originator_id=source.id,
                 what=what,
@@ -165,7 +170,7 @@ def report_incident(
             subject_type="security_incident",
             subject_ref=reference,
             after={
-                "arrangement": isa.reference,
+                "arrangement": arrangement_row.reference,
                 "agency": reporter.name,
                 "originator": source.name,
                 "aware_at": aware,
@@ -176,7 +181,7 @@ def report_incident(
         uow.emit(
             IncidentReported(
                 incident=reference,
-                arrangement=isa.reference,
+                arrangement=arrangement_row.reference,
                 agency=source.name,
                 reporter=reporter.name,
                 what=what,
@@ -188,7 +193,7 @@ def report_incident(
         uow.emit(
             IncidentDecisionOwed(
                 incident=reference,
-                arrangement=isa.reference,
+                arrangement=arrangement_row.reference,
                 agency=reporter.name,
                 originator=source.name,
                 what=what,
@@ -208,11 +213,11 @@ def incident_by_ref(session: Session, reference: str, *, lock: bool = False) -> 
 
 
 def _named(session: Session, held: SecurityIncident) -> tuple[Arrangement, Agency, Agency]:
-    isa = session.get(Arrangement, held.arrangement_id)
+    arrangement = session.get(Arrangement, held.arrangement_id)
     reporter = session.get(Agency, held.agency_id)
     source = session.get(Agency, held.originator_id)
-    assert isa is not None and reporter is not None and source is not None
-    return isa, reporter, source
+    assert arrangement is not None and reporter is not None and source is not None
+    return arrangement, reporter, source
 
 
 def decide_incident(
@@ -232,7 +237,7 @@ def decide_incident(
     with unit_of_work(session, actor=actor, now=now, action="incident.decide") as uow:
         uow.about("security_incident", incident)
         held = incident_by_ref(session, incident, lock=True)
-        isa, reporter, source = _named(session, held)
+        arrangement, reporter, source = _named(session, held)
         who = resolve_actor(session, actor)
         require_role_at(
             who, reporter, ContactRole.DPO, to=f"decide on reporting {held.reference} to the ICO"
@@ -254,7 +259,7 @@ def decide_incident(
         uow.emit(
             IncidentDecided(
                 incident=held.reference,
-                arrangement=isa.reference,
+                arrangement=arrangement.reference,
                 agency=source.name,
                 reporter=reporter.name,
                 notify_regulator=notify,
@@ -268,7 +273,7 @@ def decide_incident(
             uow.emit(
                 IncidentDecidedLate(
                     incident=held.reference,
-                    arrangement=isa.reference,
+                    arrangement=arrangement.reference,
                     agency=reporter.name,
                     originator=source.name,
                     notify_regulator=notify,
@@ -312,11 +317,11 @@ def acknowledge_incident(
 def decision_facts(session: Session, held: SecurityIncident, reporter: Agency) -> dict[str, Any]:
     """What a reminder to the reporting agency's DPO of the 72-hour clock tells
     (models.duties.INCIDENT_DECISION, chased by tasks.chasing)."""
-    isa, _, source = _named(session, held)
+    arrangement, _, source = _named(session, held)
     aware = pendulum.instance(held.aware_at)
     return {
         "incident": held.reference,
-        "arrangement": isa.reference,
+        "arrangement": arrangement.reference,
         "agency": reporter.name,
         "originator": source.name,
         "aware_at": _iso(aware),
@@ -329,10 +334,10 @@ def acknowledgement_facts(
 ) -> dict[str, Any]:
     """What a chase of the originator's acknowledgement tells
     (models.duties.INCIDENT_ACKNOWLEDGEMENT)."""
-    isa, reporter, _ = _named(session, held)
+    arrangement, reporter, _ = _named(session, held)
     return {
         "incident": held.reference,
-        "arrangement": isa.reference,
+        "arrangement": arrangement.reference,
         "agency": source.name,
         "reporter": reporter.name,
     }

@@ -46,7 +46,7 @@ def request_onward_sharing(
     purpose = required_text(purpose, "the purpose", field="purpose")
     with unit_of_work(session, actor=actor, now=now, action="onward.request") as uow:
         uow.about("arrangement", arrangement)
-        isa = arrangement_by_ref(session, arrangement)
+        arrangement_row = arrangement_by_ref(session, arrangement)
         asking = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(
@@ -55,33 +55,37 @@ def request_onward_sharing(
             ContactRole.NOMINATED_REPRESENTATIVE,
             to=f"ask to share data onward for {asking.name}",
         )
-        if isa.status in SHARED_NOTHING:
-            raise Refused(f"{isa.reference} was never in force: nothing was shared under it")
-        parties = parties_of(session, isa)
+        if arrangement_row.status in SHARED_NOTHING:
+            raise Refused(
+                f"{arrangement_row.reference} was never in force: nothing was shared under it"
+            )
+        parties = parties_of(session, arrangement_row)
         if not any(a.id == asking.id and role in RECEIVERS for a, role in parties):
-            raise Refused(f"{asking.name} receives no data under {isa.reference}")
+            raise Refused(f"{asking.name} receives no data under {arrangement_row.reference}")
         owners = [a for a, role in parties if role in DISCLOSERS and a.id != asking.id]
         if owner is not None:
             named = agency_by_name(session, owner)
             if named.id not in {a.id for a in owners}:
                 raise Refused(
-                    f"{named.name} discloses no data to {asking.name} under {isa.reference}"
+                    f"{named.name} discloses no data to {asking.name} "
+                    f"under {arrangement_row.reference}"
                 )
             owners = [named]
         if not owners:
-            raise Refused(f"no other agency discloses data under {isa.reference}")
+            raise Refused(f"no other agency discloses data under {arrangement_row.reference}")
         if len(owners) > 1:
             raise Refused(
-                f"{isa.reference} has {len(owners)} disclosing agencies: name the data's "
+                f"{arrangement_row.reference} has {len(owners)} disclosing agencies: "
+                "name the data's "
                 f"originator with --owner ({', '.join(a.name for a in owners)})"
             )
         (held_by,) = owners
-        assert isa.id is not None and asking.id is not None and held_by.id is not None
+        assert arrangement_row.id is not None and asking.id is not None and held_by.id is not None
         reference = uow.next_reference("OSR")
         session.add(
             OnwardRequest(
                 reference=reference,
-                arrangement_id=isa.id,
+                arrangement_id=arrangement_row.id,
                 requester_id=asking.id,
                 owner_id=held_by.id,
                 third_party=third_party,
@@ -96,7 +100,7 @@ def request_onward_sharing(
             subject_type="onward_request",
             subject_ref=reference,
             after={
-                "arrangement": isa.reference,
+                "arrangement": arrangement_row.reference,
                 "requester": asking.name,
                 "owner": held_by.name,
                 "third_party": third_party,
@@ -105,7 +109,7 @@ def request_onward_sharing(
         uow.emit(
             OnwardSharingRequested(
                 request=reference,
-                arrangement=isa.reference,
+                arrangement=arrangement_row.reference,
                 agency=held_by.name,
                 requester=asking.name,
                 third_party=third_party,
@@ -154,9 +158,9 @@ def answer_onward_sharing(
     with unit_of_work(session, actor=actor, now=now, action="onward.answer") as uow:
         uow.about("onward_request", request)
         held = _request(session, request, lock=True)
-        isa = session.get(Arrangement, held.arrangement_id)
+        arrangement = session.get(Arrangement, held.arrangement_id)
         owner, asking = session.get(Agency, held.owner_id), session.get(Agency, held.requester_id)
-        assert isa is not None and owner is not None and asking is not None
+        assert arrangement is not None and owner is not None and asking is not None
         who = resolve_actor(session, actor)
         require_role_at(
             who, owner, ContactRole.NOMINATED_REPRESENTATIVE, to=f"answer {held.reference}"
@@ -173,7 +177,7 @@ def answer_onward_sharing(
         uow.emit(
             OnwardSharingAnswered(
                 request=held.reference,
-                arrangement=isa.reference,
+                arrangement=arrangement.reference,
                 agency=asking.name,
                 owner=owner.name,
                 third_party=held.third_party,
@@ -187,12 +191,12 @@ def answer_onward_sharing(
 
 def request_facts(session: Session, held: OnwardRequest, owner: Agency) -> dict[str, Any]:
     """What a chase of request `held` to the originator tells (tasks.chasing)."""
-    isa = session.get(Arrangement, held.arrangement_id)
+    arrangement = session.get(Arrangement, held.arrangement_id)
     asking = session.get(Agency, held.requester_id)
-    assert isa is not None and asking is not None
+    assert arrangement is not None and asking is not None
     return {
         "request": held.reference,
-        "arrangement": isa.reference,
+        "arrangement": arrangement.reference,
         "agency": owner.name,
         "requester": asking.name,
         "third_party": held.third_party,

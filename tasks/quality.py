@@ -44,37 +44,41 @@ def report_data_quality(
     what = required_text(what, "what was found", field="what")
     with unit_of_work(session, actor=actor, now=now, action="data_quality.report") as uow:
         uow.about("arrangement", arrangement)
-        isa = arrangement_by_ref(session, arrangement)
+        arrangement_row = arrangement_by_ref(session, arrangement)
         reporter = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(who, reporter, *NOTIFIERS, to=f"notify data quality for {reporter.name}")
-        parties = parties_of(session, isa)
-        if isa.status in SHARED_NOTHING:
-            raise Refused(f"{isa.reference} was never in force: nothing was shared under it")
+        parties = parties_of(session, arrangement_row)
+        if arrangement_row.status in SHARED_NOTHING:
+            raise Refused(
+                f"{arrangement_row.reference} was never in force: nothing was shared under it"
+            )
         if not any(a.id == reporter.id and role in RECEIVERS for a, role in parties):
-            raise Refused(f"{reporter.name} receives no data under {isa.reference}")
+            raise Refused(f"{reporter.name} receives no data under {arrangement_row.reference}")
         owners = [a for a, role in parties if role in DISCLOSERS and a.id != reporter.id]
         if owner is not None:
             named = agency_by_name(session, owner)
             if named.id not in {a.id for a in owners}:
                 raise Refused(
-                    f"{named.name} discloses no data to {reporter.name} under {isa.reference}"
+                    f"{named.name} discloses no data to {reporter.name} "
+                    f"under {arrangement_row.reference}"
                 )
             owners = [named]
         if not owners:
-            raise Refused(f"no other agency discloses data under {isa.reference}")
+            raise Refused(f"no other agency discloses data under {arrangement_row.reference}")
         if len(owners) > 1:
             raise Refused(
-                f"{isa.reference} has {len(owners)} disclosing agencies: name the data's owner "
+                f"{arrangement_row.reference} has {len(owners)} disclosing agencies: "
+                "name the data's owner "
                 f"with --owner ({', '.join(a.name for a in owners)})"
             )
         (held_by,) = owners
-        assert isa.id is not None and reporter.id is not None and held_by.id is not None
+        assert arrangement_row.id is not None and reporter.id is not None and held_by.id is not None
         reference = uow.next_reference("DQN")
         session.add(
             DataQualityNotice(
                 reference=reference,
-                arrangement_id=isa.id,
+                arrangement_id=arrangement_row.id,
                 reporter_id=reporter.id,
                 owner_id=held_by.id,
                 what=what,
@@ -86,12 +90,16 @@ def report_data_quality(
             "data_quality.report",
             subject_type="data_quality_notice",
             subject_ref=reference,
-            after={"arrangement": isa.reference, "reporter": reporter.name, "owner": held_by.name},
+            after={
+                "arrangement": arrangement_row.reference,
+                "reporter": reporter.name,
+                "owner": held_by.name,
+            },
         )
         uow.emit(
             DataQualityReported(
                 notice=reference,
-                arrangement=isa.reference,
+                arrangement=arrangement_row.reference,
                 agency=held_by.name,
                 reporter=reporter.name,
                 what=what,
@@ -117,9 +125,9 @@ def correct_data(
     with unit_of_work(session, actor=actor, now=now, action="data_quality.correct") as uow:
         uow.about("data_quality_notice", notice)
         held = _notice(session, notice, lock=True)
-        isa = session.get(Arrangement, held.arrangement_id)
+        arrangement = session.get(Arrangement, held.arrangement_id)
         owner = session.get(Agency, held.owner_id)
-        assert isa is not None and owner is not None
+        assert arrangement is not None and owner is not None
         who = resolve_actor(session, actor)
         require_role_at(
             who, owner, ContactRole.NOMINATED_REPRESENTATIVE, to=f"correct {held.reference}"
@@ -133,11 +141,15 @@ def correct_data(
             subject_type="data_quality_notice",
             subject_ref=held.reference,
         )
-        told = [a for a, role in parties_of(session, isa) if role in RECEIVERS and a.id != owner.id]
+        told = [
+            a
+            for a, role in parties_of(session, arrangement)
+            if role in RECEIVERS and a.id != owner.id
+        ]
         uow.emit(
             DataCorrected(
                 notice=held.reference,
-                arrangement=isa.reference,
+                arrangement=arrangement.reference,
                 agency=owner.name,
                 by=who.email,
                 told=tuple(a.name for a in told),
@@ -147,7 +159,7 @@ def correct_data(
             uow.emit(
                 DataCorrectionTold(
                     notice=held.reference,
-                    arrangement=isa.reference,
+                    arrangement=arrangement.reference,
                     agency=recipient.name,
                     owner=owner.name,
                     what=held.what,
@@ -159,12 +171,12 @@ def correct_data(
 
 def notice_facts(session: Session, held: DataQualityNotice, owner: Agency) -> dict[str, Any]:
     """What a chase of notice `held` to its owner tells (tasks.chasing)."""
-    isa = session.get(Arrangement, held.arrangement_id)
+    arrangement = session.get(Arrangement, held.arrangement_id)
     reporter = session.get(Agency, held.reporter_id)
-    assert isa is not None and reporter is not None
+    assert arrangement is not None and reporter is not None
     return {
         "notice": held.reference,
-        "arrangement": isa.reference,
+        "arrangement": arrangement.reference,
         "agency": owner.name,
         "reporter": reporter.name,
         "what": held.what,

@@ -117,22 +117,25 @@ def record_request(
         shared: list[Arrangement] = []
         originators: dict[int, tuple[Agency, list[str]]] = {}
         for reference in arrangements:
-            isa = arrangement_by_ref(session, reference)
-            if isa.id in {a.id for a in shared}:
+            arrangement = arrangement_by_ref(session, reference)
+            if arrangement.id in {a.id for a in shared}:
                 continue
-            parties = parties_of(session, isa)
+            parties = parties_of(session, arrangement)
             if not any(a.id == home.id and role in RECEIVERS for a, role in parties):
-                raise Refused(f"{home.name} receives no data under {isa.reference}")
-            if isa.status in SHARED_NOTHING:
+                raise Refused(f"{home.name} receives no data under {arrangement.reference}")
+            if arrangement.status in SHARED_NOTHING:
                 raise Refused(
-                    f"{isa.reference} is {isa.status.value.replace('_', ' ')}: it was never in "
+                    f"{arrangement.reference} is {arrangement.status.value.replace('_', ' ')}: "
+                    "it was never in "
                     "force, so nothing was shared under it"
                 )
-            shared.append(isa)
+            shared.append(arrangement)
             for partner, role in parties:
                 if partner.id != home.id and role in DISCLOSERS:
                     assert partner.id is not None
-                    originators.setdefault(partner.id, (partner, []))[1].append(isa.reference)
+                    originators.setdefault(partner.id, (partner, []))[1].append(
+                        arrangement.reference
+                    )
         already = session.exec(
             select(InformationRequest.reference)
             .where(InformationRequest.agency_id == home.id)

@@ -165,28 +165,28 @@ def chase_approvals(
         batch = list(uow.session.exec(claim(stmt)).all())
         touched: dict[str, int] = {}
         events: list[DomainEvent] = []
-        for isa in batch:
-            assert isa.submitted_at is not None
-            submitted_on = local_date(pendulum.instance(isa.submitted_at))
-            awaiting = tuple(awaiting_signatures(uow.session, isa))
-            escalate = pendulum.instance(isa.submitted_at) < escalate_before
-            isa.approval_chase = 2 if escalate else 1
-            uow.session.add(isa)
-            touched[isa.reference] = isa.approval_chase
+        for arrangement in batch:
+            assert arrangement.submitted_at is not None
+            submitted_on = local_date(pendulum.instance(arrangement.submitted_at))
+            awaiting = tuple(awaiting_signatures(uow.session, arrangement))
+            escalate = pendulum.instance(arrangement.submitted_at) < escalate_before
+            arrangement.approval_chase = 2 if escalate else 1
+            uow.session.add(arrangement)
+            touched[arrangement.reference] = arrangement.approval_chase
             submitted = submitted_on.isoformat()
             events.append(
-                ApprovalEscalated(isa.reference, isa.version, submitted, awaiting)
+                ApprovalEscalated(arrangement.reference, arrangement.version, submitted, awaiting)
                 if escalate
                 else ApprovalReminderDue(
-                    isa.reference,
-                    isa.version,
+                    arrangement.reference,
+                    arrangement.version,
                     submitted,
                     awaiting,
                     escalates_on=submitted_on.add(days=APPROVAL_ESCALATION_DAY).isoformat(),
                 )
             )
             report.add(
-                isa.reference,
+                arrangement.reference,
                 "escalated to the chairs" if escalate else "signatories reminded",
                 f"awaiting {', '.join(awaiting)}",
             )
