@@ -39,7 +39,7 @@ from models.tables import (
 from notifications.catalog import notice_for
 from notifications.context import Recipient
 from notifications.outbox import draft
-from tasks.access_sweep import sweep_access
+from tasks.protocol.access_sweep import sweep_access
 
 AS_OF = pendulum.date(2026, 12, 1)
 NOW = pendulum.datetime(2026, 12, 1, 6, 30, tz="Europe/London").in_timezone("UTC")

@@ -30,7 +30,7 @@ from models.tables import Agency, Contact, ContactRoleAssignment
 from notifications.delivery import deliver_outbox
 from notifications.message import envelope_sender, from_header
 from notifications.outbox import outbox, outbox_message
-from tasks.suspensions import raise_suspension
+from tasks.protocol.suspensions import raise_suspension
 
 NOW = pendulum.datetime(2026, 11, 25, 10, 0, tz="UTC")
 PER_AGENCY = 100

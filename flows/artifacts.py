@@ -1,7 +1,7 @@
 """Every artifact a flow publishes goes through here, so what partners typed (agency names,
 titles, reasons) reaches the Prefect UI's markdown renderer only as inert text
 (models/markdown.py): a table's cells and every description escaped, a markdown artifact's
-body already escaped where it was written (tasks/overview.py, tasks/monitoring.py)."""
+body already escaped where it was written (tasks/overview.py, tasks/protocol/monitoring.py)."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any

@@ -188,7 +188,8 @@ class Arrangement(SQLModel, table=True):
 
 def awaiting_sign_off() -> Any:
     """Where an arrangement's current version waits for its parties' sign-offs: a first version
-    awaiting approval, or an amendment of one in force (tasks.arrangements.awaiting_sign_off)."""
+    awaiting approval, or an amendment of one in force
+    (tasks.protocol.arrangements.awaiting_sign_off)."""
     return or_(
         col(Arrangement.status) == ArrangementStatus.AWAITING_APPROVAL,
         col(Arrangement.amendment) == AmendmentStatus.AWAITING_APPROVAL,

@@ -16,7 +16,7 @@ from models.clocks import LONDON, chase_instant
 from models.duties import MATTERS, Duty, Matter, Unit, rung_owed, rung_times
 from models.errors import NotFound
 from models.tables import Agency
-from tasks import consent, incidents, onward, quality, requests
+from tasks.protocol import consent, incidents, onward, quality, requests
 from tasks.sweeps import PhaseReport
 from tasks.uow import UnitOfWork, unit_of_work
 

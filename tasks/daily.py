@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
 from models.types import MAX_ROWS
-from tasks.access_sweep import sweep_access
 from tasks.deadlines import sweep_deadlines
-from tasks.disposal import sweep_disposals
+from tasks.protocol.access_sweep import sweep_access
+from tasks.protocol.disposal import sweep_disposals
 from tasks.sweeps import PhaseReport, sweep_reviews
 
 Sweep = Literal["reviews", "access", "disposal", "deadlines"]

@@ -17,10 +17,10 @@ from models.events import WithdrawalCompleted
 from models.tables import Suspension, Withdrawal
 from tasks.chasing import chase_matter
 from tasks.lookup import suspension_by_ref
-from tasks.suspensions import check_matter
+from tasks.protocol.suspensions import check_matter
+from tasks.protocol.withdrawals import complete_withdrawal
 from tasks.sweeps import PhaseReport
 from tasks.uow import unit_of_work
-from tasks.withdrawals import complete_withdrawal
 
 
 def sweep_deadlines(

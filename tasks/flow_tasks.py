@@ -13,13 +13,10 @@ from models.errors import IsaError
 from models.policies import AccessPolicy, DisposalPolicy, ReviewPolicy
 from notifications.delivery import deliver_outbox_sync
 from notifications.publication import Publication, publish_pending
-from tasks import access_sweep, daily, deadlines, disposal, runtime
+from tasks import daily, deadlines, runtime
 from tasks.audit import save_checkpoint, take_checkpoint
 from tasks.chasing import DutyStory as DutyStory
 from tasks.chasing import chase_matter, matter_story
-from tasks.disposal import schedule_ended_arrangements
-from tasks.incidents import IncidentStory as IncidentStory
-from tasks.incidents import incident_story
 from tasks.matters import MatterStory as MatterStory
 from tasks.matters import SignOffWait as SignOffWait
 from tasks.matters import (
@@ -28,9 +25,14 @@ from tasks.matters import (
     suspension_story,
     withdrawal_story,
 )
-from tasks.monitoring import publish_monitoring_report
 from tasks.overview import register_overview
-from tasks.suspensions import check_suspension
+from tasks.protocol import access_sweep, disposal
+from tasks.protocol.disposal import schedule_ended_arrangements
+from tasks.protocol.incidents import IncidentStory as IncidentStory
+from tasks.protocol.incidents import incident_story
+from tasks.protocol.monitoring import publish_monitoring_report
+from tasks.protocol.suspensions import check_suspension
+from tasks.protocol.withdrawals import complete_withdrawal
 from tasks.sweeps import (
     PhaseReport,
     chase_approvals,
@@ -38,7 +40,6 @@ from tasks.sweeps import (
     open_due_reviews,
     remind_upcoming_reviews,
 )
-from tasks.withdrawals import complete_withdrawal
 
 # the run's clock, for flows: the day a run is for, and now (both honour `ISA_NOW`)
 resolve_as_of = runtime.resolve_as_of

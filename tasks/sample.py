@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 from models.appendix_j import ArrangementDraft, template_with
 from models.enums import ContactRole, ReviewOutcome, SecurityStandard
 from models.tables import Agency
-from tasks.access import grant_access, mark_leaver, record_training
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import draft_arrangement, submit_arrangement
-from tasks.register import add_chair, add_contact, register_agency
-from tasks.reviews import complete_review
+from tasks.protocol.access import grant_access, mark_leaver, record_training
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import draft_arrangement, submit_arrangement
+from tasks.protocol.register import add_chair, add_contact, register_agency
+from tasks.protocol.reviews import complete_review
 
 LOADER = "system:sample-loader"
 PREFIX = "Sample: "

@@ -35,7 +35,7 @@ from models.lifecycles import ARRANGEMENT
 from models.lifecycles import REVIEW as REVIEW_LIFECYCLE
 from models.policies import APPROVAL_ESCALATION_DAY, APPROVAL_REMINDER_DAY, ReviewPolicy
 from models.tables import Arrangement, Review, awaiting_sign_off
-from tasks.arrangements import awaiting_signatures
+from tasks.protocol.arrangements import awaiting_signatures
 from tasks.uow import UnitOfWork, unit_of_work
 
 # bulk statements go through the tables (Core), not the ORM: no identity-map bookkeeping

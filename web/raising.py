@@ -17,19 +17,19 @@ from models.errors import InvalidInput, IsaError, Refused
 from models.events import DomainEvent
 from models.links import Proof, same_name
 from notifications.publication import publish_pending
-from tasks.consent import withdraw_consent
-from tasks.decisions import record_decision
-from tasks.incidents import REPORTERS as INCIDENT_REPORTERS
-from tasks.incidents import report_incident
-from tasks.onward import request_onward_sharing
 from tasks.portal import Person, arrangements_of
 from tasks.portal_guard import over_limit
-from tasks.quality import report_data_quality
-from tasks.requests import RECORDERS as REQUEST_RECORDERS
-from tasks.requests import record_request
-from tasks.suspensions import raise_suspension
+from tasks.protocol.consent import withdraw_consent
+from tasks.protocol.decisions import record_decision
+from tasks.protocol.incidents import REPORTERS as INCIDENT_REPORTERS
+from tasks.protocol.incidents import report_incident
+from tasks.protocol.onward import request_onward_sharing
+from tasks.protocol.quality import report_data_quality
+from tasks.protocol.requests import RECORDERS as REQUEST_RECORDERS
+from tasks.protocol.requests import record_request
+from tasks.protocol.suspensions import raise_suspension
+from tasks.protocol.withdrawals import withdraw_agency
 from tasks.uow import append_refusal
-from tasks.withdrawals import withdraw_agency
 from web.portal import (
     PortalDep,
     count_refusal,

@@ -3,7 +3,13 @@ and its re-attestation, and leavers (§10, §12)."""
 
 from isa.cli.apps import As, Json, OptionalAs
 from isa.cli.common import act, default_actor, option_date, report
-from tasks.access import attest_access, grant_access, mark_leaver, record_training, revoke_access
+from tasks.protocol.access import (
+    attest_access,
+    grant_access,
+    mark_leaver,
+    record_training,
+    revoke_access,
+)
 
 # --- training, access, staff ---
 

@@ -10,9 +10,9 @@ from isa.cli.apps import As, Json
 from isa.cli.common import act, announce_ended, events_of, report
 from models.appendix_j import MAX_FORM_BYTES, parse_arrangement_draft
 from models.errors import InvalidInput
-from tasks.approvals import approve_arrangement, reject_arrangement
-from tasks.arrangements import draft_arrangement, revise_draft, submit_arrangement
-from tasks.reviews import complete_review, parse_outcome
+from tasks.protocol.approvals import approve_arrangement, reject_arrangement
+from tasks.protocol.arrangements import draft_arrangement, revise_draft, submit_arrangement
+from tasks.protocol.reviews import complete_review, parse_outcome
 
 # --- arrangements -----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from cyclopts import Parameter
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, announce_raised, events_of, report
-from tasks.consent import acknowledge_consent, withdraw_consent
+from tasks.protocol.consent import acknowledge_consent, withdraw_consent
 
 
 def consent_withdrawn(

@@ -7,7 +7,7 @@ from cyclopts import Parameter
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, events_of, report
-from tasks.decisions import record_decision
+from tasks.protocol.decisions import record_decision
 
 
 def decision_record(

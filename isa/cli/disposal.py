@@ -2,7 +2,7 @@
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, events_of, report
-from tasks.disposal import confirm_disposal
+from tasks.protocol.disposal import confirm_disposal
 
 # --- disposal ---
 

@@ -21,8 +21,8 @@ from models.clocks import local_date
 from models.errors import IsaError
 from notifications.delivery import deliver_outbox_sync
 from tasks.daily import phase_dicts, run_sweep, summarise
-from tasks.monitoring import publish_monitoring_report
-from tasks.monitoring import summarise as summarise_the_year
+from tasks.protocol.monitoring import publish_monitoring_report
+from tasks.protocol.monitoring import summarise as summarise_the_year
 
 
 def _run_sweep(

@@ -8,7 +8,7 @@ from cyclopts import Parameter
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, announce_raised, events_of, report
-from tasks.incidents import acknowledge_incident, decide_incident, report_incident
+from tasks.protocol.incidents import acknowledge_incident, decide_incident, report_incident
 
 
 def incident_report(

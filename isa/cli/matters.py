@@ -22,8 +22,8 @@ from models.enums import MeetingOutcome
 from models.errors import InvalidInput
 from notifications.render import long_datetime
 from tasks.lookup import suspension_by_ref
-from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.suspensions import raise_suspension, record_meeting, schedule_meeting
+from tasks.protocol.withdrawals import withdraw_agency
 
 # --- suspension and withdrawal ----------------------------------------------------------------
 

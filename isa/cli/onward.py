@@ -7,7 +7,7 @@ from cyclopts import Parameter
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, events_of, report
-from tasks.onward import answer_onward_sharing, request_onward_sharing
+from tasks.protocol.onward import answer_onward_sharing, request_onward_sharing
 
 
 def onward_request(

@@ -7,7 +7,7 @@ from cyclopts import Parameter
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, events_of, report
-from tasks.quality import correct_data, report_data_quality
+from tasks.protocol.quality import correct_data, report_data_quality
 
 
 def quality_report(

@@ -8,7 +8,7 @@ from cyclopts import Parameter
 from isa.cli.apps import Json, OptionalAs
 from isa.cli.common import act, default_actor, report
 from models.enums import ContactRole, Nation, SecurityStandard
-from tasks.register import add_chair, add_contact, register_agency
+from tasks.protocol.register import add_chair, add_contact, register_agency
 
 # --- agencies, contacts, chairs ---------------------------------------------------------------
 

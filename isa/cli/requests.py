@@ -8,7 +8,7 @@ from cyclopts import Parameter
 
 from isa.cli.apps import As, Json
 from isa.cli.common import act, events_of, report
-from tasks.requests import close_request, record_request, reply_to_consultation
+from tasks.protocol.requests import close_request, record_request, reply_to_consultation
 
 
 def request_record(

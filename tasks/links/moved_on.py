@@ -38,8 +38,8 @@ from models.tables import (
 )
 from notifications.render import long_datetime
 from notifications.tables import ActionLink
-from tasks.arrangements import awaiting_sign_off
 from tasks.links.records import find_record
+from tasks.protocol.arrangements import awaiting_sign_off
 
 
 def _by_on(done: str, by: str | None, at: datetime | None) -> str:

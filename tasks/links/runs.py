@@ -12,17 +12,17 @@ from models.clocks import parse_datetime
 from models.enums import MeetingOutcome, ReviewOutcome
 from models.errors import InvalidInput
 from models.events import DomainEvent
-from tasks.access import attest_access, revoke_access
-from tasks.approvals import approve_arrangement, reject_arrangement
-from tasks.consent import acknowledge_consent
-from tasks.disposal import confirm_disposal
-from tasks.incidents import acknowledge_incident, decide_incident
 from tasks.links.link import Confirmation, Link
-from tasks.onward import answer_onward_sharing
-from tasks.quality import correct_data
-from tasks.requests import close_request, reply_to_consultation
-from tasks.reviews import complete_review
-from tasks.suspensions import record_meeting, schedule_meeting
+from tasks.protocol.access import attest_access, revoke_access
+from tasks.protocol.approvals import approve_arrangement, reject_arrangement
+from tasks.protocol.consent import acknowledge_consent
+from tasks.protocol.disposal import confirm_disposal
+from tasks.protocol.incidents import acknowledge_incident, decide_incident
+from tasks.protocol.onward import answer_onward_sharing
+from tasks.protocol.quality import correct_data
+from tasks.protocol.requests import close_request, reply_to_consultation
+from tasks.protocol.reviews import complete_review
+from tasks.protocol.suspensions import record_meeting, schedule_meeting
 
 Events = list[DomainEvent]
 Outcome = TypeVar("Outcome", bound=StrEnum)

@@ -26,9 +26,9 @@ from models.tables import (
 )
 from models.versions import TEMPLATE_VERSION, changes_between, version_hash
 from notifications.render import long_date, long_datetime
-from tasks.arrangements import amending, version_record, working_content
 from tasks.links.records import the_record
 from tasks.lookup import arrangement_by_ref, suspension_by_ref
+from tasks.protocol.arrangements import amending, version_record, working_content
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from models.links import LinkIssuer
 from models.policies import ReviewPolicy
 from notifications.delivery import deliver_outbox_sync
 from notifications.mailsink import mail_sink
-from tasks.arrangements import submit_arrangement
-from tasks.disposal import schedule_ended_arrangements
-from tasks.reviews import complete_review
-from tasks.suspensions import raise_suspension
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.disposal import schedule_ended_arrangements
+from tasks.protocol.reviews import complete_review
+from tasks.protocol.suspensions import raise_suspension
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import TEST_MAIL_FROM, TEST_SEAL, TEST_SECRET_KEY
 from tests.utils.events_endpoint import EventsEndpoint
@@ -264,7 +264,7 @@ def test_a_representative_confirms_a_disposal_in_the_browser(stack: Stack, brows
 def test_a_partner_acknowledges_a_withdrawn_consent_in_the_browser(
     stack: Stack, browser: object
 ) -> None:
-    from tasks.consent import withdraw_consent
+    from tasks.protocol.consent import withdraw_consent
 
     with stack.session() as session:
         people = seed_agencies(session, NOW)
@@ -312,7 +312,7 @@ def test_a_partner_acknowledges_a_withdrawn_consent_in_the_browser(
 def test_an_originator_replies_to_a_consultation_on_a_request_in_the_browser(
     stack: Stack, browser: object
 ) -> None:
-    from tasks.requests import record_request
+    from tasks.protocol.requests import record_request
 
     with stack.session() as session:
         people = seed_agencies(session, NOW)
@@ -356,7 +356,7 @@ def test_an_originator_replies_to_a_consultation_on_a_request_in_the_browser(
 def test_the_originator_consents_to_onward_sharing_in_the_browser(
     stack: Stack, browser: object
 ) -> None:
-    from tasks.onward import request_onward_sharing
+    from tasks.protocol.onward import request_onward_sharing
 
     with stack.session() as session:
         people = seed_agencies(session, NOW)
@@ -397,7 +397,7 @@ def test_the_originator_consents_to_onward_sharing_in_the_browser(
 def test_a_dpo_records_the_decision_on_reporting_an_incident_in_the_browser(
     stack: Stack, browser: object
 ) -> None:
-    from tasks.incidents import report_incident
+    from tasks.protocol.incidents import report_incident
 
     with stack.session() as session:
         people = seed_agencies(session, NOW)

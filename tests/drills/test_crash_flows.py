@@ -30,7 +30,7 @@ from sqlmodel import Session
 from core.db import upgrade
 from core.settings import Settings
 from notifications.delivery import deliver_outbox_sync
-from tasks.arrangements import submit_arrangement
+from tasks.protocol.arrangements import submit_arrangement
 from tests.conftest import sealed_engine
 from tests.utils.crash_drill import Drill, DrillReport, distinct_states, sqlite_copies
 from tests.utils.factories import (

@@ -12,8 +12,8 @@ from flows.deliver_outbox import deliver_outbox
 from flows.monitoring_review import monitoring_review
 from flows.review_sweep import review_sweep
 from tasks import runtime
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import submit_arrangement
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import submit_arrangement
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, seed_agencies
 from tests.utils.prefect_runs import artifacts_of, run_flow
@@ -170,7 +170,7 @@ def test_a_triggered_delivery_run_sends_what_is_queued_while_it_settles(
     change queues once the run has sent the rest goes out in that run, not at the next schedule."""
     import threading
 
-    from tasks.suspensions import raise_suspension
+    from tasks.protocol.suspensions import raise_suspension
 
     db, people, _ref = register
     first, rows = db.count("outbox", "status = 'pending'"), db.count("outbox")
@@ -215,7 +215,7 @@ def test_a_relay_outage_fails_the_delivery_run_and_keeps_every_email(
 
 def test_the_access_sweep_revokes_a_leavers_access_and_publishes_it(register) -> None:
     from flows.access_sweep import access_sweep
-    from tasks.access import mark_leaver
+    from tasks.protocol.access import mark_leaver
     from tests.utils.factories import granted
 
     db, people, ref = register
@@ -237,7 +237,7 @@ def test_the_disposal_sweep_schedules_an_ended_arrangement_and_publishes_it(
 ) -> None:
     from flows.disposal_sweep import disposal_sweep
     from models.enums import ReviewOutcome
-    from tasks.reviews import complete_review
+    from tasks.protocol.reviews import complete_review
     from tests.utils.factories import reviewable
 
     db, people, _ref = register

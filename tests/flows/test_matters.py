@@ -31,10 +31,10 @@ from isa.deployments import automation_name, read_specs, runner_deployments
 from models.clocks import LONDON
 from models.enums import MeetingOutcome
 from tasks import runtime
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import submit_arrangement
-from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.suspensions import raise_suspension, record_meeting, schedule_meeting
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,
@@ -718,7 +718,7 @@ def test_the_consent_flow_sends_each_partner_its_notice_and_tells_the_story(
     register, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.matter import matter
-    from tasks.consent import withdraw_consent
+    from tasks.protocol.consent import withdraw_consent
 
     db, people, ref = register
     with Session(db.engine, expire_on_commit=False) as session:
@@ -773,7 +773,7 @@ def test_the_incident_flow_tells_at_once_checks_at_24_48_66_and_72_hours_and_can
     register, deployed, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.incident import incident_flow
-    from tasks.incidents import decide_incident, report_incident
+    from tasks.protocol.incidents import decide_incident, report_incident
 
     db, people, ref = register
     aware = NOW.subtract(hours=1)
@@ -879,10 +879,10 @@ def _raise_and_settle(
     it and run its flow again (which cancels them): the reference, the runs scheduled, and
     what the second run did."""
     from flows.matter import matter
-    from tasks.consent import acknowledge_consent, withdraw_consent
-    from tasks.onward import answer_onward_sharing, request_onward_sharing
-    from tasks.quality import correct_data, report_data_quality
-    from tasks.requests import close_request, record_request
+    from tasks.protocol.consent import acknowledge_consent, withdraw_consent
+    from tasks.protocol.onward import answer_onward_sharing, request_onward_sharing
+    from tasks.protocol.quality import correct_data, report_data_quality
+    from tasks.protocol.requests import close_request, record_request
 
     db, people, ref = register
     with Session(db.engine, expire_on_commit=False) as session:
@@ -1020,7 +1020,7 @@ def test_a_matter_s_checker_run_chases_it_as_the_sweep_would_once(
     register, deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.matter import matter
-    from tasks.quality import report_data_quality
+    from tasks.protocol.quality import report_data_quality
 
     db, people, ref = register
     with Session(db.engine, expire_on_commit=False) as session:

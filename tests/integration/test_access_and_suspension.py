@@ -25,12 +25,17 @@ from models.tables import (
     Suspension,
     Withdrawal,
 )
-from tasks.access import attest_access, grant_access, record_training, revoke_access
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import submit_arrangement
-from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
+from tasks.protocol.access import attest_access, grant_access, record_training, revoke_access
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.suspensions import (
+    end_suspension,
+    raise_suspension,
+    record_meeting,
+    schedule_meeting,
+)
+from tasks.protocol.withdrawals import withdraw_agency
 from tasks.sweeps import open_due_reviews
-from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,

@@ -10,10 +10,10 @@ from models.enums import AccessGrantStatus, ReviewOutcome
 from models.errors import Refused
 from models.policies import AccessPolicy
 from models.tables import AccessGrant
-from tasks.access import attest_access, grant_access, mark_leaver
-from tasks.access_sweep import sweep_access
-from tasks.reviews import complete_review
-from tasks.suspensions import raise_suspension
+from tasks.protocol.access import attest_access, grant_access, mark_leaver
+from tasks.protocol.access_sweep import sweep_access
+from tasks.protocol.reviews import complete_review
+from tasks.protocol.suspensions import raise_suspension
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, active, granted, reviewable, trained
 

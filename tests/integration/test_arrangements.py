@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 from models.enums import AmendmentStatus, ArrangementStatus, ReviewOutcome, ReviewStatus
 from models.errors import IllegalTransition, NotFound, Refused
 from models.tables import Arrangement, AuditEvent, Review, SignOff
-from tasks.approvals import approve_arrangement, reject_arrangement
-from tasks.arrangements import draft_arrangement, revise_draft, submit_arrangement
-from tasks.reviews import complete_review
+from tasks.protocol.approvals import approve_arrangement, reject_arrangement
+from tasks.protocol.arrangements import draft_arrangement, revise_draft, submit_arrangement
+from tasks.protocol.reviews import complete_review
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,

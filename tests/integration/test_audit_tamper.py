@@ -22,9 +22,9 @@ from tasks.audit import (
     take_checkpoint,
     verify_audit,
 )
-from tasks.disposal import schedule_disposal
-from tasks.suspensions import raise_suspension
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.disposal import schedule_disposal
+from tasks.protocol.suspensions import raise_suspension
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.conftest import TEST_AUDIT_KEY, Database
 from tests.utils.factories import (
     ADMIN,

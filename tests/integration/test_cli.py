@@ -380,7 +380,7 @@ def test_disposal_is_listed_and_confirmed_from_the_command_line(isa, register) -
     ref = _activated(isa, reviewed_often)
     ended = isa("review", "complete", ref, "--outcome", "terminate", "--as", "sam@council.example")
     assert ended.code == 0 and "the daily disposal sweep schedules" in ended.out
-    from tasks.disposal import schedule_disposal
+    from tasks.protocol.disposal import schedule_disposal
 
     assert (
         isa(

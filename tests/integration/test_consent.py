@@ -19,8 +19,8 @@ from models.errors import InvalidInput, NotFound, Refused
 from models.tables import AuditEvent, ConsentNotice, ConsentWithdrawal
 from notifications.tables import OutboxEmail, OutboxMessage
 from tasks.chasing import chase_matter
-from tasks.consent import acknowledge_consent, withdraw_consent
-from tasks.register import add_contact
+from tasks.protocol.consent import acknowledge_consent, withdraw_consent
+from tasks.protocol.register import add_contact
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import (

@@ -15,7 +15,7 @@ from models.errors import InvalidInput, Refused
 from models.tables import DataQualityNotice
 from notifications.tables import OutboxEmail
 from tasks.chasing import chase_matter
-from tasks.quality import correct_data, report_data_quality
+from tasks.protocol.quality import correct_data, report_data_quality
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, seed_agencies
 from tests.utils.portal import audit, form_of, opened, portal_at, signed_in, token_for

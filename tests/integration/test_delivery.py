@@ -28,9 +28,14 @@ from notifications.delivery import claim_due, deliver_outbox_sync
 from notifications.invitation import meeting_uid
 from notifications.message import Sender
 from notifications.tables import OutboxEmail, OutboxStatus
-from tasks.register import add_chair, add_contact, register_agency
-from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.register import add_chair, add_contact, register_agency
+from tasks.protocol.suspensions import (
+    end_suspension,
+    raise_suspension,
+    record_meeting,
+    schedule_meeting,
+)
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.conftest import TEST_MAIL_FROM, Database
 from tests.utils import smtp
 from tests.utils.factories import ADMIN, COUNCIL, POLICE, TRUST, People, active

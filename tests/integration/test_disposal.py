@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from models.enums import ArrangementStatus, DisposalTaskStatus, ReviewOutcome
 from models.errors import IllegalTransition, InvalidInput, Refused
 from models.tables import Arrangement, DisposalTask
-from tasks.disposal import confirm_disposal, schedule_disposal
-from tasks.reviews import complete_review
+from tasks.protocol.disposal import confirm_disposal, schedule_disposal
+from tasks.protocol.reviews import complete_review
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, reviewable
 
@@ -155,7 +155,7 @@ def test_the_last_confirmation_closes_the_arrangement_and_tells_every_party(
 
 def _sweep(session: Session, day: pendulum.Date) -> dict:  # type: ignore[type-arg]
     from models.policies import DisposalPolicy
-    from tasks.disposal import sweep_disposals
+    from tasks.protocol.disposal import sweep_disposals
 
     at = pendulum.datetime(day.year, day.month, day.day, 6, 45, tz="Europe/London").in_timezone(
         "UTC"
@@ -215,7 +215,7 @@ def test_a_confirmed_task_is_no_longer_chased(session, people, now) -> None:
 def test_a_recipient_leaving_a_continuing_arrangement_gets_its_own_task(
     session, people, now
 ) -> None:
-    from tasks.withdrawals import withdraw_agency
+    from tasks.protocol.withdrawals import withdraw_agency
 
     three = parties((COUNCIL, "discloser"), (TRUST, "recipient"), (POLICE, "recipient"))
     ref = active(session, people, now, parties=three)

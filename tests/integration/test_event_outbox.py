@@ -13,9 +13,9 @@ from models.errors import Refused
 from models.tables import Installation
 from notifications.publication import publish_pending
 from notifications.tables import OutboxEvent
-from tasks.register import add_chair
-from tasks.suspensions import end_suspension, raise_suspension
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.register import add_chair
+from tasks.protocol.suspensions import end_suspension, raise_suspension
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import POLICE, TRUST, People, active

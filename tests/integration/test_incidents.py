@@ -20,13 +20,13 @@ from notifications.delivery import deliver_outbox_sync
 from notifications.tables import OutboxEmail
 from tasks.chasing import chase_matter
 from tasks.deadlines import sweep_deadlines
-from tasks.incidents import (
+from tasks.protocol.incidents import (
     acknowledge_incident,
     decide_incident,
     report_incident,
 )
-from tasks.monitoring import summarise
-from tasks.register import add_contact
+from tasks.protocol.monitoring import summarise
+from tasks.protocol.register import add_contact
 from tests.conftest import Database
 from tests.utils import smtp
 from tests.utils.factories import (

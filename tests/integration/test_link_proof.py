@@ -17,11 +17,11 @@ from models.enums import ContactRole, ReviewOutcome
 from models.links import CODE_TRIES, CODES_PER_HOUR
 from models.tables import AuditEvent
 from notifications.tables import ActionLink, LinkCode, OutboxEmail
-from tasks.arrangements import submit_arrangement
-from tasks.disposal import schedule_ended_arrangements
-from tasks.incidents import report_incident
-from tasks.register import add_contact
-from tasks.reviews import complete_review
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.disposal import schedule_ended_arrangements
+from tasks.protocol.incidents import report_incident
+from tasks.protocol.register import add_contact
+from tasks.protocol.reviews import complete_review
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.events_endpoint import EventsEndpoint
 from tests.utils.factories import COUNCIL, TRUST, People, active, drafted, reviewable
@@ -253,7 +253,7 @@ def test_an_act_that_binds_no_agency_still_needs_only_the_link_and_names_who_is_
     db: Database, session: Session, people: People, now: pendulum.DateTime
 ) -> None:
     ref = active(session, people, now)
-    from tasks.consent import withdraw_consent
+    from tasks.protocol.consent import withdraw_consent
 
     withdraw_consent(
         session,

@@ -8,12 +8,12 @@ import pendulum
 from sqlmodel import Session, select
 
 from notifications.tables import OutboxEmail
-from tasks.access import record_training
-from tasks.consent import acknowledge_consent, withdraw_consent
-from tasks.decisions import record_decision
-from tasks.monitoring import publish_monitoring_report, summarise
-from tasks.onward import answer_onward_sharing, request_onward_sharing
-from tasks.requests import close_request, record_request
+from tasks.protocol.access import record_training
+from tasks.protocol.consent import acknowledge_consent, withdraw_consent
+from tasks.protocol.decisions import record_decision
+from tasks.protocol.monitoring import publish_monitoring_report, summarise
+from tasks.protocol.onward import answer_onward_sharing, request_onward_sharing
+from tasks.protocol.requests import close_request, record_request
 from tests.conftest import Database
 from tests.utils.factories import (
     ADMIN,

@@ -13,8 +13,13 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.enums import MeetingOutcome
-from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.suspensions import (
+    end_suspension,
+    raise_suspension,
+    record_meeting,
+    schedule_meeting,
+)
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import TRUST, People, active, parties
 

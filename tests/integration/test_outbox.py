@@ -20,13 +20,18 @@ from models.tables import Contact
 from notifications import outbox as outbox_module
 from notifications.render import render_email
 from notifications.tables import OutboxEmail, OutboxMessage, OutboxStatus
-from tasks.access import revoke_access
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import submit_arrangement
-from tasks.register import add_contact
-from tasks.suspensions import end_suspension, raise_suspension, record_meeting, schedule_meeting
+from tasks.protocol.access import revoke_access
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.register import add_contact
+from tasks.protocol.suspensions import (
+    end_suspension,
+    raise_suspension,
+    record_meeting,
+    schedule_meeting,
+)
+from tasks.protocol.withdrawals import withdraw_agency
 from tasks.uow import unit_of_work
-from tasks.withdrawals import withdraw_agency
 from tests.conftest import TEST_LINKS, TEST_SECRET_KEY, Database
 from tests.utils.factories import (
     ADMIN,

@@ -21,14 +21,14 @@ from models.tables import Arrangement, ArrangementVersion, AuditEvent, SignOff
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import ActionLink, OutboxEmail
 from notifications.tables import OutboxEvent as OutboxEventRow
-from tasks.access_sweep import remind_attestations
-from tasks.approvals import approve_arrangement, reject_arrangement
-from tasks.arrangements import revise_draft, submit_arrangement
 from tasks.audit import verify_audit
-from tasks.disposal import schedule_ended_arrangements
-from tasks.register import add_chair
-from tasks.reviews import complete_review
-from tasks.suspensions import raise_suspension, record_meeting, schedule_meeting
+from tasks.protocol.access_sweep import remind_attestations
+from tasks.protocol.approvals import approve_arrangement, reject_arrangement
+from tasks.protocol.arrangements import revise_draft, submit_arrangement
+from tasks.protocol.disposal import schedule_ended_arrangements
+from tasks.protocol.register import add_chair
+from tasks.protocol.reviews import complete_review
+from tasks.protocol.suspensions import raise_suspension, record_meeting, schedule_meeting
 from tasks.sweeps import chase_approvals, open_due_reviews, remind_upcoming_reviews
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils import smtp

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from core.settings import Settings, setting_problem
-from tasks.arrangements import submit_arrangement
+from tasks.protocol.arrangements import submit_arrangement
 from tests.conftest import TEST_PUBLIC_URL, TEST_SECRET_KEY, Database
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, drafted
 from tests.utils.portal import (

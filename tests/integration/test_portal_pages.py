@@ -11,11 +11,11 @@ from sqlmodel import Session
 from models.enums import ReviewOutcome
 from models.policies import ReviewPolicy
 from notifications.render import long_date
-from tasks.arrangements import submit_arrangement
 from tasks.chasing import chase_matter
-from tasks.consent import withdraw_consent
-from tasks.disposal import schedule_ended_arrangements
-from tasks.reviews import complete_review
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.consent import withdraw_consent
+from tasks.protocol.disposal import schedule_ended_arrangements
+from tasks.protocol.reviews import complete_review
 from tasks.sweeps import escalate_overdue_reviews, open_due_reviews
 from tests.conftest import Database
 from tests.utils.factories import (

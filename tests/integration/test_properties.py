@@ -15,12 +15,12 @@ from models.enums import ArrangementStatus, ReviewOutcome, ReviewStatus
 from models.errors import IsaError, Refused
 from models.lifecycles import ARRANGEMENT
 from models.tables import Arrangement, ArrangementParty, Review, SignOff
-from tasks.approvals import approve_arrangement, reject_arrangement
-from tasks.arrangements import submit_arrangement
 from tasks.audit import verify_audit
-from tasks.reviews import complete_review
-from tasks.suspensions import end_suspension, raise_suspension
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.approvals import approve_arrangement, reject_arrangement
+from tasks.protocol.arrangements import submit_arrangement
+from tasks.protocol.reviews import complete_review
+from tasks.protocol.suspensions import end_suspension, raise_suspension
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.conftest import (
     POSTGRES_URL,
     Database,

@@ -22,7 +22,7 @@ from models.tables import InformationRequest, RequestConsultation
 from notifications.delivery import deliver_outbox_sync
 from notifications.tables import OutboxEmail, OutboxMessage
 from tasks.chasing import chase_matter
-from tasks.requests import close_request, record_request, reply_to_consultation
+from tasks.protocol.requests import close_request, record_request, reply_to_consultation
 from tests.conftest import Database
 from tests.utils import smtp
 from tests.utils.factories import COUNCIL, POLICE, TRUST, People, active, parties, seed_agencies

@@ -20,8 +20,8 @@ from notifications.delivery import deliver_outbox_sync
 from notifications.tables import OutboxEmail
 from tasks.chasing import chase_matter
 from tasks.deadlines import sweep_deadlines
-from tasks.decisions import record_decision
-from tasks.onward import answer_onward_sharing, request_onward_sharing
+from tasks.protocol.decisions import record_decision
+from tasks.protocol.onward import answer_onward_sharing, request_onward_sharing
 from tests.conftest import Database
 from tests.utils import smtp
 from tests.utils.factories import (

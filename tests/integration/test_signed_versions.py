@@ -25,12 +25,12 @@ from models.tables import (
     SignOff,
 )
 from models.versions import TEMPLATE_VERSION, version_hash
-from tasks.access import grant_access
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import revise_draft, submit_arrangement
-from tasks.reviews import complete_review
+from tasks.protocol.access import grant_access
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import revise_draft, submit_arrangement
+from tasks.protocol.reviews import complete_review
+from tasks.protocol.withdrawals import withdraw_agency
 from tasks.sweeps import chase_approvals
-from tasks.withdrawals import withdraw_agency
 from tests.conftest import Database
 from tests.integration.conftest import COUNCIL as README_COUNCIL
 from tests.integration.conftest import TRUST as README_TRUST

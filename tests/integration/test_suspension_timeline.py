@@ -20,8 +20,13 @@ from models.enums import (
 from models.errors import NotFound, Refused
 from models.tables import AccessGrant, Agency, Arrangement, Suspension, Withdrawal
 from tasks.deadlines import sweep_deadlines
-from tasks.suspensions import check_suspension, raise_suspension, record_meeting, schedule_meeting
-from tasks.withdrawals import complete_withdrawal, withdraw_agency
+from tasks.protocol.suspensions import (
+    check_suspension,
+    raise_suspension,
+    record_meeting,
+    schedule_meeting,
+)
+from tasks.protocol.withdrawals import complete_withdrawal, withdraw_agency
 from tests.conftest import Database
 from tests.utils.factories import (
     COUNCIL,

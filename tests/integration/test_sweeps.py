@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from models.enums import ArrangementStatus, ReviewStatus
 from models.policies import ReviewPolicy
 from models.tables import Arrangement, Review
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import submit_arrangement
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import submit_arrangement
 from tasks.sweeps import chase_approvals, sweep_reviews
 from tests.conftest import Database
 from tests.utils.factories import COUNCIL, TRUST, active, drafted
@@ -159,7 +159,7 @@ def test_a_renewed_review_is_chased_again_from_its_next_due_date(
     db: Database, session, people, now
 ) -> None:
     from models.enums import ReviewOutcome
-    from tasks.reviews import complete_review
+    from tasks.protocol.reviews import complete_review
 
     ref = active(session, people, now)
     _sweep(session, DUE.subtract(days=7))

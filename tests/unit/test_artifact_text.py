@@ -9,8 +9,8 @@ import pendulum
 from markdown_it import MarkdownIt
 
 from models.markdown import markdown_text
-from tasks.monitoring import MonitoringSummary
 from tasks.overview import Deadline, Overview
+from tasks.protocol.monitoring import MonitoringSummary
 
 HOSTILE = [
     "[text](javascript:alert(1))",

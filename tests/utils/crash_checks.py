@@ -154,7 +154,7 @@ LIFECYCLES: Mapping[str, tuple[Lifecycle[Any], str]] = {
     "withdrawal": (WITHDRAWAL, "SELECT reference, status FROM withdrawal"),
 }
 # a sweep's batch event names every record it moved, and the move (tasks/sweeps.py,
-# tasks/access_sweep.py): (kind, the `after` key naming them, the state they moved to)
+# tasks/protocol/access_sweep.py): (kind, the `after` key naming them, the state they moved to)
 BATCH_MOVES = {
     "arrangement.open_review": ("arrangement", "opened", None),
     "review.escalate": ("arrangement", "overdue", "lapsed"),

@@ -39,8 +39,8 @@ from notifications import render
 from notifications.delivery import deliver_outbox_sync
 from tasks import runtime
 from tasks.daily import Sweep, run_sweep
-from tasks.suspensions import raise_suspension
-from tasks.withdrawals import withdraw_agency
+from tasks.protocol.suspensions import raise_suspension
+from tasks.protocol.withdrawals import withdraw_agency
 from tests.utils import crash_checks, kill_points
 
 # the next delivery run after the work, past any lease a killed deliverer held

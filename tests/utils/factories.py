@@ -10,10 +10,10 @@ from models.appendix_j import ArrangementDraft, template_with
 from models.enums import ContactRole
 from models.events import DomainEvent
 from models.tables import Arrangement
-from tasks.access import grant_access, record_training
-from tasks.approvals import approve_arrangement
-from tasks.arrangements import draft_arrangement, submit_arrangement
-from tasks.register import add_chair, add_contact, register_agency
+from tasks.protocol.access import grant_access, record_training
+from tasks.protocol.approvals import approve_arrangement
+from tasks.protocol.arrangements import draft_arrangement, submit_arrangement
+from tasks.protocol.register import add_chair, add_contact, register_agency
 
 ADMIN = "cli:admin"
 COUNCIL = "Northshire County Council"

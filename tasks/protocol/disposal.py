@@ -26,8 +26,8 @@ from models.inputs import MAX_TEXT, required_name
 from models.lifecycles import DISPOSAL_TASK
 from models.policies import DisposalPolicy
 from models.tables import Agency, Arrangement, ArrangementParty, DisposalTask
-from tasks.arrangements import transition
 from tasks.lookup import arrangement_by_ref, require_role_at, resolve_actor
+from tasks.protocol.arrangements import transition
 from tasks.sweeps import Claim, PhaseReport, in_batches, record_batch
 from tasks.uow import UnitOfWork, unit_of_work
 

@@ -20,9 +20,9 @@ from models.events import (
 from models.inputs import required_text
 from models.lifecycles import ONWARD_REQUEST
 from models.tables import Agency, Arrangement, OnwardRequest
-from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
-from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
+from tasks.protocol.disposal import RECEIVERS
 from tasks.uow import unit_of_work
 
 

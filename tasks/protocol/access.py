@@ -27,7 +27,7 @@ from tasks.lookup import (
     require_role_at,
     resolve_actor,
 )
-from tasks.register import require_registered
+from tasks.protocol.register import require_registered
 from tasks.uow import UnitOfWork, unit_of_work
 
 ACCESS_MANAGERS = (ContactRole.NOMINATED_REPRESENTATIVE, ContactRole.POINT_OF_CONTACT)

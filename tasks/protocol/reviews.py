@@ -17,7 +17,7 @@ from models.events import (
 )
 from models.lifecycles import AMENDMENT, REVIEW
 from models.tables import Arrangement, Review
-from tasks.arrangements import (
+from tasks.protocol.arrangements import (
     amending,
     content_of,
     move_amendment,

@@ -14,7 +14,7 @@ from models.inputs import required_text
 from models.lifecycles import AGENCY_MEMBERSHIP, WITHDRAWAL
 from models.tables import Agency, Withdrawal
 from tasks.lookup import agency_by_name, require_role_at, resolve_actor, withdrawal_by_ref
-from tasks.membership import (
+from tasks.protocol.membership import (
     Departure,
     leave,
     live_arrangements,

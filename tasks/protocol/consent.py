@@ -30,8 +30,8 @@ from models.tables import (
     ConsentWithdrawal,
 )
 from notifications.render import long_datetime
-from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.protocol.disposal import RECEIVERS
 from tasks.uow import UnitOfWork, unit_of_work
 
 DISCLOSERS = (PartyRole.DISCLOSER, PartyRole.BOTH)

@@ -12,8 +12,8 @@ from models.errors import InvalidInput, Refused
 from models.events import DisclosureDeclined, DomainEvent, SharingDecisionRecorded
 from models.inputs import required_text
 from models.tables import SharingDecision
-from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
 from tasks.uow import unit_of_work
 
 # what a decision that discloses less than was asked tells the requester (§19)

@@ -32,8 +32,9 @@ from models.tables import (
     Review,
     SignOff,
 )
-from tasks.access import revoke
-from tasks.arrangements import (
+from tasks.lookup import Actor, arrangement_by_ref, current_parties, resolve_actor
+from tasks.protocol.access import revoke
+from tasks.protocol.arrangements import (
     awaiting_signatures,
     fire_signing,
     move_amendment,
@@ -42,9 +43,8 @@ from tasks.arrangements import (
     version_record,
     write_content,
 )
-from tasks.disposal import schedule_for_leaver
-from tasks.lookup import Actor, arrangement_by_ref, current_parties, resolve_actor
-from tasks.reviews import cancel_open_reviews, schedule_review
+from tasks.protocol.disposal import schedule_for_leaver
+from tasks.protocol.reviews import cancel_open_reviews, schedule_review
 from tasks.uow import UnitOfWork, unit_of_work
 
 

@@ -36,9 +36,9 @@ from models.events import (
 from models.inputs import case_reference, required_text
 from models.lifecycles import CONSULTATION, INFORMATION_REQUEST
 from models.tables import Agency, Arrangement, InformationRequest, RequestConsultation
-from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
-from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
+from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
+from tasks.protocol.disposal import RECEIVERS
 from tasks.uow import UnitOfWork, unit_of_work
 
 # who at the agency that received a request may record it, and who may record its outcome

@@ -42,8 +42,6 @@ from models.tables import (
     MeetingAttendance,
     Suspension,
 )
-from tasks.access import end_grant
-from tasks.arrangements import IN_FORCE, resume, transition
 from tasks.lookup import (
     agency_by_name,
     require_chair,
@@ -51,7 +49,9 @@ from tasks.lookup import (
     resolve_actor,
     suspension_by_ref,
 )
-from tasks.membership import (
+from tasks.protocol.access import end_grant
+from tasks.protocol.arrangements import IN_FORCE, resume, transition
+from tasks.protocol.membership import (
     grants_of,
     live_arrangements,
     move_agency,
@@ -59,8 +59,8 @@ from tasks.membership import (
     open_suspension,
     other_party_suspended,
 )
+from tasks.protocol.withdrawals import give_notice
 from tasks.uow import UnitOfWork, unit_of_work
-from tasks.withdrawals import give_notice
 
 
 def raise_suspension(

@@ -27,11 +27,11 @@ from models.tables import (
     Review,
     Suspension,
 )
-from tasks.access import end_grant, revoke
-from tasks.arrangements import move_amendment, resume, transition, version_record
-from tasks.disposal import schedule_for_leaver
 from tasks.lookup import current_parties
-from tasks.reviews import current_review, terminate
+from tasks.protocol.access import end_grant, revoke
+from tasks.protocol.arrangements import move_amendment, resume, transition, version_record
+from tasks.protocol.disposal import schedule_for_leaver
+from tasks.protocol.reviews import current_review, terminate
 from tasks.uow import UnitOfWork
 
 LIVE = (

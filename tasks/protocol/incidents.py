@@ -36,10 +36,10 @@ from models.inputs import required_text
 from models.lifecycles import SECURITY_INCIDENT
 from models.tables import Agency, Arrangement, SecurityIncident
 from notifications.render import long_datetime
-from tasks.consent import DISCLOSERS, SHARED_NOTHING, parties_of
-from tasks.disposal import RECEIVERS
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.suspensions import suspend_agency
+from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
+from tasks.protocol.disposal import RECEIVERS
+from tasks.protocol.suspensions import suspend_agency
 from tasks.uow import unit_of_work
 
 # who at the agency where the breach happened may record it: whoever handles the data for it

@@ -1,8 +1,8 @@
 """An arrangement's state and its drafting: draft from an Appendix J form, revise, submit a
 version for its parties' sign-offs (§6); and what the other use cases of its life share: moving
 it (and an amendment) through its transition table, what it says, its stored versions, resuming
-it after a suspension. Approving and rejecting a version are in tasks/approvals.py, reviews and
-termination in tasks/reviews.py.
+it after a suspension. Approving and rejecting a version are in tasks/protocol/approvals.py,
+reviews and termination in tasks/protocol/reviews.py.
 
 Every submitted version is kept as it was signed (ArrangementVersion, append-only). An
 amendment is drafted and signed beside the version in force: the arrangement's columns, parties
