@@ -229,8 +229,8 @@ def up(settings: Settings, say: Callable[[str], None], *, take_over: bool = Fals
             "the deployments' triggers",
         )
         stage(
-            "triggers:     approvals, suspensions, withdrawals, consent and incidents start "
-            "their flows"
+            "triggers:     approvals, suspensions, withdrawals, incidents and every duty "
+            "(consent, data quality, onward sharing, information requests) start their flows"
         )
         published = publish_leftovers(settings)
         if published.published:
