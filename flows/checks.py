@@ -3,7 +3,7 @@ a run of a deployment for each deadline, which admins see under upcoming runs in
 idempotency key makes scheduling the same check twice a no-op; the checker does nothing if the
 matter was settled by then; a daily sweep covers any check that never ran."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled, Scheduled
 
-from models.clocks import LONDON
+from models.clocks import LONDON, local_date
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,27 @@ class Check:
     at: pendulum.DateTime
     parameters: dict[str, Any]
     key: str
+
+
+def coming_checks(
+    kind: str, reference: str, moments: Mapping[str, pendulum.DateTime], **parameters: Any
+) -> list[Check]:
+    """A checker run of `reference` at each of `moments` (by label: "day 7"), with `parameters`
+    naming the matter, the day it checks, and no scheduling of its own; keyed
+    `<kind>-<reference>-<label>` so scheduling it again is a no-op."""
+    return [
+        Check(
+            label=label,
+            at=at,
+            parameters={
+                **parameters,
+                "as_of": local_date(at).isoformat(),
+                "schedule_checks": False,
+            },
+            key=f"{kind}-{reference}-{label.replace(' ', '')}",
+        )
+        for label, at in moments.items()
+    ]
 
 
 def schedule_runs(

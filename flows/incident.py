@@ -20,9 +20,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.artifacts import publish_table
-from flows.checks import Check, cancel_checks, schedule_runs
+from flows.checks import cancel_checks, coming_checks, schedule_runs
 from flows.naming import about
-from models.clocks import local_date
 from tasks.flow_tasks import (
     IncidentStory,
     chase_incident,
@@ -38,19 +37,9 @@ DEPLOYMENT = "incident/incident"
 def schedule_incident_checks(story: IncidentStory) -> list[str]:
     """Schedule this flow at each hour of the 72-hour clock still to come (24, 48, 66, 72); one
     whose time has passed is left to this run and the deadline sweep."""
-    checks = [
-        Check(
-            label=label,
-            at=at,
-            parameters={
-                "incident": story.reference,
-                "as_of": local_date(at).isoformat(),
-                "schedule_checks": False,
-            },
-            key=f"incident-{story.reference}-{label.replace(' ', '')}",
-        )
-        for label, at in story.checks_to_come().items()
-    ]
+    checks = coming_checks(
+        "incident", story.reference, story.checks_to_come(), incident=story.reference
+    )
     return schedule_runs(
         DEPLOYMENT, story.reference, checks, f"the daily deadline sweep checks {story.reference}"
     )

@@ -20,8 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from flows.artifacts import publish_table
-from flows.checks import Check, cancel_checks, schedule_runs
-from models.clocks import local_date
+from flows.checks import cancel_checks, coming_checks, schedule_runs
 from models.duties import MATTERS
 from tasks.flow_tasks import (
     DutyStory,
@@ -49,20 +48,13 @@ def schedule_matter_checks(story: DutyStory) -> list[str]:
     """Schedule this flow at each rung still to come of the matter's duties (one run a moment,
     named for its rung: `quality-DQN-2026-0001-day-5-check`); a rung whose time has passed is
     left to this run and the deadline sweep."""
-    checks = [
-        Check(
-            label=label,
-            at=at,
-            parameters={
-                "duty": story.matter,
-                "reference": story.reference,
-                "as_of": local_date(at).isoformat(),
-                "schedule_checks": False,
-            },
-            key=f"{story.matter}-{story.reference}-{label.replace(' ', '')}",
-        )
-        for label, at in story.checks_to_come().items()
-    ]
+    checks = coming_checks(
+        story.matter,
+        story.reference,
+        story.checks_to_come(),
+        duty=story.matter,
+        reference=story.reference,
+    )
     return schedule_runs(
         deployment_of(story.matter),
         story.reference,

@@ -19,9 +19,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.artifacts import publish_table
-from flows.checks import Check, cancel_checks, schedule_runs
+from flows.checks import cancel_checks, coming_checks, schedule_runs
 from flows.naming import about
-from models.clocks import local_date
 from tasks.flow_tasks import (
     MatterStory,
     check_suspension_deadlines,
@@ -37,19 +36,9 @@ DEPLOYMENT = "suspension/suspension"
 def schedule_suspension_checks(story: MatterStory) -> list[str]:
     """Schedule this flow for days 7, 14 and 25 (09:00 London) and for the exact end; a check
     whose time has passed is left to this run and the deadline sweep."""
-    checks = [
-        Check(
-            label=label,
-            at=at,
-            parameters={
-                "suspension": story.reference,
-                "as_of": local_date(at).isoformat(),
-                "schedule_checks": False,
-            },
-            key=f"suspension-{story.reference}-{label.replace(' ', '')}",
-        )
-        for label, at in story.checks_to_come().items()
-    ]
+    checks = coming_checks(
+        "suspension", story.reference, story.checks_to_come(), suspension=story.reference
+    )
     return schedule_runs(
         DEPLOYMENT, story.reference, checks, f"the daily deadline sweep checks {story.reference}"
     )
