@@ -36,11 +36,11 @@ class Check:
 
 
 def coming_checks(
-    kind: str, reference: str, moments: Mapping[str, pendulum.DateTime], **parameters: Any
+    kind: str, subject: str, moments: Mapping[str, pendulum.DateTime], /, **parameters: Any
 ) -> list[Check]:
-    """A checker run of `reference` at each of `moments` (by label: "day 7"), with `parameters`
+    """A checker run of `subject` at each of `moments` (by label: "day 7"), with `parameters`
     naming the matter, the day it checks, and no scheduling of its own; keyed
-    `<kind>-<reference>-<label>` so scheduling it again is a no-op."""
+    `<kind>-<subject>-<label>` so scheduling it again is a no-op."""
     return [
         Check(
             label=label,
@@ -50,7 +50,7 @@ def coming_checks(
                 "as_of": local_date(at).isoformat(),
                 "schedule_checks": False,
             },
-            key=f"{kind}-{reference}-{label.replace(' ', '')}",
+            key=f"{kind}-{subject}-{label.replace(' ', '')}",
         )
         for label, at in moments.items()
     ]
