@@ -53,6 +53,43 @@ def parties_of(session: Session, arrangement: Arrangement) -> list[tuple[Agency,
     ]
 
 
+def disclosing_to(
+    session: Session,
+    arrangement: Arrangement,
+    receiver: Agency,
+    named: str | None,
+    *,
+    whose: str,
+    option: str,
+) -> Agency:
+    """The agency that disclosed to `receiver` the data a duty is about, under `arrangement`
+    in force or once in force: the one other discloser, or the one `named` (by `option`) when
+    several did. Refused, in the Protocol's words, when `receiver` received nothing under it,
+    nothing was shared, or the discloser named is not one; `whose` says what to name ("the
+    data's owner")."""
+    if arrangement.status in SHARED_NOTHING:
+        raise Refused(f"{arrangement.reference} was never in force: nothing was shared under it")
+    parties = parties_of(session, arrangement)
+    if not any(a.id == receiver.id and role in RECEIVERS for a, role in parties):
+        raise Refused(f"{receiver.name} receives no data under {arrangement.reference}")
+    disclosers = [a for a, role in parties if role in DISCLOSERS and a.id != receiver.id]
+    if named is not None:
+        chosen = agency_by_name(session, named)
+        if chosen.id not in {a.id for a in disclosers}:
+            raise Refused(
+                f"{chosen.name} discloses no data to {receiver.name} under {arrangement.reference}"
+            )
+        disclosers = [chosen]
+    if not disclosers:
+        raise Refused(f"no other agency discloses data under {arrangement.reference}")
+    if len(disclosers) > 1:
+        raise Refused(
+            f"{arrangement.reference} has {len(disclosers)} disclosing agencies: name {whose} "
+            f"with {option} ({', '.join(a.name for a in disclosers)})"
+        )
+    return disclosers[0]
+
+
 def _shared_under(session: Session, home: Agency, references: list[str]) -> list[Arrangement]:
     """The arrangements named, each one `home` disclosed data under; with none named, every
     arrangement it discloses under that was in force and is not yet closed."""

@@ -37,8 +37,7 @@ from models.lifecycles import SECURITY_INCIDENT
 from models.tables import Agency, Arrangement, SecurityIncident
 from notifications.render import long_datetime
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
-from tasks.protocol.disposal import RECEIVERS
+from tasks.protocol.consent import disclosing_to
 from tasks.protocol.suspensions import suspend_agency
 from tasks.uow import unit_of_work
 
@@ -112,32 +111,14 @@ def report_incident(
         reporter = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(who, reporter, *REPORTERS, to=f"report an incident for {reporter.name}")
-        parties = parties_of(session, arrangement_row)
-        if arrangement_row.status in SHARED_NOTHING:
-            raise Refused(
-                f"{arrangement_row.reference} was never in force: nothing was shared under it"
-            )
-        if not any(a.id == reporter.id and role in RECEIVERS for a, role in parties):
-            raise Refused(f"{reporter.name} receives no data under {arrangement_row.reference}")
-        sources = [a for a, role in parties if role in DISCLOSERS and a.id != reporter.id]
-        if originator is not None:
-            named = agency_by_name(session, originator)
-            if named.id not in {a.id for a in sources}:
-                raise Refused(
-                    f"{named.name} discloses no data to {reporter.name} "
-                    f"under {arrangement_row.reference}"
-                )
-            sources = [named]
-        if not sources:
-            raise Refused(f"no other agency discloses data under {arrangement_row.reference}")
-        if len(sources) > 1:
-            raise Refused(
-                f"{arrangement_row.reference} has {len(sources)} disclosing agencies: "
-                "name the originator of "
-                f"the information compromised with --originator "
-                f"({', '.join(a.name for a in sources)})"
-            )
-        (source,) = sources
+        source = disclosing_to(
+            session,
+            arrangement_row,
+            reporter,
+            originator,
+            whose="the originator of the information compromised",
+            option="--originator",
+        )
         assert arrangement_row.id is not None and reporter.id is not None and source.id is not None
         reference = uow.next_reference("INC")
         suspension = None

@@ -11,7 +11,7 @@ import pendulum
 from sqlmodel import Session, select
 
 from models.enums import ContactRole
-from models.errors import InvalidInput, NotFound, Refused
+from models.errors import InvalidInput, NotFound
 from models.events import (
     DomainEvent,
     OnwardSharingAnswered,
@@ -21,8 +21,7 @@ from models.inputs import required_text
 from models.lifecycles import ONWARD_REQUEST
 from models.tables import Agency, Arrangement, OnwardRequest
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
-from tasks.protocol.disposal import RECEIVERS
+from tasks.protocol.consent import disclosing_to
 from tasks.uow import unit_of_work
 
 
@@ -55,31 +54,14 @@ def request_onward_sharing(
             ContactRole.NOMINATED_REPRESENTATIVE,
             to=f"ask to share data onward for {asking.name}",
         )
-        if arrangement_row.status in SHARED_NOTHING:
-            raise Refused(
-                f"{arrangement_row.reference} was never in force: nothing was shared under it"
-            )
-        parties = parties_of(session, arrangement_row)
-        if not any(a.id == asking.id and role in RECEIVERS for a, role in parties):
-            raise Refused(f"{asking.name} receives no data under {arrangement_row.reference}")
-        owners = [a for a, role in parties if role in DISCLOSERS and a.id != asking.id]
-        if owner is not None:
-            named = agency_by_name(session, owner)
-            if named.id not in {a.id for a in owners}:
-                raise Refused(
-                    f"{named.name} discloses no data to {asking.name} "
-                    f"under {arrangement_row.reference}"
-                )
-            owners = [named]
-        if not owners:
-            raise Refused(f"no other agency discloses data under {arrangement_row.reference}")
-        if len(owners) > 1:
-            raise Refused(
-                f"{arrangement_row.reference} has {len(owners)} disclosing agencies: "
-                "name the data's "
-                f"originator with --owner ({', '.join(a.name for a in owners)})"
-            )
-        (held_by,) = owners
+        held_by = disclosing_to(
+            session,
+            arrangement_row,
+            asking,
+            owner,
+            whose="the data's originator",
+            option="--owner",
+        )
         assert arrangement_row.id is not None and asking.id is not None and held_by.id is not None
         reference = uow.next_reference("OSR")
         session.add(

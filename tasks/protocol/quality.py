@@ -10,7 +10,7 @@ import pendulum
 from sqlmodel import Session, select
 
 from models.enums import ContactRole
-from models.errors import NotFound, Refused
+from models.errors import NotFound
 from models.events import (
     DataCorrected,
     DataCorrectionTold,
@@ -21,7 +21,7 @@ from models.inputs import required_text
 from models.lifecycles import DATA_QUALITY
 from models.tables import Agency, Arrangement, DataQualityNotice
 from tasks.lookup import agency_by_name, arrangement_by_ref, require_role_at, resolve_actor
-from tasks.protocol.consent import DISCLOSERS, SHARED_NOTHING, parties_of
+from tasks.protocol.consent import disclosing_to, parties_of
 from tasks.protocol.disposal import RECEIVERS
 from tasks.uow import unit_of_work
 
@@ -48,31 +48,9 @@ def report_data_quality(
         reporter = agency_by_name(session, agency)
         who = resolve_actor(session, actor)
         require_role_at(who, reporter, *NOTIFIERS, to=f"notify data quality for {reporter.name}")
-        parties = parties_of(session, arrangement_row)
-        if arrangement_row.status in SHARED_NOTHING:
-            raise Refused(
-                f"{arrangement_row.reference} was never in force: nothing was shared under it"
-            )
-        if not any(a.id == reporter.id and role in RECEIVERS for a, role in parties):
-            raise Refused(f"{reporter.name} receives no data under {arrangement_row.reference}")
-        owners = [a for a, role in parties if role in DISCLOSERS and a.id != reporter.id]
-        if owner is not None:
-            named = agency_by_name(session, owner)
-            if named.id not in {a.id for a in owners}:
-                raise Refused(
-                    f"{named.name} discloses no data to {reporter.name} "
-                    f"under {arrangement_row.reference}"
-                )
-            owners = [named]
-        if not owners:
-            raise Refused(f"no other agency discloses data under {arrangement_row.reference}")
-        if len(owners) > 1:
-            raise Refused(
-                f"{arrangement_row.reference} has {len(owners)} disclosing agencies: "
-                "name the data's owner "
-                f"with --owner ({', '.join(a.name for a in owners)})"
-            )
-        (held_by,) = owners
+        held_by = disclosing_to(
+            session, arrangement_row, reporter, owner, whose="the data's owner", option="--owner"
+        )
         assert arrangement_row.id is not None and reporter.id is not None and held_by.id is not None
         reference = uow.next_reference("DQN")
         session.add(
