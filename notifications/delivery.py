@@ -458,6 +458,9 @@ class _Run:
         self.relay = Relay(settings)
         self.report = DeliveryReport()
         self.released_ids: set[int] = set()
+        # a batch claimed while the one before found the relay unreachable may take again the
+        # rows that one has just given back: each row counts once as claimed
+        self.claimed_ids: set[int] = set()
         self.progress: Callable[[DeliveryReport], None] | None = None
         self.recipient: str | None = None
 
@@ -521,7 +524,8 @@ class _Run:
         )
         if not rows:
             return None
-        self.report.claimed += len(rows)
+        self.claimed_ids.update(row["id"] for row in rows)
+        self.report.claimed = len(self.claimed_ids)
         batch = _Batch(claim, rows, at + self.lease)
         self.held[claim] = batch
         return batch

@@ -582,8 +582,13 @@ def test_an_event_from_another_register_on_the_same_prefect_server_starts_nothin
             lambda: any(r.state_type == StateType.COMPLETED for r in _runs("suspension")),
             120,
         )
-        started = [r for r in _runs("suspension") if r.state_type != StateType.SCHEDULED]
-        assert [r.parameters["suspension"] for r in started] == [SUS]
+        started = {
+            r.parameters["suspension"]
+            for r in _runs("suspension")
+            if r.state_type != StateType.SCHEDULED
+        }
+        # (a run an earlier test's event started late may be here too: it is this register's)
+        assert foreign not in started and SUS in started
     finally:
         os.killpg(runner.pid, 15)
         runner.wait(timeout=30)
