@@ -191,7 +191,7 @@ def _utc(value: Any) -> pendulum.DateTime:
     return pendulum.instance(value, tz="UTC")
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_a_suspension_raised_with_the_prefect_server_down_starts_its_flow_at_isa_up(
     tmp_path: Path,
 ) -> None:
@@ -265,7 +265,10 @@ def test_a_suspension_raised_with_the_prefect_server_down_starts_its_flow_at_isa
                     for run in _runs(where.api, reference)
                 )
 
-            wait_for(f"the suspension flow run for {reference} to complete", completed, 90)
+            # isa up starts at once the flows of every event the register owed (the sample
+            # register's approvals among them): on a loaded 2-core machine the suspension's run
+            # may wait behind them, so the deadline is generous (its speed is bench/'s business)
+            wait_for(f"the suspension flow run for {reference} to complete", completed, 240)
             flow_seconds = time.monotonic() - began - ready
             runs = _runs(where.api, reference)
             checks = sorted(
