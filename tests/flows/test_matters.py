@@ -434,7 +434,6 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
     """The real path: `isa suspend` (or `isa withdraw`) writes the register, emits
     `isa.suspension.raised` (`isa.withdrawal.raised`), the deployment's trigger (from
     prefect.yaml, served as `isa up` serves it) starts the flow."""
-    from prefect.settings import PREFECT_API_URL
 
     db, people, _ = register
     for name in ("suspension", "withdrawal"):
@@ -442,23 +441,8 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
             with get_client(sync_client=True) as client:
                 for run in _runs(name):
                     client.delete_flow_run(run.id)
-    api = str(PREFECT_API_URL.value())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "isa.deployments", "suspension", "withdrawal"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    runner, env = _serve("suspension", "withdrawal")
     try:
-        _wait(
-            "the served deployments' triggers",
-            lambda: _automation_exists("suspension") and _automation_exists("withdrawal"),
-            90,
-        )
-        wait_for_triggers()  # the triggers service loads new automations on its own clock
         isa = [sys.executable, "-c", "from isa.cli import main; main()"]
 
         def raise_and_wait(kind: str, reference: str, *argv: str) -> None:
@@ -505,8 +489,7 @@ def test_isa_suspend_and_isa_withdraw_emit_the_events_whose_triggers_run_their_f
             people.signatory[POLICE],
         )
     finally:
-        os.killpg(runner.pid, 15)
-        runner.wait(timeout=30)
+        _stop(runner)
 
 
 @pytest.mark.timeout(240)
@@ -517,7 +500,6 @@ def test_an_event_from_another_register_on_the_same_prefect_server_starts_nothin
     suspension: its event carries the other register's installation identifier, so this
     register's trigger (served as `isa up` serves it) ignores it; this register's own event,
     published after it, starts exactly one run, for its own suspension."""
-    from prefect.settings import PREFECT_API_URL
 
     from isa.prefect_events import prefect_request
 
@@ -526,19 +508,9 @@ def test_an_event_from_another_register_on_the_same_prefect_server_starts_nothin
         with get_client(sync_client=True) as client:
             for run in _runs("suspension"):
                 client.delete_flow_run(run.id)
-    api = str(PREFECT_API_URL.value())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "isa.deployments", "suspension"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    runner, env = _serve("suspension")
+    api = env["PREFECT_API_URL"]
     try:
-        _wait("the suspension trigger", lambda: _automation_exists("suspension"), 90)
-        wait_for_triggers()
         foreign = "SUS-2026-0042"
         prefect_request(
             "POST",
@@ -590,8 +562,7 @@ def test_an_event_from_another_register_on_the_same_prefect_server_starts_nothin
         # (a run an earlier test's event started late may be here too: it is this register's)
         assert foreign not in started and SUS in started
     finally:
-        os.killpg(runner.pid, 15)
-        runner.wait(timeout=30)
+        _stop(runner)
 
 
 @pytest.mark.timeout(240)
@@ -601,7 +572,6 @@ def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_i
     """`isa suspend` with the server down keeps the record and its event; when the server and
     a runner are back, the next delivery run publishes the event and its trigger starts the
     flow, which schedules the day 7/14/25/30 checks, within a minute."""
-    from prefect.settings import PREFECT_API_URL
 
     from flows.deliver_outbox import deliver_outbox
 
@@ -638,19 +608,8 @@ def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_i
     # (the register's arrangement was submitted by the factories, which publish nothing)
     owed = db.count("event_outbox", "published_at IS NULL")
     # the server and a runner come back
-    api = str(PREFECT_API_URL.value())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "isa.deployments", "suspension"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    runner, _ = _serve("suspension")
     try:
-        _wait("the suspension trigger", lambda: _automation_exists("suspension"), 90)
-        wait_for_triggers()  # the triggers service loads new automations on its own clock
         delivered, _, _ = run_flow(deliver_outbox)
         assert delivered["events"] == {"published": owed, "left": 0, "error": None}
         back = time.monotonic()
@@ -671,8 +630,41 @@ def test_a_suspension_raised_while_the_server_was_down_starts_its_flow_once_it_i
         again, _, _ = run_flow(deliver_outbox)
         assert again["events"] == {"published": 0, "left": 0, "error": None}
     finally:
-        os.killpg(runner.pid, 15)
-        runner.wait(timeout=30)
+        _stop(runner)
+
+
+def _serve(*deployments: str) -> tuple["subprocess.Popen[bytes]", dict[str, str]]:
+    """Serve `deployments` from prefect.yaml as `isa up` does, in a process of its own against
+    the harness's server, once their triggers are loaded; returns it (stop it with `_stop`) and
+    the environment a command run against that server gets."""
+    from prefect.settings import PREFECT_API_URL
+
+    api = str(PREFECT_API_URL.value())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=api, ISA_PREFECT_API_URL=api)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "isa.deployments", *deployments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait(
+            f"the triggers of {', '.join(deployments)}",
+            lambda: all(_automation_exists(name) for name in deployments),
+            90,
+        )
+        wait_for_triggers()  # the triggers service loads new automations on its own clock
+    except BaseException:
+        _stop(runner)
+        raise
+    return runner, env
+
+
+def _stop(runner: "subprocess.Popen[bytes]") -> None:
+    os.killpg(runner.pid, 15)
+    runner.wait(timeout=30)
 
 
 def _deployment_exists(name: str) -> bool:
